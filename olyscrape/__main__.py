@@ -1,0 +1,3 @@
+from olyscrape.cli import main
+
+main()

@@ -1,0 +1,1 @@
+"""Downloader middlewares: where requests are answered from (mirror, replay) and retried."""

@@ -1,0 +1,205 @@
+"""Page parsers: what the site's pages say, read by meaning rather than position.
+
+Nothing here touches the network or Scrapy's engine: every function takes a parsel
+``Selector`` (a Scrapy response works too, it has the same ``css``/``xpath``) or the
+text of a JSON answer, and returns plain values or items. See the site contract in
+``shared/site/README.md`` (partner menu, listing cards, load more, no-script paging).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any, Protocol
+from urllib.parse import urljoin
+
+from olyscrape.items import ArticleCard
+
+
+class Selectable(Protocol):
+    def css(self, query: str) -> Any: ...
+
+    def xpath(self, query: str) -> Any: ...
+
+
+class PageFormatError(ValueError):
+    """A page or answer that does not have the shape the contract describes."""
+
+
+def _text(sel: Any) -> str | None:
+    """All text under the selected nodes, joined; None when there is none."""
+    text = "".join(sel.xpath(".//text()").getall())
+    return text if text.strip() else None
+
+
+def _squash(text: str | None) -> str:
+    return " ".join((text or "").split())
+
+
+# --- Partner discovery (contract 1) ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class MenuLink:
+    name: str
+    url: str
+
+
+def top_partner_links(page: Selectable, page_url: str, heading: str = "TOP") -> list[MenuLink]:
+    """The links of the site-menu column headed ``TOP`` (found by heading, not position)."""
+    for column in page.css("div.drop-col"):
+        title = _squash(_text(column.css("strong.title")))
+        if title.casefold() != heading.casefold():
+            continue
+        links = []
+        for anchor in column.css("li a[href]"):
+            name = _squash(_text(anchor))
+            if name:
+                links.append(MenuLink(name=name, url=urljoin(page_url, anchor.attrib["href"])))
+        return links
+    return []
+
+
+# --- Listing pages (contracts 2 and 4) --------------------------------------------
+
+
+def _card_url(card: Any) -> str | None:
+    return (
+        card.css("h2 a::attr(href)").get()
+        or card.css("span.image a::attr(href)").get()
+        or card.css("a::attr(href)").get()
+    )
+
+
+def _card_title(card: Any) -> str | None:
+    return _text(card.css("h2 a")) or _text(card.css("h2"))
+
+
+def _card_category(card: Any) -> str | None:
+    return _text(card.css(".news-topic-label"))
+
+
+def _card_date(card: Any) -> str | None:
+    time = card.css("time")
+    if not time:
+        return None
+    return time.attrib.get("datetime") or _text(time)
+
+
+def _srcset_first(srcset: str | None) -> str | None:
+    if not srcset:
+        return None
+    first = srcset.split(",")[0].strip().split(" ")[0]
+    return first or None
+
+
+def _card_image(card: Any) -> str | None:
+    img = card.css("img")
+    if img:
+        src = img.attrib.get("src") or img.attrib.get("data-src")
+        if src:
+            return src
+        return _srcset_first(img.attrib.get("srcset"))
+    return _srcset_first(card.css("source::attr(srcset)").get())
+
+
+def _absolute(href: str | None, page_url: str) -> str | None:
+    return urljoin(page_url, href.strip()) if href and href.strip() else None
+
+
+def parse_card(card: Any, page_url: str) -> ArticleCard:
+    """One ``article`` card of a listing page, with raw (not yet normalized) fields."""
+    return ArticleCard(
+        url=_absolute(_card_url(card), page_url),
+        title=_card_title(card),
+        category=_card_category(card),
+        published_raw=_card_date(card),
+        image_url=_absolute(_card_image(card), page_url),
+        page_url=page_url,
+    )
+
+
+class ListingPage:
+    """A partner's listing page: its heading, its cards and its ways to more cards."""
+
+    def __init__(self, page: Selectable, url: str) -> None:
+        self.page = page
+        self.url = url
+
+    @property
+    def heading(self) -> str | None:
+        return _squash(_text(self.page.css("h1"))) or None
+
+    def _card_nodes(self) -> Any:
+        cards = self.page.css("div.ajax-area article")
+        return cards if cards else self.page.css("article.box")
+
+    @property
+    def cards(self) -> list[ArticleCard]:
+        return [parse_card(node, self.url) for node in self._card_nodes()]
+
+    @property
+    def load_more_url(self) -> str | None:
+        return _absolute(self.page.css(".btn-more a::attr(href)").get(), self.url)
+
+    @property
+    def next_page_url(self) -> str | None:
+        href = (
+            self.page.css("noscript a.next[rel~=next]::attr(href)").get()
+            or self.page.css(".paging a.next[rel~=next]::attr(href)").get()
+        )
+        return _absolute(href, self.url)
+
+
+# --- Load-more answers (contract 3) -----------------------------------------------
+
+
+def _entry_topic(entry: dict[str, Any]) -> str | None:
+    topic = entry.get("topic")
+    if isinstance(topic, dict):
+        topic = topic.get("name")
+    return topic if isinstance(topic, str) else None
+
+
+def _entry_thumb(entry: dict[str, Any]) -> str | None:
+    thumb = entry.get("thumb")
+    if isinstance(thumb, dict):
+        thumb = thumb.get("desktop") or next(
+            (v for v in thumb.values() if isinstance(v, str) and v), None
+        )
+    return thumb if isinstance(thumb, str) else None
+
+
+def _entry_str(entry: dict[str, Any], key: str) -> str | None:
+    value = entry.get(key)
+    return value if isinstance(value, str) else None
+
+
+def parse_load_more(body: str | bytes, page_url: str) -> list[ArticleCard]:
+    """The cards of a load-more JSON answer (``{"content": [...]}``).
+
+    Raises ``PageFormatError`` when the body is not JSON of that shape (an HTML error
+    page, a truncated answer), so that the crawl reports it instead of guessing.
+    """
+    try:
+        data = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise PageFormatError(f"load-more answer is not JSON: {exc}") from None
+    content = data.get("content") if isinstance(data, dict) else None
+    if not isinstance(content, list):
+        raise PageFormatError("load-more answer has no 'content' list")
+    cards = []
+    for entry in content:
+        if not isinstance(entry, dict):
+            raise PageFormatError(f"load-more entry is not an object: {entry!r:.80}")
+        cards.append(
+            ArticleCard(
+                url=_absolute(_entry_str(entry, "url"), page_url),
+                title=_entry_str(entry, "title"),
+                category=_entry_topic(entry),
+                published_raw=_entry_str(entry, "date"),
+                image_url=_absolute(_entry_thumb(entry), page_url),
+                page_url=page_url,
+            )
+        )
+    return cards

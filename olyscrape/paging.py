@@ -1,0 +1,88 @@
+"""Load-more paging (contract 3): building the next URL and deciding when to stop.
+
+The site's "+" link reads ``/ioc/ajaxscript/loadmoreoverviewnews/%7B<GUID>%7D/<count>/<offset>/``
+and answers items ``offset … offset+count-1`` of the partner's whole list. The offset in
+the page's link may be 0 (the answer then repeats the cards already shown) or the number
+of cards shown, so cards are deduplicated by URL and the offset advances by what each
+answer brought.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit, urlunsplit
+
+_LOAD_MORE_PATH = re.compile(r"^(?P<prefix>.*/loadmoreoverviewnews/[^/]+)/(?P<count>\d+)/(?P<offset>\d+)/?$")
+
+#: Answers in a row that bring no new URL before a partner's paging stops.
+BARREN_ANSWERS_LIMIT = 2
+
+
+@dataclass(frozen=True)
+class LoadMoreLink:
+    """A load-more endpoint: everything but the offset is fixed for a partner."""
+
+    prefix: str
+    count: int
+    offset: int
+
+    @classmethod
+    def parse(cls, url: str) -> LoadMoreLink | None:
+        """Read a load-more URL; None when it is not of the contract's form."""
+        parts = urlsplit(url)
+        match = _LOAD_MORE_PATH.match(parts.path)
+        if not match or int(match["count"]) <= 0:
+            return None
+        prefix = urlunsplit((parts.scheme, parts.netloc, match["prefix"], "", ""))
+        return cls(prefix=prefix, count=int(match["count"]), offset=int(match["offset"]))
+
+    def url(self, offset: int | None = None) -> str:
+        """The endpoint's URL at ``offset`` (default: the link's own offset)."""
+        return f"{self.prefix}/{self.count}/{self.offset if offset is None else offset}/"
+
+
+@dataclass
+class PartnerPaging:
+    """What one partner's crawl has seen so far, and the stop rule for its paging.
+
+    ``admit`` assigns each new article URL its position in the partner's list (1-based,
+    newest first); ``after_answer`` records a load-more answer and says where to ask next.
+    """
+
+    max_pages: int
+    seen: dict[str, int] = field(default_factory=dict)
+    pages: int = 0
+    barren: int = 0
+    stop_reason: str | None = None
+
+    def admit(self, url: str) -> int | None:
+        """The position of a newly seen URL, or None if the partner showed it already."""
+        if url in self.seen:
+            return None
+        self.seen[url] = len(self.seen) + 1
+        return self.seen[url]
+
+    def count_page(self) -> None:
+        """Count a fetched listing page or load-more answer."""
+        self.pages += 1
+
+    def more_allowed(self) -> bool:
+        """False (and a stop reason) once the partner's page cap is reached."""
+        if self.pages >= self.max_pages:
+            self.stop_reason = "page cap"
+            return False
+        return True
+
+    def after_answer(self, link: LoadMoreLink, offset: int, received: int, new: int) -> int | None:
+        """Record an answer at ``offset``; the next offset to ask, or None to stop."""
+        self.barren = 0 if new else self.barren + 1
+        if received == 0:
+            self.stop_reason = "empty answer"
+        elif received < link.count:
+            self.stop_reason = "short answer"
+        elif self.barren >= BARREN_ANSWERS_LIMIT:
+            self.stop_reason = f"{BARREN_ANSWERS_LIMIT} answers in a row with no new card"
+        elif self.more_allowed():
+            return offset + received
+        return None

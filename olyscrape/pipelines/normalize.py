@@ -1,0 +1,44 @@
+"""Normalize cards: clean text, canonical links, ISO dates."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from olyscrape import urls
+from olyscrape.items import ArticleCard, Partner
+from olyscrape.text import clean_text, parse_date
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+
+class NormalizePipeline:
+    """Decode entities and collapse white space (typographic quotes kept), resolve every
+    link against the canonical origin whatever origin the page came from, and parse the
+    raw date into ``published`` (``YYYY-MM-DD``, or None when it is no date)."""
+
+    def __init__(self, base_url: str | None = None) -> None:
+        self.base_url = base_url
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> NormalizePipeline:
+        base_url = crawler.settings.get("OLYSCRAPE_BASE_URL")
+        return cls(urls.normalize_base_url(base_url) if base_url else None)
+
+    def process_item(self, item: Any) -> Any:
+        if isinstance(item, ArticleCard):
+            return self.normalize_card(item)
+        if isinstance(item, Partner):
+            item.name = clean_text(item.name) or item.slug
+            item.url = urls.canonical_url(item.url, urls.CANONICAL_ORIGIN, self.base_url) or item.url
+        return item
+
+    def normalize_card(self, card: ArticleCard) -> ArticleCard:
+        page_url = card.page_url or urls.CANONICAL_ORIGIN
+        card.url = urls.canonical_url(card.url, page_url, self.base_url)
+        card.image_url = urls.canonical_url(card.image_url, page_url, self.base_url)
+        card.title = clean_text(card.title)
+        card.category = clean_text(card.category)
+        card.published_raw = clean_text(card.published_raw)
+        card.published = parse_date(card.published_raw)
+        return card

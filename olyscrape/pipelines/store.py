@@ -1,0 +1,63 @@
+"""Store cards and partners in the archive, in batched transactions."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from olyscrape.archive import Archive
+from olyscrape.items import ArticleCard, Partner
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.statscollectors import StatsCollector
+
+
+class StorePipeline:
+    """Upsert cards into ``OLYSCRAPE_DB``, ``OLYSCRAPE_BATCH_SIZE`` cards a transaction.
+
+    The last batch is committed in ``close_spider``, which Scrapy runs before the crawl
+    reports its end, so a crawl that says it finished has everything on disk. Per partner,
+    ``olyscrape/partner/<slug>/new`` and ``.../updated`` count what the cards changed.
+    """
+
+    def __init__(self, path: str, batch_size: int, stats: StatsCollector) -> None:
+        self.path = path
+        self.batch_size = max(1, batch_size)
+        self.stats = stats
+        self.archive: Archive | None = None
+        self.pending: list[ArticleCard] = []
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> StorePipeline:
+        settings = crawler.settings
+        return cls(settings["OLYSCRAPE_DB"], settings.getint("OLYSCRAPE_BATCH_SIZE"), crawler.stats)
+
+    def open_spider(self) -> None:
+        self.archive = Archive.open(self.path)
+
+    def close_spider(self) -> None:
+        self.flush()
+        if self.archive is not None:
+            self.archive.close()
+            self.archive = None
+
+    def process_item(self, item: Any) -> Any:
+        assert self.archive is not None, "open_spider() opens the archive"
+        if isinstance(item, Partner):
+            self.archive.upsert_partners([item])
+        elif isinstance(item, ArticleCard):
+            self.pending.append(item)
+            if len(self.pending) >= self.batch_size:
+                self.flush()
+        return item
+
+    def flush(self) -> None:
+        if not self.pending or self.archive is None:
+            return
+        result = self.archive.store_cards(self.pending)
+        self.stats.inc_value("olyscrape/stored", len(self.pending))
+        for kind in ("new", "updated"):
+            for partner, count in getattr(result, kind).items():
+                self.stats.inc_value(f"olyscrape/partner/{partner}/{kind}", count)
+                self.stats.inc_value(f"olyscrape/{kind}", count)
+        self.pending = []

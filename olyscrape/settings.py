@@ -1,0 +1,72 @@
+"""Scrapy settings for olyscrape: politeness lives here, not in the spiders.
+
+https://docs.scrapy.org/en/latest/topics/settings.html
+"""
+
+from __future__ import annotations
+
+BOT_NAME = "olyscrape"
+SPIDER_MODULES = ["olyscrape.spiders"]
+NEWSPIDER_MODULE = "olyscrape.spiders"
+
+# --- olyscrape's own settings (spider arguments of the same name override them) ---
+OLYSCRAPE_DB = "data/olyscrape.db"  # the archive
+OLYSCRAPE_BASE_URL = None  # fetch the canonical origin from this mirror instead
+OLYSCRAPE_REPLAY_DIR = None  # answer every request from this saved copy of the site
+OLYSCRAPE_MAX_PAGES = 300  # listing pages + load-more answers per partner, at most
+OLYSCRAPE_BATCH_SIZE = 200  # cards written per transaction
+
+# --- Politeness towards olympics.com ---
+USER_AGENT = "olyscrape/0.1 (+https://github.com/olyscrape/olyscrape; news archive of IOC TOP partners)"
+ROBOTSTXT_OBEY = True
+CONCURRENT_REQUESTS = 8
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 1.0
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 2.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
+DOWNLOAD_TIMEOUT = 30
+DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+COOKIES_ENABLED = False
+DEFAULT_REQUEST_HEADERS = {
+    "Accept": "text/html,application/json;q=0.9,*/*;q=0.8",
+    "Accept-Language": "en",
+}
+
+# Retries: transient server trouble, with Retry-After honoured up to RETRY_AFTER_MAX.
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+RETRY_AFTER_MAX = 120
+
+# A loopback mirror or a replay is ours: crawl it at full speed (see olyscrape.spiders).
+LOCAL_ORIGIN_SETTINGS = {
+    "DOWNLOAD_DELAY": 0,
+    "AUTOTHROTTLE_ENABLED": False,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+}
+
+DOWNLOADER_MIDDLEWARES = {
+    # Before offsite filtering and robots.txt, so both apply to the mirror's URL.
+    "olyscrape.downloadermiddlewares.mirror.MirrorMiddleware": 40,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "olyscrape.downloadermiddlewares.retryafter.RetryAfterMiddleware": 550,
+    # Last before the download handler: nothing replayed reaches the network.
+    "olyscrape.downloadermiddlewares.replay.ReplayMiddleware": 950,
+}
+
+ITEM_PIPELINES = {
+    "olyscrape.pipelines.normalize.NormalizePipeline": 100,
+    "olyscrape.pipelines.validate.ValidatePipeline": 200,
+    "olyscrape.pipelines.store.StorePipeline": 300,
+}
+
+EXTENSIONS = {
+    "olyscrape.extensions.crawlrecord.CrawlRecorder": 500,
+}
+
+LOGSTATS_INTERVAL = 30.0
+TELNETCONSOLE_ENABLED = False
+FEED_EXPORT_ENCODING = "utf-8"

@@ -1,0 +1,1 @@
+"""olyscrape's spiders."""

@@ -1,0 +1,250 @@
+"""The ``partners`` spider: every news card the IOC shows for each TOP partner.
+
+Discovery (``/ioc/partners``, the menu's TOP column) → each partner's listing page →
+load-more answers (or no-script pages) until the stop rule says so. Parsing lives in
+:mod:`olyscrape.pages`, the stop rule in :mod:`olyscrape.paging`; this module only
+loops, assembles items and accounts for what it fetched.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+from collections.abc import AsyncIterator, Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import scrapy
+from scrapy.exceptions import CloseSpider
+
+from olyscrape import pages, urls
+from olyscrape.items import ArticleCard, Partner
+from olyscrape.paging import LoadMoreLink, PartnerPaging
+from olyscrape.settings import LOCAL_ORIGIN_SETTINGS
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+    from twisted.python.failure import Failure
+
+logger = logging.getLogger(__name__)
+
+#: Spider arguments (``-a name=value``, Scrapyd's schedule.json) and the settings they set.
+ARGUMENT_SETTINGS = {
+    "db": "OLYSCRAPE_DB",
+    "base_url": "OLYSCRAPE_BASE_URL",
+    "replay": "OLYSCRAPE_REPLAY_DIR",
+    "max_pages": "OLYSCRAPE_MAX_PAGES",
+}
+
+JSON_HEADERS = {"Accept": "application/json", "X-Requested-With": "XMLHttpRequest"}
+
+
+def is_local_origin(base_url: str) -> bool:
+    """True for a mirror on this machine (loopback), where politeness delays serve no one."""
+    host = urlsplit(base_url).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def partner_slug(url: str) -> str:
+    """A partner's slug: the last segment of its listing URL (``/ioc/<slug>``)."""
+    segments = [s for s in urlsplit(url).path.split("/") if s]
+    return segments[-1].lower() if segments else ""
+
+
+def select_partners(found: list[Partner], wanted: list[str]) -> tuple[list[Partner], list[str]]:
+    """The partners named in ``wanted`` (by slug or name, any case) and the unknown names."""
+    if not wanted:
+        return found, []
+    by_key = {p.slug.casefold(): p for p in found} | {p.name.casefold(): p for p in found}
+    chosen = {by_key[w.casefold()].slug: by_key[w.casefold()] for w in wanted if w.casefold() in by_key}
+    unknown = [w for w in wanted if w.casefold() not in by_key]
+    return list(chosen.values()), unknown
+
+
+class PartnersSpider(scrapy.Spider):
+    """Crawl every TOP partner's listing into cards (``-a partners=alibaba,visa`` limits it)."""
+
+    name = "partners"
+
+    def __init__(self, partners: str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.wanted = [p.strip() for p in (partners or "").split(",") if p.strip()]
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> PartnersSpider:
+        settings = crawler.settings
+        for argument, setting in ARGUMENT_SETTINGS.items():
+            if kwargs.get(argument):
+                settings.set(setting, kwargs[argument], priority="spider")
+        base_url = settings.get("OLYSCRAPE_BASE_URL")
+        if base_url:
+            base_url = urls.normalize_base_url(base_url)
+            settings.set("OLYSCRAPE_BASE_URL", base_url, priority="spider")
+        if settings.get("OLYSCRAPE_REPLAY_DIR") or (base_url and is_local_origin(base_url)):
+            for name, value in LOCAL_ORIGIN_SETTINGS.items():
+                settings.set(name, value, priority="spider")
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.base_url = base_url
+        spider.allowed_domains = sorted(urls.CANONICAL_HOSTS | {urlsplit(base_url or "").hostname or ""} - {""})
+        spider.max_pages = settings.getint("OLYSCRAPE_MAX_PAGES")
+        return spider
+
+    # --- accounting ---------------------------------------------------------------
+
+    def _inc(self, partner: str | None, key: str, count: int = 1) -> None:
+        stats = self.crawler.stats
+        stats.inc_value(f"olyscrape/{key}", count)
+        if partner:
+            stats.inc_value(f"olyscrape/partner/{partner}/{key}", count)
+
+    def _fail(self, kind: str, url: str, reason: str, partner: str | None = None) -> None:
+        """Record a failed discovery, listing or load-more request; the crawl goes on."""
+        self._inc(partner, "errors")
+        stats = self.crawler.stats
+        failures = stats.get_value("olyscrape/failures") or []
+        failure = {"kind": kind, "url": url, "partner": partner, "reason": reason}
+        stats.set_value("olyscrape/failures", [*failures, failure])
+        logger.error("%s %s failed: %s", kind, url, reason, extra={"spider": self})
+
+    def on_error(self, failure: Failure) -> None:
+        request = failure.request
+        response = getattr(failure.value, "response", None)
+        reason = f"HTTP {response.status}" if response is not None else failure.getErrorMessage()
+        if response is not None and response.headers.get("X-Olyscrape-Replay"):
+            reason += " (no saved answer in the replay)"
+        kind = request.meta.get("olyscrape_kind", "request")
+        self._fail(kind, request.url, reason or repr(failure.value), request.cb_kwargs.get("partner"))
+
+    # --- discovery ----------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        yield scrapy.Request(
+            urls.canonical(urls.PARTNERS_PATH),
+            callback=self.parse,
+            errback=self.on_error,
+            meta={"olyscrape_kind": "discovery"},
+        )
+
+    def parse(self, response: Response) -> Iterator[Partner | scrapy.Request]:
+        """Discovery: the partners of the menu's TOP column, then each partner's listing."""
+        found = [
+            Partner(slug=partner_slug(link.url), name=link.name, url=link.url)
+            for link in pages.top_partner_links(response, response.url)
+        ]
+        if not found:
+            self._fail("discovery", response.url, "no menu column headed TOP (markup changed?)")
+            raise CloseSpider("no_partners")
+        chosen, unknown = select_partners(found, self.wanted)
+        if unknown:
+            stats = self.crawler.stats
+            stats.set_value("olyscrape/unknown_partners", unknown)
+            stats.set_value("olyscrape/known_partners", [p.slug for p in found])
+            raise CloseSpider("unknown_partner")
+        self.crawler.stats.set_value("olyscrape/partners", [p.slug for p in chosen])
+        logger.info("discovered %d partners, crawling %d", len(found), len(chosen))
+        for partner in chosen:
+            yield partner
+            paging = PartnerPaging(max_pages=self.max_pages)
+            yield self._listing_request(partner.url, partner.slug, paging)
+
+    # --- listing pages and no-script pages -------------------------------------------
+
+    def _listing_request(self, url: str, partner: str, paging: PartnerPaging) -> scrapy.Request:
+        return scrapy.Request(
+            url,
+            callback=self.parse_listing,
+            errback=self.on_error,
+            cb_kwargs={"partner": partner, "paging": paging},
+            meta={"olyscrape_kind": "listing"},
+        )
+
+    def parse_listing(
+        self, response: Response, partner: str, paging: PartnerPaging
+    ) -> Iterator[ArticleCard | scrapy.Request]:
+        paging.count_page()
+        self._inc(partner, "pages")
+        page = pages.ListingPage(response, response.url)
+        cards = page.cards
+        new = yield from self._admit(partner, paging, cards)
+        logger.info("%s: listing %s: %d cards, %d new", partner, response.url, len(cards), new)
+
+        if page.load_more_url:
+            link = LoadMoreLink.parse(page.load_more_url)
+            if link is None:
+                self._fail("listing", response.url, f"unrecognised load-more link {page.load_more_url}", partner)
+            elif paging.more_allowed():
+                yield self._load_more_request(partner, paging, link, link.offset)
+        elif page.next_page_url and not self._on_site(page.next_page_url):
+            self.crawler.stats.inc_value("olyscrape/offsite_links_skipped")
+            self._done(partner, paging, f"next page on another host, not followed: {page.next_page_url}")
+        elif page.next_page_url and paging.more_allowed():
+            yield self._listing_request(page.next_page_url, partner, paging)
+        else:
+            self._done(partner, paging, paging.stop_reason or "no more pages")
+
+    def _on_site(self, url: str) -> bool:
+        """True for a URL on the canonical origin (or on the mirror standing in for it)."""
+        return urls.is_canonical(url) or bool(self.base_url and urls.from_mirror(url, self.base_url))
+
+    # --- load more -------------------------------------------------------------------
+
+    def _load_more_request(
+        self, partner: str, paging: PartnerPaging, link: LoadMoreLink, offset: int
+    ) -> scrapy.Request:
+        return scrapy.Request(
+            link.url(offset),
+            callback=self.parse_load_more,
+            errback=self.on_error,
+            headers=JSON_HEADERS,
+            cb_kwargs={"partner": partner, "paging": paging, "link": link, "offset": offset},
+            meta={"olyscrape_kind": "load-more"},
+        )
+
+    def parse_load_more(
+        self, response: Response, partner: str, paging: PartnerPaging, link: LoadMoreLink, offset: int
+    ) -> Iterator[ArticleCard | scrapy.Request]:
+        paging.count_page()
+        self._inc(partner, "pages")
+        try:
+            cards = pages.parse_load_more(response.body, response.url)
+        except pages.PageFormatError as exc:
+            self._fail("load-more", response.url, str(exc), partner)
+            return
+        new = yield from self._admit(partner, paging, cards)
+        logger.info("%s: load-more offset %d: %d cards, %d new", partner, offset, len(cards), new)
+        next_offset = paging.after_answer(link, offset, len(cards), new)
+        if next_offset is None:
+            self._done(partner, paging, paging.stop_reason or "")
+        else:
+            yield self._load_more_request(partner, paging, link, next_offset)
+
+    # --- cards -----------------------------------------------------------------------
+
+    def _admit(
+        self, partner: str, paging: PartnerPaging, cards: Iterable[ArticleCard]
+    ) -> Iterator[ArticleCard]:
+        """Yield the cards this partner has not shown yet; return how many had a new URL.
+
+        Cards without a link are yielded too: the validate pipeline drops and counts them.
+        """
+        new = 0
+        for card in cards:
+            card.partner = partner
+            key = urls.canonical_url(card.url, card.page_url or "", self.base_url)
+            if key is not None:
+                card.position = paging.admit(key)
+                if card.position is None:
+                    continue
+                new += 1
+            self._inc(partner, "cards")
+            yield card
+        return new
+
+    def _done(self, partner: str, paging: PartnerPaging, reason: str) -> None:
+        logger.info("%s: done, %d cards in %d pages (%s)", partner, len(paging.seen), paging.pages, reason)

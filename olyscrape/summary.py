@@ -1,0 +1,64 @@
+"""The end-of-crawl summary: per-partner figures read from the crawl stats."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+COLUMNS = ("cards", "new", "updated", "dropped", "pages", "errors")
+
+
+def crawl_succeeded(stats: dict[str, Any]) -> bool:
+    """True when the crawl finished and every discovery, listing and load-more request succeeded."""
+    return stats.get("finish_reason") == "finished" and not stats.get("olyscrape/errors")
+
+
+@dataclass
+class CrawlSummary:
+    """Per-partner figures, failures and the verdict of one crawl."""
+
+    rows: dict[str, dict[str, int]]
+    failures: list[dict[str, Any]] = field(default_factory=list)
+    finish_reason: str | None = None
+    elapsed: float | None = None
+    succeeded: bool = False
+
+    @classmethod
+    def from_stats(cls, stats: dict[str, Any]) -> CrawlSummary:
+        partners = stats.get("olyscrape/partners") or []
+        rows = {
+            slug: {col: int(stats.get(f"olyscrape/partner/{slug}/{col}", 0)) for col in COLUMNS}
+            for slug in partners
+        }
+        return cls(
+            rows=rows,
+            failures=list(stats.get("olyscrape/failures") or []),
+            finish_reason=stats.get("finish_reason"),
+            elapsed=stats.get("elapsed_time_seconds"),
+            succeeded=crawl_succeeded(stats),
+        )
+
+    def totals(self) -> dict[str, int]:
+        return {col: sum(row[col] for row in self.rows.values()) for col in COLUMNS}
+
+    def render(self) -> str:
+        """A one-screen plain-text table, then the failed requests, then the verdict."""
+        width = max([len("partner"), *(len(slug) for slug in self.rows)])
+        header = "partner".ljust(width) + "".join(f"{col:>9}" for col in COLUMNS)
+        lines = [header, "-" * len(header)]
+        for slug, row in self.rows.items():
+            lines.append(slug.ljust(width) + "".join(f"{row[col]:>9}" for col in COLUMNS))
+        lines.append("-" * len(header))
+        totals = self.totals()
+        lines.append("total".ljust(width) + "".join(f"{totals[col]:>9}" for col in COLUMNS))
+        if self.failures:
+            lines.append("")
+            lines.append(f"{len(self.failures)} failed request(s):")
+            for f in self.failures:
+                who = f" [{f['partner']}]" if f.get("partner") else ""
+                lines.append(f"  {f['kind']}{who} {f['url']}: {f['reason']}")
+        elapsed = f" in {self.elapsed:.1f} s" if self.elapsed is not None else ""
+        verdict = "OK" if self.succeeded else "FAILED"
+        lines.append("")
+        lines.append(f"crawl {verdict}{elapsed} (finish reason: {self.finish_reason})")
+        return "\n".join(lines)

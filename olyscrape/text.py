@@ -1,0 +1,50 @@
+"""Text and date normalization shared by the pipelines and the re-parser."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import datetime
+
+from dateutil import parser as dateparser
+
+_SPACE = re.compile(r"\s+")
+_YEAR_FIRST = re.compile(r"^\d{4}\D")
+
+# Two defaults that differ in every field: a date string that lacks its day, month
+# or year parses differently against each, and so is recognised as incomplete.
+_DEFAULT_A = datetime(1901, 1, 1)
+_DEFAULT_B = datetime(1902, 2, 2)
+
+
+def clean_text(value: str | None) -> str | None:
+    """Decode HTML entities and collapse runs of white space; empty becomes None.
+
+    Typographic quotes and other non-ASCII characters are kept as they are.
+    """
+    if value is None:
+        return None
+    text = _SPACE.sub(" ", html.unescape(value)).strip()
+    return text or None
+
+
+def parse_date(raw: str | None) -> str | None:
+    """Parse a card or article date into ISO ``YYYY-MM-DD``.
+
+    Accepts the site's forms (``12 Mar 2019``, ``09 JUL 2019``) and other common ones
+    (``2019-07-09``, ``9 July 2019``). Anything that is not a complete calendar date
+    (``TBC``, ``Mar 2019``, an empty string) gives None.
+    """
+    text = clean_text(raw)
+    if not text:
+        return None
+    # The site writes day-first dates; ISO dates (year first) keep month before day.
+    order = {"yearfirst": True} if _YEAR_FIRST.match(text) else {"dayfirst": True}
+    try:
+        first = dateparser.parse(text, default=_DEFAULT_A, **order)
+        second = dateparser.parse(text, default=_DEFAULT_B, **order)
+    except (ValueError, OverflowError, TypeError):
+        return None
+    if first != second:
+        return None
+    return first.date().isoformat()

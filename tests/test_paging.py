@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+import pytest
+
+from olyscrape.paging import LoadMoreLink, PartnerPaging
+
+URL = "https://olympics.com/ioc/ajaxscript/loadmoreoverviewnews/%7BAB12%7D/9/9/"
+
+
+def test_load_more_link_reads_count_and_offset():
+    link = LoadMoreLink.parse(URL)
+    assert (link.count, link.offset) == (9, 9)
+    assert link.url() == URL
+    assert link.url(27) == URL.replace("/9/9/", "/9/27/")
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://olympics.com/ioc/alibaba",
+        "https://olympics.com/ioc/ajaxscript/loadmoreoverviewnews/%7BAB%7D/0/9/",
+        "https://olympics.com/ioc/ajaxscript/loadmoreoverviewnews/%7BAB%7D/nine/9/",
+    ],
+)
+def test_load_more_link_refuses_other_urls(url):
+    assert LoadMoreLink.parse(url) is None
+
+
+def test_admit_numbers_new_urls_and_refuses_repeats():
+    paging = PartnerPaging(max_pages=10)
+    assert paging.admit("a") == 1
+    assert paging.admit("b") == 2
+    assert paging.admit("a") is None
+
+
+def _answer(paging, link, offset, received, new):
+    paging.count_page()
+    return paging.after_answer(link, offset, received, new)
+
+
+def test_offset_advances_by_what_each_answer_brought():
+    link = LoadMoreLink.parse(URL)
+    paging = PartnerPaging(max_pages=10)
+    assert _answer(paging, link, 9, 9, 9) == 18
+
+
+@pytest.mark.parametrize(("received", "reason"), [(0, "empty answer"), (4, "short answer")])
+def test_stops_on_an_empty_or_short_answer(received, reason):
+    link = LoadMoreLink.parse(URL)
+    paging = PartnerPaging(max_pages=10)
+    assert _answer(paging, link, 9, received, received) is None
+    assert paging.stop_reason == reason
+
+
+def test_an_answer_repeating_shown_cards_does_not_stop_paging_alone():
+    # A page link with offset 0 first answers the cards already on the page.
+    link = LoadMoreLink.parse(URL.replace("/9/9/", "/9/0/"))
+    paging = PartnerPaging(max_pages=10)
+    assert _answer(paging, link, 0, 9, 0) == 9
+    assert _answer(paging, link, 9, 9, 9) == 18
+
+
+def test_stops_after_two_answers_in_a_row_with_nothing_new():
+    link = LoadMoreLink.parse(URL)
+    paging = PartnerPaging(max_pages=10)
+    assert _answer(paging, link, 9, 9, 9) == 18
+    assert _answer(paging, link, 18, 9, 0) == 27
+    assert _answer(paging, link, 27, 9, 0) is None
+    assert "no new card" in paging.stop_reason
+
+
+def test_stops_at_the_page_cap():
+    link = LoadMoreLink.parse(URL)
+    paging = PartnerPaging(max_pages=3)
+    paging.count_page()  # the listing page
+    assert _answer(paging, link, 9, 9, 9) == 18
+    assert _answer(paging, link, 18, 9, 9) is None
+    assert paging.stop_reason == "page cap"
