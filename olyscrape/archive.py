@@ -54,7 +54,8 @@ INDEXES = {
 _TRACKED = ("title", "category", "published", "published_raw", "image_url")
 
 _UPSERT_ARTICLE = """
-INSERT INTO articles (url, title, category, published, published_raw, image_url, first_seen, last_seen)
+INSERT INTO articles
+    (url, title, category, published, published_raw, image_url, first_seen, last_seen)
 VALUES (:url, :title, :category, :published, :published_raw, :image_url, :seen, :seen)
 ON CONFLICT (url) DO UPDATE SET
     title = COALESCE(excluded.title, title),
@@ -159,7 +160,9 @@ class Archive:
         with self.db.conn:
             self.db.conn.executemany(_UPSERT_PARTNER, rows)
 
-    def _existing(self, cards: Sequence[ArticleCard]) -> tuple[dict[str, dict], set[tuple[str, str]]]:
+    def _existing(
+        self, cards: Sequence[ArticleCard]
+    ) -> tuple[dict[str, dict], set[tuple[str, str]]]:
         """The archived rows and partner links of a batch's articles."""
         urls = sorted({c.url for c in cards if c.url})
         articles: dict[str, dict] = {}
@@ -168,7 +171,9 @@ class Archive:
             marks = ",".join("?" * len(chunk))
             for row in self.db.query(f"SELECT * FROM articles WHERE url IN ({marks})", chunk):
                 articles[row["url"]] = row
-            sql = f"SELECT article_url, partner FROM article_partners WHERE article_url IN ({marks})"
+            sql = (
+                f"SELECT article_url, partner FROM article_partners WHERE article_url IN ({marks})"
+            )
             links.update((r["article_url"], r["partner"]) for r in self.db.query(sql, chunk))
         return articles, links
 
@@ -184,7 +189,12 @@ class Archive:
         rows = []
         for card in cards:
             row = {name: getattr(card, name) for name in _TRACKED}
-            row |= {"url": card.url, "partner": card.partner, "position": card.position, "seen": seen}
+            row |= {
+                "url": card.url,
+                "partner": card.partner,
+                "position": card.position,
+                "seen": seen,
+            }
             rows.append(row)
             old = articles.get(card.url)
             if (card.url, card.partner) not in links:

@@ -45,8 +45,12 @@ def cli() -> None:
 
 @cli.command()
 @db_option
-@click.option("--partners", help="Only these partners: slugs or names, comma-separated (alibaba,visa).")
-@click.option("--base-url", help="Fetch every canonical URL from this mirror (e.g. http://127.0.0.1:8000).")
+@click.option(
+    "--partners", help="Only these partners: slugs or names, comma-separated (alibaba,visa)."
+)
+@click.option(
+    "--base-url", help="Fetch every canonical URL from this mirror (e.g. http://127.0.0.1:8000)."
+)
 @click.option(
     "--replay",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
@@ -97,7 +101,8 @@ def crawl(
     with Archive.open(db) as archive:
         click.echo(
             f"archive {db}: {archive.count('articles')} articles, "
-            f"{archive.count('article_partners')} partner links, {archive.count('partners')} partners"
+            f"{archive.count('article_partners')} partner links, "
+            f"{archive.count('partners')} partners"
         )
     sys.exit(0 if summary.succeeded else EXIT_FAILED)
 
@@ -105,8 +110,13 @@ def crawl(
 @cli.command()
 @click.argument("root", type=click.Path(exists=True, file_okay=False, path_type=Path))
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
-@click.option("--lifetime", type=click.FloatRange(min=1), default=3600, show_default=True,
-              help="Stop serving after this many seconds.")
+@click.option(
+    "--lifetime",
+    type=click.FloatRange(min=1),
+    default=3600,
+    show_default=True,
+    help="Stop serving after this many seconds.",
+)
 def mirror(root: Path, port: int, lifetime: float) -> None:
     """Serve a saved copy of the site (ROOT) on 127.0.0.1, for --base-url crawls."""
     from olyscrape.mirror import MirrorServer

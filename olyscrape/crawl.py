@@ -20,6 +20,25 @@ def project_settings(**overrides: Any) -> Settings:
     return settings
 
 
+class _ProgressFilter(logging.Filter):
+    """olyscrape's own INFO lines (progress), everybody else's warnings and errors."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or record.name.startswith("olyscrape")
+
+
+def _configure_logging(verbose: bool) -> None:
+    handler = logging.StreamHandler()
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
+    )
+    if not verbose:
+        handler.addFilter(_ProgressFilter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.INFO)
+
+
 def run_crawl(
     *,
     db: str,
@@ -31,18 +50,14 @@ def run_crawl(
 ) -> dict[str, Any]:
     """Crawl into the archive at ``db``; return the crawl's stats when it has ended.
 
-    Logs olyscrape's progress at INFO and Scrapy's own messages at WARNING (all of them
-    at INFO with ``verbose``).
+    Logs olyscrape's progress at INFO and Scrapy's own messages from WARNING up (all of
+    them with ``verbose``), on stderr.
     """
     settings = project_settings(
-        LOG_LEVEL="INFO",
-        LOG_FORMAT="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        LOG_DATEFORMAT="%H:%M:%S",
-        STATS_DUMP=verbose,
+        LOG_LEVEL="INFO", STATS_DUMP=verbose, LOG_INSTALL_ROOT_HANDLER=False
     )
     process = CrawlerProcess(settings)
-    if not verbose:
-        logging.getLogger("scrapy").setLevel(logging.WARNING)
+    _configure_logging(verbose)
     crawler = process.create_crawler(PartnersSpider)
     arguments = {"db": db, "partners": partners, "base_url": base_url, "replay": replay}
     if max_pages:

@@ -20,7 +20,7 @@ class MirrorHandler(BaseHTTPRequestHandler):
     server: MirrorServer
     protocol_version = "HTTP/1.1"
 
-    def log_message(self, format: str, *args: object) -> None:  # noqa: A002
+    def log_message(self, format: str, *args: object) -> None:
         if self.server.verbose:
             super().log_message(format, *args)
 

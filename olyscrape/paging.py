@@ -13,7 +13,9 @@ import re
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
-_LOAD_MORE_PATH = re.compile(r"^(?P<prefix>.*/loadmoreoverviewnews/[^/]+)/(?P<count>\d+)/(?P<offset>\d+)/?$")
+_LOAD_MORE_PATH = re.compile(
+    r"^(?P<prefix>.*/loadmoreoverviewnews/[^/]+)/(?P<count>\d+)/(?P<offset>\d+)/?$"
+)
 
 #: Answers in a row that bring no new URL before a partner's paging stops.
 BARREN_ANSWERS_LIMIT = 2
@@ -74,14 +76,29 @@ class PartnerPaging:
             return False
         return True
 
+    def _barren_limit_reached(self, new: int) -> bool:
+        self.barren = 0 if new else self.barren + 1
+        return self.barren >= BARREN_ANSWERS_LIMIT
+
+    def after_page(self, new: int) -> bool:
+        """Record a no-script page; True when the next page may be fetched.
+
+        The same guard as for load-more answers: a server that ignores the page number
+        answers the same cards again, and two such pages in a row end the paging.
+        """
+        if self._barren_limit_reached(new):
+            self.stop_reason = f"{BARREN_ANSWERS_LIMIT} pages in a row with no new card"
+            return False
+        return self.more_allowed()
+
     def after_answer(self, link: LoadMoreLink, offset: int, received: int, new: int) -> int | None:
         """Record an answer at ``offset``; the next offset to ask, or None to stop."""
-        self.barren = 0 if new else self.barren + 1
+        barren = self._barren_limit_reached(new)
         if received == 0:
             self.stop_reason = "empty answer"
         elif received < link.count:
             self.stop_reason = "short answer"
-        elif self.barren >= BARREN_ANSWERS_LIMIT:
+        elif barren:
             self.stop_reason = f"{BARREN_ANSWERS_LIMIT} answers in a row with no new card"
         elif self.more_allowed():
             return offset + received

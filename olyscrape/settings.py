@@ -17,7 +17,9 @@ OLYSCRAPE_MAX_PAGES = 300  # listing pages + load-more answers per partner, at m
 OLYSCRAPE_BATCH_SIZE = 200  # cards written per transaction
 
 # --- Politeness towards olympics.com ---
-USER_AGENT = "olyscrape/0.1 (+https://github.com/olyscrape/olyscrape; news archive of IOC TOP partners)"
+USER_AGENT = (
+    "olyscrape/0.1 (+https://github.com/olyscrape/olyscrape; news archive of IOC TOP partners)"
+)
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
@@ -69,4 +71,6 @@ EXTENSIONS = {
 
 LOGSTATS_INTERVAL = 30.0
 TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False  # no control port on a crawl left running
 FEED_EXPORT_ENCODING = "utf-8"
+LOG_FORMATTER = "olyscrape.logformatter.OlyscrapeLogFormatter"

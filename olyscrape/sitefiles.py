@@ -36,4 +36,6 @@ def resolve(root: Path, url: str) -> Path | None:
 
 def content_type(path: Path) -> str:
     """The Content-Type a saved file is served with."""
-    return _TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    return (
+        _TYPES.get(path.suffix) or mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+    )

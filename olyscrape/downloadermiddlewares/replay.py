@@ -44,7 +44,9 @@ class ReplayMiddleware:
             stats.inc_value("olyscrape/replay/missing")
             missing = stats.get_value("olyscrape/replay/missing_urls") or []
             stats.set_value("olyscrape/replay/missing_urls", [*missing, request.url])
-            return Response(request.url, status=404, headers={MISSING_HEADER: "missing"}, request=request)
+            return Response(
+                request.url, status=404, headers={MISSING_HEADER: "missing"}, request=request
+            )
         body = path.read_bytes()
         headers = {"Content-Type": sitefiles.content_type(path)}
         cls = responsetypes.from_args(headers=headers, url=request.url, body=body)

@@ -30,7 +30,9 @@ class NormalizePipeline:
             return self.normalize_card(item)
         if isinstance(item, Partner):
             item.name = clean_text(item.name) or item.slug
-            item.url = urls.canonical_url(item.url, urls.CANONICAL_ORIGIN, self.base_url) or item.url
+            item.url = (
+                urls.canonical_url(item.url, urls.CANONICAL_ORIGIN, self.base_url) or item.url
+            )
         return item
 
     def normalize_card(self, card: ArticleCard) -> ArticleCard:

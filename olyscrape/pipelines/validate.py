@@ -40,5 +40,8 @@ class ValidatePipeline:
                 reason = f"missing_{name}"
                 self.stats.inc_value(f"olyscrape/dropped/{reason}")
                 self.stats.inc_value(f"olyscrape/partner/{item.partner}/dropped")
-                raise DropItem(f"{reason}: card of {item.partner} on {item.page_url} ({item.title or item.url})")
+                raise DropItem(
+                    f"{reason}: card of {item.partner} on {item.page_url} "
+                    f"({item.title or item.url})"
+                )
         return item

@@ -62,7 +62,9 @@ def select_partners(found: list[Partner], wanted: list[str]) -> tuple[list[Partn
     if not wanted:
         return found, []
     by_key = {p.slug.casefold(): p for p in found} | {p.name.casefold(): p for p in found}
-    chosen = {by_key[w.casefold()].slug: by_key[w.casefold()] for w in wanted if w.casefold() in by_key}
+    chosen = {
+        by_key[w.casefold()].slug: by_key[w.casefold()] for w in wanted if w.casefold() in by_key
+    }
     unknown = [w for w in wanted if w.casefold() not in by_key]
     return list(chosen.values()), unknown
 
@@ -91,7 +93,9 @@ class PartnersSpider(scrapy.Spider):
                 settings.set(name, value, priority="spider")
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.base_url = base_url
-        spider.allowed_domains = sorted(urls.CANONICAL_HOSTS | {urlsplit(base_url or "").hostname or ""} - {""})
+        spider.allowed_domains = sorted(
+            urls.CANONICAL_HOSTS | {urlsplit(base_url or "").hostname or ""} - {""}
+        )
         spider.max_pages = settings.getint("OLYSCRAPE_MAX_PAGES")
         return spider
 
@@ -119,7 +123,9 @@ class PartnersSpider(scrapy.Spider):
         if response is not None and response.headers.get("X-Olyscrape-Replay"):
             reason += " (no saved answer in the replay)"
         kind = request.meta.get("olyscrape_kind", "request")
-        self._fail(kind, request.url, reason or repr(failure.value), request.cb_kwargs.get("partner"))
+        self._fail(
+            kind, request.url, reason or repr(failure.value), request.cb_kwargs.get("partner")
+        )
 
     # --- discovery ----------------------------------------------------------------
 
@@ -177,20 +183,29 @@ class PartnersSpider(scrapy.Spider):
         if page.load_more_url:
             link = LoadMoreLink.parse(page.load_more_url)
             if link is None:
-                self._fail("listing", response.url, f"unrecognised load-more link {page.load_more_url}", partner)
+                self._fail(
+                    "listing",
+                    response.url,
+                    f"unrecognised load-more link {page.load_more_url}",
+                    partner,
+                )
             elif paging.more_allowed():
                 yield self._load_more_request(partner, paging, link, link.offset)
         elif page.next_page_url and not self._on_site(page.next_page_url):
             self.crawler.stats.inc_value("olyscrape/offsite_links_skipped")
-            self._done(partner, paging, f"next page on another host, not followed: {page.next_page_url}")
-        elif page.next_page_url and paging.more_allowed():
+            self._done(
+                partner, paging, f"next page on another host, not followed: {page.next_page_url}"
+            )
+        elif page.next_page_url and paging.after_page(new):
             yield self._listing_request(page.next_page_url, partner, paging)
         else:
             self._done(partner, paging, paging.stop_reason or "no more pages")
 
     def _on_site(self, url: str) -> bool:
         """True for a URL on the canonical origin (or on the mirror standing in for it)."""
-        return urls.is_canonical(url) or bool(self.base_url and urls.from_mirror(url, self.base_url))
+        return urls.is_canonical(url) or bool(
+            self.base_url and urls.from_mirror(url, self.base_url)
+        )
 
     # --- load more -------------------------------------------------------------------
 
@@ -207,7 +222,12 @@ class PartnersSpider(scrapy.Spider):
         )
 
     def parse_load_more(
-        self, response: Response, partner: str, paging: PartnerPaging, link: LoadMoreLink, offset: int
+        self,
+        response: Response,
+        partner: str,
+        paging: PartnerPaging,
+        link: LoadMoreLink,
+        offset: int,
     ) -> Iterator[ArticleCard | scrapy.Request]:
         paging.count_page()
         self._inc(partner, "pages")
@@ -247,4 +267,6 @@ class PartnersSpider(scrapy.Spider):
         return new
 
     def _done(self, partner: str, paging: PartnerPaging, reason: str) -> None:
-        logger.info("%s: done, %d cards in %d pages (%s)", partner, len(paging.seen), paging.pages, reason)
+        logger.info(
+            "%s: done, %d cards in %d pages (%s)", partner, len(paging.seen), paging.pages, reason
+        )
