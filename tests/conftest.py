@@ -22,7 +22,9 @@ def file_response(path: Path, url: str) -> HtmlResponse | TextResponse:
     return cls(url=url, request=Request(url), body=body, encoding="utf-8")
 
 
-def run_olyscrape(*args: str, timeout: float = 240, cwd: Path | None = None) -> subprocess.CompletedProcess:
+def run_olyscrape(
+    *args: str, timeout: float = 240, cwd: Path | None = None
+) -> subprocess.CompletedProcess:
     """Run the ``olyscrape`` command in a fresh interpreter (Twisted's reactor runs once a process)."""
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     return subprocess.run(

@@ -9,8 +9,13 @@ from olyscrape.items import ArticleCard, Partner
 
 
 def card(url="https://olympics.com/ioc/news/a", partner="alibaba", **fields) -> ArticleCard:
-    values = {"title": "A title", "category": "IOC News", "published": "2021-07-22",
-              "published_raw": "22 Jul 2021", "position": 1} | fields
+    values = {
+        "title": "A title",
+        "category": "IOC News",
+        "published": "2021-07-22",
+        "published_raw": "22 Jul 2021",
+        "position": 1,
+    } | fields
     return ArticleCard(url=url, partner=partner, **values)
 
 
@@ -61,7 +66,9 @@ def test_an_article_of_two_partners_is_one_row_and_two_links(archive):
     result = archive.store_cards([card(partner="alibaba"), card(partner="visa", position=3)])
     assert result.new == {"alibaba": 1, "visa": 1}
     assert archive.count("articles") == 1
-    links = {(r["partner"], r["position"]) for r in archive.db.query("SELECT * FROM article_partners")}
+    links = {
+        (r["partner"], r["position"]) for r in archive.db.query("SELECT * FROM article_partners")
+    }
     assert links == {("alibaba", 1), ("visa", 3)}
 
 

@@ -76,3 +76,14 @@ def test_stops_at_the_page_cap():
     assert _answer(paging, link, 9, 9, 9) == 18
     assert _answer(paging, link, 18, 9, 9) is None
     assert paging.stop_reason == "page cap"
+
+
+def test_no_script_pages_stop_after_two_pages_with_nothing_new():
+    paging = PartnerPaging(max_pages=10)
+    paging.count_page()
+    assert paging.after_page(new=6) is True
+    paging.count_page()
+    assert paging.after_page(new=0) is True
+    paging.count_page()
+    assert paging.after_page(new=0) is False
+    assert "no new card" in paging.stop_reason

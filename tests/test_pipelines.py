@@ -55,7 +55,9 @@ def test_normalize_decodes_entities_of_json_titles(normalize):
     assert card.title == "“Much more” & beyond"
 
 
-@pytest.mark.parametrize(("raw", "published"), [(" 22 Jul 2021 ", "2021-07-22"), ("TBC", None), (None, None)])
+@pytest.mark.parametrize(
+    ("raw", "published"), [(" 22 Jul 2021 ", "2021-07-22"), ("TBC", None), (None, None)]
+)
 def test_normalize_parses_dates_and_keeps_the_raw_text(normalize, raw, published):
     card = normalize.process_item(raw_card(published_raw=raw))
     assert card.published == published

@@ -11,11 +11,27 @@ MIRROR = "http://127.0.0.1:8123"
     ("href", "page", "expected"),
     [
         ("/ioc/news/a", "https://olympics.com/ioc/alibaba", "https://olympics.com/ioc/news/a"),
-        ("https://olympics.com/ioc/news/a", "https://olympics.com/ioc/visa", "https://olympics.com/ioc/news/a"),
-        ("http://www.olympics.com/ioc/news/a#top", "https://olympics.com/ioc/x", "https://olympics.com/ioc/news/a"),
+        (
+            "https://olympics.com/ioc/news/a",
+            "https://olympics.com/ioc/visa",
+            "https://olympics.com/ioc/news/a",
+        ),
+        (
+            "http://www.olympics.com/ioc/news/a#top",
+            "https://olympics.com/ioc/x",
+            "https://olympics.com/ioc/news/a",
+        ),
         (f"{MIRROR}/ioc/news/a", "https://olympics.com/ioc/x", "https://olympics.com/ioc/news/a"),
-        ("https://www.bridgestone.com/n/1", "https://olympics.com/ioc/x", "https://www.bridgestone.com/n/1"),
-        ("/ioc/news/caf\u00e9", "https://olympics.com/ioc/x", "https://olympics.com/ioc/news/caf%C3%A9"),
+        (
+            "https://www.bridgestone.com/n/1",
+            "https://olympics.com/ioc/x",
+            "https://www.bridgestone.com/n/1",
+        ),
+        (
+            "/ioc/news/caf\u00e9",
+            "https://olympics.com/ioc/x",
+            "https://olympics.com/ioc/news/caf%C3%A9",
+        ),
     ],
 )
 def test_canonical_url_resolves_every_link_against_the_canonical_origin(href, page, expected):
@@ -30,13 +46,22 @@ def test_canonical_url_ignores_what_is_no_link(href):
 def test_mirror_round_trip_keeps_path_and_query():
     mirrored = urls.to_mirror("https://olympics.com/ioc/ajaxscript/x/%7BAB%7D/9/0/?a=1", MIRROR)
     assert mirrored == f"{MIRROR}/ioc/ajaxscript/x/%7BAB%7D/9/0/?a=1"
-    assert urls.from_mirror(mirrored, MIRROR) == "https://olympics.com/ioc/ajaxscript/x/%7BAB%7D/9/0/?a=1"
+    assert (
+        urls.from_mirror(mirrored, MIRROR)
+        == "https://olympics.com/ioc/ajaxscript/x/%7BAB%7D/9/0/?a=1"
+    )
 
 
 def test_mirror_with_a_path_prefix():
     base = "http://localhost:9000/site"
-    assert urls.to_mirror("https://olympics.com/ioc/visa", base) == "http://localhost:9000/site/ioc/visa"
-    assert urls.from_mirror("http://localhost:9000/site/ioc/visa", base) == "https://olympics.com/ioc/visa"
+    assert (
+        urls.to_mirror("https://olympics.com/ioc/visa", base)
+        == "http://localhost:9000/site/ioc/visa"
+    )
+    assert (
+        urls.from_mirror("http://localhost:9000/site/ioc/visa", base)
+        == "https://olympics.com/ioc/visa"
+    )
     assert urls.from_mirror("http://localhost:9000/other/ioc/visa", base) is None
 
 
