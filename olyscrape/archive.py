@@ -6,8 +6,10 @@ CLI) goes through :class:`Archive`. Times are UTC ISO-8601 strings.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -16,7 +18,7 @@ from typing import Any
 
 import sqlite_utils
 
-from olyscrape.items import ArticleCard, Partner
+from olyscrape.items import ArticleBody, ArticleCard, Partner
 
 #: Table → (columns in order, primary key). Opening an older archive adds what is
 #: missing here (tables, columns); nothing is ever dropped or rewritten.
@@ -32,9 +34,40 @@ SCHEMA: dict[str, tuple[dict[str, type], str | tuple[str, ...]]] = {
             "image_url": str,
             "first_seen": str,
             "last_seen": str,
+            "body": str,
+            "page_published": str,
+            "capture_id": int,
         },
         "url",
     ),
+    "article_tags": ({"article_url": str, "tag": str}, ("article_url", "tag")),
+    "article_versions": (
+        {
+            "id": int,
+            "article_url": str,
+            "changed_at": str,
+            "crawl_id": int,
+            "title": str,
+            "category": str,
+            "published": str,
+            "body": str,
+        },
+        "id",
+    ),
+    "captures": (
+        {
+            "id": int,
+            "url": str,
+            "canonical_url": str,
+            "fetched_at": str,
+            "status": int,
+            "content_type": str,
+            "sha256": str,
+            "crawl_id": int,
+        },
+        "id",
+    ),
+    "capture_bodies": ({"sha256": str, "size": int, "body": bytes}, "sha256"),
     "article_partners": (
         {"article_url": str, "partner": str, "position": int, "first_seen": str, "last_seen": str},
         ("article_url", "partner"),
@@ -48,22 +81,28 @@ SCHEMA: dict[str, tuple[dict[str, type], str | tuple[str, ...]]] = {
 INDEXES = {
     "article_partners": [["partner"]],
     "articles": [["published"]],
+    "article_versions": [["article_url"]],
+    "captures": [["canonical_url"]],
 }
 
 # Fields compared to tell an updated article from an unchanged one.
 _TRACKED = ("title", "category", "published", "published_raw", "image_url")
+# Fields whose change keeps the previous values in article_versions.
+_VERSIONED = ("title", "category", "published", "body")
 
+# ``:touch`` is false for a re-parse, which must not move last_seen.
 _UPSERT_ARTICLE = """
 INSERT INTO articles
-    (url, title, category, published, published_raw, image_url, first_seen, last_seen)
-VALUES (:url, :title, :category, :published, :published_raw, :image_url, :seen, :seen)
+    (url, title, category, published, published_raw, image_url, capture_id, first_seen, last_seen)
+VALUES (:url, :title, :category, :published, :published_raw, :image_url, :capture_id, :seen, :seen)
 ON CONFLICT (url) DO UPDATE SET
     title = COALESCE(excluded.title, title),
     category = COALESCE(excluded.category, category),
     published = COALESCE(excluded.published, published),
     published_raw = COALESCE(excluded.published_raw, published_raw),
     image_url = COALESCE(excluded.image_url, image_url),
-    last_seen = excluded.last_seen
+    capture_id = COALESCE(excluded.capture_id, capture_id),
+    last_seen = CASE WHEN :touch THEN excluded.last_seen ELSE last_seen END
 """
 
 _UPSERT_LINK = """
@@ -71,13 +110,51 @@ INSERT INTO article_partners (article_url, partner, position, first_seen, last_s
 VALUES (:url, :partner, :position, :seen, :seen)
 ON CONFLICT (article_url, partner) DO UPDATE SET
     position = COALESCE(excluded.position, position),
-    last_seen = excluded.last_seen
+    last_seen = CASE WHEN :touch THEN excluded.last_seen ELSE last_seen END
+"""
+
+_UPSERT_BODY = """
+INSERT INTO articles (url, body, page_published, capture_id, first_seen, last_seen)
+VALUES (:url, :body, :published, :capture_id, :seen, :seen)
+ON CONFLICT (url) DO UPDATE SET
+    body = COALESCE(excluded.body, body),
+    page_published = COALESCE(excluded.page_published, page_published),
+    capture_id = COALESCE(excluded.capture_id, capture_id)
+"""
+
+_INSERT_TAG = """
+INSERT INTO article_tags (article_url, tag) VALUES (?, ?) ON CONFLICT DO NOTHING
+"""
+
+_INSERT_VERSION = """
+INSERT INTO article_versions (article_url, changed_at, crawl_id, title, category, published, body)
+VALUES (:url, :changed_at, :crawl_id, :title, :category, :published, :body)
+"""
+
+_BODY_STORED = "SELECT 1 FROM capture_bodies WHERE sha256 = ?"
+_INSERT_BODY = "INSERT INTO capture_bodies (sha256, size, body) VALUES (?, ?, ?)"
+_INSERT_CAPTURE = """
+INSERT INTO captures (url, canonical_url, fetched_at, status, content_type, sha256, crawl_id)
+VALUES (?, ?, ?, ?, ?, ?, ?)
 """
 
 _UPSERT_PARTNER = """
 INSERT INTO partners (slug, name, url) VALUES (:slug, :name, :url)
 ON CONFLICT (slug) DO UPDATE SET name = excluded.name, url = excluded.url
 """
+
+
+@dataclass
+class Capture:
+    """A response as the crawl received it (``url`` as fetched, maybe from a mirror)."""
+
+    url: str
+    canonical_url: str
+    status: int
+    content_type: str | None
+    body: bytes
+    fetched_at: str | None = None
+    id: int | None = None
 
 
 class ArchiveError(Exception):
@@ -91,14 +168,33 @@ def utcnow() -> str:
 
 @dataclass
 class StoreResult:
-    """What a batch of cards did to the archive, per partner."""
+    """What a batch did to the archive: per partner ``new`` links and ``updated`` articles;
+    in all, ``new_articles``, ``bodies`` (stored or changed) and ``versions`` kept."""
 
     new: dict[str, int] = field(default_factory=dict)
     updated: dict[str, int] = field(default_factory=dict)
+    new_articles: int = 0
+    bodies: int = 0
+    versions: int = 0
 
     def count(self, kind: str, partner: str) -> None:
         bucket = getattr(self, kind)
         bucket[partner] = bucket.get(partner, 0) + 1
+
+    @property
+    def changed_rows(self) -> int:
+        """Rows added or changed: articles, partner links, bodies."""
+        return self.new_articles + sum(self.new.values()) + sum(self.updated.values()) + self.bodies
+
+
+def _changed(new: dict[str, Any], old: dict[str, Any], fields: Iterable[str]) -> bool:
+    """True when a field brings a value that differs from the archived one."""
+    return any(new.get(f) is not None and new.get(f) != old.get(f) for f in fields)
+
+
+def _replaced(new: dict[str, Any], old: dict[str, Any], fields: Iterable[str]) -> bool:
+    """True when a field replaces an archived value (not merely fills an empty one)."""
+    return any(old.get(f) is not None and new.get(f) not in (None, old.get(f)) for f in fields)
 
 
 def _chunks(values: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
@@ -122,6 +218,9 @@ class Archive:
             archive = cls(sqlite_utils.Database(conn))
             archive.db.execute("PRAGMA busy_timeout = 30000")
             archive.db.enable_wal()
+            # In WAL mode, NORMAL survives a killed process (only an OS crash may lose the
+            # last commits) and spares an fsync per transaction.
+            archive.db.execute("PRAGMA synchronous = NORMAL")
             archive.migrate()
         except (sqlite3.DatabaseError, OSError) as exc:
             raise ArchiveError(f"cannot open archive {path}: {exc}") from None
@@ -160,11 +259,9 @@ class Archive:
         with self.db.conn:
             self.db.conn.executemany(_UPSERT_PARTNER, rows)
 
-    def _existing(
-        self, cards: Sequence[ArticleCard]
-    ) -> tuple[dict[str, dict], set[tuple[str, str]]]:
-        """The archived rows and partner links of a batch's articles."""
-        urls = sorted({c.url for c in cards if c.url})
+    def _existing(self, urls: Iterable[str]) -> tuple[dict[str, dict], set[tuple[str, str]]]:
+        """The archived rows and partner links of these articles."""
+        urls = sorted(set(urls))
         articles: dict[str, dict] = {}
         links: set[tuple[str, str]] = set()
         for chunk in _chunks(urls):
@@ -177,34 +274,112 @@ class Archive:
             links.update((r["article_url"], r["partner"]) for r in self.db.query(sql, chunk))
         return articles, links
 
-    def store_cards(self, cards: Sequence[ArticleCard], seen_at: str | None = None) -> StoreResult:
-        """Upsert a batch of normalized cards in one transaction.
+    def store(
+        self,
+        items: Sequence[ArticleCard | ArticleBody],
+        *,
+        crawl_id: int | None = None,
+        seen_at: str | None = None,
+        touch_seen: bool = True,
+    ) -> StoreResult:
+        """Upsert a batch of normalized cards and article bodies in one transaction.
 
         A true upsert: existing rows are updated in place (``first_seen`` kept, empty
-        values never overwrite archived ones), never deleted and re-inserted.
+        values never overwrite archived ones), never deleted and re-inserted. When a
+        title, category, published date or body changes, the previous values go to
+        ``article_versions`` first. ``touch_seen=False`` (a re-parse) leaves
+        ``last_seen`` as it was.
         """
         seen = seen_at or utcnow()
-        articles, links = self._existing(cards)
+        cards = [i for i in items if isinstance(i, ArticleCard) and i.url]
+        bodies = [i for i in items if isinstance(i, ArticleBody)]
+        current, links = self._existing([i.url for i in (*cards, *bodies)])
         result = StoreResult()
-        rows = []
+        card_rows, body_rows, versions = [], [], []
+
+        def keep_version(url: str, new: dict[str, Any]) -> None:
+            old = current.get(url)
+            if old is None:
+                result.new_articles += 1
+            elif _replaced(new, old, _VERSIONED):
+                versions.append({f: old.get(f) for f in _VERSIONED} | {"url": url})
+            current[url] = (old or {}) | {k: v for k, v in new.items() if v is not None}
+
         for card in cards:
-            row = {name: getattr(card, name) for name in _TRACKED}
-            row |= {
-                "url": card.url,
-                "partner": card.partner,
-                "position": card.position,
-                "seen": seen,
-            }
-            rows.append(row)
-            old = articles.get(card.url)
+            row = {f: getattr(card, f) for f in _TRACKED} | {
+                "url": card.url, "partner": card.partner, "position": card.position,
+                "capture_id": card.capture_id, "seen": seen, "touch": touch_seen,
+            }  # fmt: skip
+            old = current.get(card.url)
             if (card.url, card.partner) not in links:
                 result.count("new", card.partner)
-            elif old and any(row[f] is not None and row[f] != old[f] for f in _TRACKED):
+                links.add((card.url, card.partner))
+            elif old and _changed(row, old, _TRACKED):
                 result.count("updated", card.partner)
+            keep_version(card.url, {f: row[f] for f in _TRACKED})
+            card_rows.append(row)
+        for item in bodies:
+            old_body = (current.get(item.url) or {}).get("body")
+            if item.body != old_body:
+                result.bodies += 1
+            keep_version(item.url, {"body": item.body})
+            body_rows.append({"url": item.url, "body": item.body, "published": item.published,
+                              "capture_id": item.capture_id, "seen": seen})  # fmt: skip
+
+        for version in versions:
+            version |= {"changed_at": seen, "crawl_id": crawl_id}
+        result.versions = len(versions)
         with self.db.conn:
-            self.db.conn.executemany(_UPSERT_ARTICLE, rows)
-            self.db.conn.executemany(_UPSERT_LINK, rows)
+            self.db.conn.executemany(_INSERT_VERSION, versions)
+            self.db.conn.executemany(_UPSERT_ARTICLE, card_rows)
+            self.db.conn.executemany(_UPSERT_LINK, card_rows)
+            self.db.conn.executemany(_UPSERT_BODY, body_rows)
+            self.db.conn.executemany(_INSERT_TAG, [(b.url, t) for b in bodies for t in b.tags])
         return result
+
+    def store_cards(self, cards: Sequence[ArticleCard], seen_at: str | None = None) -> StoreResult:
+        """Upsert a batch of cards (see :meth:`store`)."""
+        return self.store(cards, seen_at=seen_at)
+
+    def article_urls_with_body(self) -> set[str]:
+        """The articles whose page has been archived already."""
+        return {r["url"] for r in self.db.query("SELECT url FROM articles WHERE body IS NOT NULL")}
+
+    # --- captures -----------------------------------------------------------------
+
+    def add_capture(self, capture: Capture, crawl_id: int | None = None) -> int:
+        """Keep a response: its metadata, and its body once per distinct sha256."""
+        digest = hashlib.sha256(capture.body).hexdigest()
+        row = [capture.url, capture.canonical_url, capture.fetched_at or utcnow(), capture.status,
+               capture.content_type, digest, crawl_id]  # fmt: skip
+        with self.db.conn:
+            seen = self.db.conn.execute(_BODY_STORED, [digest]).fetchone()
+            if not seen:
+                body = zlib.compress(capture.body, 6)
+                self.db.conn.execute(_INSERT_BODY, [digest, len(capture.body), body])
+            cursor = self.db.conn.execute(_INSERT_CAPTURE, row)
+        return int(cursor.lastrowid)
+
+    def capture_body(self, sha256: str) -> bytes | None:
+        rows = list(self.db.query("SELECT body FROM capture_bodies WHERE sha256 = ?", [sha256]))
+        return zlib.decompress(rows[0]["body"]) if rows else None
+
+    def latest_capture(self, canonical_url: str) -> Capture | None:
+        """The newest capture of a canonical URL, body included."""
+        rows = list(
+            self.db.query(
+                "SELECT * FROM captures WHERE canonical_url = ? ORDER BY id DESC LIMIT 1",
+                [canonical_url],
+            )
+        )
+        if not rows:
+            return None
+        row = rows[0]
+        return Capture(
+            url=row["url"], canonical_url=row["canonical_url"], status=row["status"],
+            content_type=row["content_type"], body=self.capture_body(row["sha256"]) or b"",
+            fetched_at=row["fetched_at"], id=row["id"],
+        )  # fmt: skip
 
     # --- crawls -------------------------------------------------------------------
 

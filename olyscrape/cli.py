@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -17,7 +18,7 @@ EXIT_FAILED = 1
 EXIT_USAGE = 2
 
 
-def db_option(func):
+def db_option(func: Any) -> Any:
     """``--db PATH``: the archive (default ``data/olyscrape.db``)."""
     return click.option(
         "--db",
@@ -29,12 +30,38 @@ def db_option(func):
     )(func)
 
 
+def verbose_option(func: Any) -> Any:
+    return click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's own log lines too.")(
+        func
+    )
+
+
 def _check_archive(db: Path) -> None:
     """Open (and migrate) the archive up front, so a bad path fails before any request."""
     try:
         Archive.open(db).close()
     except ArchiveError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def _check_warc(path: Path) -> None:
+    from olyscrape.warc import WarcIndex
+
+    try:
+        index = WarcIndex(path)
+    except Exception as exc:  # warcio raises several kinds on a file that is no WARC
+        raise click.ClickException(f"cannot read WARC {path}: {exc}") from None
+    if not len(index):
+        raise click.ClickException(f"{path} holds no response records")
+
+
+def _echo_archive_counts(db: Path) -> None:
+    with Archive.open(db) as archive:
+        click.echo(
+            f"archive {db}: {archive.count('articles')} articles, "
+            f"{archive.count('article_partners')} partner links, "
+            f"{archive.count('partners')} partners"
+        )
 
 
 @click.group()
@@ -45,51 +72,67 @@ def cli() -> None:
 
 @cli.command()
 @db_option
-@click.option(
-    "--partners", help="Only these partners: slugs or names, comma-separated (alibaba,visa)."
-)
-@click.option(
-    "--base-url", help="Fetch every canonical URL from this mirror (e.g. http://127.0.0.1:8000)."
-)
+@click.option("--partners", help="Only these partners: slugs or names, comma-separated.")
+@click.option("--base-url", help="Fetch every canonical URL from this mirror instead.")
 @click.option(
     "--replay",
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Answer every request from this saved copy of the site: no network at all.",
 )
+@click.option(
+    "--replay-warc",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Answer every request from this WARC file (as --warc writes them): no network.",
+)
+@click.option(
+    "--warc",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write every request and response to this WARC file (appended).",
+)
+@click.option("--no-articles", is_flag=True, help="Do not fetch article pages.")
+@click.option("--refresh-articles", is_flag=True, help="Fetch every article page again.")
 @click.option("--max-pages", type=click.IntRange(min=1), help="Pages per partner, at most.")
-@click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's own log lines too.")
+@verbose_option
 def crawl(
     db: Path,
     partners: str | None,
     base_url: str | None,
     replay: Path | None,
+    replay_warc: Path | None,
+    warc: Path | None,
+    no_articles: bool,
+    refresh_articles: bool,
     max_pages: int | None,
     verbose: bool,
 ) -> None:
-    """Crawl every TOP partner's news cards into the archive and print a summary.
+    """Crawl every TOP partner's news into the archive and print a summary.
 
     Exits 0 only when every discovery, listing and load-more request succeeded.
     """
     from olyscrape.crawl import run_crawl
     from olyscrape.summary import CrawlSummary
 
-    if base_url and replay:
-        raise click.UsageError("--base-url and --replay exclude each other")
+    chosen = {"--base-url": base_url, "--replay": replay, "--replay-warc": replay_warc}
+    sources = [name for name, value in chosen.items() if value]
+    if len(sources) > 1:
+        raise click.UsageError(f"{' and '.join(sources)} exclude each other")
+    if no_articles and refresh_articles:
+        raise click.UsageError("--no-articles and --refresh-articles exclude each other")
     if base_url:
         try:
             base_url = urls.normalize_base_url(base_url)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--base-url") from None
+    if replay_warc:
+        _check_warc(replay_warc)
     _check_archive(db)
 
-    stats = run_crawl(
-        db=str(db),
-        partners=partners,
-        base_url=base_url,
-        replay=str(replay) if replay else None,
-        max_pages=max_pages,
-        verbose=verbose,
-    )
+    arguments = {
+        "db": db, "partners": partners, "base_url": base_url, "replay": replay,
+        "replay_warc": replay_warc, "warc": warc, "max_pages": max_pages,
+        "articles": False if no_articles else None, "refresh_articles": refresh_articles or None,
+    }  # fmt: skip
+    stats = run_crawl(arguments, verbose=verbose)
     if stats.get("finish_reason") == "unknown_partner":
         unknown = ", ".join(stats.get("olyscrape/unknown_partners") or [])
         known = ", ".join(stats.get("olyscrape/known_partners") or [])
@@ -98,13 +141,43 @@ def crawl(
 
     summary = CrawlSummary.from_stats(stats)
     click.echo(summary.render())
-    with Archive.open(db) as archive:
-        click.echo(
-            f"archive {db}: {archive.count('articles')} articles, "
-            f"{archive.count('article_partners')} partner links, "
-            f"{archive.count('partners')} partners"
-        )
+    _echo_archive_counts(db)
     sys.exit(0 if summary.succeeded else EXIT_FAILED)
+
+
+@cli.command()
+@db_option
+@verbose_option
+def reparse(db: Path, verbose: bool) -> None:
+    """Rebuild cards and articles from the archive's stored captures, with no network.
+
+    Runs the current parser and pipelines over the newest capture of every page the
+    crawls fetched, and reports how many rows changed (none, on an untouched archive).
+    """
+    from olyscrape.crawl import run_reparse
+
+    if not db.exists():
+        raise click.ClickException(f"no archive at {db}")
+    _check_archive(db)
+    with Archive.open(db) as archive:
+        if not archive.count("captures"):
+            raise click.ClickException(f"{db} holds no captures to re-parse (crawl it first)")
+    stats = run_reparse(str(db), verbose=verbose)
+    counts = {
+        name: int(stats.get(f"olyscrape/{name}", 0))
+        for name in ("changed_rows", "new_articles", "new", "updated", "bodies", "versions")
+    }
+    click.echo(
+        f"reparse: {counts['changed_rows']} rows changed ({counts['new_articles']} new articles, "
+        f"{counts['new']} new partner links, {counts['updated']} updated cards, "
+        f"{counts['bodies']} bodies; {counts['versions']} previous versions kept)"
+    )
+    missing = stats.get("olyscrape/replay/missing", 0)
+    if missing:
+        click.echo(f"{missing} page(s) had no capture to re-parse", err=True)
+    if stats.get("finish_reason") != "finished" or stats.get("olyscrape/errors"):
+        click.echo("reparse FAILED: some listing pages could not be re-read", err=True)
+        sys.exit(EXIT_FAILED)
 
 
 @cli.command()

@@ -40,28 +40,33 @@ def _configure_logging(verbose: bool) -> None:
 
 
 def run_crawl(
-    *,
-    db: str,
-    partners: str | None = None,
-    base_url: str | None = None,
-    replay: str | None = None,
-    max_pages: int | None = None,
-    verbose: bool = False,
+    arguments: dict[str, Any], settings: dict[str, Any] | None = None, verbose: bool = False
 ) -> dict[str, Any]:
-    """Crawl into the archive at ``db``; return the crawl's stats when it has ended.
+    """Run the ``partners`` spider with these spider ``arguments`` (see
+    ``olyscrape.spiders.partners.ARGUMENT_SETTINGS``) and extra ``settings``; return the
+    crawl's stats once it has ended.
 
     Logs olyscrape's progress at INFO and Scrapy's own messages from WARNING up (all of
     them with ``verbose``), on stderr.
     """
-    settings = project_settings(
-        LOG_LEVEL="INFO", STATS_DUMP=verbose, LOG_INSTALL_ROOT_HANDLER=False
-    )
-    process = CrawlerProcess(settings)
+    overrides = {"LOG_LEVEL": "INFO", "STATS_DUMP": verbose, "LOG_INSTALL_ROOT_HANDLER": False}
+    process = CrawlerProcess(project_settings(**overrides, **(settings or {})))
     _configure_logging(verbose)
     crawler = process.create_crawler(PartnersSpider)
-    arguments = {"db": db, "partners": partners, "base_url": base_url, "replay": replay}
-    if max_pages:
-        arguments["max_pages"] = str(max_pages)
-    process.crawl(crawler, **{k: v for k, v in arguments.items() if v})
+    process.crawl(crawler, **{k: str(v) for k, v in arguments.items() if v is not None})
     process.start()
     return dict(crawler.stats.get_stats())
+
+
+def run_reparse(db: str, verbose: bool = False) -> dict[str, Any]:
+    """Rebuild cards and articles from the archive's captures, through the same spider and
+    pipelines, with no network: every request is answered by the newest capture of its URL.
+    Records no crawl and no capture, and leaves ``last_seen`` as it was."""
+    settings = {
+        "OLYSCRAPE_REPLAY_ARCHIVE": db,
+        "OLYSCRAPE_REPARSE": True,
+        "OLYSCRAPE_CAPTURE": False,
+        "OLYSCRAPE_REFRESH_ARTICLES": True,
+        "ROBOTSTXT_OBEY": False,
+    }
+    return run_crawl({"db": db}, settings, verbose)

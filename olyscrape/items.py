@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass
@@ -31,3 +31,21 @@ class ArticleCard:
     partner: str | None = None
     position: int | None = None
     page_url: str | None = None
+    capture_id: int | None = None
+
+
+@dataclass
+class ArticleBody:
+    """What an article's own page says: its body text, tags and date.
+
+    ``body`` is the paragraphs and headings in order, a blank line between them.
+    """
+
+    url: str
+    body: str
+    tags: list[str] = field(default_factory=list)
+    title: str | None = None
+    category: str | None = None
+    published_raw: str | None = None
+    published: str | None = None
+    capture_id: int | None = None

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urljoin
 
-from olyscrape.items import ArticleCard
+from olyscrape.items import ArticleBody, ArticleCard
 
 
 class Selectable(Protocol):
@@ -203,3 +203,84 @@ def parse_load_more(body: str | bytes, page_url: str) -> list[ArticleCard]:
             )
         )
     return cards
+
+
+# --- Article pages (contract 5) ------------------------------------------------------
+
+
+def _has_class(name: str) -> str:
+    return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
+
+
+_NOT_BODY = " or ".join(
+    [
+        *(_has_class(c) for c in ("image", "social-col", "info-col", "caption")),
+        "self::figure",
+        "self::nav",
+    ]
+)
+#: Paragraphs, headings and quotes (a quote only when it holds no paragraph of its own),
+#: outside images, captions, share links and the date/tags column.
+_BODY_BLOCKS = (
+    ".//*[self::p or self::h2 or self::h3 or self::h4 or self::h5 or self::h6"
+    " or self::blockquote[not(.//p)]]"
+    f"[not(ancestor-or-self::*[{_NOT_BODY}])]"
+)
+
+
+class ArticlePage:
+    """An article page: ``section.post-box.text-content`` with its date/tags column."""
+
+    def __init__(self, page: Selectable, url: str) -> None:
+        self.url = url
+        self.section = page.css("section.post-box.text-content") or page.css("section.text-content")
+
+    def _info(self, label: str) -> Any:
+        """The ``dd`` following the info column's ``dt`` that reads ``label``."""
+        for dt in self.section.css("div.info-col dt"):
+            if _squash(_text(dt)).casefold() == label.casefold():
+                return dt.xpath("following-sibling::dd[1]")
+        return None
+
+    @property
+    def title(self) -> str | None:
+        return _text(self.section.css("h1"))
+
+    @property
+    def category(self) -> str | None:
+        return _text(self.section.css(".news-topic-label"))
+
+    @property
+    def published_raw(self) -> str | None:
+        dd = self._info("Date")
+        return _text(dd) if dd else None
+
+    @property
+    def tags(self) -> list[str]:
+        dd = self._info("Tags")
+        if not dd:
+            return []
+        names = [_squash(_text(a)) for a in dd.css("a")] or _squash(_text(dd)).split(",")
+        return list(dict.fromkeys(n.strip() for n in names if n and n.strip()))
+
+    @property
+    def paragraphs(self) -> list[str]:
+        """Body blocks in document order, each with its white space collapsed."""
+        blocks = (_squash(_text(node)) for node in self.section.xpath(_BODY_BLOCKS))
+        return [b for b in blocks if b]
+
+    def to_item(self) -> ArticleBody:
+        """The page as an item; raises ``PageFormatError`` when it has no article body."""
+        if not self.section:
+            raise PageFormatError("no section.post-box.text-content on the article page")
+        paragraphs = self.paragraphs
+        if not paragraphs:
+            raise PageFormatError("the article page has no body text")
+        return ArticleBody(
+            url=self.url,
+            body="\n\n".join(paragraphs),
+            tags=self.tags,
+            title=self.title,
+            category=self.category,
+            published_raw=self.published_raw,
+        )

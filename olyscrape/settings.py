@@ -15,6 +15,13 @@ OLYSCRAPE_BASE_URL = None  # fetch the canonical origin from this mirror instead
 OLYSCRAPE_REPLAY_DIR = None  # answer every request from this saved copy of the site
 OLYSCRAPE_MAX_PAGES = 300  # listing pages + load-more answers per partner, at most
 OLYSCRAPE_BATCH_SIZE = 200  # cards written per transaction
+OLYSCRAPE_ARTICLES = True  # fetch the page of each article not archived yet
+OLYSCRAPE_REFRESH_ARTICLES = False  # fetch every article's page again
+OLYSCRAPE_CAPTURE = True  # keep every response in the captures table
+OLYSCRAPE_WARC = None  # also write requests and responses to this WARC file
+OLYSCRAPE_REPLAY_WARC = None  # answer every request from this WARC file
+OLYSCRAPE_REPLAY_ARCHIVE = None  # answer every request from this archive's captures
+OLYSCRAPE_REPARSE = False  # a re-parse: keep last_seen, record no crawl
 
 # --- Politeness towards olympics.com ---
 USER_AGENT = (
@@ -67,6 +74,8 @@ ITEM_PIPELINES = {
 
 EXTENSIONS = {
     "olyscrape.extensions.crawlrecord.CrawlRecorder": 500,
+    "olyscrape.extensions.capture.CaptureRecorder": 510,
+    "olyscrape.extensions.warcrecord.WarcRecorder": 520,
 }
 
 LOGSTATS_INTERVAL = 30.0

@@ -5,7 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-COLUMNS = ("cards", "new", "updated", "dropped", "pages", "errors")
+COLUMNS = ("cards", "new", "updated", "dropped", "articles", "pages", "errors")
+#: How many failed article pages the summary lists by URL.
+ARTICLE_FAILURES_SHOWN = 20
 
 
 def crawl_succeeded(stats: dict[str, Any]) -> bool:
@@ -19,6 +21,7 @@ class CrawlSummary:
 
     rows: dict[str, dict[str, int]]
     failures: list[dict[str, Any]] = field(default_factory=list)
+    article_failures: list[dict[str, Any]] = field(default_factory=list)
     finish_reason: str | None = None
     elapsed: float | None = None
     succeeded: bool = False
@@ -33,6 +36,7 @@ class CrawlSummary:
         return cls(
             rows=rows,
             failures=list(stats.get("olyscrape/failures") or []),
+            article_failures=list(stats.get("olyscrape/article_failures") or []),
             finish_reason=stats.get("finish_reason"),
             elapsed=stats.get("elapsed_time_seconds"),
             succeeded=crawl_succeeded(stats),
@@ -57,6 +61,17 @@ class CrawlSummary:
             for f in self.failures:
                 who = f" [{f['partner']}]" if f.get("partner") else ""
                 lines.append(f"  {f['kind']}{who} {f['url']}: {f['reason']}")
+        if self.article_failures:
+            lines.append("")
+            lines.append(
+                f"{len(self.article_failures)} article page(s) not archived (their cards are):"
+            )
+            for f in self.article_failures[:ARTICLE_FAILURES_SHOWN]:
+                lines.append(f"  {f['url']}: {f['reason']}")
+            if len(self.article_failures) > ARTICLE_FAILURES_SHOWN:
+                lines.append(
+                    f"  ... and {len(self.article_failures) - ARTICLE_FAILURES_SHOWN} more"
+                )
         elapsed = f" in {self.elapsed:.1f} s" if self.elapsed is not None else ""
         verdict = "OK" if self.succeeded else "FAILED"
         lines.append("")

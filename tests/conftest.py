@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -41,3 +42,12 @@ def run_olyscrape(
 @pytest.fixture
 def site() -> Path:
     return SITE
+
+
+def query(db: Path, sql: str, *params: object) -> list[tuple]:
+    """Rows of ``sql`` on the SQLite file ``db``, read with plain sqlite3."""
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import hashlib
 import sqlite3
 
 import pytest
 
-from olyscrape.archive import SCHEMA, Archive, ArchiveError
-from olyscrape.items import ArticleCard, Partner
+from olyscrape.archive import SCHEMA, Archive, ArchiveError, Capture
+from olyscrape.items import ArticleBody, ArticleCard, Partner
 
 
 def card(url="https://olympics.com/ioc/news/a", partner="alibaba", **fields) -> ArticleCard:
@@ -110,3 +111,97 @@ def test_a_file_that_is_not_sqlite_is_a_clear_error_and_left_alone(tmp_path):
     with pytest.raises(ArchiveError, match="cannot open archive"):
         Archive.open(path)
     assert path.read_text() == "not a database\n" * 100
+
+
+# --- change history -----------------------------------------------------------------------
+
+
+def body(url="https://olympics.com/ioc/news/a", text="First paragraph.\n\nSecond.", **fields):
+    return ArticleBody(url=url, body=text, **fields)
+
+
+def versions(archive):
+    return list(archive.db.query("SELECT * FROM article_versions ORDER BY id"))
+
+
+def test_an_unchanged_article_writes_no_version(archive):
+    archive.store([card(), body()], crawl_id=1)
+    archive.store([card(), body()], crawl_id=2)
+    assert versions(archive) == []
+
+
+def test_a_changed_title_keeps_exactly_one_version_with_the_old_values(archive):
+    archive.store([card(title="Old title"), body()], crawl_id=1)
+    result = archive.store([card(title="New title")], crawl_id=2, seen_at="2026-02-01T00:00:00Z")
+    assert result.versions == 1
+    (version,) = versions(archive)
+    assert (version["title"], version["body"], version["crawl_id"]) == ("Old title", body().body, 2)
+    assert version["changed_at"] == "2026-02-01T00:00:00Z"
+    assert next(archive.db.query("SELECT title FROM articles"))["title"] == "New title"
+
+
+def test_a_changed_body_keeps_the_old_body(archive):
+    archive.store([card(), body(text="Old body.")])
+    archive.store([body(text="New body.")])
+    assert [v["body"] for v in versions(archive)] == ["Old body."]
+
+
+def test_one_article_from_two_partners_in_one_batch_is_one_version(archive):
+    archive.store([card(title="Old")])
+    archive.store([card(title="New", partner="alibaba"), card(title="New", partner="visa")])
+    assert len(versions(archive)) == 1
+
+
+def test_a_first_body_or_date_is_no_change(archive):
+    archive.store([card(published=None)])
+    archive.store([card(), body()])
+    assert versions(archive) == []
+
+
+def test_bodies_and_tags_are_stored(archive):
+    archive.store([card(), body(tags=["Alibaba", "Tokyo 2020"])])
+    archive.store([body(tags=["Alibaba"])])
+    row = next(archive.db.query("SELECT body FROM articles"))
+    assert row["body"] == "First paragraph.\n\nSecond."
+    tags = [r["tag"] for r in archive.db.query("SELECT tag FROM article_tags ORDER BY tag")]
+    assert tags == ["Alibaba", "Tokyo 2020"]
+
+
+def test_a_reparse_does_not_move_last_seen(archive):
+    archive.store([card()], seen_at="2026-01-01T00:00:00Z")
+    archive.store([card()], seen_at="2026-03-01T00:00:00Z", touch_seen=False)
+    row = next(archive.db.query("SELECT last_seen FROM articles"))
+    assert row["last_seen"] == "2026-01-01T00:00:00Z"
+
+
+# --- captures -------------------------------------------------------------------------------
+
+
+def capture(url="https://olympics.com/ioc/visa", body=b"<html>visa</html>", **fields):
+    values = {"canonical_url": url, "status": 200, "content_type": "text/html"} | fields
+    return Capture(url=url, body=body, **values)
+
+
+def test_a_body_seen_before_is_stored_once(archive):
+    first = archive.add_capture(capture())
+    second = archive.add_capture(
+        capture(url="http://127.0.0.1:9/ioc/visa", canonical_url="https://olympics.com/ioc/visa")
+    )
+    assert first != second
+    assert archive.count("captures") == 2
+    assert archive.count("capture_bodies") == 1
+
+
+def test_capture_sha256_matches_the_body_and_the_body_reads_back(archive):
+    archive.add_capture(capture(body=b"\x00binary\xff"))
+    row = next(archive.db.query("SELECT sha256 FROM captures"))
+    assert row["sha256"] == hashlib.sha256(b"\x00binary\xff").hexdigest()
+    assert archive.capture_body(row["sha256"]) == b"\x00binary\xff"
+
+
+def test_latest_capture_is_the_newest_of_a_canonical_url(archive):
+    archive.add_capture(capture(body=b"old"))
+    newest = archive.add_capture(capture(body=b"new", status=503))
+    got = archive.latest_capture("https://olympics.com/ioc/visa")
+    assert (got.id, got.body, got.status) == (newest, b"new", 503)
+    assert archive.latest_capture("https://olympics.com/ioc/none") is None

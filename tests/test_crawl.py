@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import shutil
-import sqlite3
 from pathlib import Path
 
 import pytest
 
 from olyscrape.mirror import serve_in_thread
-from tests.conftest import SITE, run_olyscrape
+from tests.conftest import SITE, query, run_olyscrape
 from tests.test_pages import CHRIS_TUNG, SEED_ALIBABA
 
 # What the saved site holds, per partner (tests/fixtures/site/MANIFEST.md): unique articles.
@@ -32,16 +31,8 @@ EXPECTED_PER_PARTNER = {
 SHARED = "https://olympics.com/ioc/news/worldwide-olympic-partners-unite-to-support-athletes-at-pyeongchang-2018"
 
 
-def query(db: Path, sql: str, *params) -> list[tuple]:
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
-
-
 def total_row(summary: str) -> list[str]:
-    """The figures of the summary's ``total`` row: cards, new, updated, dropped, pages, errors."""
+    """The figures of the summary's ``total`` row: cards, new, updated, dropped, articles, pages, errors."""
     line = next(line for line in summary.splitlines() if line.startswith("total "))
     return line.split()[1:]
 
@@ -62,8 +53,9 @@ def test_replay_crawl_succeeds_and_prints_a_summary(replayed):
     _, result = replayed
     assert result.returncode == 0, result.stderr
     assert "crawl OK" in result.stdout
-    # 131 cards seen (one without a link), 130 new partner links, 1 dropped, 0 errors
-    assert [int(n) for n in total_row(result.stdout)] == [131, 130, 0, 1, 27, 0]
+    # 131 cards seen (one without a link), 130 new partner links, 1 dropped,
+    # 128 article pages (one per article on the canonical origin), 27 pages, 0 errors
+    assert [int(n) for n in total_row(result.stdout)] == [131, 130, 0, 1, 128, 27, 0]
     assert "Traceback" not in result.stderr
     for slug in EXPECTED_PER_PARTNER:
         assert f"\n{slug} " in result.stdout

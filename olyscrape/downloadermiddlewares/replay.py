@@ -1,15 +1,19 @@
-"""Answer every request from a saved copy of the site (``--replay DIR``): no network at all."""
+"""Answer every request from saved answers, with no network at all.
+
+The source is a folder of saved pages (``--replay DIR``), a WARC file (``--replay-warc``)
+or an archive's own captures (``olyscrape reparse``): see :mod:`olyscrape.saved`.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import TYPE_CHECKING
 
+from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.responsetypes import responsetypes
 
-from olyscrape import sitefiles
+from olyscrape.saved import ArchiveSource, FolderSource, Source, WarcSource
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -17,29 +21,41 @@ if TYPE_CHECKING:
 
 MISSING_HEADER = "X-Olyscrape-Replay"
 
+#: Setting → the source it opens.
+SOURCES = {
+    "OLYSCRAPE_REPLAY_DIR": FolderSource,
+    "OLYSCRAPE_REPLAY_WARC": WarcSource,
+    "OLYSCRAPE_REPLAY_ARCHIVE": ArchiveSource,
+}
+
 
 class ReplayMiddleware:
-    """Serve saved files for every URL, whatever its host; a URL with no file gets a 404.
+    """Serve a saved answer for every URL, whatever its host; a URL with none gets a 404.
 
     Placed last before the download handlers, it short-circuits every download, so a
     replayed crawl can neither hang on nor reach the network. Missing URLs are counted
     in ``olyscrape/replay/missing`` and listed in ``olyscrape/replay/missing_urls``.
     """
 
-    def __init__(self, root: Path, crawler: Crawler) -> None:
-        self.root = root
+    def __init__(self, source: Source, crawler: Crawler) -> None:
+        self.source = source
         self.crawler = crawler
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ReplayMiddleware:
-        root = crawler.settings.get("OLYSCRAPE_REPLAY_DIR")
-        if not root:
-            raise NotConfigured
-        return cls(Path(root), crawler)
+        for setting, source_cls in SOURCES.items():
+            if crawler.settings.get(setting):
+                middleware = cls(source_cls(crawler.settings[setting]), crawler)
+                crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
+                return middleware
+        raise NotConfigured
+
+    def spider_closed(self) -> None:
+        self.source.close()
 
     def process_request(self, request: Request) -> Response:
-        path = sitefiles.resolve(self.root, request.url)
-        if path is None:
+        saved = self.source.lookup(request.url)
+        if saved is None:
             stats = self.crawler.stats
             stats.inc_value("olyscrape/replay/missing")
             missing = stats.get_value("olyscrape/replay/missing_urls") or []
@@ -47,7 +63,11 @@ class ReplayMiddleware:
             return Response(
                 request.url, status=404, headers={MISSING_HEADER: "missing"}, request=request
             )
-        body = path.read_bytes()
-        headers = {"Content-Type": sitefiles.content_type(path)}
-        cls = responsetypes.from_args(headers=headers, url=request.url, body=body)
-        return cls(request.url, status=200, headers=headers, body=body, request=request)
+        cls = responsetypes.from_args(headers=saved.headers, url=request.url, body=saved.body)
+        return cls(
+            request.url,
+            status=saved.status,
+            headers=saved.headers,
+            body=saved.body,
+            request=request,
+        )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from scrapy import signals
+from scrapy.exceptions import NotConfigured
 
 from olyscrape.archive import Archive, utcnow
 from olyscrape.summary import crawl_succeeded
@@ -25,6 +26,8 @@ class CrawlRecorder:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CrawlRecorder:
+        if crawler.settings.getbool("OLYSCRAPE_REPARSE"):
+            raise NotConfigured  # a re-parse is no crawl
         ext = cls(crawler)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)

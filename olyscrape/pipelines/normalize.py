@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from olyscrape import urls
-from olyscrape.items import ArticleCard, Partner
+from olyscrape.items import ArticleBody, ArticleCard, Partner
 from olyscrape.text import clean_text, parse_date
 
 if TYPE_CHECKING:
@@ -28,6 +28,8 @@ class NormalizePipeline:
     def process_item(self, item: Any) -> Any:
         if isinstance(item, ArticleCard):
             return self.normalize_card(item)
+        if isinstance(item, ArticleBody):
+            return self.normalize_body(item)
         if isinstance(item, Partner):
             item.name = clean_text(item.name) or item.slug
             item.url = (
@@ -44,3 +46,14 @@ class NormalizePipeline:
         card.published_raw = clean_text(card.published_raw)
         card.published = parse_date(card.published_raw)
         return card
+
+    def normalize_body(self, article: ArticleBody) -> ArticleBody:
+        article.url = (
+            urls.canonical_url(article.url, urls.CANONICAL_ORIGIN, self.base_url) or article.url
+        )
+        article.title = clean_text(article.title)
+        article.category = clean_text(article.category)
+        article.published_raw = clean_text(article.published_raw)
+        article.published = parse_date(article.published_raw)
+        article.tags = [t for t in (clean_text(tag) for tag in article.tags) if t]
+        return article

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from olyscrape.archive import Archive
-from olyscrape.items import ArticleCard, Partner
+from olyscrape.items import ArticleBody, ArticleCard, Partner
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -13,24 +13,31 @@ if TYPE_CHECKING:
 
 
 class StorePipeline:
-    """Upsert cards into ``OLYSCRAPE_DB``, ``OLYSCRAPE_BATCH_SIZE`` cards a transaction.
+    """Upsert cards and article bodies into ``OLYSCRAPE_DB``, ``OLYSCRAPE_BATCH_SIZE`` items
+    a transaction (bodies after the cards that link them, so a body always finds its row).
 
     The last batch is committed in ``close_spider``, which Scrapy runs before the crawl
     reports its end, so a crawl that says it finished has everything on disk. Per partner,
     ``olyscrape/partner/<slug>/new`` and ``.../updated`` count what the cards changed.
     """
 
-    def __init__(self, path: str, batch_size: int, stats: StatsCollector) -> None:
+    def __init__(self, path: str, batch_size: int, stats: StatsCollector, touch_seen: bool = True):
         self.path = path
         self.batch_size = max(1, batch_size)
         self.stats = stats
+        self.touch_seen = touch_seen
         self.archive: Archive | None = None
-        self.pending: list[ArticleCard] = []
+        self.pending: list[ArticleCard | ArticleBody] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         settings = crawler.settings
-        return cls(settings["OLYSCRAPE_DB"], settings.getint("OLYSCRAPE_BATCH_SIZE"), crawler.stats)
+        return cls(
+            settings["OLYSCRAPE_DB"],
+            settings.getint("OLYSCRAPE_BATCH_SIZE"),
+            crawler.stats,
+            touch_seen=not settings.getbool("OLYSCRAPE_REPARSE"),
+        )
 
     def open_spider(self) -> None:
         self.archive = Archive.open(self.path)
@@ -45,7 +52,7 @@ class StorePipeline:
         assert self.archive is not None, "open_spider() opens the archive"
         if isinstance(item, Partner):
             self.archive.upsert_partners([item])
-        elif isinstance(item, ArticleCard):
+        elif isinstance(item, (ArticleCard, ArticleBody)):
             self.pending.append(item)
             if len(self.pending) >= self.batch_size:
                 self.flush()
@@ -54,10 +61,16 @@ class StorePipeline:
     def flush(self) -> None:
         if not self.pending or self.archive is None:
             return
-        result = self.archive.store_cards(self.pending)
+        result = self.archive.store(
+            self.pending,
+            crawl_id=self.stats.get_value("olyscrape/crawl_id"),
+            touch_seen=self.touch_seen,
+        )
         self.stats.inc_value("olyscrape/stored", len(self.pending))
         for kind in ("new", "updated"):
             for partner, count in getattr(result, kind).items():
                 self.stats.inc_value(f"olyscrape/partner/{partner}/{kind}", count)
                 self.stats.inc_value(f"olyscrape/{kind}", count)
+        for name in ("new_articles", "bodies", "versions", "changed_rows"):
+            self.stats.inc_value(f"olyscrape/{name}", getattr(result, name))
         self.pending = []

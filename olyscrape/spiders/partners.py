@@ -18,7 +18,10 @@ import scrapy
 from scrapy.exceptions import CloseSpider
 
 from olyscrape import pages, urls
-from olyscrape.items import ArticleCard, Partner
+from olyscrape.archive import Archive
+from olyscrape.downloadermiddlewares.replay import MISSING_HEADER
+from olyscrape.extensions.capture import CAPTURE_ID
+from olyscrape.items import ArticleBody, ArticleCard, Partner
 from olyscrape.paging import LoadMoreLink, PartnerPaging
 from olyscrape.settings import LOCAL_ORIGIN_SETTINGS
 
@@ -34,8 +37,13 @@ ARGUMENT_SETTINGS = {
     "db": "OLYSCRAPE_DB",
     "base_url": "OLYSCRAPE_BASE_URL",
     "replay": "OLYSCRAPE_REPLAY_DIR",
+    "replay_warc": "OLYSCRAPE_REPLAY_WARC",
+    "warc": "OLYSCRAPE_WARC",
     "max_pages": "OLYSCRAPE_MAX_PAGES",
+    "articles": "OLYSCRAPE_ARTICLES",
+    "refresh_articles": "OLYSCRAPE_REFRESH_ARTICLES",
 }
+REPLAY_SETTINGS = ("OLYSCRAPE_REPLAY_DIR", "OLYSCRAPE_REPLAY_WARC", "OLYSCRAPE_REPLAY_ARCHIVE")
 
 JSON_HEADERS = {"Accept": "application/json", "X-Requested-With": "XMLHttpRequest"}
 
@@ -49,6 +57,17 @@ def is_local_origin(base_url: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def failure_reason(failure: Failure) -> str:
+    """A failed request in a few words: its HTTP status, or the network error."""
+    response = getattr(failure.value, "response", None)
+    if response is None:
+        return failure.getErrorMessage() or repr(failure.value)
+    reason = f"HTTP {response.status}"
+    if response.headers.get(MISSING_HEADER):
+        reason += " (no saved answer in the replay)"
+    return reason
 
 
 def partner_slug(url: str) -> str:
@@ -82,13 +101,14 @@ class PartnersSpider(scrapy.Spider):
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> PartnersSpider:
         settings = crawler.settings
         for argument, setting in ARGUMENT_SETTINGS.items():
-            if kwargs.get(argument):
+            if kwargs.get(argument) not in (None, ""):
                 settings.set(setting, kwargs[argument], priority="spider")
         base_url = settings.get("OLYSCRAPE_BASE_URL")
         if base_url:
             base_url = urls.normalize_base_url(base_url)
             settings.set("OLYSCRAPE_BASE_URL", base_url, priority="spider")
-        if settings.get("OLYSCRAPE_REPLAY_DIR") or (base_url and is_local_origin(base_url)):
+        replayed = any(settings.get(name) for name in REPLAY_SETTINGS)
+        if replayed or (base_url and is_local_origin(base_url)):
             for name, value in LOCAL_ORIGIN_SETTINGS.items():
                 settings.set(name, value, priority="spider")
         spider = super().from_crawler(crawler, *args, **kwargs)
@@ -97,6 +117,9 @@ class PartnersSpider(scrapy.Spider):
             urls.CANONICAL_HOSTS | {urlsplit(base_url or "").hostname or ""} - {""}
         )
         spider.max_pages = settings.getint("OLYSCRAPE_MAX_PAGES")
+        spider.fetch_articles = settings.getbool("OLYSCRAPE_ARTICLES")
+        spider.refresh_articles = settings.getbool("OLYSCRAPE_REFRESH_ARTICLES")
+        spider.archived_articles = set()
         return spider
 
     # --- accounting ---------------------------------------------------------------
@@ -118,18 +141,15 @@ class PartnersSpider(scrapy.Spider):
 
     def on_error(self, failure: Failure) -> None:
         request = failure.request
-        response = getattr(failure.value, "response", None)
-        reason = f"HTTP {response.status}" if response is not None else failure.getErrorMessage()
-        if response is not None and response.headers.get("X-Olyscrape-Replay"):
-            reason += " (no saved answer in the replay)"
         kind = request.meta.get("olyscrape_kind", "request")
-        self._fail(
-            kind, request.url, reason or repr(failure.value), request.cb_kwargs.get("partner")
-        )
+        self._fail(kind, request.url, failure_reason(failure), request.cb_kwargs.get("partner"))
 
     # --- discovery ----------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        if self.fetch_articles and not self.refresh_articles:
+            with Archive.open(self.crawler.settings["OLYSCRAPE_DB"]) as archive:
+                self.archived_articles = archive.article_urls_with_body()
         yield scrapy.Request(
             urls.canonical(urls.PARTNERS_PATH),
             callback=self.parse,
@@ -177,7 +197,7 @@ class PartnersSpider(scrapy.Spider):
         self._inc(partner, "pages")
         page = pages.ListingPage(response, response.url)
         cards = page.cards
-        new = yield from self._admit(partner, paging, cards)
+        new = yield from self._admit(partner, paging, cards, response.meta.get(CAPTURE_ID))
         logger.info("%s: listing %s: %d cards, %d new", partner, response.url, len(cards), new)
 
         if page.load_more_url:
@@ -236,7 +256,7 @@ class PartnersSpider(scrapy.Spider):
         except pages.PageFormatError as exc:
             self._fail("load-more", response.url, str(exc), partner)
             return
-        new = yield from self._admit(partner, paging, cards)
+        new = yield from self._admit(partner, paging, cards, response.meta.get(CAPTURE_ID))
         logger.info("%s: load-more offset %d: %d cards, %d new", partner, offset, len(cards), new)
         next_offset = paging.after_answer(link, offset, len(cards), new)
         if next_offset is None:
@@ -247,15 +267,21 @@ class PartnersSpider(scrapy.Spider):
     # --- cards -----------------------------------------------------------------------
 
     def _admit(
-        self, partner: str, paging: PartnerPaging, cards: Iterable[ArticleCard]
-    ) -> Iterator[ArticleCard]:
-        """Yield the cards this partner has not shown yet; return how many had a new URL.
+        self,
+        partner: str,
+        paging: PartnerPaging,
+        cards: Iterable[ArticleCard],
+        capture_id: int | None,
+    ) -> Iterator[ArticleCard | scrapy.Request]:
+        """Yield the cards this partner has not shown yet, and requests for the pages of
+        new articles; return how many cards had a new URL.
 
         Cards without a link are yielded too: the validate pipeline drops and counts them.
         """
         new = 0
         for card in cards:
             card.partner = partner
+            card.capture_id = capture_id
             key = urls.canonical_url(card.url, card.page_url or "", self.base_url)
             if key is not None:
                 card.position = paging.admit(key)
@@ -264,7 +290,52 @@ class PartnersSpider(scrapy.Spider):
                 new += 1
             self._inc(partner, "cards")
             yield card
+            if key is not None and self._wants_article(key):
+                yield self._article_request(key, partner)
         return new
+
+    # --- article pages ----------------------------------------------------------------
+
+    def _wants_article(self, url: str) -> bool:
+        """Articles on the canonical origin whose page is not archived yet (or all, refreshing)."""
+        if not self.fetch_articles or not urls.is_canonical(url):
+            return False
+        return self.refresh_articles or url not in self.archived_articles
+
+    def _article_request(self, url: str, partner: str) -> scrapy.Request:
+        return scrapy.Request(
+            url,
+            callback=self.parse_article,
+            errback=self.on_article_error,
+            priority=-1,  # listings first: they decide what else to fetch
+            cb_kwargs={"partner": partner},
+            meta={"olyscrape_kind": "article"},
+        )
+
+    def parse_article(self, response: Response, partner: str) -> Iterator[ArticleBody]:
+        try:
+            item = pages.ArticlePage(response, response.url).to_item()
+        except pages.PageFormatError as exc:
+            self._article_failed(response.url, str(exc), partner)
+            return
+        item.capture_id = response.meta.get(CAPTURE_ID)
+        self._inc(partner, "articles")
+        yield item
+
+    def on_article_error(self, failure: Failure) -> None:
+        request = failure.request
+        self._article_failed(request.url, failure_reason(failure), request.cb_kwargs.get("partner"))
+
+    def _article_failed(self, url: str, reason: str, partner: str | None) -> None:
+        """A missing or broken article page: counted and reported; its card stays archived."""
+        stats = self.crawler.stats
+        stats.inc_value("olyscrape/articles/failed")
+        failures = stats.get_value("olyscrape/article_failures") or []
+        stats.set_value(
+            "olyscrape/article_failures",
+            [*failures, {"url": url, "reason": reason, "partner": partner}],
+        )
+        logger.warning("article %s not archived: %s", url, reason, extra={"spider": self})
 
     def _done(self, partner: str, paging: PartnerPaging, reason: str) -> None:
         logger.info(

@@ -1,0 +1,65 @@
+"""Write every request and response of a crawl to a WARC file (``--warc PATH``)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+
+from olyscrape.warc import WarcWriter
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+    from scrapy.http import Headers, Response
+
+
+def _pairs(headers: Headers) -> list[tuple[str, str]]:
+    return [
+        (name.decode("latin-1"), value.decode("latin-1"))
+        for name, values in headers.items()
+        for value in values
+    ]
+
+
+class WarcRecorder:
+    """A request record and a response record per response, in ``OLYSCRAPE_WARC``."""
+
+    def __init__(self, path: str, crawler: Crawler) -> None:
+        self.path = path
+        self.crawler = crawler
+        self.writer: WarcWriter | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcRecorder:
+        path = crawler.settings.get("OLYSCRAPE_WARC")
+        if not path:
+            raise NotConfigured
+        ext = cls(path, crawler)
+        crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(ext.response_received, signal=signals.response_received)
+        return ext
+
+    def spider_opened(self) -> None:
+        self.writer = WarcWriter(self.path)
+
+    def spider_closed(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+    def response_received(self, response: Response, request: Request) -> None:
+        if self.writer is None:
+            return
+        self.writer.write_exchange(
+            url=request.url,
+            canonical_url=response.url,
+            method=request.method,
+            request_headers=_pairs(request.headers),
+            status=response.status,
+            response_headers=_pairs(response.headers),
+            body=response.body,
+        )
+        self.crawler.stats.inc_value("olyscrape/warc/records", 2)
