@@ -78,6 +78,33 @@ SCHEMA: dict[str, tuple[dict[str, type], str | tuple[str, ...]]] = {
     ),
 }
 
+#: Full-text search over these article columns (FTS5, kept in sync by triggers).
+FTS_COLUMNS = ["title", "body"]
+
+#: One row per article and partner that showed it: what researchers facet and filter on.
+VIEWS = {
+    "partner_articles": """
+        SELECT a.rowid AS article_rowid, ap.partner, a.url, a.title, a.category, a.published,
+               substr(a.published, 1, 4) AS year, ap.position, a.body, a.first_seen, a.last_seen
+        FROM articles a JOIN article_partners ap ON ap.article_url = a.url
+    """,
+}
+
+_OLD, _NEW = "old.rowid, old.title, old.body", "new.rowid, new.title, new.body"
+#: Keep articles_fts in step with articles, re-indexing a row only when its text changes
+#: (a crawl touching last_seen, or a re-parse writing the same text, costs nothing).
+_FTS_TRIGGERS = [
+    f"""CREATE TRIGGER IF NOT EXISTS articles_fts_ai AFTER INSERT ON articles BEGIN
+        INSERT INTO articles_fts (rowid, title, body) VALUES ({_NEW}); END""",
+    f"""CREATE TRIGGER IF NOT EXISTS articles_fts_ad AFTER DELETE ON articles BEGIN
+        INSERT INTO articles_fts (articles_fts, rowid, title, body)
+        VALUES ('delete', {_OLD}); END""",
+    f"""CREATE TRIGGER IF NOT EXISTS articles_fts_au AFTER UPDATE OF title, body ON articles
+        WHEN old.title IS NOT new.title OR old.body IS NOT new.body BEGIN
+        INSERT INTO articles_fts (articles_fts, rowid, title, body) VALUES ('delete', {_OLD});
+        INSERT INTO articles_fts (rowid, title, body) VALUES ({_NEW}); END""",
+]
+
 INDEXES = {
     "article_partners": [["partner"]],
     "articles": [["published"]],
@@ -251,6 +278,15 @@ class Archive:
             for name, indexes in INDEXES.items():
                 for columns in indexes:
                     self.db.table(name).create_index(columns, if_not_exists=True)
+            for name, sql in VIEWS.items():
+                self.db.execute(f"CREATE VIEW IF NOT EXISTS {name} AS {sql}")
+        articles = self.db.table("articles")
+        if not articles.detect_fts():
+            # An external-content FTS5 index, filled from the rows already there.
+            articles.enable_fts(FTS_COLUMNS, tokenize="porter")
+        with self.db.conn:
+            for trigger in _FTS_TRIGGERS:
+                self.db.execute(trigger)
 
     # --- writes -------------------------------------------------------------------
 
