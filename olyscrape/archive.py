@@ -188,6 +188,54 @@ class ArchiveError(Exception):
     """The archive cannot be opened or used (not SQLite, unreadable, locked...)."""
 
 
+class QueryError(ArchiveError):
+    """A query the archive refuses: malformed search syntax, bad SQL, or an attempt to write."""
+
+
+@dataclass
+class ArticleQuery:
+    """Filters of ``olyscrape articles``; dates are ISO ``YYYY-MM-DD`` bounds, inclusive."""
+
+    partner: str | None = None
+    category: str | None = None
+    since: str | None = None
+    until: str | None = None
+    search: str | None = None
+    limit: int | None = None
+
+
+_PARTNERS_OF = """(SELECT group_concat(partner, ',') FROM
+    (SELECT partner FROM article_partners WHERE article_url = a.url ORDER BY partner))"""
+
+_SEARCH = f"""
+SELECT a.url, a.title, a.category, a.published, {_PARTNERS_OF} AS partners,
+       snippet(articles_fts, -1, :open, :close, '…', 16) AS snippet
+FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid
+WHERE articles_fts MATCH :query
+ORDER BY bm25(articles_fts, 5.0, 1.0)
+LIMIT :limit
+"""
+
+_WRITE_ACTIONS = {
+    getattr(sqlite3, name)
+    for name in dir(sqlite3)
+    if name.startswith(("SQLITE_CREATE", "SQLITE_DROP", "SQLITE_ALTER"))
+    or name in ("SQLITE_ATTACH", "SQLITE_DETACH", "SQLITE_REINDEX", "SQLITE_ANALYZE")
+}  # fmt: skip
+
+
+def _read_only_authorizer(action: int, *args: Any) -> int:
+    """Deny schema changes and attaching other files. Row writes are refused by the
+    read-only connection itself (FTS5 prepares UPDATEs of its own shadow tables while
+    reading, so the authorizer cannot refuse those)."""
+    return sqlite3.SQLITE_DENY if action in _WRITE_ACTIONS else sqlite3.SQLITE_OK
+
+
+def _split_partners(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [row | {"partners": (row["partners"] or "").split(",") if row["partners"] else []}
+            for row in rows]  # fmt: skip
+
+
 def utcnow() -> str:
     """Now, as the archive writes times: UTC ISO-8601 to the second, with a ``Z``."""
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -222,6 +270,23 @@ def _changed(new: dict[str, Any], old: dict[str, Any], fields: Iterable[str]) ->
 def _replaced(new: dict[str, Any], old: dict[str, Any], fields: Iterable[str]) -> bool:
     """True when a field replaces an archived value (not merely fills an empty one)."""
     return any(old.get(f) is not None and new.get(f) not in (None, old.get(f)) for f in fields)
+
+
+def _crawl_summary(row: dict[str, Any]) -> dict[str, Any]:
+    stats = json.loads(row.pop("stats") or "{}")
+    new_by_partner = {
+        key.split("/")[2]: value
+        for key, value in stats.items()
+        if key.startswith("olyscrape/partner/") and key.endswith("/new") and value
+    }
+    return row | {
+        "new": stats.get("olyscrape/new", 0),
+        "updated": stats.get("olyscrape/updated", 0),
+        "errors": stats.get("olyscrape/errors", 0),
+        "finish_reason": stats.get("finish_reason"),
+        "new_by_partner": new_by_partner,
+        "failures": stats.get("olyscrape/failures", []),
+    }
 
 
 def _chunks(values: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
@@ -435,6 +500,112 @@ class Archive:
             )
 
     # --- reads --------------------------------------------------------------------
+
+    @classmethod
+    def open_readonly(cls, path: str | Path) -> Archive:
+        """Open an existing archive so that nothing done through it can write."""
+        path = Path(path)
+        if not path.is_file():
+            raise ArchiveError(f"no archive at {path}")
+        try:
+            conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+            conn.execute("PRAGMA query_only = ON")
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+            conn.set_authorizer(_read_only_authorizer)
+        except sqlite3.DatabaseError as exc:
+            raise ArchiveError(f"cannot open archive {path}: {exc}") from None
+        return cls(sqlite_utils.Database(conn))
+
+    def run_sql(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[tuple]]:
+        """Run one statement; its column names and rows. Errors become ``QueryError``."""
+        try:
+            cursor = self.db.conn.execute(sql, params)
+            columns = [d[0] for d in cursor.description or []]
+            return columns, cursor.fetchall()
+        except (sqlite3.DatabaseError, sqlite3.Warning, ValueError) as exc:
+            message = str(exc)
+            if any(word in message for word in ("not authorized", "readonly", "authorization")):
+                message = f"the archive is read-only here; statement refused ({message})"
+            raise QueryError(message) from None
+
+    def articles(self, query: ArticleQuery) -> list[dict[str, Any]]:
+        """Articles matching every filter, newest first, each with its partners (a list)."""
+        where, params = [], {}
+        if query.partner:
+            where.append("EXISTS (SELECT 1 FROM article_partners p"
+                         " WHERE p.article_url = a.url AND p.partner = :partner)")  # fmt: skip
+            params["partner"] = query.partner
+        if query.category:
+            where.append("a.category = :category COLLATE NOCASE")
+            params["category"] = query.category
+        if query.since:
+            where.append("a.published >= :since")
+            params["since"] = query.since
+        if query.until:
+            where.append("a.published <= :until")
+            params["until"] = query.until
+        if query.search:
+            where.append(
+                "a.rowid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :search)"
+            )
+            params["search"] = query.search
+        sql = (
+            f"SELECT a.url, a.title, a.category, a.published, {_PARTNERS_OF} AS partners"
+            f" FROM articles a {'WHERE ' + ' AND '.join(where) if where else ''}"
+            " ORDER BY a.published DESC NULLS LAST, a.url LIMIT :limit"
+        )
+        params["limit"] = query.limit if query.limit is not None else -1
+        return _split_partners(self._query(sql, params))
+
+    def search(self, text: str, limit: int = 20, marks: tuple[str, str] = ("[", "]")) -> list[dict]:
+        """Full-text search of titles (weighted 5×) and bodies, best first, with a snippet."""
+        params = {"query": text, "limit": limit, "open": marks[0], "close": marks[1]}
+        return _split_partners(self._query(_SEARCH, params))
+
+    def _query(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Rows of a query whose only user input is its parameters (a search text among them),
+        so an error can only come from that text's FTS5 syntax."""
+        try:
+            return list(self.db.query(sql, params))
+        except sqlite3.OperationalError as exc:
+            raise QueryError(
+                f'invalid search query ({exc}); use words, "exact phrases", AND, OR, NOT,'
+                " prefix* (SQLite FTS5 syntax)"
+            ) from None
+
+    def partner_stats(self) -> list[dict[str, Any]]:
+        """Per partner: articles, first and last published date."""
+        return list(
+            self.db.query("""
+            SELECT p.slug AS partner, p.name, count(a.url) AS articles,
+                   min(a.published) AS first_published, max(a.published) AS last_published
+            FROM partners p
+            LEFT JOIN article_partners ap ON ap.partner = p.slug
+            LEFT JOIN articles a ON a.url = ap.article_url
+            GROUP BY p.slug ORDER BY p.slug""")
+        )
+
+    def counts_per_year(self) -> list[dict[str, Any]]:
+        return list(
+            self.db.query("""
+            SELECT coalesce(substr(published, 1, 4), 'undated') AS year, count(*) AS articles
+            FROM articles GROUP BY 1 ORDER BY 1""")
+        )
+
+    def counts_per_partner_year(self) -> list[dict[str, Any]]:
+        return list(
+            self.db.query("""
+            SELECT partner, year, count(*) AS articles FROM partner_articles
+            WHERE year IS NOT NULL GROUP BY partner, year ORDER BY partner, year""")
+        )
+
+    def recent_crawls(self, limit: int = 5) -> list[dict[str, Any]]:
+        """The newest crawls with their status and main counts (from their stats)."""
+        sql = (
+            "SELECT id, started_at, finished_at, status, stats FROM crawls ORDER BY id DESC LIMIT ?"
+        )
+        rows = self.db.query(sql, [limit])
+        return [_crawl_summary(row) for row in rows]
 
     def count(self, table: str) -> int:
         return self.db.table(table).count

@@ -10,7 +10,8 @@ from typing import Any
 import click
 
 from olyscrape import urls
-from olyscrape.archive import Archive, ArchiveError
+from olyscrape.archive import Archive, ArchiveError, ArticleQuery, QueryError
+from olyscrape.output import FORMATS, render
 
 DEFAULT_DB = "data/olyscrape.db"
 
@@ -34,6 +35,53 @@ def verbose_option(func: Any) -> Any:
     return click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's own log lines too.")(
         func
     )
+
+
+def format_option(func: Any) -> Any:
+    """``--format table|csv|json|jsonl``."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(FORMATS),
+        default="table",
+        show_default=True,
+        help="Output: aligned table, CSV with a header row, a JSON array, or JSON lines.",
+    )(func)
+
+
+def _date_bound(end: bool) -> Any:
+    """A click callback turning YYYY, YYYY-MM or YYYY-MM-DD into an inclusive ISO bound."""
+
+    def convert(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+        if value is None:
+            return None
+        import re
+
+        match = re.fullmatch(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?", value.strip())
+        if not match:
+            raise click.BadParameter("give a date as YYYY, YYYY-MM or YYYY-MM-DD")
+        year, month, day = match.groups()
+        if day:
+            return f"{year}-{month}-{day}"
+        if month:
+            return f"{year}-{month}-{'31' if end else '01'}"
+        return f"{year}-12-31" if end else f"{year}-01-01"
+
+    return convert
+
+
+def _reader(db: Path) -> Archive:
+    """The archive, opened read-only for a query command."""
+    try:
+        return Archive.open_readonly(db)
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _echo_rows(rows: list[dict[str, Any]], fmt: str, columns: list[str] | None = None) -> None:
+    text = render(rows, fmt, columns)
+    if text:
+        click.echo(text)
 
 
 def _check_archive(db: Path) -> None:
@@ -178,6 +226,117 @@ def reparse(db: Path, verbose: bool) -> None:
     if stats.get("finish_reason") != "finished" or stats.get("olyscrape/errors"):
         click.echo("reparse FAILED: some listing pages could not be re-read", err=True)
         sys.exit(EXIT_FAILED)
+
+
+@cli.command()
+@db_option
+@click.option("--partner", help="Only articles this partner showed (its slug).")
+@click.option("--category", help="Only this category (any case), e.g. 'Tokyo 2020'.")
+@click.option(
+    "--since", callback=_date_bound(end=False), help="Published on or after (YYYY[-MM[-DD]])."
+)
+@click.option(
+    "--until", callback=_date_bound(end=True), help="Published on or before (YYYY[-MM[-DD]])."
+)
+@click.option("--search", help="Only articles whose title or body match (FTS5 syntax).")
+@click.option("--limit", type=click.IntRange(min=0), help="At most this many articles.")
+@format_option
+def articles(
+    db: Path, partner: str | None, category: str | None, since: str | None, until: str | None,
+    search: str | None, limit: int | None, fmt: str,
+) -> None:  # fmt: skip
+    """List archived articles, newest first, each with the partners that showed it."""
+    query = ArticleQuery(partner, category, since, until, search, limit)
+    with _reader(db) as archive:
+        try:
+            rows = archive.articles(query)
+        except QueryError as exc:
+            raise click.UsageError(str(exc)) from None
+    _echo_rows(rows, fmt, ["published", "title", "category", "partners", "url"])
+
+
+@cli.command()
+@db_option
+@click.argument("query")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@format_option
+def search(db: Path, query: str, limit: int, fmt: str) -> None:
+    """Full-text search of titles and bodies, best match first, with a snippet.
+
+    QUERY uses SQLite FTS5 syntax: words, "exact phrases", AND, OR, NOT, prefix*.
+    """
+    marks = ("\x1b[1m", "\x1b[0m") if fmt == "table" and sys.stdout.isatty() else ("[", "]")
+    with _reader(db) as archive:
+        try:
+            rows = archive.search(query, limit=limit, marks=marks)
+        except QueryError as exc:
+            raise click.UsageError(str(exc)) from None
+    _echo_rows(rows, fmt, ["published", "title", "partners", "snippet", "url"])
+
+
+@cli.command()
+@db_option
+@click.argument("statement")
+@format_option
+def sql(db: Path, statement: str, fmt: str) -> None:
+    """Run one SQL statement on a read-only connection (writes are refused)."""
+    with _reader(db) as archive:
+        try:
+            columns, rows = archive.run_sql(statement)
+        except QueryError as exc:
+            raise click.ClickException(str(exc)) from None
+    _echo_rows([dict(zip(columns, row, strict=True)) for row in rows], fmt, columns)
+
+
+@cli.command()
+@db_option
+@click.option(
+    "--crawls",
+    "crawl_count",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="How many recent crawls to list.",
+)
+@click.option(
+    "--chart",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also draw articles per partner per year into this PNG file.",
+)
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
+)
+def stats(db: Path, crawl_count: int, chart: Path | None, fmt: str) -> None:
+    """Articles per partner and per year, and the last crawls with their status."""
+    import json
+
+    with _reader(db) as archive:
+        partners = archive.partner_stats()
+        years = archive.counts_per_year()
+        crawls = archive.recent_crawls(crawl_count)
+        per_partner_year = archive.counts_per_partner_year()
+    added = crawls[0]["new_by_partner"] if crawls else {}
+    for row in partners:
+        row["added_by_last_crawl"] = added.get(row["partner"], 0)
+    if fmt == "json":
+        click.echo(json.dumps({"partners": partners, "years": years, "crawls": crawls}, indent=2))
+    else:
+        click.echo(render(partners, "table"))
+        click.echo()
+        click.echo(render(years, "table"))
+        click.echo()
+        columns = ["id", "started_at", "finished_at", "status", "new", "updated", "errors"]
+        click.echo(render(crawls, "table", columns))
+    if chart:
+        from olyscrape.chart import draw_articles_per_year
+
+        try:
+            draw_articles_per_year(per_partner_year, chart)
+        except ImportError:
+            raise click.ClickException(
+                "--chart needs matplotlib: pip install 'olyscrape[chart]'"
+            ) from None
+        click.echo(f"chart written to {chart}", err=True)
 
 
 @cli.command()
