@@ -1,0 +1,241 @@
+"""Browse the archive in Datasette: metadata, canned queries, and a server to run it.
+
+``olyscrape browse`` runs ``python -m datasette serve`` on the archive with the metadata
+:func:`metadata` builds: descriptions of every table, view and column, facets on partner,
+category and year, full-text search on ``articles`` and on the ``partner_articles`` view,
+and a few canned queries. Datasette opens the archive read-only (a mutable file, so it
+reads while a crawl writes). Datasette is an optional dependency: ``olyscrape[browse]``.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import subprocess
+import sys
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from olyscrape.archive import CANNED_QUERIES
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8001
+#: The database name Datasette gives ``data/olyscrape.db`` (it names a file by its stem).
+DEFAULT_DB_NAME = "olyscrape"
+
+_SEEN = {
+    "first_seen": "When a crawl first saw this (UTC, ISO-8601)",
+    "last_seen": "When a crawl last saw this (UTC, ISO-8601)",
+}
+
+#: Table or view → (description, {column: description}, extra Datasette table settings).
+TABLES: dict[str, tuple[str, dict[str, str], dict[str, Any]]] = {
+    "partner_articles": (
+        "One row per article and partner that showed it: the place to facet and search. "
+        "An article shown by two partners appears twice.",
+        {
+            "article_rowid": "The article's rowid in articles (and in articles_fts)",
+            "partner": "Slug of the partner whose listing showed the article",
+            "url": "Canonical URL of the article",
+            "title": "Title as the card gives it",
+            "category": "Category label of the card (e.g. Tokyo 2020, IOC News)",
+            "published": "Publication date, YYYY-MM-DD (empty when the card gives none)",
+            "year": "Year of publication, YYYY",
+            "position": "Position on the partner's listing (1 = newest)",
+            "body": "Text of the article's page: paragraphs and headings, a blank line apart",
+            **_SEEN,
+        },
+        {
+            "facets": ["partner", "category", "year"],
+            "sort_desc": "published",
+            "fts_table": "articles_fts",
+            "fts_pk": "article_rowid",
+            "label_column": "title",
+        },
+    ),
+    "articles": (
+        "A news article about a TOP partner, by its canonical URL (one row however many "
+        "partners showed it).",
+        {
+            "url": "Canonical URL of the article (primary key)",
+            "title": "Title as the card gives it",
+            "category": "Category label of the card (e.g. Tokyo 2020, IOC News)",
+            "published": "Publication date from the card, YYYY-MM-DD (empty when it had none)",
+            "published_raw": "The card's date as the page writes it",
+            "image_url": "The card's image",
+            **_SEEN,
+            "body": "Text of the article's page: paragraphs and headings, a blank line apart",
+            "page_published": "Publication date the article's own page gives",
+            "capture_id": "The capture (captures.id) this row was last parsed from",
+        },
+        {"facets": ["category"], "sort_desc": "published", "label_column": "title"},
+    ),
+    "partners": (
+        "The worldwide TOP partners, as the olympics.com menu lists them.",
+        {
+            "slug": "Short name used everywhere else (primary key)",
+            "name": "Name as the menu writes it",
+            "url": "The partner's news listing on olympics.com",
+            "walk_started": "When the last crawl started walking this partner's listing",
+            "walk_completed": "When a crawl last walked this listing to its end; earlier than "
+            "walk_started when the last walk was cut short",
+        },
+        {"label_column": "name", "sort": "slug"},
+    ),
+    "article_partners": (
+        "Which partner's listing showed which article, and where.",
+        {
+            "article_url": "The article (articles.url)",
+            "partner": "The partner (partners.slug)",
+            "position": "Position on the partner's listing (1 = newest)",
+            **_SEEN,
+        },
+        {"facets": ["partner"]},
+    ),
+    "article_tags": (
+        "Tags the article's own page gives.",
+        {"article_url": "The article (articles.url)", "tag": "One tag"},
+        {"facets": ["tag"]},
+    ),
+    "article_versions": (
+        "The values an article had before a crawl saw them change (articles holds the newest).",
+        {
+            "id": "Version number (primary key)",
+            "article_url": "The article (articles.url)",
+            "changed_at": "When the change was seen (UTC, ISO-8601)",
+            "crawl_id": "The crawl that saw it (crawls.id)",
+            "title": "Previous title",
+            "category": "Previous category",
+            "published": "Previous publication date, YYYY-MM-DD",
+            "body": "Previous page text",
+        },
+        {"sort_desc": "changed_at"},
+    ),
+    "captures": (
+        "Every response a crawl received (robots.txt, listings, load-more answers, pages).",
+        {
+            "id": "Capture number (primary key)",
+            "url": "URL as fetched (maybe from a mirror)",
+            "canonical_url": "The same URL on https://olympics.com",
+            "fetched_at": "When it was received (UTC, ISO-8601)",
+            "status": "HTTP status",
+            "content_type": "Content-Type header",
+            "sha256": "SHA-256 of the body (capture_bodies.sha256)",
+            "crawl_id": "The crawl that fetched it (crawls.id)",
+        },
+        {"facets": ["status", "content_type"], "sort_desc": "id"},
+    ),
+    "capture_bodies": (
+        "Distinct response bodies, stored once each, zlib-compressed (hidden: binary).",
+        {
+            "sha256": "SHA-256 of the uncompressed body (primary key)",
+            "size": "Uncompressed size in bytes",
+            "body": "The body, zlib-compressed",
+        },
+        {"hidden": True},
+    ),
+    "crawls": (
+        "One crawl: running, ok or failed.",
+        {
+            "id": "Crawl number (primary key)",
+            "started_at": "When it started (UTC, ISO-8601)",
+            "finished_at": "When it finished (UTC, ISO-8601)",
+            "status": "running, ok or failed",
+            "stats": "Scrapy's crawl stats, as JSON",
+            "reasons": "Why a failed crawl failed, as a JSON list of messages",
+        },
+        {"facets": ["status"], "sort_desc": "id"},
+    ),
+    "articles_fts": (
+        "Full-text index (SQLite FTS5, porter stemming) of articles' titles and bodies, kept "
+        "in step by triggers. Search it from articles or partner_articles.",
+        {"title": "Article title, indexed", "body": "Article text, indexed"},
+        {"hidden": True},
+    ),
+}
+
+
+class BrowseUnavailable(RuntimeError):
+    """Datasette, which ``olyscrape browse`` runs, is not installed."""
+
+
+def metadata(db_name: str = DEFAULT_DB_NAME) -> dict[str, Any]:
+    """Datasette 0.65 metadata for an archive that Datasette names ``db_name``."""
+    tables = {
+        name: {"description": description, "columns": columns, **settings}
+        for name, (description, columns, settings) in TABLES.items()
+    }
+    queries = {
+        name: {"title": title, "description": description, "sql": sql.strip()}
+        for name, (title, description, sql) in CANNED_QUERIES.items()
+    }
+    return {
+        "title": "olyscrape: IOC TOP partner news",
+        "description": (
+            "News the International Olympic Committee publishes about its worldwide TOP "
+            "partners, archived by olyscrape. Start with partner_articles: facet by partner, "
+            "category and year, or search titles and bodies."
+        ),
+        "source": "International Olympic Committee, olympics.com",
+        "source_url": "https://olympics.com/ioc/partners",
+        "databases": {db_name: {"tables": tables, "queries": queries}},
+    }
+
+
+def datasette_available() -> bool:
+    """Whether this interpreter can run Datasette."""
+    return importlib.util.find_spec("datasette") is not None
+
+
+def require_datasette() -> None:
+    """Raise :class:`BrowseUnavailable` unless Datasette is importable."""
+    if not datasette_available():
+        raise BrowseUnavailable(
+            "olyscrape browse needs Datasette, which is not installed: "
+            "pip install 'olyscrape[browse]'"
+        )
+
+
+@contextmanager
+def metadata_file(db: Path) -> Iterator[Path]:
+    """A temporary JSON file holding the metadata for ``db``, removed afterwards."""
+    with tempfile.TemporaryDirectory(prefix="olyscrape-browse-") as folder:
+        path = Path(folder) / "metadata.json"
+        path.write_text(json.dumps(metadata(Path(db).stem), indent=2), encoding="utf-8")
+        yield path
+
+
+def command(
+    db: Path,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    *,
+    metadata_path: Path,
+    open_browser: bool = False,
+) -> list[str]:
+    """The argv that serves ``db`` with Datasette (read-only, as a mutable file)."""
+    argv = [sys.executable, "-m", "datasette", "serve", str(db), "--metadata", str(metadata_path)]
+    argv += ["--host", host, "--port", str(port)]
+    return [*argv, "--open"] if open_browser else argv
+
+
+def serve(
+    db: Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, open_browser: bool = False
+) -> int:
+    """Serve ``db`` with Datasette until it stops (Ctrl-C); its exit code."""
+    require_datasette()
+    with metadata_file(db) as path:
+        argv = command(db, host, port, metadata_path=path, open_browser=open_browser)
+        with subprocess.Popen(argv) as process:
+            try:
+                return process.wait()
+            except KeyboardInterrupt:
+                # Ctrl-C reached Datasette too (same process group): let it shut down.
+                try:
+                    return process.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    return process.wait()
