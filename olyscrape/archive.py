@@ -18,12 +18,15 @@ from typing import Any
 
 import sqlite_utils
 
-from olyscrape.items import ArticleBody, ArticleCard, Partner
+from olyscrape.items import ArticleBody, ArticleCard, Partner, WalkDone
 
 #: Table → (columns in order, primary key). Opening an older archive adds what is
 #: missing here (tables, columns); nothing is ever dropped or rewritten.
 SCHEMA: dict[str, tuple[dict[str, type], str | tuple[str, ...]]] = {
-    "partners": ({"slug": str, "name": str, "url": str}, "slug"),
+    "partners": (
+        {"slug": str, "name": str, "url": str, "walk_started": str, "walk_completed": str},
+        "slug",
+    ),
     "articles": (
         {
             "url": str,
@@ -73,7 +76,14 @@ SCHEMA: dict[str, tuple[dict[str, type], str | tuple[str, ...]]] = {
         ("article_url", "partner"),
     ),
     "crawls": (
-        {"id": int, "started_at": str, "finished_at": str, "status": str, "stats": str},
+        {
+            "id": int,
+            "started_at": str,
+            "finished_at": str,
+            "status": str,
+            "stats": str,
+            "reasons": str,
+        },
         "id",
     ),
 }
@@ -104,6 +114,48 @@ _FTS_TRIGGERS = [
         INSERT INTO articles_fts (articles_fts, rowid, title, body) VALUES ('delete', {_OLD});
         INSERT INTO articles_fts (rowid, title, body) VALUES ({_NEW}); END""",
 ]
+
+#: Canned queries (``olyscrape browse`` offers them in Datasette): name → (title,
+#: description, SQL).
+CANNED_QUERIES: dict[str, tuple[str, str, str]] = {
+    "articles_by_partner_per_year": (
+        "Articles per partner per year",
+        "How many articles each partner's listing showed, per year of publication.",
+        """
+SELECT partner, coalesce(year, 'undated') AS year, count(*) AS count
+FROM partner_articles
+GROUP BY partner, year
+ORDER BY partner, year
+""",
+    ),
+    "newest_per_partner": (
+        "Newest article of each partner",
+        "The most recently published article each partner's listing showed.",
+        """
+SELECT partner, title, url, published
+FROM (
+  SELECT partner, title, url, published,
+         row_number() OVER (PARTITION BY partner ORDER BY published DESC, url) AS place
+  FROM partner_articles
+  WHERE published IS NOT NULL
+)
+WHERE place = 1
+ORDER BY published DESC, partner
+""",
+    ),
+    "shared_articles": (
+        "Articles shown by more than one partner",
+        "Articles that several partners' listings showed, with those partners.",
+        """
+SELECT url, title, published, group_concat(partner, ', ') AS partners,
+       count(*) AS partner_count
+FROM (SELECT url, title, published, partner FROM partner_articles ORDER BY url, partner)
+GROUP BY url
+HAVING count(*) > 1
+ORDER BY partner_count DESC, published DESC
+""",
+    ),
+}
 
 INDEXES = {
     "article_partners": [["partner"]],
@@ -166,9 +218,15 @@ VALUES (?, ?, ?, ?, ?, ?, ?)
 """
 
 _UPSERT_PARTNER = """
-INSERT INTO partners (slug, name, url) VALUES (:slug, :name, :url)
-ON CONFLICT (slug) DO UPDATE SET name = excluded.name, url = excluded.url
+INSERT INTO partners (slug, name, url, walk_started) VALUES (:slug, :name, :url, :started)
+ON CONFLICT (slug) DO UPDATE SET
+    name = excluded.name, url = excluded.url,
+    walk_started = COALESCE(excluded.walk_started, walk_started)
 """
+
+_FINISH_CRAWL = "UPDATE crawls SET finished_at = ?, status = ?, stats = ?, reasons = ? WHERE id = ?"
+
+_COMPLETE_WALK = "UPDATE partners SET walk_completed = :seen WHERE slug = :partner"
 
 
 @dataclass
@@ -274,6 +332,7 @@ def _replaced(new: dict[str, Any], old: dict[str, Any], fields: Iterable[str]) -
 
 def _crawl_summary(row: dict[str, Any]) -> dict[str, Any]:
     stats = json.loads(row.pop("stats") or "{}")
+    reasons = json.loads(row.pop("reasons", None) or "[]")
     new_by_partner = {
         key.split("/")[2]: value
         for key, value in stats.items()
@@ -286,6 +345,10 @@ def _crawl_summary(row: dict[str, Any]) -> dict[str, Any]:
         "finish_reason": stats.get("finish_reason"),
         "new_by_partner": new_by_partner,
         "failures": stats.get("olyscrape/failures", []),
+        "cards": stats.get("olyscrape/cards", 0),
+        "pages": stats.get("olyscrape/pages", 0),
+        "seconds": stats.get("elapsed_time_seconds"),
+        "reasons": reasons,
     }
 
 
@@ -355,8 +418,12 @@ class Archive:
 
     # --- writes -------------------------------------------------------------------
 
-    def upsert_partners(self, partners: Iterable[Partner]) -> None:
-        rows = [{"slug": p.slug, "name": p.name, "url": p.url} for p in partners]
+    def upsert_partners(self, partners: Iterable[Partner], walk_started: str | None = None) -> None:
+        """Upsert partners; ``walk_started`` marks the start of a walk of their listings."""
+        rows = [
+            {"slug": p.slug, "name": p.name, "url": p.url, "started": walk_started}
+            for p in partners
+        ]
         with self.db.conn:
             self.db.conn.executemany(_UPSERT_PARTNER, rows)
 
@@ -377,7 +444,7 @@ class Archive:
 
     def store(
         self,
-        items: Sequence[ArticleCard | ArticleBody],
+        items: Sequence[ArticleCard | ArticleBody | WalkDone],
         *,
         crawl_id: int | None = None,
         seen_at: str | None = None,
@@ -394,6 +461,8 @@ class Archive:
         seen = seen_at or utcnow()
         cards = [i for i in items if isinstance(i, ArticleCard) and i.url]
         bodies = [i for i in items if isinstance(i, ArticleBody)]
+        walks = [{"partner": i.partner, "seen": seen} for i in items if isinstance(i, WalkDone)]
+        walks = walks if touch_seen else []  # a re-parse walks nothing on the site
         current, links = self._existing([i.url for i in (*cards, *bodies)])
         result = StoreResult()
         card_rows, body_rows, versions = [], [], []
@@ -436,6 +505,7 @@ class Archive:
             self.db.conn.executemany(_UPSERT_LINK, card_rows)
             self.db.conn.executemany(_UPSERT_BODY, body_rows)
             self.db.conn.executemany(_INSERT_TAG, [(b.url, t) for b in bodies for t in b.tags])
+            self.db.conn.executemany(_COMPLETE_WALK, walks)  # last: after the walk's cards
         return result
 
     def store_cards(self, cards: Sequence[ArticleCard], seen_at: str | None = None) -> StoreResult:
@@ -492,12 +562,42 @@ class Archive:
             )
         return int(cursor.lastrowid)
 
-    def finish_crawl(self, crawl_id: int, status: str, stats: dict[str, Any]) -> None:
+    def finish_crawl(
+        self, crawl_id: int, status: str, stats: dict[str, Any], reasons: Sequence[str] = ()
+    ) -> None:
+        """Close a crawl's row: status, stats (JSON) and, for a failed crawl, its reasons."""
         with self.db.conn:
             self.db.conn.execute(
-                "UPDATE crawls SET finished_at = ?, status = ?, stats = ? WHERE id = ?",
-                [utcnow(), status, json.dumps(stats, default=str, sort_keys=True), crawl_id],
-            )
+                _FINISH_CRAWL,
+                [utcnow(), status, json.dumps(stats, default=str, sort_keys=True),
+                 json.dumps(list(reasons)) if reasons else None, crawl_id],
+            )  # fmt: skip
+
+    # --- what a new crawl starts from ---------------------------------------------
+
+    def known_links(self) -> dict[str, set[str]]:
+        """Per partner, the article URLs its listing showed in earlier crawls."""
+        known: dict[str, set[str]] = {}
+        for row in self.db.query("SELECT partner, article_url FROM article_partners"):
+            known.setdefault(row["partner"], set()).add(row["article_url"])
+        return known
+
+    def completed_walks(self) -> set[str]:
+        """Partners whose last walk of their listing ended (none interrupted since)."""
+        sql = ("SELECT slug FROM partners WHERE walk_completed IS NOT NULL"
+               " AND (walk_started IS NULL OR walk_completed >= walk_started)")  # fmt: skip
+        return {row["slug"] for row in self.db.query(sql)}
+
+    def last_successful_stats(self, before_id: int | None = None) -> dict[str, Any]:
+        """The stats of the newest crawl that ended ``ok`` (before ``before_id``)."""
+        sql = "SELECT stats FROM crawls WHERE status = 'ok' AND id < ? ORDER BY id DESC LIMIT 1"
+        rows = list(self.db.query(sql, [before_id if before_id is not None else 2**62]))
+        return json.loads(rows[0]["stats"] or "{}") if rows else {}
+
+    def crawl_history(self, limit: int = 20) -> list[dict[str, Any]]:
+        """The newest crawls for ``olyscrape runs``: status, duration, counts, reasons."""
+        sql = "SELECT * FROM crawls ORDER BY id DESC LIMIT ?"
+        return [_crawl_summary(row) for row in self.db.query(sql, [limit])]
 
     # --- reads --------------------------------------------------------------------
 
@@ -598,14 +698,6 @@ class Archive:
             SELECT partner, year, count(*) AS articles FROM partner_articles
             WHERE year IS NOT NULL GROUP BY partner, year ORDER BY partner, year""")
         )
-
-    def recent_crawls(self, limit: int = 5) -> list[dict[str, Any]]:
-        """The newest crawls with their status and main counts (from their stats)."""
-        sql = (
-            "SELECT id, started_at, finished_at, status, stats FROM crawls ORDER BY id DESC LIMIT ?"
-        )
-        rows = self.db.query(sql, [limit])
-        return [_crawl_summary(row) for row in rows]
 
     def count(self, table: str) -> int:
         return self.db.table(table).count

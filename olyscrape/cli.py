@@ -11,12 +11,14 @@ import click
 
 from olyscrape import urls
 from olyscrape.archive import Archive, ArchiveError, ArticleQuery, QueryError
+from olyscrape.lock import ArchiveLock, ArchiveLocked
 from olyscrape.output import FORMATS, render
 
 DEFAULT_DB = "data/olyscrape.db"
 
 EXIT_FAILED = 1
 EXIT_USAGE = 2
+EXIT_LOCKED = 3
 
 
 def db_option(func: Any) -> Any:
@@ -84,6 +86,17 @@ def _echo_rows(rows: list[dict[str, Any]], fmt: str, columns: list[str] | None =
         click.echo(text)
 
 
+def _lock(db: Path) -> ArchiveLock:
+    """Take the archive's lock for this process, or exit at once (code 3), touching nothing."""
+    lock = ArchiveLock(db)
+    try:
+        lock.acquire()
+    except ArchiveLocked as exc:
+        click.echo(f"Error: {exc}; not starting another crawl on it.", err=True)
+        sys.exit(EXIT_LOCKED)
+    return lock
+
+
 def _check_archive(db: Path) -> None:
     """Open (and migrate) the archive up front, so a bad path fails before any request."""
     try:
@@ -139,6 +152,9 @@ def cli() -> None:
 )
 @click.option("--no-articles", is_flag=True, help="Do not fetch article pages.")
 @click.option("--refresh-articles", is_flag=True, help="Fetch every article page again.")
+@click.option(
+    "--full", is_flag=True, help="Walk every listing to its end (default: stop at archived cards)."
+)
 @click.option("--max-pages", type=click.IntRange(min=1), help="Pages per partner, at most.")
 @verbose_option
 def crawl(
@@ -150,12 +166,16 @@ def crawl(
     warc: Path | None,
     no_articles: bool,
     refresh_articles: bool,
+    full: bool,
     max_pages: int | None,
     verbose: bool,
 ) -> None:
     """Crawl every TOP partner's news into the archive and print a summary.
 
-    Exits 0 only when every discovery, listing and load-more request succeeded.
+    Incremental by default: a partner's paging stops at the first page holding a card
+    archived before. Exits 0 only when every discovery, listing and load-more request
+    succeeded and every closing check passed; 1 otherwise, 2 for bad usage, 3 when
+    another crawl holds the archive.
     """
     from olyscrape.crawl import run_crawl
     from olyscrape.summary import CrawlSummary
@@ -173,14 +193,15 @@ def crawl(
             raise click.BadParameter(str(exc), param_hint="--base-url") from None
     if replay_warc:
         _check_warc(replay_warc)
+    _lock(db)
     _check_archive(db)
 
     arguments = {
         "db": db, "partners": partners, "base_url": base_url, "replay": replay,
-        "replay_warc": replay_warc, "warc": warc, "max_pages": max_pages,
+        "replay_warc": replay_warc, "warc": warc, "max_pages": max_pages, "full": full or None,
         "articles": False if no_articles else None, "refresh_articles": refresh_articles or None,
     }  # fmt: skip
-    stats = run_crawl(arguments, verbose=verbose)
+    stats = run_crawl(arguments, {"OLYSCRAPE_LOCK_HELD": True}, verbose=verbose)
     if stats.get("finish_reason") == "unknown_partner":
         unknown = ", ".join(stats.get("olyscrape/unknown_partners") or [])
         known = ", ".join(stats.get("olyscrape/known_partners") or [])
@@ -206,6 +227,7 @@ def reparse(db: Path, verbose: bool) -> None:
 
     if not db.exists():
         raise click.ClickException(f"no archive at {db}")
+    _lock(db)
     _check_archive(db)
     with Archive.open(db) as archive:
         if not archive.count("captures"):
@@ -313,7 +335,7 @@ def stats(db: Path, crawl_count: int, chart: Path | None, fmt: str) -> None:
     with _reader(db) as archive:
         partners = archive.partner_stats()
         years = archive.counts_per_year()
-        crawls = archive.recent_crawls(crawl_count)
+        crawls = archive.crawl_history(crawl_count)
         per_partner_year = archive.counts_per_partner_year()
     added = crawls[0]["new_by_partner"] if crawls else {}
     for row in partners:
@@ -337,6 +359,43 @@ def stats(db: Path, crawl_count: int, chart: Path | None, fmt: str) -> None:
                 "--chart needs matplotlib: pip install 'olyscrape[chart]'"
             ) from None
         click.echo(f"chart written to {chart}", err=True)
+
+
+@cli.command()
+@db_option
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8001, show_default=True)
+@click.option("--open", "open_browser", is_flag=True, help="Also open it in a web browser.")
+def browse(db: Path, host: str, port: int, open_browser: bool) -> None:
+    """Explore the archive in Datasette: facets, full-text search, canned queries.
+
+    Serves the archive on HOST:PORT until Ctrl-C (needs the olyscrape[browse] extra).
+    """
+    from olyscrape.browse import BrowseUnavailable, serve
+
+    if not db.is_file():
+        raise click.ClickException(f"no archive at {db} (crawl first: olyscrape crawl --db {db})")
+    try:
+        code = serve(db, host=host, port=port, open_browser=open_browser)
+    except BrowseUnavailable as exc:
+        raise click.ClickException(str(exc)) from None
+    sys.exit(code)
+
+
+@cli.command()
+@db_option
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@format_option
+def runs(db: Path, limit: int, fmt: str) -> None:
+    """List past crawls, newest first: status, duration, counts, failure reasons."""
+    with _reader(db) as archive:
+        rows = archive.crawl_history(limit)
+    for row in rows:
+        row["seconds"] = round(row["seconds"], 1) if row["seconds"] is not None else None
+        row["reasons"] = "; ".join(row["reasons"]) if fmt in ("table", "csv") else row["reasons"]
+    columns = ["id", "started_at", "status", "seconds", "pages", "cards", "new", "updated",
+               "errors", "reasons"]  # fmt: skip
+    _echo_rows(rows, fmt, columns)
 
 
 @cli.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
@@ -21,13 +22,18 @@ def project_settings(**overrides: Any) -> Settings:
 
 
 class _ProgressFilter(logging.Filter):
-    """olyscrape's own INFO lines (progress), everybody else's warnings and errors."""
+    """olyscrape's own INFO lines (progress), everybody else's warnings and errors, but
+    not Spidermon's unittest-style report (olyscrape.monitors logs each failed check)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if str(record.msg).startswith("[Spidermon]"):
+            return False
         return record.levelno >= logging.WARNING or record.name.startswith("olyscrape")
 
 
 def _configure_logging(verbose: bool) -> None:
+    # Spidermon 1.27 still calls Spider.log(), which Scrapy 2.13+ deprecates.
+    warnings.filterwarnings("ignore", message=r"Spider\.log\(\) is deprecated")
     handler = logging.StreamHandler()
     handler.setFormatter(
         logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
@@ -68,5 +74,7 @@ def run_reparse(db: str, verbose: bool = False) -> dict[str, Any]:
         "OLYSCRAPE_CAPTURE": False,
         "OLYSCRAPE_REFRESH_ARTICLES": True,
         "ROBOTSTXT_OBEY": False,
+        "OLYSCRAPE_LOCK_HELD": True,
+        "SPIDERMON_ENABLED": False,  # checks judge crawls of the site, not re-reads of it
     }
     return run_crawl({"db": db}, settings, verbose)

@@ -49,3 +49,12 @@ class ArticleBody:
     published_raw: str | None = None
     published: str | None = None
     capture_id: int | None = None
+
+
+@dataclass
+class WalkDone:
+    """A partner's listing was walked to its end (or, incrementally, to cards archived
+    before). Stored after the partner's cards, so an archive that says a walk completed
+    holds every card of it; an interrupted walk makes the next crawl walk it in full."""
+
+    partner: str

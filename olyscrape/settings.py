@@ -22,6 +22,13 @@ OLYSCRAPE_WARC = None  # also write requests and responses to this WARC file
 OLYSCRAPE_REPLAY_WARC = None  # answer every request from this WARC file
 OLYSCRAPE_REPLAY_ARCHIVE = None  # answer every request from this archive's captures
 OLYSCRAPE_REPARSE = False  # a re-parse: keep last_seen, record no crawl
+OLYSCRAPE_FULL = False  # walk every listing to its end, even past cards archived before
+OLYSCRAPE_LOCK_HELD = False  # the caller (the CLI) holds the archive's lock already
+# Monitoring (olyscrape.monitors, run by Spidermon when the crawl closes)
+OLYSCRAPE_MONITOR_MAX_DROP = 0.5  # fail when listing cards fall by more than this share
+OLYSCRAPE_MONITOR_MIN_PUBLISHED = 0.5  # fail when fewer linked cards than this carry a date
+OLYSCRAPE_ALERT_COMMAND = None  # run with the failure report on stdin (e.g. "mail -s ...")
+OLYSCRAPE_ALERT_WEBHOOK = None  # POST the failure report as JSON to this URL
 
 # --- Politeness towards olympics.com ---
 USER_AGENT = (
@@ -72,7 +79,13 @@ ITEM_PIPELINES = {
     "olyscrape.pipelines.store.StorePipeline": 300,
 }
 
+# Spidermon runs olyscrape.monitors.CloseChecks when a crawl closes, before the crawl
+# recorder (a later extension) writes the crawl's row with the checks' verdict.
+SPIDERMON_ENABLED = True
+SPIDERMON_SPIDER_CLOSE_MONITORS = ("olyscrape.monitors.CloseChecks",)
+
 EXTENSIONS = {
+    "spidermon.contrib.scrapy.extensions.Spidermon": 400,
     "olyscrape.extensions.crawlrecord.CrawlRecorder": 500,
     "olyscrape.extensions.capture.CaptureRecorder": 510,
     "olyscrape.extensions.warcrecord.WarcRecorder": 520,

@@ -11,8 +11,13 @@ ARTICLE_FAILURES_SHOWN = 20
 
 
 def crawl_succeeded(stats: dict[str, Any]) -> bool:
-    """True when the crawl finished and every discovery, listing and load-more request succeeded."""
-    return stats.get("finish_reason") == "finished" and not stats.get("olyscrape/errors")
+    """True when the crawl finished, every discovery, listing and load-more request
+    succeeded, and every closing check passed."""
+    return (
+        stats.get("finish_reason") == "finished"
+        and not stats.get("olyscrape/errors")
+        and not stats.get("olyscrape/monitor/failures")
+    )
 
 
 @dataclass
@@ -22,6 +27,8 @@ class CrawlSummary:
     rows: dict[str, dict[str, int]]
     failures: list[dict[str, Any]] = field(default_factory=list)
     article_failures: list[dict[str, Any]] = field(default_factory=list)
+    check_failures: list[str] = field(default_factory=list)
+    stopped_early: list[str] = field(default_factory=list)
     finish_reason: str | None = None
     elapsed: float | None = None
     succeeded: bool = False
@@ -37,6 +44,10 @@ class CrawlSummary:
             rows=rows,
             failures=list(stats.get("olyscrape/failures") or []),
             article_failures=list(stats.get("olyscrape/article_failures") or []),
+            check_failures=list(stats.get("olyscrape/monitor/failures") or []),
+            stopped_early=[
+                p for p in partners if stats.get(f"olyscrape/partner/{p}/stopped_early")
+            ],
             finish_reason=stats.get("finish_reason"),
             elapsed=stats.get("elapsed_time_seconds"),
             succeeded=crawl_succeeded(stats),
@@ -72,6 +83,17 @@ class CrawlSummary:
                 lines.append(
                     f"  ... and {len(self.article_failures) - ARTICLE_FAILURES_SHOWN} more"
                 )
+        if self.stopped_early:
+            lines.append("")
+            lines.append(
+                f"incremental: {len(self.stopped_early)} partner(s) stopped at cards archived"
+                " before, skipping their older pages (--full walks everything): "
+                + ", ".join(self.stopped_early)
+            )
+        if self.check_failures:
+            lines.append("")
+            lines.append(f"{len(self.check_failures)} check(s) failed:")
+            lines.extend(f"  {failure}" for failure in self.check_failures)
         elapsed = f" in {self.elapsed:.1f} s" if self.elapsed is not None else ""
         verdict = "OK" if self.succeeded else "FAILED"
         lines.append("")

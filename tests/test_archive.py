@@ -76,7 +76,7 @@ def test_an_article_of_two_partners_is_one_row_and_two_links(archive):
 def test_partners_upsert(archive):
     archive.upsert_partners([Partner("pg", "P&G", "https://olympics.com/ioc/pg")])
     archive.upsert_partners([Partner("pg", "P&G", "https://olympics.com/ioc/pg")])
-    assert list(archive.db.query("SELECT * FROM partners")) == [
+    assert list(archive.db.query("SELECT slug, name, url FROM partners")) == [
         {"slug": "pg", "name": "P&G", "url": "https://olympics.com/ioc/pg"}
     ]
 

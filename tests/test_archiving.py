@@ -149,7 +149,7 @@ def test_a_second_crawl_fetches_no_article_page_and_refresh_fetches_them_all(cra
         news_again = [p for p in server.requests if p.startswith("/ioc/news/")]
         server.requests.clear()
         refresh = run_olyscrape(
-            "crawl", "--base-url", server.base_url, "--db", str(db), "--refresh-articles"
+            "crawl", "--base-url", server.base_url, "--db", str(db), "--refresh-articles", "--full"
         )
         news_refresh = [p for p in server.requests if p.startswith("/ioc/news/")]
     assert again.returncode == 0 and refresh.returncode == 0

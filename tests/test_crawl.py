@@ -125,11 +125,11 @@ def test_the_crawl_is_recorded(replayed):
     assert rows == [("ok", 1)]
 
 
-def test_a_second_crawl_updates_last_seen_only(tmp_path):
+def test_a_second_full_crawl_updates_last_seen_only(tmp_path):
     db = tmp_path / "a.db"
     assert run_olyscrape("crawl", "--replay", str(SITE), "--db", str(db)).returncode == 0
     before = dict(query(db, "SELECT url, first_seen FROM articles"))
-    second = run_olyscrape("crawl", "--replay", str(SITE), "--db", str(db))
+    second = run_olyscrape("crawl", "--replay", str(SITE), "--db", str(db), "--full")
     assert second.returncode == 0
     assert dict(query(db, "SELECT url, first_seen FROM articles")) == before
     cards, new, updated = (int(n) for n in total_row(second.stdout)[:3])

@@ -47,5 +47,8 @@ class CrawlRecorder:
         stats = dict(self.crawler.stats.get_stats())
         stats.setdefault("finish_reason", reason)
         status = "ok" if crawl_succeeded(stats) else "failed"
+        reasons = list(stats.get("olyscrape/monitor/failures") or [])
+        if status == "failed" and not reasons:
+            reasons = [f"the crawl ended with {stats.get('finish_reason')}"]
         with self._archive() as archive:
-            archive.finish_crawl(self.crawl_id, status, stats)
+            archive.finish_crawl(self.crawl_id, status, stats, reasons)

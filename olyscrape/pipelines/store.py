@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from olyscrape.archive import Archive
-from olyscrape.items import ArticleBody, ArticleCard, Partner
+from olyscrape.archive import Archive, utcnow
+from olyscrape.items import ArticleBody, ArticleCard, Partner, WalkDone
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -27,7 +27,7 @@ class StorePipeline:
         self.stats = stats
         self.touch_seen = touch_seen
         self.archive: Archive | None = None
-        self.pending: list[ArticleCard | ArticleBody] = []
+        self.pending: list[ArticleCard | ArticleBody | WalkDone] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -51,8 +51,10 @@ class StorePipeline:
     def process_item(self, item: Any) -> Any:
         assert self.archive is not None, "open_spider() opens the archive"
         if isinstance(item, Partner):
-            self.archive.upsert_partners([item])
-        elif isinstance(item, (ArticleCard, ArticleBody)):
+            # At once, so that a crawl dying before this partner's walk completes leaves
+            # it marked as interrupted, and the next crawl walks it in full.
+            self.archive.upsert_partners([item], walk_started=utcnow() if self.touch_seen else None)
+        elif isinstance(item, (ArticleCard, ArticleBody, WalkDone)):
             self.pending.append(item)
             if len(self.pending) >= self.batch_size:
                 self.flush()

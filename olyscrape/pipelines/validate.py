@@ -35,6 +35,7 @@ class ValidatePipeline:
     def process_item(self, item: Any) -> Any:
         if not isinstance(item, ArticleCard):
             return item
+        self._count_coverage(item)
         for name in REQUIRED:
             if not getattr(item, name):
                 reason = f"missing_{name}"
@@ -45,3 +46,12 @@ class ValidatePipeline:
                     f"({item.title or item.url})"
                 )
         return item
+
+    def _count_coverage(self, card: ArticleCard) -> None:
+        """Field coverage among cards with a link (the monitors' field checks read it)."""
+        if not card.url:
+            return
+        self.stats.inc_value("olyscrape/coverage/linked")
+        for name in ("title", "published"):
+            if getattr(card, name):
+                self.stats.inc_value(f"olyscrape/coverage/{name}")

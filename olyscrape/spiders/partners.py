@@ -15,13 +15,15 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import scrapy
+from scrapy import signals
 from scrapy.exceptions import CloseSpider
 
 from olyscrape import pages, urls
 from olyscrape.archive import Archive
 from olyscrape.downloadermiddlewares.replay import MISSING_HEADER
 from olyscrape.extensions.capture import CAPTURE_ID
-from olyscrape.items import ArticleBody, ArticleCard, Partner
+from olyscrape.items import ArticleBody, ArticleCard, Partner, WalkDone
+from olyscrape.lock import ArchiveLock
 from olyscrape.paging import LoadMoreLink, PartnerPaging
 from olyscrape.settings import LOCAL_ORIGIN_SETTINGS
 
@@ -42,6 +44,7 @@ ARGUMENT_SETTINGS = {
     "max_pages": "OLYSCRAPE_MAX_PAGES",
     "articles": "OLYSCRAPE_ARTICLES",
     "refresh_articles": "OLYSCRAPE_REFRESH_ARTICLES",
+    "full": "OLYSCRAPE_FULL",
 }
 REPLAY_SETTINGS = ("OLYSCRAPE_REPLAY_DIR", "OLYSCRAPE_REPLAY_WARC", "OLYSCRAPE_REPLAY_ARCHIVE")
 
@@ -119,7 +122,15 @@ class PartnersSpider(scrapy.Spider):
         spider.max_pages = settings.getint("OLYSCRAPE_MAX_PAGES")
         spider.fetch_articles = settings.getbool("OLYSCRAPE_ARTICLES")
         spider.refresh_articles = settings.getbool("OLYSCRAPE_REFRESH_ARTICLES")
+        spider.full = settings.getbool("OLYSCRAPE_FULL")
         spider.archived_articles = set()
+        spider.known_links = {}
+        spider.completed_walks = set()
+        if not settings.getbool("OLYSCRAPE_LOCK_HELD"):
+            # Under plain `scrapy crawl` or Scrapyd; the CLI takes the lock itself, earlier.
+            spider.lock = ArchiveLock(settings["OLYSCRAPE_DB"])
+            spider.lock.acquire()
+            crawler.signals.connect(spider.lock.release, signal=signals.spider_closed)
         return spider
 
     # --- accounting ---------------------------------------------------------------
@@ -147,15 +158,23 @@ class PartnersSpider(scrapy.Spider):
     # --- discovery ----------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        if self.fetch_articles and not self.refresh_articles:
-            with Archive.open(self.crawler.settings["OLYSCRAPE_DB"]) as archive:
-                self.archived_articles = archive.article_urls_with_body()
+        self._load_archive_state()
         yield scrapy.Request(
             urls.canonical(urls.PARTNERS_PATH),
             callback=self.parse,
             errback=self.on_error,
             meta={"olyscrape_kind": "discovery"},
         )
+
+    def _load_archive_state(self) -> None:
+        """What earlier crawls archived: article pages, each partner's cards, complete walks."""
+        with Archive.open(self.crawler.settings["OLYSCRAPE_DB"]) as archive:
+            if self.fetch_articles and not self.refresh_articles:
+                self.archived_articles = archive.article_urls_with_body()
+            self.known_links = archive.known_links()
+            self.completed_walks = archive.completed_walks()
+        for partner, urls_seen in self.known_links.items():
+            self.crawler.stats.set_value(f"olyscrape/partner/{partner}/known", len(urls_seen))
 
     def parse(self, response: Response) -> Iterator[Partner | scrapy.Request]:
         """Discovery: the partners of the menu's TOP column, then each partner's listing."""
@@ -192,34 +211,38 @@ class PartnersSpider(scrapy.Spider):
 
     def parse_listing(
         self, response: Response, partner: str, paging: PartnerPaging
-    ) -> Iterator[ArticleCard | scrapy.Request]:
+    ) -> Iterator[ArticleCard | WalkDone | scrapy.Request]:
+        first_page = paging.pages == 0
         paging.count_page()
         self._inc(partner, "pages")
         page = pages.ListingPage(response, response.url)
         cards = page.cards
-        new = yield from self._admit(partner, paging, cards, response.meta.get(CAPTURE_ID))
+        if first_page:
+            self._inc(partner, "listing_cards", len(cards))
+        new, known = yield from self._admit(partner, paging, cards, response.meta.get(CAPTURE_ID))
         logger.info("%s: listing %s: %d cards, %d new", partner, response.url, len(cards), new)
 
-        if page.load_more_url:
+        if known and self._incremental(partner):
+            yield from self._stop_early(partner, paging)
+        elif page.load_more_url:
             link = LoadMoreLink.parse(page.load_more_url)
             if link is None:
-                self._fail(
-                    "listing",
-                    response.url,
-                    f"unrecognised load-more link {page.load_more_url}",
-                    partner,
-                )
+                reason = f"unrecognised load-more link {page.load_more_url}"
+                self._fail("listing", response.url, reason, partner)
             elif paging.more_allowed():
                 yield self._load_more_request(partner, paging, link, link.offset)
+            else:
+                yield from self._done(partner, paging, complete=False)
         elif page.next_page_url and not self._on_site(page.next_page_url):
             self.crawler.stats.inc_value("olyscrape/offsite_links_skipped")
-            self._done(
-                partner, paging, f"next page on another host, not followed: {page.next_page_url}"
-            )
+            paging.stop_reason = f"next page on another host, not followed: {page.next_page_url}"
+            yield from self._done(partner, paging, complete=True)
         elif page.next_page_url and paging.after_page(new):
             yield self._listing_request(page.next_page_url, partner, paging)
         else:
-            self._done(partner, paging, paging.stop_reason or "no more pages")
+            complete = paging.stop_reason != "page cap"
+            paging.stop_reason = paging.stop_reason or "no more pages"
+            yield from self._done(partner, paging, complete=complete)
 
     def _on_site(self, url: str) -> bool:
         """True for a URL on the canonical origin (or on the mirror standing in for it)."""
@@ -256,11 +279,14 @@ class PartnersSpider(scrapy.Spider):
         except pages.PageFormatError as exc:
             self._fail("load-more", response.url, str(exc), partner)
             return
-        new = yield from self._admit(partner, paging, cards, response.meta.get(CAPTURE_ID))
+        new, known = yield from self._admit(partner, paging, cards, response.meta.get(CAPTURE_ID))
         logger.info("%s: load-more offset %d: %d cards, %d new", partner, offset, len(cards), new)
+        if known and self._incremental(partner):
+            yield from self._stop_early(partner, paging)
+            return
         next_offset = paging.after_answer(link, offset, len(cards), new)
         if next_offset is None:
-            self._done(partner, paging, paging.stop_reason or "")
+            yield from self._done(partner, paging, complete=paging.stop_reason != "page cap")
         else:
             yield self._load_more_request(partner, paging, link, next_offset)
 
@@ -274,11 +300,13 @@ class PartnersSpider(scrapy.Spider):
         capture_id: int | None,
     ) -> Iterator[ArticleCard | scrapy.Request]:
         """Yield the cards this partner has not shown yet, and requests for the pages of
-        new articles; return how many cards had a new URL.
+        new articles; return how many cards had a URL new to this crawl, and whether any
+        was linked to the partner in the archive already.
 
         Cards without a link are yielded too: the validate pipeline drops and counts them.
         """
-        new = 0
+        new, known = 0, False
+        archived = self.known_links.get(partner, set())
         for card in cards:
             card.partner = partner
             card.capture_id = capture_id
@@ -288,11 +316,12 @@ class PartnersSpider(scrapy.Spider):
                 if card.position is None:
                     continue
                 new += 1
+                known = known or key in archived
             self._inc(partner, "cards")
             yield card
             if key is not None and self._wants_article(key):
                 yield self._article_request(key, partner)
-        return new
+        return new, known
 
     # --- article pages ----------------------------------------------------------------
 
@@ -337,7 +366,22 @@ class PartnersSpider(scrapy.Spider):
         )
         logger.warning("article %s not archived: %s", url, reason, extra={"spider": self})
 
-    def _done(self, partner: str, paging: PartnerPaging, reason: str) -> None:
+    # --- end of a partner's walk ---------------------------------------------------
+
+    def _incremental(self, partner: str) -> bool:
+        """Stop at archived cards: not with --full, nor after an interrupted walk."""
+        return not self.full and partner in self.completed_walks
+
+    def _stop_early(self, partner: str, paging: PartnerPaging) -> Iterator[WalkDone]:
+        self._inc(partner, "stopped_early")
+        paging.stop_reason = "incremental: reached cards archived before"
+        yield from self._done(partner, paging, complete=True)
+
+    def _done(self, partner: str, paging: PartnerPaging, complete: bool) -> Iterator[WalkDone]:
+        """Log the end of a partner's walk; a complete walk is recorded (after its cards)."""
         logger.info(
-            "%s: done, %d cards in %d pages (%s)", partner, len(paging.seen), paging.pages, reason
-        )
+            "%s: done, %d cards in %d pages (%s)",
+            partner, len(paging.seen), paging.pages, paging.stop_reason,
+        )  # fmt: skip
+        if complete:
+            yield WalkDone(partner)

@@ -1,0 +1,51 @@
+"""One writer at a time: an exclusive lock on ``<archive>.lock`` for a crawl's lifetime."""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from pathlib import Path
+from typing import IO
+
+
+class ArchiveLocked(Exception):
+    """Another process holds the archive's lock (a crawl or re-parse is running)."""
+
+
+class ArchiveLock:
+    """An advisory ``flock`` on ``<db>.lock``, released when the process ends, however it
+    ends (a ``kill -9`` included), so a dead crawl never leaves a stale lock behind."""
+
+    def __init__(self, db: str | Path) -> None:
+        self.path = Path(f"{db}.lock")
+        self._file: IO[str] | None = None
+
+    def acquire(self) -> None:
+        """Take the lock at once, or raise :class:`ArchiveLocked` naming its holder."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(self.path, "a+")  # noqa: SIM115 - held until release()
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise ArchiveLocked(f"the archive is in use by {holder} (lock {self.path})") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()}\n")
+        handle.flush()
+        self._file = handle
+
+    def release(self) -> None:
+        if self._file is not None:
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+            self._file.close()
+            self._file = None
+
+    def __enter__(self) -> ArchiveLock:
+        self.acquire()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()

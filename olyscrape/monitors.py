@@ -1,0 +1,170 @@
+"""Checks run when a crawl closes (Spidermon monitors), and what happens when one fails.
+
+A failing check names the partner and the check; the crawl then exits non-zero, its
+``crawls`` row says ``failed`` with the reasons, and an optional alert is sent. Nothing
+archived is touched: the checks only read the crawl's stats and the archive's history.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shlex
+import subprocess
+import urllib.request
+from typing import Any, ClassVar
+
+from spidermon import Monitor, MonitorSuite, monitors
+from spidermon.core.actions import Action
+
+from olyscrape.archive import Archive
+
+logger = logging.getLogger(__name__)
+
+FAILURES_KEY = "olyscrape/monitor/failures"
+
+
+class _CrawlMonitor(Monitor):
+    @property
+    def stats(self) -> dict[str, Any]:
+        return self.data.stats
+
+    @property
+    def settings(self) -> Any:
+        return self.data.crawler.settings
+
+    def partner_stat(self, partner: str, name: str) -> int:
+        return int(self.stats.get(f"olyscrape/partner/{partner}/{name}", 0))
+
+    @property
+    def partners(self) -> list[str]:
+        return list(self.stats.get("olyscrape/partners") or [])
+
+
+@monitors.name("Partner cards")
+class PartnerCardsMonitor(_CrawlMonitor):
+    @monitors.name("partners that had cards still show cards")
+    def test_partners_that_had_cards_still_show_cards(self) -> None:
+        """A listing with no card for a partner that had cards means the markup changed."""
+        lost = [
+            f"partner {p}: no card on its listing page, {self.partner_stat(p, 'known')} archived"
+            " before (did the markup change?)"
+            for p in self.partners
+            if self.partner_stat(p, "known") and not self.partner_stat(p, "listing_cards")
+        ]
+        if lost:
+            self.fail("; ".join(lost))
+
+    @monitors.name("listing cards did not fall")
+    def test_listing_cards_did_not_fall(self) -> None:
+        """Cards on the first listing pages (read by every crawl, full or incremental)
+        against the last successful crawl, partner by partner."""
+        with Archive.open(self.settings["OLYSCRAPE_DB"]) as archive:
+            previous = archive.last_successful_stats(self.stats.get("olyscrape/crawl_id"))
+        max_drop = self.settings.getfloat("OLYSCRAPE_MONITOR_MAX_DROP")
+        fallen = []
+        for p in self.partners:
+            before = int(previous.get(f"olyscrape/partner/{p}/listing_cards", 0))
+            now = self.partner_stat(p, "listing_cards")
+            if before and now < before * (1 - max_drop):
+                fallen.append(f"partner {p}: {now} cards on its listing page, {before} last time")
+        if fallen:
+            self.fail(f"fell by more than {max_drop:.0%}: " + "; ".join(fallen))
+
+
+@monitors.name("Field coverage")
+class FieldCoverageMonitor(_CrawlMonitor):
+    def _coverage(self, name: str) -> float | None:
+        linked = int(self.stats.get("olyscrape/coverage/linked", 0))
+        return int(self.stats.get(f"olyscrape/coverage/{name}", 0)) / linked if linked else None
+
+    @monitors.name("every linked card has a title")
+    def test_titles(self) -> None:
+        coverage = self._coverage("title")
+        if coverage is not None and coverage < 1.0:
+            self.fail(f"only {coverage:.1%} of linked cards have a title")
+
+    @monitors.name("enough cards have a date")
+    def test_dates(self) -> None:
+        coverage = self._coverage("published")
+        minimum = self.settings.getfloat("OLYSCRAPE_MONITOR_MIN_PUBLISHED")
+        if coverage is not None and coverage < minimum:
+            self.fail(f"only {coverage:.1%} of linked cards have a date (< {minimum:.0%})")
+
+
+@monitors.name("Requests")
+class RequestsMonitor(_CrawlMonitor):
+    @monitors.name("every discovery, listing and load-more request succeeded")
+    def test_no_failed_requests(self) -> None:
+        failures = self.stats.get("olyscrape/failures") or []
+        described = [
+            f"{f['kind']} {f['url']}" + (f" (partner {f['partner']})" if f.get("partner") else "")
+            + f": {f['reason']}"
+            for f in failures
+        ]  # fmt: skip
+        if described:
+            self.fail("; ".join(described))
+
+    @monitors.name("the crawl finished")
+    def test_finish_reason(self) -> None:
+        reason = self.stats.get("finish_reason")
+        if reason != "finished":
+            self.fail(f"the crawl ended early: {reason}")
+
+
+class RecordFailures(Action):
+    """Put each failed check in the stats, where the crawl record and the summary read it."""
+
+    def run_action(self) -> None:
+        failures = [
+            f"{result.item.monitor_name} / {result.item.method_name}: {result.reason}"
+            for result in self.result.monitors_failed_results
+        ]
+        self.data.crawler.stats.set_value(FAILURES_KEY, failures)
+        for failure in failures:
+            logger.error("check failed: %s", failure)
+
+
+class SendAlert(Action):
+    """Send the failure report to ``OLYSCRAPE_ALERT_COMMAND`` (stdin) and/or POST it as
+    JSON to ``OLYSCRAPE_ALERT_WEBHOOK``. An alert that cannot be sent is logged, never
+    raised: the crawl's own result stands."""
+
+    def run_action(self) -> None:
+        settings = self.data.crawler.settings
+        stats = self.data.crawler.stats
+        report = {
+            "crawl_id": stats.get_value("olyscrape/crawl_id"),
+            "db": settings["OLYSCRAPE_DB"],
+            "failures": stats.get_value(FAILURES_KEY) or [],
+        }
+        command, webhook = (
+            settings.get("OLYSCRAPE_ALERT_COMMAND"),
+            settings.get("OLYSCRAPE_ALERT_WEBHOOK"),
+        )
+        text = "olyscrape crawl failed its checks:\n" + "\n".join(
+            f"- {f}" for f in report["failures"]
+        )
+        try:
+            if command:
+                subprocess.run(shlex.split(command), input=text, text=True, timeout=60, check=True)
+            if webhook:
+                request = urllib.request.Request(
+                    webhook,
+                    data=json.dumps(report).encode(),
+                    headers={"Content-Type": "application/json"},
+                )
+                urllib.request.urlopen(request, timeout=30).close()
+        except (OSError, subprocess.SubprocessError) as exc:
+            logger.error("could not send the alert: %s", exc)
+
+
+class CloseChecks(MonitorSuite):
+    """The checks of a closing crawl (``SPIDERMON_SPIDER_CLOSE_MONITORS``)."""
+
+    monitors: ClassVar[list[type[Monitor]]] = [
+        PartnerCardsMonitor,
+        FieldCoverageMonitor,
+        RequestsMonitor,
+    ]
+    monitors_failed_actions: ClassVar[list[type[Action]]] = [RecordFailures, SendAlert]
