@@ -555,7 +555,12 @@ class Archive:
     # --- crawls -------------------------------------------------------------------
 
     def start_crawl(self, started_at: str | None = None) -> int:
+        """Record a new crawl as ``running``. Called under the archive's lock, so a crawl
+        still marked running is one that died (a ``kill -9``): it is marked interrupted."""
         with self.db.conn:
+            self.db.conn.execute(
+                "UPDATE crawls SET status = 'interrupted' WHERE status = 'running'"
+            )
             cursor = self.db.conn.execute(
                 "INSERT INTO crawls (started_at, status) VALUES (?, 'running')",
                 [started_at or utcnow()],

@@ -156,6 +156,9 @@ def cli() -> None:
     "--full", is_flag=True, help="Walk every listing to its end (default: stop at archived cards)."
 )
 @click.option("--max-pages", type=click.IntRange(min=1), help="Pages per partner, at most.")
+@click.option("--batch-size", type=click.IntRange(min=1), help="Cards written per transaction.")
+@click.option("--alert-command", help="When a check fails, run this with the report on stdin.")
+@click.option("--alert-webhook", help="When a check fails, POST the report as JSON here.")
 @verbose_option
 def crawl(
     db: Path,
@@ -168,6 +171,9 @@ def crawl(
     refresh_articles: bool,
     full: bool,
     max_pages: int | None,
+    batch_size: int | None,
+    alert_command: str | None,
+    alert_webhook: str | None,
     verbose: bool,
 ) -> None:
     """Crawl every TOP partner's news into the archive and print a summary.
@@ -193,15 +199,17 @@ def crawl(
             raise click.BadParameter(str(exc), param_hint="--base-url") from None
     if replay_warc:
         _check_warc(replay_warc)
-    _lock(db)
+    lock = _lock(db)  # held until this process exits
     _check_archive(db)
 
     arguments = {
         "db": db, "partners": partners, "base_url": base_url, "replay": replay,
         "replay_warc": replay_warc, "warc": warc, "max_pages": max_pages, "full": full or None,
+        "batch_size": batch_size, "alert_command": alert_command, "alert_webhook": alert_webhook,
         "articles": False if no_articles else None, "refresh_articles": refresh_articles or None,
     }  # fmt: skip
     stats = run_crawl(arguments, {"OLYSCRAPE_LOCK_HELD": True}, verbose=verbose)
+    lock.release()
     if stats.get("finish_reason") == "unknown_partner":
         unknown = ", ".join(stats.get("olyscrape/unknown_partners") or [])
         known = ", ".join(stats.get("olyscrape/known_partners") or [])
@@ -227,12 +235,13 @@ def reparse(db: Path, verbose: bool) -> None:
 
     if not db.exists():
         raise click.ClickException(f"no archive at {db}")
-    _lock(db)
+    lock = _lock(db)  # held until this process exits
     _check_archive(db)
     with Archive.open(db) as archive:
         if not archive.count("captures"):
             raise click.ClickException(f"{db} holds no captures to re-parse (crawl it first)")
     stats = run_reparse(str(db), verbose=verbose)
+    lock.release()
     counts = {
         name: int(stats.get(f"olyscrape/{name}", 0))
         for name in ("changed_rows", "new_articles", "new", "updated", "bodies", "versions")

@@ -8,6 +8,7 @@ only what is inside ``DIR`` and stops by itself after ``lifetime`` seconds.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -26,6 +27,8 @@ class MirrorHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         self.server.record(self.path)
+        if self.server.delay:
+            time.sleep(self.server.delay)
         path = sitefiles.resolve(self.server.root, self.path)
         if path is None:
             self._send(404, b"not found\n", "text/plain")
@@ -45,9 +48,17 @@ class MirrorServer(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, root: Path, port: int = 0, host: str = "127.0.0.1", verbose: bool = False):
+    def __init__(
+        self,
+        root: Path,
+        port: int = 0,
+        host: str = "127.0.0.1",
+        verbose: bool = False,
+        delay: float = 0.0,
+    ) -> None:
         self.root = Path(root).resolve()
         self.verbose = verbose
+        self.delay = delay  # seconds before each answer: a slow site
         self.requests: list[str] = []
         self._lock = threading.Lock()
         super().__init__((host, port), MirrorHandler)
@@ -63,9 +74,11 @@ class MirrorServer(ThreadingHTTPServer):
 
 
 @contextmanager
-def serve_in_thread(root: Path, lifetime: float = 600.0) -> Iterator[MirrorServer]:
+def serve_in_thread(
+    root: Path, lifetime: float = 600.0, delay: float = 0.0
+) -> Iterator[MirrorServer]:
     """Run a mirror of ``root`` on a free loopback port for the ``with`` block."""
-    server = MirrorServer(root)
+    server = MirrorServer(root, delay=delay)
     timer = threading.Timer(lifetime, server.shutdown)
     timer.daemon = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
