@@ -159,6 +159,14 @@ def cli() -> None:
 @click.option("--batch-size", type=click.IntRange(min=1), help="Cards written per transaction.")
 @click.option("--alert-command", help="When a check fails, run this with the report on stdin.")
 @click.option("--alert-webhook", help="When a check fails, POST the report as JSON here.")
+@click.option(
+    "-s",
+    "--set",
+    "overrides",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Override a Scrapy setting (repeatable), e.g. -s DOWNLOAD_TIMEOUT=10.",
+)
 @verbose_option
 def crawl(
     db: Path,
@@ -174,6 +182,7 @@ def crawl(
     batch_size: int | None,
     alert_command: str | None,
     alert_webhook: str | None,
+    overrides: tuple[str, ...],
     verbose: bool,
 ) -> None:
     """Crawl every TOP partner's news into the archive and print a summary.
@@ -197,6 +206,12 @@ def crawl(
             base_url = urls.normalize_base_url(base_url)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--base-url") from None
+    settings = {"OLYSCRAPE_LOCK_HELD": True}
+    for override in overrides:
+        name, sep, value = override.partition("=")
+        if not sep or not name.strip():
+            raise click.BadParameter(f"{override!r} is not NAME=VALUE", param_hint="--set")
+        settings[name.strip()] = value
     if replay_warc:
         _check_warc(replay_warc)
     lock = _lock(db)  # held until this process exits
@@ -208,7 +223,7 @@ def crawl(
         "batch_size": batch_size, "alert_command": alert_command, "alert_webhook": alert_webhook,
         "articles": False if no_articles else None, "refresh_articles": refresh_articles or None,
     }  # fmt: skip
-    stats = run_crawl(arguments, {"OLYSCRAPE_LOCK_HELD": True}, verbose=verbose)
+    stats = run_crawl(arguments, settings, verbose=verbose)
     lock.release()
     if stats.get("finish_reason") == "unknown_partner":
         unknown = ", ".join(stats.get("olyscrape/unknown_partners") or [])
@@ -417,12 +432,21 @@ def runs(db: Path, limit: int, fmt: str) -> None:
     show_default=True,
     help="Stop serving after this many seconds.",
 )
-def mirror(root: Path, port: int, lifetime: float) -> None:
+@click.option(
+    "--faults",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="JSON file: path → fault to inject (see olyscrape.mirror).",
+)
+def mirror(root: Path, port: int, lifetime: float, faults: Path | None) -> None:
     """Serve a saved copy of the site (ROOT) on 127.0.0.1, for --base-url crawls."""
-    from olyscrape.mirror import MirrorServer
+    from olyscrape.mirror import Fault, MirrorServer
 
     try:
-        server = MirrorServer(root, port=port, verbose=True)
+        planned = Fault.load(faults) if faults else {}
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--faults") from None
+    try:
+        server = MirrorServer(root, port=port, verbose=True, faults=planned)
     except OSError as exc:
         raise click.ClickException(f"cannot listen on 127.0.0.1:{port}: {exc}") from None
     click.echo(f"serving {root} at {server.base_url} for {lifetime:.0f} s (Ctrl-C stops)", err=True)

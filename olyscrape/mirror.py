@@ -1,20 +1,74 @@
-"""Serve a saved copy of the site over HTTP on loopback, for tests, demos and benchmarks.
+"""Serve a saved copy of the site over HTTP on loopback, for tests, demos and benchmarks,
+with faults injected path by path.
 
-``olyscrape mirror DIR --port N`` (or :func:`serve_in_thread` from a test) answers each
-path with the file :mod:`olyscrape.sitefiles` maps it to, and 404 otherwise. It serves
-only what is inside ``DIR`` and stops by itself after ``lifetime`` seconds.
+``olyscrape mirror DIR --port N [--faults FILE]`` (or :func:`serve_in_thread` from a
+test) answers each path with the file :mod:`olyscrape.sitefiles` maps it to, and 404
+otherwise. It serves only what is inside ``DIR`` and stops by itself after a bounded time.
+
+A fault applies to one path (with its query), to its first ``times`` requests (a
+transient fault) or to all of them (``times`` left out: a permanent fault). Kinds:
+
+=================  ===================================================================
+``status``         answer ``status`` (default 503) with a short body
+``retry-after``    answer 429 with ``Retry-After: seconds``
+``slow``           wait ``seconds`` before answering (longer than the crawl's timeout)
+``reset``          close the connection at once, with a TCP reset, before any answer
+``truncate``       promise the whole body in Content-Length, send half, hang up
+``bad-json``       answer 200 ``application/json`` that is not JSON
+``html``           answer 200 with an HTML error page where JSON is expected
+``redirect-loop``  answer 302 to the same path with a growing ``?loop=N``
+``redirect``       answer 302 to ``location`` (another host, say)
+``oversize``       answer 200 with ``size`` bytes of padding (over the crawl's maximum)
+=================  ===================================================================
 """
 
 from __future__ import annotations
 
+import json
+import socket
+import struct
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from olyscrape import sitefiles
+
+FAULT_KINDS = (
+    "status", "retry-after", "slow", "reset", "truncate", "bad-json", "html",
+    "redirect-loop", "redirect", "oversize",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Fault:
+    """What goes wrong on one path, and for how many requests (None: every one)."""
+
+    kind: str
+    times: int | None = None
+    status: int = 503
+    seconds: float = 1.0
+    location: str = ""
+    size: int = 32 * 1024 * 1024
+
+    def __post_init__(self) -> None:
+        if self.kind not in FAULT_KINDS:
+            raise ValueError(f"unknown fault kind {self.kind!r}; known: {', '.join(FAULT_KINDS)}")
+
+    @classmethod
+    def load(cls, path: Path) -> dict[str, Fault]:
+        """Faults from a JSON file: ``{"/ioc/visa": {"kind": "status", "times": 2}, ...}``."""
+        try:
+            data = json.loads(Path(path).read_text())
+            return {str(p): cls(**spec) for p, spec in data.items()}
+        except (OSError, ValueError, TypeError, AttributeError) as exc:
+            raise ValueError(f"cannot read faults from {path}: {exc}") from None
 
 
 class MirrorHandler(BaseHTTPRequestHandler):
@@ -26,25 +80,80 @@ class MirrorHandler(BaseHTTPRequestHandler):
             super().log_message(format, *args)
 
     def do_GET(self) -> None:
-        self.server.record(self.path)
+        hit = self.server.record(self.path)
         if self.server.delay:
             time.sleep(self.server.delay)
+        fault = self.server.faults.get(self.path) or self.server.faults.get(
+            urlsplit(self.path).path
+        )
+        if fault and (fault.times is None or hit <= fault.times):
+            self._fault(fault)
+        else:
+            self._serve_saved()
+
+    def _serve_saved(self) -> None:
         path = sitefiles.resolve(self.server.root, self.path)
         if path is None:
             self._send(404, b"not found\n", "text/plain")
         else:
             self._send(200, path.read_bytes(), sitefiles.content_type(path))
 
-    def _send(self, status: int, body: bytes, content_type: str) -> None:
+    def _send(
+        self, status: int, body: bytes, content_type: str, headers: dict[str, str] | None = None
+    ) -> None:
         self.send_response(status)
         self.send_header("Content-Type", content_type)
         self.send_header("Content-Length", str(len(body)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
         self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client gave up (a timeout): fine
+
+    def _fault(self, fault: Fault) -> None:
+        kind = fault.kind
+        if kind == "status":
+            self._send(fault.status, f"fault: {fault.status}\n".encode(), "text/plain")
+        elif kind == "retry-after":
+            self._send(429, b"slow down\n", "text/plain", {"Retry-After": f"{fault.seconds:g}"})
+        elif kind == "slow":
+            time.sleep(fault.seconds)
+            self._serve_saved()
+        elif kind == "reset":
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.close_connection = True
+            self.connection.close()
+        elif kind == "truncate":
+            body = self._saved_body()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body[: len(body) // 2])
+            self.close_connection = True
+        elif kind == "bad-json":
+            self._send(200, b'{"content": [{"title": "cut', "application/json")
+        elif kind == "html":
+            self._send(200, b"<html><body><h1>Service unavailable</h1></body></html>", "text/html")
+        elif kind == "redirect-loop":
+            loop = parse_qs(urlsplit(self.path).query).get("loop", ["0"])[0]
+            target = f"{urlsplit(self.path).path}?loop={int(loop) + 1}"
+            self.server.faults.setdefault(target, fault)
+            self._send(302, b"", "text/plain", {"Location": target})
+        elif kind == "redirect":
+            self._send(302, b"", "text/plain", {"Location": fault.location})
+        elif kind == "oversize":
+            self._send(200, b"<html>" + b" " * fault.size + b"</html>", "text/html")
+
+    def _saved_body(self) -> bytes:
+        path = sitefiles.resolve(self.server.root, self.path)
+        return path.read_bytes() if path else b"not found\n" * 100
 
 
 class MirrorServer(ThreadingHTTPServer):
-    """A threaded HTTP server over a saved site; ``requests`` lists the paths asked for."""
+    """A threaded HTTP server over a saved site; ``requests`` lists the paths asked for,
+    in order, and ``faults`` maps a path to the :class:`Fault` it suffers."""
 
     daemon_threads = True
 
@@ -55,17 +164,23 @@ class MirrorServer(ThreadingHTTPServer):
         host: str = "127.0.0.1",
         verbose: bool = False,
         delay: float = 0.0,
+        faults: dict[str, Fault] | None = None,
     ) -> None:
         self.root = Path(root).resolve()
         self.verbose = verbose
         self.delay = delay  # seconds before each answer: a slow site
+        self.faults: dict[str, Fault] = dict(faults or {})
         self.requests: list[str] = []
+        self.hits: Counter[str] = Counter()
         self._lock = threading.Lock()
         super().__init__((host, port), MirrorHandler)
 
-    def record(self, path: str) -> None:
+    def record(self, path: str) -> int:
+        """Log a request; how many times this path has been asked for, this one included."""
         with self._lock:
             self.requests.append(path)
+            self.hits[path] += 1
+            return self.hits[path]
 
     @property
     def base_url(self) -> str:
@@ -75,10 +190,11 @@ class MirrorServer(ThreadingHTTPServer):
 
 @contextmanager
 def serve_in_thread(
-    root: Path, lifetime: float = 600.0, delay: float = 0.0
+    root: Path, lifetime: float = 600.0, delay: float = 0.0, faults: dict[str, Any] | None = None
 ) -> Iterator[MirrorServer]:
-    """Run a mirror of ``root`` on a free loopback port for the ``with`` block."""
-    server = MirrorServer(root, delay=delay)
+    """Run a mirror of ``root`` on a free loopback port for the ``with`` block; it stops
+    by itself after ``lifetime`` seconds whatever happens."""
+    server = MirrorServer(root, delay=delay, faults=faults)
     timer = threading.Timer(lifetime, server.shutdown)
     timer.daemon = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)

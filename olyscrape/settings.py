@@ -67,6 +67,7 @@ LOCAL_ORIGIN_SETTINGS = {
 DOWNLOADER_MIDDLEWARES = {
     # Before offsite filtering and robots.txt, so both apply to the mirror's URL.
     "olyscrape.downloadermiddlewares.mirror.MirrorMiddleware": 40,
+    "olyscrape.downloadermiddlewares.allowedhosts.AllowedHostsMiddleware": 45,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "olyscrape.downloadermiddlewares.retryafter.RetryAfterMiddleware": 550,
     # Last before the download handler: nothing replayed reaches the network.

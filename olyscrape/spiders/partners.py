@@ -16,6 +16,7 @@ from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
+from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import CloseSpider
 
 from olyscrape import pages, urls
@@ -129,6 +130,8 @@ class PartnersSpider(scrapy.Spider):
         spider.archived_articles = set()
         spider.known_links = {}
         spider.completed_walks = set()
+        spider.open_walks = {}  # partner → its listing URL, until its walk ends or fails
+        spider.discovered = False
         if not settings.getbool("OLYSCRAPE_LOCK_HELD"):
             # Under plain `scrapy crawl` or Scrapyd; the CLI takes the lock itself, earlier.
             spider.lock = ArchiveLock(settings["OLYSCRAPE_DB"])
@@ -147,6 +150,8 @@ class PartnersSpider(scrapy.Spider):
     def _fail(self, kind: str, url: str, reason: str, partner: str | None = None) -> None:
         """Record a failed discovery, listing or load-more request; the crawl goes on."""
         self._inc(partner, "errors")
+        if partner:
+            self.open_walks.pop(partner, None)
         stats = self.crawler.stats
         failures = stats.get_value("olyscrape/failures") or []
         failure = {"kind": kind, "url": url, "partner": partner, "reason": reason}
@@ -181,6 +186,7 @@ class PartnersSpider(scrapy.Spider):
 
     def parse(self, response: Response) -> Iterator[Partner | scrapy.Request]:
         """Discovery: the partners of the menu's TOP column, then each partner's listing."""
+        self.discovered = True
         found = [
             Partner(slug=partner_slug(link.url), name=link.name, url=link.url)
             for link in pages.top_partner_links(response, response.url)
@@ -198,6 +204,7 @@ class PartnersSpider(scrapy.Spider):
         logger.info("discovered %d partners, crawling %d", len(found), len(chosen))
         for partner in chosen:
             yield partner
+            self.open_walks[partner.slug] = partner.url
             paging = PartnerPaging(max_pages=self.max_pages)
             yield self._listing_request(partner.url, partner.slug, paging)
 
@@ -280,7 +287,14 @@ class PartnersSpider(scrapy.Spider):
         try:
             cards = pages.parse_load_more(response.body, response.url)
         except pages.PageFormatError as exc:
-            self._fail("load-more", response.url, str(exc), partner)
+            # A garbled answer may be a glitch: ask again (RETRY_TIMES at most), then fail.
+            retry = get_retry_request(
+                response.request, spider=self, reason="malformed load-more answer"
+            )
+            if retry is not None:
+                yield retry
+            else:
+                self._fail("load-more", response.url, str(exc), partner)
             return
         new, known = yield from self._admit(partner, paging, cards, response.meta.get(CAPTURE_ID))
         logger.info("%s: load-more offset %d: %d cards, %d new", partner, offset, len(cards), new)
@@ -369,6 +383,19 @@ class PartnersSpider(scrapy.Spider):
         )
         logger.warning("article %s not archived: %s", url, reason, extra={"spider": self})
 
+    def closed(self, reason: str) -> None:
+        """A walk that neither ended nor failed lost its request on the way (a redirect
+        loop, a duplicate or offsite request dropped): report it, never pass it silently."""
+        if reason != "finished":
+            return
+        if not self.discovered and not self.crawler.stats.get_value("olyscrape/errors"):
+            self._fail(
+                "discovery", urls.canonical(urls.PARTNERS_PATH), "no answer reached the spider"
+            )
+        for partner, url in list(self.open_walks.items()):
+            reason = "the walk stopped without an answer (a request was dropped on the way)"
+            self._fail("listing", url, reason, partner)
+
     # --- end of a partner's walk ---------------------------------------------------
 
     def _incremental(self, partner: str) -> bool:
@@ -382,6 +409,7 @@ class PartnersSpider(scrapy.Spider):
 
     def _done(self, partner: str, paging: PartnerPaging, complete: bool) -> Iterator[WalkDone]:
         """Log the end of a partner's walk; a complete walk is recorded (after its cards)."""
+        self.open_walks.pop(partner, None)
         logger.info(
             "%s: done, %d cards in %d pages (%s)",
             partner, len(paging.seen), paging.pages, paging.stop_reason,
