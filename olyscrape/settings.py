@@ -67,6 +67,9 @@ LOCAL_ORIGIN_SETTINGS = {
 DOWNLOADER_MIDDLEWARES = {
     # Before offsite filtering and robots.txt, so both apply to the mirror's URL.
     "olyscrape.downloadermiddlewares.mirror.MirrorMiddleware": 40,
+    # Instead of Scrapy's offsite filter, which drops redirects silently and lets retried
+    # (dont_filter) requests through: refuse them all, and report each to its errback.
+    "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
     "olyscrape.downloadermiddlewares.allowedhosts.AllowedHostsMiddleware": 45,
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "olyscrape.downloadermiddlewares.retryafter.RetryAfterMiddleware": 550,

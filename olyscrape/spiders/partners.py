@@ -67,13 +67,18 @@ def is_local_origin(base_url: str) -> bool:
 
 
 def failure_reason(failure: Failure) -> str:
-    """A failed request in a few words: its HTTP status, or the network error."""
+    """A failed request in a few words: its HTTP status or the network error, and the
+    URL it was redirected from, if it was."""
     response = getattr(failure.value, "response", None)
     if response is None:
-        return failure.getErrorMessage() or repr(failure.value)
-    reason = f"HTTP {response.status}"
-    if response.headers.get(MISSING_HEADER):
-        reason += " (no saved answer in the replay)"
+        reason = failure.getErrorMessage() or repr(failure.value)
+    else:
+        reason = f"HTTP {response.status}"
+        if response.headers.get(MISSING_HEADER):
+            reason += " (no saved answer in the replay)"
+    redirected_from = failure.request.meta.get("redirect_urls")
+    if redirected_from:
+        reason += f" (redirected from {redirected_from[0]})"
     return reason
 
 
@@ -285,7 +290,7 @@ class PartnersSpider(scrapy.Spider):
         paging.count_page()
         self._inc(partner, "pages")
         try:
-            cards = pages.parse_load_more(response.body, response.url)
+            cards = pages.parse_load_more(response.text, response.url)
         except pages.PageFormatError as exc:
             # A garbled answer may be a glitch: ask again (RETRY_TIMES at most), then fail.
             retry = get_retry_request(
