@@ -57,11 +57,13 @@ RETRY_TIMES = 3
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
 RETRY_AFTER_MAX = 120
 
-# A loopback mirror or a replay is ours: crawl it at full speed (see olyscrape.spiders).
+# A loopback mirror or a replay is ours, not olympics.com: crawl it at full speed, and
+# crawl what the contract names whatever a copied robots.txt says (see olyscrape.spiders).
 LOCAL_ORIGIN_SETTINGS = {
     "DOWNLOAD_DELAY": 0,
     "AUTOTHROTTLE_ENABLED": False,
     "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+    "ROBOTSTXT_OBEY": False,
 }
 
 DOWNLOADER_MIDDLEWARES = {
