@@ -9,6 +9,9 @@ from datetime import datetime
 from dateutil import parser as dateparser
 
 _SPACE = re.compile(r"\s+")
+#: How the site writes dates: cards ``12 Mar 2019``, article pages ``09 JUL 2019`` (strptime
+#: matches month names in any case), ISO ``2019-07-09``.
+_SITE_FORMATS = ("%d %b %Y", "%Y-%m-%d")
 _YEAR_FIRST = re.compile(r"^\d{4}\D")
 
 # Two defaults that differ in every field: a date string that lacks its day, month
@@ -38,6 +41,11 @@ def parse_date(raw: str | None) -> str | None:
     text = clean_text(raw)
     if not text:
         return None
+    for fmt in _SITE_FORMATS:  # the site's own forms first: strptime is ~20x cheaper
+        try:
+            return datetime.strptime(text, fmt).date().isoformat()
+        except ValueError:
+            pass
     # The site writes day-first dates; ISO dates (year first) keep month before day.
     order = {"yearfirst": True} if _YEAR_FIRST.match(text) else {"dayfirst": True}
     try:
