@@ -76,7 +76,7 @@ def canonical_url(href: str | None, page_url: str, base_url: str | None = None) 
     href = href.strip()
     if not href or href.startswith(("javascript:", "mailto:", "#")):
         return None
-    url = urljoin(page_url, href)
+    url = href if href.startswith(("https://", "http://")) else urljoin(page_url, href)
     if base_url:
         url = from_mirror(url, base_url) or url
     parts = urlsplit(url)
@@ -85,4 +85,12 @@ def canonical_url(href: str | None, page_url: str, base_url: str | None = None) 
     if parts.hostname in CANONICAL_HOSTS:
         parts = parts._replace(scheme="https", netloc="olympics.com")
     url = urlunsplit(parts._replace(fragment=""))
-    return safe_url_string(url)
+    return url if _is_safe(url) else safe_url_string(url)
+
+
+_UNSAFE = frozenset(' "#\'<>[\\]^`{|}')  # what safe_url_string would escape
+
+
+def _is_safe(url: str) -> bool:
+    """True when ``safe_url_string`` would return ``url`` unchanged (the common case)."""
+    return url.isascii() and url.isprintable() and not _UNSAFE.intersection(url)
