@@ -19,7 +19,7 @@ def test_ruff(command):
     if not Path(RUFF).exists():
         pytest.skip("ruff is not installed (it comes with the [test] extra)")
     result = subprocess.run(
-        [RUFF, *command, "olyscrape", "tests"],
+        [RUFF, *command, "olyscrape", "tests", "benchmarks"],
         cwd=REPO,
         capture_output=True,
         text=True,

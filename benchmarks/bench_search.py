@@ -1,0 +1,289 @@
+"""7. Full-text search at a million articles: the latency of ``Archive.search(q, limit=20)``
+and of ``Archive.articles(ArticleQuery(search=q, limit=20))`` over ~50 queries (rare
+words, common words, phrases, prefixes), on an archive of ``Options.search_articles``
+articles (1,000,000; ``--quick``: 20,000). Target: median under 20 ms.
+
+Each query runs ``repeats`` times through ``Archive.open_readonly`` (as ``olyscrape
+search`` and ``articles`` do) and its median latency is kept; the table gives the median
+and the 95th percentile over the queries. Baseline, same file, same queries: the bare
+FTS5 query for the 20 best rowids (``MATCH ... ORDER BY bm25(...) LIMIT 20``) on a plain
+``sqlite3`` connection.
+
+The archive is built once and cached in ``common.CACHE`` (``/tmp/olyscrape-bench``),
+keyed by its size, with how long building took. Articles: titles of 8 and bodies of 70
+to 90 made-up words drawn with a Zipf law (``common.Words``), a date, a category and a
+partner link each. Building first compares, on ``Options.search_sample`` articles, the two
+ways of filling the index: ``executemany`` in one transaction into a file made by
+``Archive.open`` (FTS5 triggers on), or the triggers dropped and the index rebuilt at the
+end (``INSERT INTO articles_fts(articles_fts) VALUES('rebuild')``); the faster builds the
+full archive.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import sqlite3
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from benchmarks import common
+from benchmarks.common import Options, Result, Row
+from olyscrape.archive import Archive, ArticleQuery
+
+NAME = "search"
+TITLE = "full-text search latency on a large archive"
+TARGET_MS = 20.0
+#: Bump when the generated articles change: the cached archives are keyed by it.
+DATA_VERSION = 1
+TRIGGERS = ("articles_fts_ai", "articles_fts_ad", "articles_fts_au")
+_INSERT_ARTICLE = """
+INSERT INTO articles (url, title, category, published, published_raw, image_url, first_seen,
+                      last_seen, body, page_published)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+"""
+_INSERT_LINK = """
+INSERT INTO article_partners (article_url, partner, position, first_seen, last_seen)
+VALUES (?, ?, ?, ?, ?)
+"""
+_RAW_SEARCH = """
+SELECT rowid FROM articles_fts WHERE articles_fts MATCH ?
+ORDER BY bm25(articles_fts, 5.0, 1.0) LIMIT 20
+"""
+SEEN = "2026-01-01T00:00:00Z"
+
+
+# --- the archive ---------------------------------------------------------------------
+
+
+def articles(count: int) -> Iterator[tuple[list[Any], list[list[Any]]]]:
+    """``count`` articles, always the same: an ``articles`` row and its partner links."""
+    b = common.build_site_module()
+    slugs = [slug for slug, _, _ in b.PARTNERS]
+    words = common.Words(size=50_000, seed=2021)
+    lengths = random.Random(5)
+    for n in range(count):
+        title_words = words.draw(8)
+        title = " ".join(title_words).capitalize()
+        body = words.text(lengths.randint(70, 90))
+        url = f"https://olympics.com/ioc/news/{n:07d}-{title_words[0]}-{title_words[1]}"
+        raw = common._date(n // 100)
+        day, month, year = raw.split()
+        iso = f"{year}-{b.MONTHS.index(month) + 1:02d}-{day}"
+        image = f"https://stillmed.olympic.org/media/Images/{n}.jpg"
+        label = common.LABELS[n % len(common.LABELS)]
+        row = [url, title, label, iso, raw, image, SEEN, SEEN, body, iso]
+        links = [[url, slugs[n % len(slugs)], n // len(slugs) + 1, SEEN, SEEN]]
+        if n % 10 == 0:
+            links.append([url, slugs[(n + 5) % len(slugs)], n // len(slugs) + 1, SEEN, SEEN])
+        yield row, links
+
+
+def _fill(path: Path, rows: Any, rebuild: bool) -> float:
+    """Fill a fresh archive at ``path`` in one transaction; seconds taken."""
+    Archive.open(path).close()  # the schema, the FTS5 table and its triggers
+    start = time.perf_counter()
+    conn = sqlite3.connect(path)
+    conn.execute("PRAGMA synchronous = NORMAL")
+    conn.execute("PRAGMA cache_size = -262144")
+    links: list[list[Any]] = []
+
+    def article_rows() -> Iterator[list[Any]]:
+        for row, more in rows:
+            links.extend(more)
+            yield row
+
+    with conn:
+        if rebuild:
+            for trigger in TRIGGERS:
+                conn.execute(f"DROP TRIGGER {trigger}")
+        conn.executemany(_INSERT_ARTICLE, article_rows())
+        conn.executemany(_INSERT_LINK, links)
+        if rebuild:
+            conn.execute("INSERT INTO articles_fts(articles_fts) VALUES ('rebuild')")
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    conn.close()
+    if rebuild:
+        Archive.open(path).close()  # puts the triggers back
+    return time.perf_counter() - start
+
+
+def compare_methods(sample: int, repeats: int) -> dict[str, Any]:
+    """Both ways of filling the index, on the same ``sample`` articles (made beforehand),
+    each timed ``repeats`` times in turn (median)."""
+    rows = list(articles(sample))
+    work = common.scratch_dir("fts-sample-")
+    counter = iter(range(10**6))
+    runs = common.alternate(
+        {
+            method: lambda m=method: _fill(work / f"{next(counter)}.db", rows, m == "rebuild")
+            for method in ("triggers", "rebuild")
+        },
+        repeats,
+    )
+    seconds = {method: common.median(times) for method, times in runs.items()}
+    faster = min(seconds, key=seconds.get)
+    return {
+        "sample": sample,
+        "seconds": seconds,
+        "rows_per_s": {m: sample / s for m, s in seconds.items()},
+        "faster": faster,
+        "speedup": max(seconds.values()) / min(seconds.values()),
+    }
+
+
+def cached_archive(count: int, sample: int, repeats: int) -> tuple[Path, dict[str, Any]]:
+    """The archive of ``count`` articles, built now or found in the cache; how it was built."""
+    common.CACHE.mkdir(parents=True, exist_ok=True)
+    path = common.CACHE / f"search-{count}-v{DATA_VERSION}.db"
+    meta_path = path.with_suffix(".json")
+    if path.exists() and meta_path.exists():
+        return path, json.loads(meta_path.read_text()) | {"cached": True}
+    for stale in (path, meta_path, Path(f"{path}-wal"), Path(f"{path}-shm")):
+        stale.unlink(missing_ok=True)
+    comparison = compare_methods(min(sample, count), repeats)
+    building = path.with_suffix(".building")
+    building.unlink(missing_ok=True)
+    start = time.perf_counter()
+    fill_seconds = _fill(building, articles(count), comparison["faster"] == "rebuild")
+    seconds = time.perf_counter() - start
+    building.rename(path)
+    meta = {
+        "articles": count,
+        "method": comparison["faster"],
+        "build_seconds": seconds,
+        "fill_seconds": fill_seconds,
+        "comparison": comparison,
+        "bytes": path.stat().st_size,
+        "built": common.machine()["date"],
+    }
+    meta_path.write_text(json.dumps(meta, indent=1))
+    return path, meta | {"cached": False}
+
+
+# --- the queries -------------------------------------------------------------------------
+
+
+def queries(path: Path, count: int) -> list[tuple[str, str]]:
+    """``count`` queries (kind, text), a quarter of each kind, always the same ones."""
+    words = common.Words(size=50_000, seed=2021).vocabulary
+    per = max(1, count // 4)
+    common_words = [("common", words[i]) for i in range(per)]
+    rare_count = count - 3 * per
+    step = (len(words) // 2) // rare_count
+    rare = [("rare", words[len(words) // 2 + i * step]) for i in range(rare_count)]
+    prefixes: list[tuple[str, str]] = []
+    for i in range(len(words)):
+        # short prefixes of frequent words (thousands of terms) and longer ones of rarer
+        word = words[50 + i * 97] if len(prefixes) % 2 else words[500 + i * 331]
+        query = word[:3] + "*" if len(prefixes) % 2 else word[:5] + "*"
+        if query not in {q for _, q in prefixes}:
+            prefixes.append(("prefix", query))
+        if len(prefixes) == per:
+            break
+    conn = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    total = conn.execute("SELECT max(rowid) FROM articles").fetchone()[0]
+    phrases = []
+    for i in range(per):
+        (body,) = conn.execute(
+            "SELECT body FROM articles WHERE rowid = ?", [1 + (i * 7919) % total]
+        ).fetchone()
+        text = body.split()
+        phrases.append(("phrase", '"' + " ".join(text[5 + i % 3 : 7 + i % 3 + i % 2]) + '"'))
+    conn.close()
+    return common_words + rare + phrases + prefixes
+
+
+def _latency(fn: Any, repeats: int) -> float:
+    return common.median([common.timed(fn)[0] * 1000 for _ in range(repeats)])
+
+
+def run(options: Options) -> Result:
+    result = Result()
+    path, meta = cached_archive(options.search_articles, options.search_sample, options.repeats)
+    chosen = queries(path, options.search_queries)
+    archive = Archive.open_readonly(path)
+    raw = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
+    latencies: dict[str, list[float]] = {"search": [], "articles": [], "raw": []}
+    per_query = []
+    try:
+        for kind, text in chosen:
+            hits = raw.execute(
+                "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH ?", [text]
+            ).fetchone()[0]
+            figures = {
+                "search": _latency(lambda t=text: archive.search(t, limit=20), options.repeats),
+                "articles": _latency(
+                    lambda t=text: archive.articles(ArticleQuery(search=t, limit=20)),
+                    options.repeats,
+                ),
+                "raw": _latency(
+                    lambda t=text: raw.execute(_RAW_SEARCH, [t]).fetchall(), options.repeats
+                ),
+            }
+            for name, value in figures.items():
+                latencies[name].append(value)
+            per_query.append({"kind": kind, "query": text, "matches": hits, "ms": figures})
+    finally:
+        archive.close()
+        raw.close()
+
+    kinds = sorted({q["kind"] for q in per_query})
+    result.details = {
+        "archive": str(path),
+        "build": meta,
+        "queries": per_query,
+        "median_ms_by_kind": {
+            kind: {
+                name: common.median([q["ms"][name] for q in per_query if q["kind"] == kind])
+                for name in latencies
+            }
+            | {"matches": common.median([q["matches"] for q in per_query if q["kind"] == kind])}
+            for kind in kinds
+        },
+    }
+    how = "cached" if meta["cached"] else "built now"
+    result.add(
+        Row(
+            NAME,
+            f"build {meta['articles']} articles",
+            meta["build_seconds"],
+            "s",
+            note=f"{how}; index filled by {meta['method']} "
+            f"({meta['comparison']['speedup']:.1f}x faster on {meta['comparison']['sample']})",
+        )
+    )
+    raw_median = common.median(latencies["raw"])
+    raw_p95 = common.percentile(latencies["raw"], 0.95)
+    for name, label in (("search", "search(q, 20)"), ("articles", "articles(search=q, 20)")):
+        figure = common.median(latencies[name])
+        result.add(
+            Row(
+                NAME,
+                f"{label}, median of {len(chosen)}",
+                figure,
+                "ms",
+                baseline=raw_median,
+                baseline_unit="ms",
+                ratio=common.ratio(figure, raw_median),
+                target=f"median < {TARGET_MS:g} ms",
+                passed=figure < TARGET_MS,
+                note="baseline: bare FTS5 query for the top-20 rowids",
+            )
+        )
+        p95 = common.percentile(latencies[name], 0.95)
+        result.add(
+            Row(
+                NAME,
+                f"{label}, p95",
+                p95,
+                "ms",
+                baseline=raw_p95,
+                baseline_unit="ms",
+                ratio=common.ratio(p95, raw_p95),
+                note="baseline: bare FTS5 query for the top-20 rowids",
+            )
+        )
+    return result
