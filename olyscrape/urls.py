@@ -88,7 +88,7 @@ def canonical_url(href: str | None, page_url: str, base_url: str | None = None) 
     return url if _is_safe(url) else safe_url_string(url)
 
 
-_UNSAFE = frozenset(' "#\'<>[\\]^`{|}')  # what safe_url_string would escape
+_UNSAFE = frozenset(" \"#'<>[\\]^`{|}")  # what safe_url_string would escape
 
 
 def _is_safe(url: str) -> bool:
