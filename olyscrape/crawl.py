@@ -43,6 +43,9 @@ def _configure_logging(verbose: bool) -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(logging.INFO)
+    # Scrapy's own config sets its loggers to DEBUG: a record would be built for every
+    # response and item ("Crawled", "Scraped from") only for the filter to drop it.
+    logging.getLogger("scrapy").setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 def run_crawl(

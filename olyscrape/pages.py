@@ -71,12 +71,18 @@ def _card_url(card: Any) -> str | None:
     )
 
 
+def _joined(texts: list[str]) -> str | None:
+    text = "".join(texts)
+    return text if text.strip() else None
+
+
 def _card_title(card: Any) -> str | None:
-    return _text(card.css("h2 a")) or _text(card.css("h2"))
+    # One XPath evaluation each (``h2 a ::text``), not a selection and then its text.
+    return _joined(card.css("h2 a ::text").getall()) or _joined(card.css("h2 ::text").getall())
 
 
 def _card_category(card: Any) -> str | None:
-    return _text(card.css(".news-topic-label"))
+    return _joined(card.css(".news-topic-label ::text").getall())
 
 
 def _card_date(card: Any) -> str | None:
