@@ -508,10 +508,6 @@ class Archive:
             self.db.conn.executemany(_COMPLETE_WALK, walks)  # last: after the walk's cards
         return result
 
-    def store_cards(self, cards: Sequence[ArticleCard], seen_at: str | None = None) -> StoreResult:
-        """Upsert a batch of cards (see :meth:`store`)."""
-        return self.store(cards, seen_at=seen_at)
-
     def article_urls_with_body(self) -> set[str]:
         """The articles whose page has been archived already."""
         return {r["url"] for r in self.db.query("SELECT url FROM articles WHERE body IS NOT NULL")}

@@ -38,11 +38,11 @@ def test_open_creates_folder_schema_and_wal(tmp_path):
 
 
 def test_store_cards_counts_new_then_nothing_then_updated(archive):
-    first = archive.store_cards([card()], seen_at="2026-01-01T00:00:00Z")
+    first = archive.store([card()], seen_at="2026-01-01T00:00:00Z")
     assert first.new == {"alibaba": 1}
-    again = archive.store_cards([card()], seen_at="2026-01-02T00:00:00Z")
+    again = archive.store([card()], seen_at="2026-01-02T00:00:00Z")
     assert again.new == {} and again.updated == {}
-    changed = archive.store_cards([card(title="A new title")], seen_at="2026-01-03T00:00:00Z")
+    changed = archive.store([card(title="A new title")], seen_at="2026-01-03T00:00:00Z")
     assert changed.updated == {"alibaba": 1}
     row = next(archive.db.query("SELECT * FROM articles"))
     assert row["title"] == "A new title"
@@ -50,21 +50,21 @@ def test_store_cards_counts_new_then_nothing_then_updated(archive):
 
 
 def test_upsert_updates_in_place_and_keeps_rowid(archive):
-    archive.store_cards([card()])
+    archive.store([card()])
     rowid = next(archive.db.query("SELECT rowid FROM articles"))["rowid"]
-    archive.store_cards([card(title="Changed")])
+    archive.store([card(title="Changed")])
     assert next(archive.db.query("SELECT rowid FROM articles"))["rowid"] == rowid
 
 
 def test_empty_values_never_overwrite_archived_ones(archive):
-    archive.store_cards([card()])
-    archive.store_cards([card(category=None, published=None, published_raw=None)])
+    archive.store([card()])
+    archive.store([card(category=None, published=None, published_raw=None)])
     row = next(archive.db.query("SELECT * FROM articles"))
     assert (row["category"], row["published"]) == ("IOC News", "2021-07-22")
 
 
 def test_an_article_of_two_partners_is_one_row_and_two_links(archive):
-    result = archive.store_cards([card(partner="alibaba"), card(partner="visa", position=3)])
+    result = archive.store([card(partner="alibaba"), card(partner="visa", position=3)])
     assert result.new == {"alibaba": 1, "visa": 1}
     assert archive.count("articles") == 1
     links = {
