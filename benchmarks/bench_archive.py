@@ -1,11 +1,11 @@
-"""4. Archive writes: rows/s of ``Archive.store`` in batches of 200 normalized cards (as the
+"""4. Archive writes: rows/s of ``ArchiveWriter.store`` in batches of 200 normalized cards (as the
 store pipeline writes them) into a fresh archive, then re-upserting the same cards (a
 re-crawl: ``last_seen`` moves, nothing else changes), against a raw ``sqlite3``
 ``executemany`` upsert (``INSERT ... ON CONFLICT DO UPDATE``) of the same rows into a plain
 table with the columns of ``articles`` in its own file, with the same PRAGMAs (WAL,
 ``synchronous = NORMAL``) and the same transactions (one per batch).
 
-``Archive.store`` writes more than that table: a row of ``article_partners`` per card and
+``ArchiveWriter.store`` writes more than that table: a row of ``article_partners`` per card and
 the FTS5 index (a trigger per new article). To tell Python overhead from schema cost, the
 same raw upserts with olyscrape's own SQL into a fresh archive's schema are measured too
 (no target). Each measurement runs ``repeats`` times in turn on fresh files; median kept.
@@ -20,12 +20,13 @@ from typing import Any
 
 from benchmarks import common
 from benchmarks.common import Options, Result, Row
-from olyscrape import archive as archive_module
-from olyscrape.archive import Archive
+from olyscrape.archive import ArchiveWriter
+from olyscrape.archive import writer as archive_module
+from olyscrape.archive.schema import migrate
 from olyscrape.items import ArticleCard
 
 NAME = "archive"
-TITLE = "Archive.store against raw sqlite3 upserts"
+TITLE = "ArchiveWriter.store against raw sqlite3 upserts"
 TARGET = 0.5
 FIRST_SEEN = "2026-01-01T00:00:00Z"
 SEEN_AGAIN = "2026-01-02T00:00:00Z"
@@ -125,9 +126,17 @@ class Contender:
         return self.work / f"{self.name}-{self.count}.db"
 
 
+def _create_schema(path: Path) -> None:
+    """An empty archive at ``path``: the schema, the FTS5 table and its triggers."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    migrate(conn)
+    conn.close()
+
+
 class OlyscrapeStore(Contender):
     def fresh(self) -> None:
-        self.archive = Archive.open(self._path())
+        self.archive = ArchiveWriter.open(self._path(), record_crawl=False)
 
     def write(self, batches: list[Sequence[ArticleCard]], seen: str) -> None:
         for batch in batches:
@@ -153,11 +162,11 @@ class PlainUpsert(Contender):
 
 class SchemaUpsert(Contender):
     """olyscrape's own upserts (articles and article_partners) into an archive's schema,
-    FTS triggers included, with nothing of ``Archive.store``'s bookkeeping around them."""
+    FTS triggers included, with nothing of ``ArchiveWriter.store``'s bookkeeping around them."""
 
     def fresh(self) -> None:
         path = self._path()
-        Archive.open(path).close()
+        _create_schema(path)
         self.conn = _connect(path)
 
     def write(self, batches: list[Sequence[ArticleCard]], seen: str) -> None:
@@ -207,7 +216,7 @@ def run(options: Options) -> Result:
     stored = check.execute("SELECT count(*) FROM articles").fetchone()[0]
     check.close()
     if stored != rows:
-        raise RuntimeError(f"Archive.store left {stored} articles, expected {rows}")
+        raise RuntimeError(f"ArchiveWriter.store left {stored} articles, expected {rows}")
 
     def med(name: str, key: str) -> float:
         return common.median([m[key] for m in measured[name]])

@@ -1,9 +1,9 @@
-"""7. Full-text search at a million articles: the latency of ``Archive.search(q, limit=20)``
-and of ``Archive.articles(ArticleQuery(search=q, limit=20))`` over ~50 queries (rare
+"""7. Full-text search at a million articles: the latency of ``ArchiveReader.search(q, limit=20)``
+and of ``ArchiveReader.articles(ArticleQuery(search=q, limit=20))`` over ~50 queries (rare
 words, common words, phrases, prefixes), on an archive of ``Options.search_articles``
 articles (1,000,000; ``--quick``: 20,000). Target: median under 20 ms.
 
-Each query runs ``repeats`` times through ``Archive.open_readonly`` (as ``olyscrape
+Each query runs ``repeats`` times through ``ArchiveReader.open`` (as ``olyscrape
 search`` and ``articles`` do) and its median latency is kept; the table gives the median
 and the 95th percentile over the queries. Baseline, same file, same queries: the bare
 FTS5 query for the 20 best rowids (``MATCH ... ORDER BY bm25(...) LIMIT 20``) on a plain
@@ -14,7 +14,7 @@ keyed by its size, with how long building took. Articles: titles of 8 and bodies
 to 90 made-up words drawn with a Zipf law (``common.Words``), a date, a category and a
 partner link each. Building first compares, on ``Options.search_sample`` articles, the two
 ways of filling the index: ``executemany`` in one transaction into a file made by
-``Archive.open`` (FTS5 triggers on), or the triggers dropped and the index rebuilt at the
+``ArchiveWriter`` (FTS5 triggers on), or the triggers dropped and the index rebuilt at the
 end (``INSERT INTO articles_fts(articles_fts) VALUES('rebuild')``); the faster builds the
 full archive.
 """
@@ -31,7 +31,8 @@ from typing import Any
 
 from benchmarks import common
 from benchmarks.common import Options, Result, Row
-from olyscrape.archive import Archive, ArticleQuery
+from olyscrape.archive import ArchiveReader, ArticleQuery
+from olyscrape.archive.schema import migrate
 
 NAME = "search"
 TITLE = "full-text search latency on a large archive"
@@ -81,9 +82,17 @@ def articles(count: int) -> Iterator[tuple[list[Any], list[list[Any]]]]:
         yield row, links
 
 
+def _create_schema(path: Path) -> None:
+    """The schema, the FTS5 table and its triggers (again, if they were dropped)."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode = WAL")
+    migrate(conn)
+    conn.close()
+
+
 def _fill(path: Path, rows: Any, rebuild: bool) -> float:
     """Fill a fresh archive at ``path`` in one transaction; seconds taken."""
-    Archive.open(path).close()  # the schema, the FTS5 table and its triggers
+    _create_schema(path)  # the schema, the FTS5 table and its triggers
     start = time.perf_counter()
     conn = sqlite3.connect(path)
     conn.execute("PRAGMA synchronous = NORMAL")
@@ -106,7 +115,7 @@ def _fill(path: Path, rows: Any, rebuild: bool) -> float:
     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     conn.close()
     if rebuild:
-        Archive.open(path).close()  # puts the triggers back
+        _create_schema(path)  # puts the triggers back
     return time.perf_counter() - start
 
 
@@ -204,7 +213,7 @@ def run(options: Options) -> Result:
     result = Result()
     path, meta = cached_archive(options.search_articles, options.search_sample, options.repeats)
     chosen = queries(path, options.search_queries)
-    archive = Archive.open_readonly(path)
+    archive = ArchiveReader.open(path)
     raw = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
     latencies: dict[str, list[float]] = {"search": [], "articles": [], "raw": []}
     per_query = []

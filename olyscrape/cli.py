@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import os
 import sys
 import time
 from pathlib import Path
@@ -9,8 +11,11 @@ from typing import Any
 
 import click
 
+from olyscrape import stats as keys
 from olyscrape import urls
-from olyscrape.archive import Archive, ArchiveError, ArticleQuery, QueryError
+from olyscrape.archive import ArchiveError, ArchiveReader, ArticleQuery, QueryError
+from olyscrape.archive.schema import identify
+from olyscrape.archive.writer import check_writable
 from olyscrape.lock import ArchiveLock, ArchiveLocked
 from olyscrape.output import FORMATS, render
 
@@ -72,10 +77,10 @@ def _date_bound(end: bool) -> Any:
     return convert
 
 
-def _reader(db: Path) -> Archive:
-    """The archive, opened read-only for a query command."""
+def _reader(db: Path) -> ArchiveReader:
+    """The archive, opened read-only for a query command (exit 1, one line, if it is not one)."""
     try:
-        return Archive.open_readonly(db)
+        return ArchiveReader.open(db)
     except ArchiveError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -94,15 +99,35 @@ def _lock(db: Path) -> ArchiveLock:
     except ArchiveLocked as exc:
         click.echo(f"Error: {exc}; not starting another crawl on it.", err=True)
         sys.exit(EXIT_LOCKED)
+    except OSError as exc:
+        raise click.ClickException(f"archive {db}: cannot take its lock ({exc.strerror})") from None
     return lock
 
 
-def _check_archive(db: Path) -> None:
-    """Open (and migrate) the archive up front, so a bad path fails before any request."""
+def _check_writable(db: Path) -> None:
+    """Refuse, before the lock and any request, an archive path that cannot be written or
+    a file that is not an olyscrape archive (exit 1); reads only, writes nothing."""
     try:
-        Archive.open(db).close()
+        check_writable(db)
+        identify(db)
     except ArchiveError as exc:
         raise click.ClickException(str(exc)) from None
+
+
+def _check_creatable(path: Path, option: str, writable: bool = True) -> None:
+    """A file an option names must be creatable: not a folder, its nearest existing parent
+    a folder, and (``writable``) the file, or that folder, writable. A usage error if not."""
+    if path.is_dir():
+        raise click.BadParameter(f"{path} is a folder", param_hint=option)
+    folder = path.parent
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir():
+        message = f"cannot create {path}: {folder} is not a folder"
+        raise click.BadParameter(message, param_hint=option)
+    target = path if path.exists() else folder
+    if writable and not os.access(target, os.W_OK):
+        raise click.BadParameter(f"cannot write {path}: {target} is read-only", param_hint=option)
 
 
 def _check_warc(path: Path) -> None:
@@ -116,16 +141,62 @@ def _check_warc(path: Path) -> None:
         raise click.ClickException(f"{path} holds no response records")
 
 
-def _echo_archive_counts(db: Path) -> None:
-    with Archive.open(db) as archive:
-        click.echo(
-            f"archive {db}: {archive.count('articles')} articles, "
-            f"{archive.count('article_partners')} partner links, "
-            f"{archive.count('partners')} partners"
-        )
+def _typed_settings(overrides: tuple[str, ...]) -> dict[str, Any]:
+    """``-s NAME=VALUE`` pairs, each value checked against the type of the setting's
+    default (a number, a flag, a list or dict as JSON); a mistake is a usage error."""
+    from olyscrape.crawl import project_settings
+
+    defaults = project_settings()
+    settings: dict[str, Any] = {}
+    for override in overrides:
+        name, sep, value = override.partition("=")
+        name = name.strip()
+        if not sep or not name:
+            raise click.BadParameter(f"{override!r} is not NAME=VALUE", param_hint="--set")
+        default = defaults.get(name)
+        try:
+            if isinstance(default, bool):
+                if value.strip().lower() not in ("true", "false", "1", "0", "yes", "no"):
+                    raise ValueError("true or false")
+            elif isinstance(default, int):
+                int(value)
+            elif isinstance(default, float):
+                float(value)
+            elif isinstance(default, (dict, list, tuple)) or hasattr(default, "copy_to_dict"):
+                json.loads(value)
+        except ValueError:
+            kind = {bool: "true or false", int: "a whole number", float: "a number"}.get(
+                type(default), "JSON"
+            )
+            raise click.BadParameter(
+                f"{name}={value!r}: {name} takes {kind}", param_hint="--set"
+            ) from None
+        settings[name] = value
+    return settings
 
 
-@click.group()
+class _Group(click.Group):
+    """olyscrape's commands, whose usage errors are one line (``Error: ...``) and exit 2."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        if not standalone_mode:
+            return super().main(*args, standalone_mode=False, **kwargs)
+        try:
+            code = super().main(*args, standalone_mode=False, **kwargs)
+        except click.UsageError as exc:
+            where = f" (see: {exc.ctx.command_path} --help)" if exc.ctx is not None else ""
+            click.echo(f"Error: {exc.format_message()}{where}", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+@click.group(cls=_Group)
 @click.version_option(package_name="olyscrape")
 def cli() -> None:
     """Archive the IOC's news about its worldwide TOP partners, and query the archive."""
@@ -206,16 +277,14 @@ def crawl(
             base_url = urls.normalize_base_url(base_url)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--base-url") from None
-    settings = {"OLYSCRAPE_LOCK_HELD": True}
-    for override in overrides:
-        name, sep, value = override.partition("=")
-        if not sep or not name.strip():
-            raise click.BadParameter(f"{override!r} is not NAME=VALUE", param_hint="--set")
-        settings[name.strip()] = value
+    settings = {**_typed_settings(overrides), "OLYSCRAPE_LOCK_HELD": True}
     if replay_warc:
         _check_warc(replay_warc)
+    if warc:
+        _check_creatable(warc, "--warc")
+    _check_creatable(db, "--db", writable=False)  # a read-only archive is a fault (exit 1)
+    _check_writable(db)
     lock = _lock(db)  # held until this process exits
-    _check_archive(db)
 
     arguments = {
         "db": db, "partners": partners, "base_url": base_url, "replay": replay,
@@ -225,15 +294,26 @@ def crawl(
     }  # fmt: skip
     stats = run_crawl(arguments, settings, verbose=verbose)
     lock.release()
-    if stats.get("finish_reason") == "unknown_partner":
+    if stats.get("finish_reason") == keys.UNKNOWN_PARTNER:
         unknown = ", ".join(stats.get("olyscrape/unknown_partners") or [])
         known = ", ".join(stats.get("olyscrape/known_partners") or [])
         click.echo(f"Error: unknown partner(s): {unknown}. Known partners: {known}", err=True)
         sys.exit(EXIT_USAGE)
+    if stats.get(keys.STORAGE_REFUSED):  # refused before the first request
+        click.echo(f"Error: {stats[keys.STORAGE_ERROR]}", err=True)
+        sys.exit(EXIT_FAILED)
 
     summary = CrawlSummary.from_stats(stats)
     click.echo(summary.render())
-    _echo_archive_counts(db)
+    counts = stats.get("olyscrape/archive_counts")
+    if counts:
+        click.echo(
+            f"archive {db}: {counts['articles']} articles, {counts['article_partners']} partner"
+            f" links, {counts['partners']} partners"
+        )
+    for key in (keys.STORAGE_ERROR, keys.CRAWL_RECORD_ERROR):
+        if stats.get(key):
+            click.echo(f"Error: {stats[key]}", err=True)
     sys.exit(0 if summary.succeeded else EXIT_FAILED)
 
 
@@ -248,15 +328,15 @@ def reparse(db: Path, verbose: bool) -> None:
     """
     from olyscrape.crawl import run_reparse
 
-    if not db.exists():
-        raise click.ClickException(f"no archive at {db}")
-    lock = _lock(db)  # held until this process exits
-    _check_archive(db)
-    with Archive.open(db) as archive:
+    with _reader(db) as archive:  # refuses a missing, empty or foreign file, unchanged
         if not archive.count("captures"):
             raise click.ClickException(f"{db} holds no captures to re-parse (crawl it first)")
+    _check_writable(db)
+    lock = _lock(db)  # held until this process exits
     stats = run_reparse(str(db), verbose=verbose)
     lock.release()
+    if stats.get(keys.STORAGE_ERROR):
+        raise click.ClickException(str(stats[keys.STORAGE_ERROR]))
     counts = {
         name: int(stats.get(f"olyscrape/{name}", 0))
         for name in ("changed_rows", "new_articles", "new", "updated", "bodies", "versions")
@@ -266,6 +346,9 @@ def reparse(db: Path, verbose: bool) -> None:
         f"{counts['new']} new partner links, {counts['updated']} updated cards, "
         f"{counts['bodies']} bodies; {counts['versions']} previous versions kept)"
     )
+    skipped = stats.get("olyscrape/reparse/skipped_partners") or []
+    if skipped:
+        click.echo(f"skipped, no capture of their listing: {', '.join(skipped)}", err=True)
     missing = stats.get("olyscrape/replay/missing", 0)
     if missing:
         click.echo(f"{missing} page(s) had no capture to re-parse", err=True)
@@ -397,8 +480,7 @@ def browse(db: Path, host: str, port: int, open_browser: bool) -> None:
     """
     from olyscrape.browse import BrowseUnavailable, serve
 
-    if not db.is_file():
-        raise click.ClickException(f"no archive at {db} (crawl first: olyscrape crawl --db {db})")
+    _reader(db).close()  # refuse a missing, empty or foreign file before Datasette starts
     try:
         code = serve(db, host=host, port=port, open_browser=open_browser)
     except BrowseUnavailable as exc:

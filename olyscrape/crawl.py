@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
+import signal
 import warnings
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
+from olyscrape.extensions.archive import ArchiveKeeper
 from olyscrape.spiders.partners import PartnersSpider
+
+logger = logging.getLogger(__name__)
 
 
 def project_settings(**overrides: Any) -> Settings:
@@ -48,6 +52,22 @@ def _configure_logging(verbose: bool) -> None:
     logging.getLogger("scrapy").setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
+class _Process(CrawlerProcess):
+    """Scrapy's process, saying in one line why a stopping crawl still waits."""
+
+    @staticmethod
+    def _log_shutdown(signum: int) -> None:
+        logger.warning(
+            "stopping: waiting for the requests in flight to end and the last batch to be"
+            " committed to the archive (press Ctrl-C again to stop at once; what was"
+            " committed stays)"
+        )
+
+    @staticmethod
+    def _log_kill(signum: int) -> None:
+        logger.warning("stopping at once: what was not committed is dropped")
+
+
 def run_crawl(
     arguments: dict[str, Any], settings: dict[str, Any] | None = None, verbose: bool = False
 ) -> dict[str, Any]:
@@ -59,11 +79,20 @@ def run_crawl(
     them with ``verbose``), on stderr.
     """
     overrides = {"LOG_LEVEL": "INFO", "STATS_DUMP": verbose, "LOG_INSTALL_ROOT_HANDLER": False}
-    process = CrawlerProcess(project_settings(**overrides, **(settings or {})))
+    process = _Process(project_settings(**overrides, **(settings or {})))
     _configure_logging(verbose)
     crawler = process.create_crawler(PartnersSpider)
     process.crawl(crawler, **{k: str(v) for k, v in arguments.items() if v is not None})
     process.start()
+    # The crawl is over: a late Ctrl-C must not cut the crawl's record or its summary short.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        keeper = crawler.get_extension(ArchiveKeeper)
+    except RuntimeError:  # the crawl never started
+        keeper = None
+    if keeper is not None:
+        keeper.abort()  # after a forced stop, which never closed the spider: interrupted
+    assert crawler.stats is not None
     return dict(crawler.stats.get_stats())
 
 
@@ -72,7 +101,7 @@ def run_reparse(db: str, verbose: bool = False) -> dict[str, Any]:
     pipelines, with no network: every request is answered by the newest capture of its URL.
     Records no crawl and no capture, and leaves ``last_seen`` as it was."""
     settings = {
-        "OLYSCRAPE_REPLAY_ARCHIVE": db,
+        "OLYSCRAPE_REPLAY_ARCHIVE": True,
         "OLYSCRAPE_REPARSE": True,
         "OLYSCRAPE_CAPTURE": False,
         "OLYSCRAPE_REFRESH_ARTICLES": True,

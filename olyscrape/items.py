@@ -49,6 +49,7 @@ class ArticleBody:
     published_raw: str | None = None
     published: str | None = None
     capture_id: int | None = None
+    partner: str | None = None  # the partner whose card led to this page
 
 
 @dataclass

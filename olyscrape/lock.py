@@ -14,15 +14,24 @@ class ArchiveLocked(Exception):
 
 class ArchiveLock:
     """An advisory ``flock`` on ``<db>.lock``, released when the process ends, however it
-    ends (a ``kill -9`` included), so a dead crawl never leaves a stale lock behind."""
+    ends (a ``kill -9`` included), so a dead crawl never leaves a stale lock behind: a
+    lock file left over holds no lock, and only its holder's pid is read from it.
+
+    The lock belongs to the archive's real path (symlinks resolved), so ``alias.db``
+    pointing at ``a.db`` takes the same lock as ``a.db``. When the archive was never
+    created (a crawl stopped by a usage error), the lock file it made is removed too.
+    """
 
     def __init__(self, db: str | Path) -> None:
-        self.path = Path(f"{db}.lock")
+        self.archive = Path(db).resolve()
+        self.path = self.archive.with_name(f"{self.archive.name}.lock")
         self._file: IO[str] | None = None
+        self._made = False
 
     def acquire(self) -> None:
         """Take the lock at once, or raise :class:`ArchiveLocked` naming its holder."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._made = not self.path.exists()
         handle = open(self.path, "a+")  # noqa: SIM115 - held until release()
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -39,6 +48,8 @@ class ArchiveLock:
 
     def release(self) -> None:
         if self._file is not None:
+            if self._made and not self.archive.exists():
+                self.path.unlink(missing_ok=True)  # still held: nobody else has it
             fcntl.flock(self._file, fcntl.LOCK_UN)
             self._file.close()
             self._file = None

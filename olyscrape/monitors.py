@@ -17,7 +17,8 @@ from typing import Any, ClassVar
 from spidermon import Monitor, MonitorSuite, monitors
 from spidermon.core.actions import Action
 
-from olyscrape.archive import Archive
+from olyscrape import stats as keys
+from olyscrape.extensions.archive import ArchiveKeeper
 
 logger = logging.getLogger(__name__)
 
@@ -59,8 +60,10 @@ class PartnerCardsMonitor(_CrawlMonitor):
     def test_listing_cards_did_not_fall(self) -> None:
         """Cards on the first listing pages (read by every crawl, full or incremental)
         against the last successful crawl, partner by partner."""
-        with Archive.open(self.settings["OLYSCRAPE_DB"]) as archive:
-            previous = archive.last_successful_stats(self.stats.get("olyscrape/crawl_id"))
+        writer = ArchiveKeeper.of(self.data.crawler).writer
+        if writer is None:
+            return  # the archive was refused; the crawl has failed already
+        previous = writer.last_successful_stats(writer.crawl_id)
         max_drop = self.settings.getfloat("OLYSCRAPE_MONITOR_MAX_DROP")
         fallen = []
         for p in self.partners:
@@ -125,38 +128,56 @@ class RecordFailures(Action):
             logger.error("check failed: %s", failure)
 
 
+def _run_command(command: str, text: str) -> None:
+    result = subprocess.run(
+        shlex.split(command), input=text, text=True, timeout=60, capture_output=True
+    )
+    if result.returncode:
+        said = (result.stderr or result.stdout).strip().splitlines()
+        raise OSError(f"exit status {result.returncode}" + (f": {said[-1]}" if said else ""))
+
+
+def _post(webhook: str, report: dict[str, Any]) -> None:
+    request = urllib.request.Request(
+        webhook, data=json.dumps(report).encode(), headers={"Content-Type": "application/json"}
+    )
+    urllib.request.urlopen(request, timeout=30).close()
+
+
 class SendAlert(Action):
-    """Send the failure report to ``OLYSCRAPE_ALERT_COMMAND`` (stdin) and/or POST it as
-    JSON to ``OLYSCRAPE_ALERT_WEBHOOK``. An alert that cannot be sent is logged, never
-    raised: the crawl's own result stands."""
+    """Send the failure report to ``OLYSCRAPE_ALERT_COMMAND`` (stdin) and POST it as JSON to
+    ``OLYSCRAPE_ALERT_WEBHOOK``, each on its own: one failing never skips the other. A
+    channel that fails is named in ``olyscrape/alert_failures`` (the summary shows it),
+    never raised: the crawl's own result stands."""
 
     def run_action(self) -> None:
         settings = self.data.crawler.settings
         stats = self.data.crawler.stats
+        if stats.get_value("finish_reason") == keys.UNKNOWN_PARTNER:
+            return  # a usage error, not a crawl to alert about
         report = {
             "crawl_id": stats.get_value("olyscrape/crawl_id"),
             "db": settings["OLYSCRAPE_DB"],
             "failures": stats.get_value(FAILURES_KEY) or [],
         }
-        command, webhook = (
-            settings.get("OLYSCRAPE_ALERT_COMMAND"),
-            settings.get("OLYSCRAPE_ALERT_WEBHOOK"),
-        )
         text = "olyscrape crawl failed its checks:\n" + "\n".join(
             f"- {f}" for f in report["failures"]
         )
-        try:
-            if command:
-                subprocess.run(shlex.split(command), input=text, text=True, timeout=60, check=True)
-            if webhook:
-                request = urllib.request.Request(
-                    webhook,
-                    data=json.dumps(report).encode(),
-                    headers={"Content-Type": "application/json"},
-                )
-                urllib.request.urlopen(request, timeout=30).close()
-        except (OSError, subprocess.SubprocessError) as exc:
-            logger.error("could not send the alert: %s", exc)
+        channels = [
+            ("command", settings.get("OLYSCRAPE_ALERT_COMMAND"), _run_command, text),
+            ("webhook", settings.get("OLYSCRAPE_ALERT_WEBHOOK"), _post, report),
+        ]
+        failed = []
+        for name, target, send, payload in channels:
+            if not target:
+                continue
+            try:
+                send(target, payload)
+            except (OSError, ValueError, subprocess.SubprocessError) as exc:
+                failed.append(f"alert {name} {target} failed: {exc}")
+                logger.error("alert %s %s failed: %s", name, target, exc)
+        if failed:
+            stats.set_value(keys.ALERT_FAILURES, failed)
 
 
 class CloseChecks(MonitorSuite):

@@ -1,5 +1,9 @@
-"""Where a replayed crawl gets its answers: a folder of saved pages, a WARC file, or the
-captures an archive kept. Each source answers ``lookup(canonical_url)``."""
+"""Stored responses: the small interface every replay source implements, and the simplest
+source, a folder of saved pages.
+
+The other sources are a WARC file (:class:`olyscrape.warc.WarcSource`) and the captures an
+archive kept (:class:`olyscrape.archive.captures.CaptureStore`). Each answers
+``lookup(canonical_url)``; none imports another."""
 
 from __future__ import annotations
 
@@ -39,37 +43,3 @@ class FolderSource:
 
     def close(self) -> None:
         pass
-
-
-class WarcSource:
-    """The responses of a WARC file written by ``--warc``."""
-
-    def __init__(self, path: str | Path) -> None:
-        from olyscrape.warc import WarcIndex
-
-        self.index = WarcIndex(path)
-
-    def lookup(self, url: str) -> SavedResponse | None:
-        return self.index.lookup(url)
-
-    def close(self) -> None:
-        pass
-
-
-class ArchiveSource:
-    """The newest capture of each URL in an archive (what ``reparse`` reads)."""
-
-    def __init__(self, db: str | Path) -> None:
-        from olyscrape.archive import Archive
-
-        self.archive = Archive.open(db)
-
-    def lookup(self, url: str) -> SavedResponse | None:
-        capture = self.archive.latest_capture(url)
-        if capture is None:
-            return None
-        headers = {"Content-Type": capture.content_type} if capture.content_type else {}
-        return SavedResponse(capture.status, headers, capture.body)
-
-    def close(self) -> None:
-        self.archive.close()

@@ -24,6 +24,7 @@ OLYSCRAPE_REPLAY_ARCHIVE = None  # answer every request from this archive's capt
 OLYSCRAPE_REPARSE = False  # a re-parse: keep last_seen, record no crawl
 OLYSCRAPE_FULL = False  # walk every listing to its end, even past cards archived before
 OLYSCRAPE_LOCK_HELD = False  # the caller (the CLI) holds the archive's lock already
+OLYSCRAPE_MAX_PAGE_COUNT = 0  # tests only: cap the archive's size (pages) to make a full disk
 # Monitoring (olyscrape.monitors, run by Spidermon when the crawl closes)
 OLYSCRAPE_MONITOR_MAX_DROP = 0.5  # fail when listing cards fall by more than this share
 OLYSCRAPE_MONITOR_MIN_PUBLISHED = 0.5  # fail when fewer linked cards than this carry a date
@@ -85,14 +86,15 @@ ITEM_PIPELINES = {
     "olyscrape.pipelines.store.StorePipeline": 300,
 }
 
-# Spidermon runs olyscrape.monitors.CloseChecks when a crawl closes, before the crawl
-# recorder (a later extension) writes the crawl's row with the checks' verdict.
+# Spidermon runs olyscrape.monitors.CloseChecks when a crawl closes, before the archive
+# keeper (a later extension) writes the crawl's row with the checks' verdict.
 SPIDERMON_ENABLED = True
 SPIDERMON_SPIDER_CLOSE_MONITORS = ("olyscrape.monitors.CloseChecks",)
 
 EXTENSIONS = {
     "spidermon.contrib.scrapy.extensions.Spidermon": 400,
-    "olyscrape.extensions.crawlrecord.CrawlRecorder": 500,
+    # The archive's one owner: every other component writes and reads through it.
+    "olyscrape.extensions.archive.ArchiveKeeper": 500,
     "olyscrape.extensions.capture.CaptureRecorder": 510,
     "olyscrape.extensions.warcrecord.WarcRecorder": 520,
 }

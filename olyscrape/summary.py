@@ -5,19 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from olyscrape.stats import ALERT_FAILURES, verdict
+
 COLUMNS = ("cards", "new", "updated", "dropped", "articles", "pages", "errors")
 #: How many failed article pages the summary lists by URL.
 ARTICLE_FAILURES_SHOWN = 20
-
-
-def crawl_succeeded(stats: dict[str, Any]) -> bool:
-    """True when the crawl finished, every discovery, listing and load-more request
-    succeeded, and every closing check passed."""
-    return (
-        stats.get("finish_reason") == "finished"
-        and not stats.get("olyscrape/errors")
-        and not stats.get("olyscrape/monitor/failures")
-    )
 
 
 @dataclass
@@ -28,6 +20,7 @@ class CrawlSummary:
     failures: list[dict[str, Any]] = field(default_factory=list)
     article_failures: list[dict[str, Any]] = field(default_factory=list)
     check_failures: list[str] = field(default_factory=list)
+    alert_failures: list[str] = field(default_factory=list)
     stopped_early: list[str] = field(default_factory=list)
     finish_reason: str | None = None
     elapsed: float | None = None
@@ -45,12 +38,13 @@ class CrawlSummary:
             failures=list(stats.get("olyscrape/failures") or []),
             article_failures=list(stats.get("olyscrape/article_failures") or []),
             check_failures=list(stats.get("olyscrape/monitor/failures") or []),
+            alert_failures=list(stats.get(ALERT_FAILURES) or []),
             stopped_early=[
                 p for p in partners if stats.get(f"olyscrape/partner/{p}/stopped_early")
             ],
             finish_reason=stats.get("finish_reason"),
             elapsed=stats.get("elapsed_time_seconds"),
-            succeeded=crawl_succeeded(stats),
+            succeeded=verdict(stats).ok,
         )
 
     def totals(self) -> dict[str, int]:
@@ -94,6 +88,9 @@ class CrawlSummary:
             lines.append("")
             lines.append(f"{len(self.check_failures)} check(s) failed:")
             lines.extend(f"  {failure}" for failure in self.check_failures)
+        if self.alert_failures:
+            lines.append("")
+            lines.extend(self.alert_failures)
         elapsed = f" in {self.elapsed:.1f} s" if self.elapsed is not None else ""
         verdict = "OK" if self.succeeded else "FAILED"
         lines.append("")

@@ -133,3 +133,16 @@ class WarcIndex:
                 k: v for k, v in record.http_headers.headers if k.lower() not in _WIRE_HEADERS
             }
         return SavedResponse(status=status, headers=headers, body=body)
+
+
+class WarcSource:
+    """The responses of a WARC file written by ``--warc``, as a replay source."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.index = WarcIndex(path)
+
+    def lookup(self, url: str) -> SavedResponse | None:
+        return self.index.lookup(url)
+
+    def close(self) -> None:
+        pass

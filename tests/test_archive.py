@@ -5,7 +5,8 @@ import sqlite3
 
 import pytest
 
-from olyscrape.archive import SCHEMA, Archive, ArchiveError, Capture
+from olyscrape.archive import SCHEMA, ArchiveRefused, ArchiveWriter, Capture
+from olyscrape.archive.schema import APPLICATION_ID, SCHEMA_VERSION
 from olyscrape.items import ArticleBody, ArticleCard, Partner
 
 
@@ -22,14 +23,34 @@ def card(url="https://olympics.com/ioc/news/a", partner="alibaba", **fields) -> 
 
 @pytest.fixture
 def archive(tmp_path):
-    with Archive.open(tmp_path / "sub" / "a.db") as archive:
+    with ArchiveWriter.open(tmp_path / "sub" / "a.db", record_crawl=False) as archive:
         yield archive
 
 
-def test_open_creates_folder_schema_and_wal(tmp_path):
+def rows(archive, sql, *params):
+    cursor = archive.conn.execute(sql, params)
+    names = [d[0] for d in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor]
+
+
+def count(archive, table):
+    return archive.conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+def store_in_crawl(archive, items, crawl_id, **options):
+    archive.crawl_id = crawl_id
+    return archive.store(items, **options)
+
+
+def test_the_first_write_creates_folder_schema_and_wal(tmp_path):
     path = tmp_path / "new" / "dir" / "a.db"
-    Archive.open(path).close()
+    writer = ArchiveWriter.open(path)
+    assert not path.parent.exists()  # opening alone creates nothing
+    writer.store([])
+    writer.close()
     conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA application_id").fetchone()[0] == APPLICATION_ID
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert set(SCHEMA) <= tables
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -44,73 +65,99 @@ def test_store_cards_counts_new_then_nothing_then_updated(archive):
     assert again.new == {} and again.updated == {}
     changed = archive.store([card(title="A new title")], seen_at="2026-01-03T00:00:00Z")
     assert changed.updated == {"alibaba": 1}
-    row = next(archive.db.query("SELECT * FROM articles"))
+    row = rows(archive, "SELECT * FROM articles")[0]
     assert row["title"] == "A new title"
     assert (row["first_seen"], row["last_seen"]) == ("2026-01-01T00:00:00Z", "2026-01-03T00:00:00Z")
 
 
 def test_upsert_updates_in_place_and_keeps_rowid(archive):
     archive.store([card()])
-    rowid = next(archive.db.query("SELECT rowid FROM articles"))["rowid"]
+    rowid = rows(archive, "SELECT rowid FROM articles")[0]["rowid"]
     archive.store([card(title="Changed")])
-    assert next(archive.db.query("SELECT rowid FROM articles"))["rowid"] == rowid
+    assert rows(archive, "SELECT rowid FROM articles")[0]["rowid"] == rowid
 
 
 def test_empty_values_never_overwrite_archived_ones(archive):
     archive.store([card()])
     archive.store([card(category=None, published=None, published_raw=None)])
-    row = next(archive.db.query("SELECT * FROM articles"))
+    row = rows(archive, "SELECT * FROM articles")[0]
     assert (row["category"], row["published"]) == ("IOC News", "2021-07-22")
 
 
 def test_an_article_of_two_partners_is_one_row_and_two_links(archive):
     result = archive.store([card(partner="alibaba"), card(partner="visa", position=3)])
     assert result.new == {"alibaba": 1, "visa": 1}
-    assert archive.count("articles") == 1
-    links = {
-        (r["partner"], r["position"]) for r in archive.db.query("SELECT * FROM article_partners")
-    }
+    assert count(archive, "articles") == 1
+    links = {(r["partner"], r["position"]) for r in rows(archive, "SELECT * FROM article_partners")}
     assert links == {("alibaba", 1), ("visa", 3)}
 
 
 def test_partners_upsert(archive):
-    archive.upsert_partners([Partner("pg", "P&G", "https://olympics.com/ioc/pg")])
-    archive.upsert_partners([Partner("pg", "P&G", "https://olympics.com/ioc/pg")])
-    assert list(archive.db.query("SELECT slug, name, url FROM partners")) == [
+    archive.store([Partner("pg", "P&G", "https://olympics.com/ioc/pg")])
+    archive.store([Partner("pg", "P&G", "https://olympics.com/ioc/pg")])
+    assert rows(archive, "SELECT slug, name, url FROM partners") == [
         {"slug": "pg", "name": "P&G", "url": "https://olympics.com/ioc/pg"}
     ]
 
 
-def test_crawl_rows(archive):
-    crawl_id = archive.start_crawl("2026-01-01T00:00:00Z")
-    assert archive.crawl(crawl_id)["status"] == "running"
-    archive.finish_crawl(crawl_id, "ok", {"olyscrape/new": 3})
-    row = archive.crawl(crawl_id)
+def test_the_crawl_row_opens_with_the_first_batch_and_closes_with_its_verdict(tmp_path):
+    with ArchiveWriter.open(tmp_path / "a.db") as archive:
+        archive.store([card()])
+        (row,) = rows(archive, "SELECT * FROM crawls")
+        assert (row["id"], row["status"]) == (archive.crawl_id, "running")
+        archive.finish_crawl("ok", {"olyscrape/new": 3})
+        (row,) = rows(archive, "SELECT * FROM crawls")
     assert row["status"] == "ok" and '"olyscrape/new": 3' in row["stats"] and row["finished_at"]
 
 
-def test_opening_an_older_archive_adds_what_is_missing_and_keeps_data(tmp_path):
+def test_opening_an_archive_made_before_versioning_adds_what_is_missing(tmp_path):
     path = tmp_path / "old.db"
     conn = sqlite3.connect(path)
-    conn.execute("CREATE TABLE articles (url TEXT PRIMARY KEY, title TEXT)")
+    for table in ("partners (slug TEXT PRIMARY KEY)", "crawls (id INTEGER PRIMARY KEY)",
+                  "articles (url TEXT PRIMARY KEY, title TEXT)",
+                  "article_partners (article_url TEXT, partner TEXT)"):  # fmt: skip
+        conn.execute(f"CREATE TABLE {table}")
     conn.execute("INSERT INTO articles VALUES ('https://olympics.com/ioc/news/old', 'Old')")
     conn.commit()
     conn.close()
-    with Archive.open(path) as archive:
-        columns = archive.db.table("articles").columns_dict
-        assert {"published", "first_seen", "image_url"} <= set(columns)
-        assert archive.db.table("crawls").exists()
-        assert list(archive.db.query("SELECT url, title FROM articles")) == [
+    with ArchiveWriter.open(path) as archive:
+        columns = {r["name"] for r in rows(archive, "PRAGMA table_info(articles)")}
+        assert {"published", "first_seen", "image_url"} <= columns
+        assert rows(archive, "SELECT url, title FROM articles") == [
             {"url": "https://olympics.com/ioc/news/old", "title": "Old"}
         ]
+        assert archive.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
 
 
-def test_a_file_that_is_not_sqlite_is_a_clear_error_and_left_alone(tmp_path):
+def test_a_file_that_is_not_sqlite_is_refused_and_left_alone(tmp_path):
     path = tmp_path / "notes.db"
     path.write_text("not a database\n" * 100)
-    with pytest.raises(ArchiveError, match="cannot open archive"):
-        Archive.open(path)
+    with pytest.raises(ArchiveRefused, match="not a SQLite file"):
+        ArchiveWriter.open(path)
     assert path.read_text() == "not a database\n" * 100
+
+
+def test_another_programs_sqlite_file_is_refused_and_left_alone(tmp_path):
+    path = tmp_path / "other.db"
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE articles (id INTEGER PRIMARY KEY, name TEXT)")
+    conn.commit()
+    conn.close()
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    with pytest.raises(ArchiveRefused, match="another program's SQLite file"):
+        ArchiveWriter.open(path)
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+
+
+def test_an_archive_newer_than_the_code_is_refused_not_downgraded(tmp_path):
+    path = tmp_path / "new.db"
+    ArchiveWriter.open(path).store([])
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(ArchiveRefused, match="newer olyscrape"):
+        ArchiveWriter.open(path)
+    assert sqlite3.connect(path).execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION + 1
 
 
 # --- change history -----------------------------------------------------------------------
@@ -121,23 +168,23 @@ def body(url="https://olympics.com/ioc/news/a", text="First paragraph.\n\nSecond
 
 
 def versions(archive):
-    return list(archive.db.query("SELECT * FROM article_versions ORDER BY id"))
+    return rows(archive, "SELECT * FROM article_versions ORDER BY id")
 
 
 def test_an_unchanged_article_writes_no_version(archive):
-    archive.store([card(), body()], crawl_id=1)
-    archive.store([card(), body()], crawl_id=2)
+    store_in_crawl(archive, [card(), body()], 1)
+    store_in_crawl(archive, [card(), body()], 2)
     assert versions(archive) == []
 
 
 def test_a_changed_title_keeps_exactly_one_version_with_the_old_values(archive):
-    archive.store([card(title="Old title"), body()], crawl_id=1)
-    result = archive.store([card(title="New title")], crawl_id=2, seen_at="2026-02-01T00:00:00Z")
+    store_in_crawl(archive, [card(title="Old title"), body()], 1)
+    result = store_in_crawl(archive, [card(title="New title")], 2, seen_at="2026-02-01T00:00:00Z")
     assert result.versions == 1
     (version,) = versions(archive)
     assert (version["title"], version["body"], version["crawl_id"]) == ("Old title", body().body, 2)
     assert version["changed_at"] == "2026-02-01T00:00:00Z"
-    assert next(archive.db.query("SELECT title FROM articles"))["title"] == "New title"
+    assert rows(archive, "SELECT title FROM articles")[0]["title"] == "New title"
 
 
 def test_a_changed_body_keeps_the_old_body(archive):
@@ -161,16 +208,16 @@ def test_a_first_body_or_date_is_no_change(archive):
 def test_bodies_and_tags_are_stored(archive):
     archive.store([card(), body(tags=["Alibaba", "Tokyo 2020"])])
     archive.store([body(tags=["Alibaba"])])
-    row = next(archive.db.query("SELECT body FROM articles"))
+    row = rows(archive, "SELECT body FROM articles")[0]
     assert row["body"] == "First paragraph.\n\nSecond."
-    tags = [r["tag"] for r in archive.db.query("SELECT tag FROM article_tags ORDER BY tag")]
+    tags = [r["tag"] for r in rows(archive, "SELECT tag FROM article_tags ORDER BY tag")]
     assert tags == ["Alibaba", "Tokyo 2020"]
 
 
 def test_a_reparse_does_not_move_last_seen(archive):
     archive.store([card()], seen_at="2026-01-01T00:00:00Z")
     archive.store([card()], seen_at="2026-03-01T00:00:00Z", touch_seen=False)
-    row = next(archive.db.query("SELECT last_seen FROM articles"))
+    row = rows(archive, "SELECT last_seen FROM articles")[0]
     assert row["last_seen"] == "2026-01-01T00:00:00Z"
 
 
@@ -182,26 +229,33 @@ def capture(url="https://olympics.com/ioc/visa", body=b"<html>visa</html>", **fi
     return Capture(url=url, body=body, **values)
 
 
+def add_capture(archive, capture):
+    capture_id = archive.queue_capture(capture)
+    archive.store([])
+    return capture_id
+
+
 def test_a_body_seen_before_is_stored_once(archive):
-    first = archive.add_capture(capture())
-    second = archive.add_capture(
-        capture(url="http://127.0.0.1:9/ioc/visa", canonical_url="https://olympics.com/ioc/visa")
+    first = add_capture(archive, capture())
+    second = add_capture(
+        archive,
+        capture(url="http://127.0.0.1:9/ioc/visa", canonical_url="https://olympics.com/ioc/visa"),
     )
     assert first != second
-    assert archive.count("captures") == 2
-    assert archive.count("capture_bodies") == 1
+    assert count(archive, "captures") == 2
+    assert count(archive, "capture_bodies") == 1
 
 
 def test_capture_sha256_matches_the_body_and_the_body_reads_back(archive):
-    archive.add_capture(capture(body=b"\x00binary\xff"))
-    row = next(archive.db.query("SELECT sha256 FROM captures"))
+    add_capture(archive, capture(body=b"\x00binary\xff"))
+    row = rows(archive, "SELECT sha256 FROM captures")[0]
     assert row["sha256"] == hashlib.sha256(b"\x00binary\xff").hexdigest()
-    assert archive.capture_body(row["sha256"]) == b"\x00binary\xff"
+    assert archive.captures.latest("https://olympics.com/ioc/visa").body == b"\x00binary\xff"
 
 
 def test_latest_capture_is_the_newest_of_a_canonical_url(archive):
-    archive.add_capture(capture(body=b"old"))
-    newest = archive.add_capture(capture(body=b"new", status=503))
-    got = archive.latest_capture("https://olympics.com/ioc/visa")
+    add_capture(archive, capture(body=b"old"))
+    newest = add_capture(archive, capture(body=b"new", status=503))
+    got = archive.captures.latest("https://olympics.com/ioc/visa")
     assert (got.id, got.body, got.status) == (newest, b"new", 503)
-    assert archive.latest_capture("https://olympics.com/ioc/none") is None
+    assert archive.captures.latest("https://olympics.com/ioc/none") is None

@@ -246,7 +246,7 @@ def test_reparse_restores_a_title_blanked_by_hand(crawled, tmp_path):
 
 @pytest.mark.parametrize(
     ("setup", "message"),
-    [("missing", "no archive at"), ("empty", "holds no captures")],
+    [("missing", "no such file"), ("empty", "an empty file, not an olyscrape archive")],
 )
 def test_reparse_refuses_what_it_cannot_reparse(tmp_path, setup, message):
     db = tmp_path / "a.db"
@@ -255,6 +255,9 @@ def test_reparse_refuses_what_it_cannot_reparse(tmp_path, setup, message):
     result = run_olyscrape("reparse", "--db", str(db))
     assert result.returncode == 1
     assert message in result.stderr and "Traceback" not in result.stderr
+    # never created, never migrated: a missing file stays missing, an empty one empty
+    assert sorted(p.name for p in tmp_path.iterdir()) == (["a.db"] if setup == "empty" else [])
+    assert setup == "missing" or db.stat().st_size == 0
 
 
 @pytest.mark.parametrize(

@@ -4,12 +4,13 @@ import pytest
 from scrapy.exceptions import DropItem
 from scrapy.utils.test import get_crawler
 
-from olyscrape.archive import Archive
+from olyscrape.extensions.archive import ArchiveKeeper
 from olyscrape.items import ArticleCard, Partner
 from olyscrape.pipelines.normalize import NormalizePipeline
 from olyscrape.pipelines.store import StorePipeline
 from olyscrape.pipelines.validate import ValidatePipeline
 from olyscrape.spiders.partners import PartnersSpider
+from tests.conftest import query
 
 MIRROR = "http://127.0.0.1:8123"
 
@@ -88,16 +89,19 @@ def test_validate_passes_complete_cards_and_partners():
 
 def test_store_writes_in_batches_and_commits_the_rest_on_close(tmp_path):
     db = tmp_path / "a.db"
-    store, crawler = build(StorePipeline, OLYSCRAPE_DB=str(db), OLYSCRAPE_BATCH_SIZE=2)
+    crawler = get_crawler(
+        PartnersSpider, settings_dict={"OLYSCRAPE_DB": str(db), "OLYSCRAPE_BATCH_SIZE": 2}
+    )
+    keeper = ArchiveKeeper(crawler)
+    store = StorePipeline(keeper, 2, crawler.stats, touch_seen=True)
     normalize, _ = build(NormalizePipeline)
-    store.open_spider()
     store.process_item(Partner("alibaba", "Alibaba", "https://olympics.com/ioc/alibaba"))
     for n in range(3):
         store.process_item(normalize.process_item(raw_card(url=f"/ioc/news/{n}", position=n + 1)))
-    with Archive.open(db) as other:
-        assert other.count("articles") == 2  # the first batch is committed, the third card pending
+    assert query(db, "SELECT count(*) FROM articles") == [(2,)]  # the third card is pending
     store.close_spider()
-    with Archive.open(db) as other:
-        assert other.count("articles") == 3
-        assert other.count("partners") == 1
+    assert query(db, "SELECT count(*) FROM articles") == [(3,)]
+    assert query(db, "SELECT count(*) FROM partners") == [(1,)]
     assert crawler.stats.get_value("olyscrape/partner/alibaba/new") == 3
+    assert crawler.stats.get_value("olyscrape/stored_cards") == 3
+    keeper.close()

@@ -13,7 +13,9 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.responsetypes import responsetypes
 
-from olyscrape.saved import ArchiveSource, FolderSource, Source, WarcSource
+from olyscrape.extensions.archive import ArchiveKeeper
+from olyscrape.saved import FolderSource, Source
+from olyscrape.warc import WarcSource
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -21,11 +23,20 @@ if TYPE_CHECKING:
 
 MISSING_HEADER = "X-Olyscrape-Replay"
 
-#: Setting → the source it opens.
+
+def _archive_captures(crawler: Crawler) -> Source:
+    """The captures of the crawl's own archive, read on its writer's connection."""
+    writer = ArchiveKeeper.of(crawler).writer
+    if writer is None:
+        raise NotConfigured("the archive was refused: nothing to replay")
+    return writer.captures
+
+
+#: Setting → how to open the source it names.
 SOURCES = {
-    "OLYSCRAPE_REPLAY_DIR": FolderSource,
-    "OLYSCRAPE_REPLAY_WARC": WarcSource,
-    "OLYSCRAPE_REPLAY_ARCHIVE": ArchiveSource,
+    "OLYSCRAPE_REPLAY_DIR": lambda crawler: FolderSource(crawler.settings["OLYSCRAPE_REPLAY_DIR"]),
+    "OLYSCRAPE_REPLAY_WARC": lambda crawler: WarcSource(crawler.settings["OLYSCRAPE_REPLAY_WARC"]),
+    "OLYSCRAPE_REPLAY_ARCHIVE": _archive_captures,
 }
 
 
@@ -43,9 +54,9 @@ class ReplayMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ReplayMiddleware:
-        for setting, source_cls in SOURCES.items():
+        for setting, open_source in SOURCES.items():
             if crawler.settings.get(setting):
-                middleware = cls(source_cls(crawler.settings[setting]), crawler)
+                middleware = cls(open_source(crawler), crawler)
                 crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
                 return middleware
         raise NotConfigured

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from olyscrape.archive import Archive, Capture, utcnow
+from olyscrape.archive import Capture
+from olyscrape.extensions.archive import ArchiveKeeper
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -23,34 +24,31 @@ class CaptureRecorder:
     the URL as fetched, the canonical URL, time, status, content type and the sha256 of
     the body; the body itself is stored compressed, once per distinct sha256.
 
-    Disabled with ``OLYSCRAPE_CAPTURE = False`` (a re-parse reads captures, it adds none).
+    The capture is queued with the archive's writer, which gives it its id at once and
+    writes it in the transaction of the cards parsed from it. Disabled with
+    ``OLYSCRAPE_CAPTURE = False`` (a re-parse reads captures, it adds none).
     """
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.archive: Archive | None = None
+        self.keeper: ArchiveKeeper | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CaptureRecorder:
-        if not crawler.settings.getbool("OLYSCRAPE_CAPTURE"):
+        if not crawler.settings.getbool("OLYSCRAPE_CAPTURE", True):
             raise NotConfigured
         ext = cls(crawler)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)
-        crawler.signals.connect(ext.spider_closed, signal=signals.spider_closed)
         crawler.signals.connect(ext.response_received, signal=signals.response_received)
         return ext
 
     def spider_opened(self) -> None:
-        self.archive = Archive.open(self.crawler.settings["OLYSCRAPE_DB"])
-
-    def spider_closed(self) -> None:
-        if self.archive is not None:
-            self.archive.close()
-            self.archive = None
+        self.keeper = ArchiveKeeper.of(self.crawler)
 
     def response_received(self, response: Response, request: Request) -> None:
-        if self.archive is None:
+        if self.keeper is None or not self.keeper.usable:
             return
+        assert self.keeper.writer is not None
         content_type = response.headers.get("Content-Type")
         capture = Capture(
             url=request.url,
@@ -58,10 +56,6 @@ class CaptureRecorder:
             status=response.status,
             content_type=content_type.decode("latin-1") if content_type else None,
             body=response.body,
-            fetched_at=utcnow(),
         )
-        capture_id = self.archive.add_capture(
-            capture, self.crawler.stats.get_value("olyscrape/crawl_id")
-        )
-        request.meta[CAPTURE_ID] = capture_id
+        request.meta[CAPTURE_ID] = self.keeper.writer.queue_capture(capture)
         self.crawler.stats.inc_value("olyscrape/captures")

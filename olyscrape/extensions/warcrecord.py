@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from contextlib import suppress
 from typing import TYPE_CHECKING
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from olyscrape.archive.errors import cause_of, detail_of
+from olyscrape.extensions.archive import stop_crawl
 from olyscrape.warc import WarcWriter
 
 if TYPE_CHECKING:
@@ -24,7 +27,11 @@ def _pairs(headers: Headers) -> list[tuple[str, str]]:
 
 
 class WarcRecorder:
-    """A request record and a response record per response, in ``OLYSCRAPE_WARC``."""
+    """A request record and a response record per response, in ``OLYSCRAPE_WARC``.
+
+    A WARC that cannot be opened or written (a read-only folder, a full disk) stops the
+    crawl like a failed archive write: one line naming the file and the cause.
+    """
 
     def __init__(self, path: str, crawler: Crawler) -> None:
         self.path = path
@@ -42,24 +49,39 @@ class WarcRecorder:
         crawler.signals.connect(ext.response_received, signal=signals.response_received)
         return ext
 
+    def _failed(self, exc: OSError) -> None:
+        self.close()
+        stop_crawl(self.crawler, f"warc {self.path}: {cause_of(exc)} ({detail_of(exc)})")
+
     def spider_opened(self) -> None:
-        self.writer = WarcWriter(self.path)
+        try:
+            self.writer = WarcWriter(self.path)
+        except OSError as exc:
+            self._failed(exc)
 
     def spider_closed(self) -> None:
+        self.close()
+
+    def close(self) -> None:
         if self.writer is not None:
-            self.writer.close()
-            self.writer = None
+            writer, self.writer = self.writer, None
+            with suppress(OSError):  # the failure that matters was reported already
+                writer.close()
 
     def response_received(self, response: Response, request: Request) -> None:
         if self.writer is None:
             return
-        self.writer.write_exchange(
-            url=request.url,
-            canonical_url=response.url,
-            method=request.method,
-            request_headers=_pairs(request.headers),
-            status=response.status,
-            response_headers=_pairs(response.headers),
-            body=response.body,
-        )
+        try:
+            self.writer.write_exchange(
+                url=request.url,
+                canonical_url=response.url,
+                method=request.method,
+                request_headers=_pairs(request.headers),
+                status=response.status,
+                response_headers=_pairs(response.headers),
+                body=response.body,
+            )
+        except OSError as exc:
+            self._failed(exc)
+            return
         self.crawler.stats.inc_value("olyscrape/warc/records", 2)

@@ -1,78 +1,86 @@
-"""Store cards and partners in the archive, in batched transactions."""
+"""Store cards, partners and article bodies in the archive, in batched transactions."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from olyscrape.archive import Archive, utcnow
+from olyscrape import stats as keys
+from olyscrape.archive.writer import Item, StoreResult
+from olyscrape.extensions.archive import ArchiveKeeper
 from olyscrape.items import ArticleBody, ArticleCard, Partner, WalkDone
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.statscollectors import StatsCollector
 
+#: Captures queued past this many bytes make the batch commit early (bounded memory).
+MAX_QUEUED_BYTES = 8 * 1024 * 1024
+
 
 class StorePipeline:
-    """Upsert cards and article bodies into ``OLYSCRAPE_DB``, ``OLYSCRAPE_BATCH_SIZE`` items
-    a transaction (bodies after the cards that link them, so a body always finds its row).
+    """Hand the archive's writer ``OLYSCRAPE_BATCH_SIZE`` items a transaction, in the order
+    they came (a partner before its cards, bodies after the cards that link them, a
+    completed walk after its cards), with the captures they were parsed from.
 
     The last batch is committed in ``close_spider``, which Scrapy runs before the crawl
-    reports its end, so a crawl that says it finished has everything on disk. Per partner,
-    ``olyscrape/partner/<slug>/new`` and ``.../updated`` count what the cards changed.
+    reports its end. Stats count only what committed: per partner ``cards``-stored,
+    ``new`` links, ``updated`` articles and ``articles`` (pages stored).
     """
 
-    def __init__(self, path: str, batch_size: int, stats: StatsCollector, touch_seen: bool = True):
-        self.path = path
+    def __init__(
+        self, keeper: ArchiveKeeper, batch_size: int, stats: StatsCollector, touch_seen: bool
+    ) -> None:
+        self.keeper = keeper
         self.batch_size = max(1, batch_size)
         self.stats = stats
         self.touch_seen = touch_seen
-        self.archive: Archive | None = None
-        self.pending: list[ArticleCard | ArticleBody | WalkDone] = []
+        self.pending: list[Item] = []
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         settings = crawler.settings
         return cls(
-            settings["OLYSCRAPE_DB"],
-            settings.getint("OLYSCRAPE_BATCH_SIZE"),
-            crawler.stats,
+            ArchiveKeeper.of(crawler),
+            settings.getint("OLYSCRAPE_BATCH_SIZE", 200),
+            crawler.stats,  # type: ignore[arg-type]
             touch_seen=not settings.getbool("OLYSCRAPE_REPARSE"),
         )
 
-    def open_spider(self) -> None:
-        self.archive = Archive.open(self.path)
-
     def close_spider(self) -> None:
         self.flush()
-        if self.archive is not None:
-            self.archive.close()
-            self.archive = None
 
     def process_item(self, item: Any) -> Any:
-        assert self.archive is not None, "open_spider() opens the archive"
-        if isinstance(item, Partner):
-            # At once, so that a crawl dying before this partner's walk completes leaves
-            # it marked as interrupted, and the next crawl walks it in full.
-            self.archive.upsert_partners([item], walk_started=utcnow() if self.touch_seen else None)
-        elif isinstance(item, (ArticleCard, ArticleBody, WalkDone)):
+        if isinstance(item, (Partner, ArticleCard, ArticleBody, WalkDone)):
             self.pending.append(item)
-            if len(self.pending) >= self.batch_size:
+            writer = self.keeper.writer
+            queued = writer.queued_bytes if writer is not None else 0
+            # A partner at once: a crawl dying before its walk completes leaves the walk
+            # marked as started, so the next crawl walks it in full.
+            if (
+                isinstance(item, Partner)
+                or len(self.pending) >= self.batch_size
+                or queued >= MAX_QUEUED_BYTES
+            ):
                 self.flush()
         return item
 
     def flush(self) -> None:
-        if not self.pending or self.archive is None:
+        if not self.pending:
             return
-        result = self.archive.store(
-            self.pending,
-            crawl_id=self.stats.get_value("olyscrape/crawl_id"),
-            touch_seen=self.touch_seen,
-        )
-        self.stats.inc_value("olyscrape/stored", len(self.pending))
-        for kind in ("new", "updated"):
+        batch, self.pending = self.pending, []
+        result = self.keeper.store(batch, touch_seen=self.touch_seen)
+        if result is not None:
+            self._count(result)
+
+    def _count(self, result: StoreResult) -> None:
+        inc = self.stats.inc_value
+        for kind in ("new", "updated", "cards", "articles"):
             for partner, count in getattr(result, kind).items():
-                self.stats.inc_value(f"olyscrape/partner/{partner}/{kind}", count)
-                self.stats.inc_value(f"olyscrape/{kind}", count)
-        for name in ("new_articles", "bodies", "versions", "changed_rows"):
-            self.stats.inc_value(f"olyscrape/{name}", getattr(result, name))
-        self.pending = []
+                inc(f"olyscrape/partner/{partner}/{'stored_cards' if kind == 'cards' else kind}",
+                    count)  # fmt: skip
+                if kind != "cards":
+                    inc(f"olyscrape/{kind}", count)
+        inc(keys.STORED_CARDS, sum(result.cards.values()))
+        for name in ("new_articles", "bodies", "versions", "changed_rows", "captures"):
+            inc(f"olyscrape/{name}_stored" if name == "captures" else f"olyscrape/{name}",
+                getattr(result, name))  # fmt: skip

@@ -39,6 +39,7 @@ class ValidatePipeline:
         for name in REQUIRED:
             if not getattr(item, name):
                 reason = f"missing_{name}"
+                self.stats.inc_value("olyscrape/dropped")
                 self.stats.inc_value(f"olyscrape/dropped/{reason}")
                 self.stats.inc_value(f"olyscrape/partner/{item.partner}/dropped")
                 raise DropItem(

@@ -20,8 +20,8 @@ from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import CloseSpider
 
 from olyscrape import pages, urls
-from olyscrape.archive import Archive
 from olyscrape.downloadermiddlewares.replay import MISSING_HEADER
+from olyscrape.extensions.archive import ArchiveKeeper
 from olyscrape.extensions.capture import CAPTURE_ID
 from olyscrape.items import ArticleBody, ArticleCard, Partner, WalkDone
 from olyscrape.lock import ArchiveLock
@@ -131,7 +131,9 @@ class PartnersSpider(scrapy.Spider):
         spider.max_pages = settings.getint("OLYSCRAPE_MAX_PAGES")
         spider.fetch_articles = settings.getbool("OLYSCRAPE_ARTICLES")
         spider.refresh_articles = settings.getbool("OLYSCRAPE_REFRESH_ARTICLES")
-        spider.full = settings.getbool("OLYSCRAPE_FULL")
+        spider.reparse = settings.getbool("OLYSCRAPE_REPARSE")
+        # A re-parse reads every page the archive kept: never the incremental stop.
+        spider.full = settings.getbool("OLYSCRAPE_FULL") or spider.reparse
         spider.archived_articles = set()
         spider.known_links = {}
         spider.completed_walks = set()
@@ -171,6 +173,9 @@ class PartnersSpider(scrapy.Spider):
     # --- discovery ----------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        self.keeper = ArchiveKeeper.of(self.crawler)
+        if not self.keeper.usable:
+            return  # the archive was refused: not a single request
         self._load_archive_state()
         yield scrapy.Request(
             urls.canonical(urls.PARTNERS_PATH),
@@ -181,11 +186,14 @@ class PartnersSpider(scrapy.Spider):
 
     def _load_archive_state(self) -> None:
         """What earlier crawls archived: article pages, each partner's cards, complete walks."""
-        with Archive.open(self.crawler.settings["OLYSCRAPE_DB"]) as archive:
-            if self.fetch_articles and not self.refresh_articles:
-                self.archived_articles = archive.article_urls_with_body()
-            self.known_links = archive.known_links()
-            self.completed_walks = archive.completed_walks()
+        archive = self.keeper.writer
+        assert archive is not None
+        if self.fetch_articles and not self.refresh_articles:
+            self.archived_articles = archive.article_urls_with_body()
+        if self.fetch_articles and self.refresh_articles:
+            self.articles_to_refresh = archive.article_partners()
+        self.known_links = archive.known_links()
+        self.completed_walks = archive.completed_walks()
         for partner, urls_seen in self.known_links.items():
             self.crawler.stats.set_value(f"olyscrape/partner/{partner}/known", len(urls_seen))
 
@@ -205,6 +213,8 @@ class PartnersSpider(scrapy.Spider):
             stats.set_value("olyscrape/unknown_partners", unknown)
             stats.set_value("olyscrape/known_partners", [p.slug for p in found])
             raise CloseSpider("unknown_partner")
+        if self.reparse:
+            chosen = self._captured(chosen)
         self.crawler.stats.set_value("olyscrape/partners", [p.slug for p in chosen])
         logger.info("discovered %d partners, crawling %d", len(found), len(chosen))
         for partner in chosen:
@@ -212,6 +222,25 @@ class PartnersSpider(scrapy.Spider):
             self.open_walks[partner.slug] = partner.url
             paging = PartnerPaging(max_pages=self.max_pages)
             yield self._listing_request(partner.url, partner.slug, paging)
+        yield from self._refresh_requests()
+
+    def _captured(self, partners: list[Partner]) -> list[Partner]:
+        """A re-parse: the partners whose listing the archive kept; the others are named."""
+        assert self.keeper.writer is not None
+        store = self.keeper.writer.captures
+        kept = [p for p in partners if store.has(p.url)]
+        skipped = [p.slug for p in partners if p not in kept]
+        if skipped:
+            self.crawler.stats.set_value("olyscrape/reparse/skipped_partners", skipped)
+            logger.info("no capture of the listing of %s: skipped", ", ".join(skipped))
+        return kept
+
+    def _refresh_requests(self) -> Iterator[scrapy.Request]:
+        """``--refresh-articles``: every archived article's page, not only those the walks
+        reach (an incremental walk reaches only the newest)."""
+        for url, partner in sorted(getattr(self, "articles_to_refresh", {}).items()):
+            if self._wants_article(url):
+                yield self._article_request(url, partner)
 
     # --- listing pages and no-script pages -------------------------------------------
 
@@ -244,6 +273,9 @@ class PartnersSpider(scrapy.Spider):
             if link is None:
                 reason = f"unrecognised load-more link {page.load_more_url}"
                 self._fail("listing", response.url, reason, partner)
+            elif self._uncaptured(link.url(link.offset)):
+                paging.stop_reason = "re-parse: no capture of the next page"
+                yield from self._done(partner, paging, complete=True)
             elif paging.more_allowed():
                 yield self._load_more_request(partner, paging, link, link.offset)
             else:
@@ -252,12 +284,22 @@ class PartnersSpider(scrapy.Spider):
             self.crawler.stats.inc_value("olyscrape/offsite_links_skipped")
             paging.stop_reason = f"next page on another host, not followed: {page.next_page_url}"
             yield from self._done(partner, paging, complete=True)
+        elif page.next_page_url and self._uncaptured(page.next_page_url):
+            paging.stop_reason = "re-parse: no capture of the next page"
+            yield from self._done(partner, paging, complete=True)
         elif page.next_page_url and paging.after_page(new):
             yield self._listing_request(page.next_page_url, partner, paging)
         else:
             complete = paging.stop_reason != "page cap"
             paging.stop_reason = paging.stop_reason or "no more pages"
             yield from self._done(partner, paging, complete=complete)
+
+    def _uncaptured(self, url: str) -> bool:
+        """A re-parse reads only what the archive kept: a page past that ends the walk."""
+        if not self.reparse:
+            return False
+        assert self.keeper.writer is not None
+        return not self.keeper.writer.captures.has(url)
 
     def _on_site(self, url: str) -> bool:
         """True for a URL on the canonical origin (or on the mirror standing in for it)."""
@@ -309,6 +351,9 @@ class PartnersSpider(scrapy.Spider):
         next_offset = paging.after_answer(link, offset, len(cards), new)
         if next_offset is None:
             yield from self._done(partner, paging, complete=paging.stop_reason != "page cap")
+        elif self._uncaptured(link.url(next_offset)):
+            paging.stop_reason = "re-parse: no capture of the next page"
+            yield from self._done(partner, paging, complete=True)
         else:
             yield self._load_more_request(partner, paging, link, next_offset)
 
@@ -349,7 +394,7 @@ class PartnersSpider(scrapy.Spider):
 
     def _wants_article(self, url: str) -> bool:
         """Articles on the canonical origin whose page is not archived yet (or all, refreshing)."""
-        if not self.fetch_articles or not urls.is_canonical(url):
+        if not self.fetch_articles or not urls.is_canonical(url) or self._uncaptured(url):
             return False
         return self.refresh_articles or url not in self.archived_articles
 
@@ -370,7 +415,7 @@ class PartnersSpider(scrapy.Spider):
             self._article_failed(response.url, str(exc), partner)
             return
         item.capture_id = response.meta.get(CAPTURE_ID)
-        self._inc(partner, "articles")
+        item.partner = partner
         yield item
 
     def on_article_error(self, failure: Failure) -> None:

@@ -1,0 +1,33 @@
+"""The SQLite archive, split by job.
+
+- :mod:`~olyscrape.archive.schema`: the tables, the file's identity (application id and
+  schema version) and migrations;
+- :mod:`~olyscrape.archive.writer`: the crawl's write path, the only code that writes;
+- :mod:`~olyscrape.archive.captures`: the stored responses, also a replay source;
+- :mod:`~olyscrape.archive.reader`: the read-only API of the query commands;
+- :mod:`~olyscrape.archive.errors`: what can go wrong, each as one line.
+
+Times are UTC ISO-8601 strings. Nothing here imports Scrapy.
+"""
+
+from olyscrape.archive.captures import Capture, CaptureStore
+from olyscrape.archive.errors import ArchiveError, ArchiveRefused, ArchiveWriteError, QueryError
+from olyscrape.archive.reader import ArchiveReader, ArticleQuery
+from olyscrape.archive.schema import CANNED_QUERIES, SCHEMA
+from olyscrape.archive.writer import ArchiveWriter, StoreResult, utcnow
+
+__all__ = [
+    "CANNED_QUERIES",
+    "SCHEMA",
+    "ArchiveError",
+    "ArchiveReader",
+    "ArchiveRefused",
+    "ArchiveWriteError",
+    "ArchiveWriter",
+    "ArticleQuery",
+    "Capture",
+    "CaptureStore",
+    "QueryError",
+    "StoreResult",
+    "utcnow",
+]

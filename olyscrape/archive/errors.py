@@ -1,0 +1,97 @@
+"""What can go wrong with an archive, each as one line a person can act on."""
+
+from __future__ import annotations
+
+import errno
+import sqlite3
+from pathlib import Path
+
+
+class ArchiveError(Exception):
+    """The archive cannot be opened or used: missing, not ours, unreadable, read-only..."""
+
+
+class ArchiveRefused(ArchiveError):
+    """A file that is not an olyscrape archive (or one newer than this code): left as it is."""
+
+
+class ArchiveWriteError(ArchiveError):
+    """A write that failed (disk full, read-only, I/O error, ...); the open batch was rolled back.
+
+    ``cause`` is a few words (``disk full``), ``detail`` what SQLite or the OS said.
+    """
+
+    def __init__(self, path: str | Path, cause: str, detail: str) -> None:
+        self.path = str(path)
+        self.cause = cause
+        self.detail = detail
+        super().__init__(f"archive {path}: {cause} ({detail})")
+
+
+class QueryError(ArchiveError):
+    """A query the archive refuses: malformed search syntax, bad SQL, or an attempt to write."""
+
+
+#: SQLite's extended result codes (Python 3.11+ gives them) → a cause in a few words.
+_SQLITE_CAUSES = {
+    sqlite3.SQLITE_FULL: "disk full",
+    sqlite3.SQLITE_READONLY: "read-only",
+    sqlite3.SQLITE_IOERR: "I/O error",
+    sqlite3.SQLITE_CANTOPEN: "cannot open",
+    sqlite3.SQLITE_CORRUPT: "corrupt",
+    sqlite3.SQLITE_NOTADB: "not a SQLite database",
+    sqlite3.SQLITE_CONSTRAINT: "unexpected constraint",
+    sqlite3.SQLITE_BUSY: "busy (another program holds a write lock)",
+    sqlite3.SQLITE_LOCKED: "busy (another program holds a write lock)",
+    sqlite3.SQLITE_PERM: "permission denied",
+    sqlite3.SQLITE_NOMEM: "out of memory",
+}
+#: The same, by the message, for Pythons that give no error code.
+_SQLITE_MESSAGES = {
+    "database or disk is full": "disk full",
+    "readonly database": "read-only",
+    "disk i/o error": "I/O error",
+    "unable to open database file": "cannot open",
+    "malformed": "corrupt",
+    "file is not a database": "not a SQLite database",
+    "constraint failed": "unexpected constraint",
+    "database is locked": "busy (another program holds a write lock)",
+}
+_OS_CAUSES = {
+    errno.ENOSPC: "disk full",
+    errno.EDQUOT: "disk quota exceeded",
+    errno.EROFS: "read-only",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.EIO: "I/O error",
+    errno.ENOENT: "no such folder",
+    errno.EISDIR: "is a folder",
+    errno.ENOTDIR: "a parent is not a folder",
+}
+
+
+def cause_of(exc: BaseException) -> str:
+    """A failed write's cause in a few words: ``disk full``, ``read-only``, ``I/O error``..."""
+    if isinstance(exc, sqlite3.Error):
+        code = getattr(exc, "sqlite_errorcode", None)
+        if code is not None and (code & 0xFF) in _SQLITE_CAUSES:
+            return _SQLITE_CAUSES[code & 0xFF]
+        message = str(exc).lower()
+        for words, cause in _SQLITE_MESSAGES.items():
+            if words in message:
+                return cause
+        return "database error"
+    if isinstance(exc, OSError):
+        return _OS_CAUSES.get(exc.errno or 0, "OS error")
+    return type(exc).__name__
+
+
+def detail_of(exc: BaseException) -> str:
+    """What SQLite or the OS said, without the file name the message already gives."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return exc.strerror
+    return str(exc) or type(exc).__name__
+
+
+def write_error(path: str | Path, exc: BaseException) -> ArchiveWriteError:
+    return ArchiveWriteError(path, cause_of(exc), detail_of(exc))

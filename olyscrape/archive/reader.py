@@ -1,0 +1,216 @@
+"""The archive's read API: what ``articles``, ``search``, ``sql``, ``stats`` and ``runs`` ask.
+
+:class:`ArchiveReader` opens an existing archive so that nothing done through it can
+write: ``mode=ro`` (or ``immutable=1`` on a read-only disk or folder), ``query_only``,
+and an authorizer refusing schema changes and ATTACH. It never creates, migrates or
+changes a file: a missing, empty or foreign one is an error.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import sqlite_utils
+
+from olyscrape.archive import schema
+from olyscrape.archive.errors import ArchiveError, QueryError
+
+
+@dataclass
+class ArticleQuery:
+    """Filters of ``olyscrape articles``; dates are ISO ``YYYY-MM-DD`` bounds, inclusive."""
+
+    partner: str | None = None
+    category: str | None = None
+    since: str | None = None
+    until: str | None = None
+    search: str | None = None
+    limit: int | None = None
+
+
+_PARTNERS_OF = """(SELECT group_concat(partner, ',') FROM
+    (SELECT partner FROM article_partners WHERE article_url = a.url ORDER BY partner))"""
+
+_SEARCH = f"""
+SELECT a.url, a.title, a.category, a.published, {_PARTNERS_OF} AS partners,
+       snippet(articles_fts, -1, :open, :close, '…', 16) AS snippet
+FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid
+WHERE articles_fts MATCH :query
+ORDER BY bm25(articles_fts, 5.0, 1.0)
+LIMIT :limit
+"""
+
+_WRITE_ACTIONS = {
+    getattr(sqlite3, name)
+    for name in dir(sqlite3)
+    if name.startswith(("SQLITE_CREATE", "SQLITE_DROP", "SQLITE_ALTER"))
+    or name in ("SQLITE_ATTACH", "SQLITE_DETACH", "SQLITE_REINDEX", "SQLITE_ANALYZE")
+}  # fmt: skip
+
+
+def _read_only_authorizer(action: int, *args: Any) -> int:
+    """Deny schema changes and attaching other files. Row writes are refused by the
+    read-only connection itself (FTS5 prepares UPDATEs of its own shadow tables while
+    reading, so the authorizer cannot refuse those)."""
+    return sqlite3.SQLITE_DENY if action in _WRITE_ACTIONS else sqlite3.SQLITE_OK
+
+
+def _split_partners(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [row | {"partners": (row["partners"] or "").split(",") if row["partners"] else []}
+            for row in rows]  # fmt: skip
+
+
+def _crawl_summary(row: dict[str, Any]) -> dict[str, Any]:
+    stats = json.loads(row.pop("stats") or "{}")
+    reasons = json.loads(row.pop("reasons", None) or "[]")
+    new_by_partner = {
+        key.split("/")[2]: value
+        for key, value in stats.items()
+        if key.startswith("olyscrape/partner/") and key.endswith("/new") and value
+    }
+    return row | {
+        "new": stats.get("olyscrape/new", 0),
+        "updated": stats.get("olyscrape/updated", 0),
+        "errors": stats.get("olyscrape/errors", 0),
+        "finish_reason": stats.get("finish_reason"),
+        "new_by_partner": new_by_partner,
+        "failures": stats.get("olyscrape/failures", []),
+        "cards": stats.get("olyscrape/cards", 0),
+        "pages": stats.get("olyscrape/pages", 0),
+        "seconds": stats.get("elapsed_time_seconds"),
+        "reasons": reasons,
+    }
+
+
+class ArchiveReader:
+    """A read-only view of an olyscrape archive."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.db = sqlite_utils.Database(conn)
+
+    @classmethod
+    def open(cls, path: str | Path) -> ArchiveReader:
+        """Open the archive at ``path`` for reading; :class:`ArchiveError` (one line) for a
+        missing, empty, foreign or unreadable file, which is left as it is."""
+        path = Path(path)
+        identity = schema.identify(path)
+        if not identity.exists:
+            raise ArchiveError(f"archive {path}: no such file")
+        if identity.empty:
+            raise ArchiveError(f"archive {path}: an empty file, not an olyscrape archive")
+        try:
+            conn = schema.read_connection(path)
+            conn.execute("PRAGMA query_only = ON")
+            conn.set_authorizer(_read_only_authorizer)
+        except sqlite3.DatabaseError as exc:
+            raise ArchiveError(f"archive {path}: cannot be opened ({exc})") from None
+        return cls(conn)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> ArchiveReader:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def crawl_history(self, limit: int = 20) -> list[dict[str, Any]]:
+        """The newest crawls for ``olyscrape runs``: status, duration, counts, reasons."""
+        sql = "SELECT * FROM crawls ORDER BY id DESC LIMIT ?"
+        return [_crawl_summary(row) for row in self.db.query(sql, [limit])]
+
+    def run_sql(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[tuple]]:
+        """Run one statement; its column names and rows. Errors become ``QueryError``."""
+        try:
+            cursor = self.db.conn.execute(sql, params)
+            columns = [d[0] for d in cursor.description or []]
+            return columns, cursor.fetchall()
+        except (sqlite3.DatabaseError, sqlite3.Warning, ValueError) as exc:
+            message = str(exc)
+            if any(word in message for word in ("not authorized", "readonly", "authorization")):
+                message = f"the archive is read-only here; statement refused ({message})"
+            raise QueryError(message) from None
+
+    def articles(self, query: ArticleQuery) -> list[dict[str, Any]]:
+        """Articles matching every filter, newest first, each with its partners (a list)."""
+        where, params = [], {}
+        if query.partner:
+            where.append("EXISTS (SELECT 1 FROM article_partners p"
+                         " WHERE p.article_url = a.url AND p.partner = :partner)")  # fmt: skip
+            params["partner"] = query.partner
+        if query.category:
+            where.append("a.category = :category COLLATE NOCASE")
+            params["category"] = query.category
+        if query.since:
+            where.append("a.published >= :since")
+            params["since"] = query.since
+        if query.until:
+            where.append("a.published <= :until")
+            params["until"] = query.until
+        if query.search:
+            where.append(
+                "a.rowid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :search)"
+            )
+            params["search"] = query.search
+        sql = (
+            f"SELECT a.url, a.title, a.category, a.published, {_PARTNERS_OF} AS partners"
+            f" FROM articles a {'WHERE ' + ' AND '.join(where) if where else ''}"
+            " ORDER BY a.published DESC NULLS LAST, a.url LIMIT :limit"
+        )
+        params["limit"] = query.limit if query.limit is not None else -1
+        return _split_partners(self._query(sql, params))
+
+    def search(self, text: str, limit: int = 20, marks: tuple[str, str] = ("[", "]")) -> list[dict]:
+        """Full-text search of titles (weighted 5×) and bodies, best first, with a snippet."""
+        params = {"query": text, "limit": limit, "open": marks[0], "close": marks[1]}
+        return _split_partners(self._query(_SEARCH, params))
+
+    def _query(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        """Rows of a query whose only user input is its parameters (a search text among them),
+        so an error can only come from that text's FTS5 syntax."""
+        try:
+            return list(self.db.query(sql, params))
+        except sqlite3.OperationalError as exc:
+            raise QueryError(
+                f'invalid search query ({exc}); use words, "exact phrases", AND, OR, NOT,'
+                " prefix* (SQLite FTS5 syntax)"
+            ) from None
+
+    def partner_stats(self) -> list[dict[str, Any]]:
+        """Per partner: articles, first and last published date."""
+        return list(
+            self.db.query("""
+            SELECT p.slug AS partner, p.name, count(a.url) AS articles,
+                   min(a.published) AS first_published, max(a.published) AS last_published
+            FROM partners p
+            LEFT JOIN article_partners ap ON ap.partner = p.slug
+            LEFT JOIN articles a ON a.url = ap.article_url
+            GROUP BY p.slug ORDER BY p.slug""")
+        )
+
+    def counts_per_year(self) -> list[dict[str, Any]]:
+        return list(
+            self.db.query("""
+            SELECT coalesce(substr(published, 1, 4), 'undated') AS year, count(*) AS articles
+            FROM articles GROUP BY 1 ORDER BY 1""")
+        )
+
+    def counts_per_partner_year(self) -> list[dict[str, Any]]:
+        return list(
+            self.db.query("""
+            SELECT partner, year, count(*) AS articles FROM partner_articles
+            WHERE year IS NOT NULL GROUP BY partner, year ORDER BY partner, year""")
+        )
+
+    def count(self, table: str) -> int:
+        return self.db.table(table).count
+
+    def crawl(self, crawl_id: int) -> dict[str, Any] | None:
+        rows = list(self.db.query("SELECT * FROM crawls WHERE id = ?", [crawl_id]))
+        return rows[0] if rows else None

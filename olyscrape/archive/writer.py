@@ -1,0 +1,468 @@
+"""The crawl's write path: one writable connection, one transaction per batch.
+
+:class:`ArchiveWriter` is the only code that writes to an archive. A crawl opens one (the
+``ArchiveKeeper`` extension does, once per crawl) and everything that writes reaches it:
+the store pipeline's batches of cards and article bodies, the captures of the responses
+those came from (queued, then written in the same transaction as their cards), and the
+crawl's own row. Any failed write rolls back its batch and raises
+:class:`~olyscrape.archive.errors.ArchiveWriteError`; after that the writer refuses to
+write again, so a crawl can never report what it did not commit.
+
+The archive file is created (and migrated) at the first write, not at open: a crawl that
+stops before storing anything, a mistyped partner say, leaves no file behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from olyscrape.archive import schema
+from olyscrape.archive.captures import Capture, CaptureStore
+from olyscrape.archive.errors import ArchiveError, ArchiveWriteError, write_error
+from olyscrape.items import ArticleBody, ArticleCard, Partner, WalkDone
+
+# Fields compared to tell an updated article from an unchanged one.
+_TRACKED = ("title", "category", "published", "published_raw", "image_url")
+# Fields whose change keeps the previous values in article_versions.
+_VERSIONED = ("title", "category", "published", "body")
+
+# ``:touch`` is false for a re-parse, which must not move last_seen.
+_UPSERT_ARTICLE = """
+INSERT INTO articles
+    (url, title, category, published, published_raw, image_url, capture_id, first_seen, last_seen)
+VALUES (:url, :title, :category, :published, :published_raw, :image_url, :capture_id, :seen, :seen)
+ON CONFLICT (url) DO UPDATE SET
+    title = COALESCE(excluded.title, title),
+    category = COALESCE(excluded.category, category),
+    published = COALESCE(excluded.published, published),
+    published_raw = COALESCE(excluded.published_raw, published_raw),
+    image_url = COALESCE(excluded.image_url, image_url),
+    capture_id = COALESCE(excluded.capture_id, capture_id),
+    last_seen = CASE WHEN :touch THEN excluded.last_seen ELSE last_seen END
+"""
+
+_UPSERT_LINK = """
+INSERT INTO article_partners (article_url, partner, position, first_seen, last_seen)
+VALUES (:url, :partner, :position, :seen, :seen)
+ON CONFLICT (article_url, partner) DO UPDATE SET
+    position = COALESCE(excluded.position, position),
+    last_seen = CASE WHEN :touch THEN excluded.last_seen ELSE last_seen END
+"""
+
+_UPSERT_BODY = """
+INSERT INTO articles (url, body, page_published, capture_id, first_seen, last_seen)
+VALUES (:url, :body, :published, :capture_id, :seen, :seen)
+ON CONFLICT (url) DO UPDATE SET
+    body = COALESCE(excluded.body, body),
+    page_published = COALESCE(excluded.page_published, page_published),
+    capture_id = COALESCE(excluded.capture_id, capture_id)
+"""
+
+_INSERT_TAG = """
+INSERT INTO article_tags (article_url, tag) VALUES (?, ?) ON CONFLICT DO NOTHING
+"""
+
+_INSERT_VERSION = """
+INSERT INTO article_versions (article_url, changed_at, crawl_id, title, category, published, body)
+VALUES (:url, :changed_at, :crawl_id, :title, :category, :published, :body)
+"""
+
+
+_UPSERT_PARTNER = """
+INSERT INTO partners (slug, name, url, walk_started) VALUES (:slug, :name, :url, :started)
+ON CONFLICT (slug) DO UPDATE SET
+    name = excluded.name, url = excluded.url,
+    walk_started = COALESCE(excluded.walk_started, walk_started)
+"""
+
+_FINISH_CRAWL = "UPDATE crawls SET finished_at = ?, status = ?, stats = ?, reasons = ? WHERE id = ?"
+
+_COMPLETE_WALK = "UPDATE partners SET walk_completed = :seen WHERE slug = :partner"
+
+_SEEN_LINKS = "SELECT partner, article_url FROM article_partners"
+_COMPLETED_WALKS = """SELECT slug FROM partners WHERE walk_completed IS NOT NULL
+    AND (walk_started IS NULL OR walk_completed >= walk_started)"""
+
+Item = ArticleCard | ArticleBody | Partner | WalkDone
+
+
+def utcnow() -> str:
+    """Now, as the archive writes times: UTC ISO-8601 to the second, with a ``Z``."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass
+class StoreResult:
+    """What a committed batch did: per partner ``new`` links, ``updated`` articles, cards
+    and article pages (``articles``) stored; in all, ``new_articles``, ``bodies`` (stored or
+    changed), ``versions`` kept and ``captures`` written."""
+
+    new: dict[str, int] = field(default_factory=dict)
+    updated: dict[str, int] = field(default_factory=dict)
+    cards: dict[str, int] = field(default_factory=dict)
+    articles: dict[str, int] = field(default_factory=dict)
+    new_articles: int = 0
+    bodies: int = 0
+    versions: int = 0
+    captures: int = 0
+
+    def count(self, kind: str, partner: str | None) -> None:
+        if partner:
+            bucket = getattr(self, kind)
+            bucket[partner] = bucket.get(partner, 0) + 1
+
+    @property
+    def changed_rows(self) -> int:
+        """Rows added or changed: articles, partner links, bodies."""
+        return self.new_articles + sum(self.new.values()) + sum(self.updated.values()) + self.bodies
+
+
+def _changed(new: dict[str, Any], old: dict[str, Any], fields: Iterable[str]) -> bool:
+    """True when a field brings a value that differs from the archived one."""
+    return any(new.get(f) is not None and new.get(f) != old.get(f) for f in fields)
+
+
+def _replaced(new: dict[str, Any], old: dict[str, Any], fields: Iterable[str]) -> bool:
+    """True when a field replaces an archived value (not merely fills an empty one)."""
+    return any(old.get(f) is not None and new.get(f) not in (None, old.get(f)) for f in fields)
+
+
+def _chunks(values: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
+    for start in range(0, len(values), size):
+        yield values[start : start + size]
+
+
+def check_writable(path: str | Path) -> None:
+    """Raise :class:`ArchiveError` unless an archive can be written at ``path``: the file
+    (if there) and its folder writable, or the folder creatable. Writes nothing."""
+    path = Path(path)
+    if path.exists():
+        if path.is_dir():
+            raise ArchiveError(f"archive {path}: is a folder")
+        if not os.access(path, os.W_OK):
+            raise ArchiveError(f"archive {path}: read-only (the file cannot be written)")
+        if not os.access(path.parent, os.W_OK | os.X_OK):
+            raise ArchiveError(
+                f"archive {path}: read-only (its folder {path.parent} cannot be written, and"
+                " SQLite keeps its journal there)"
+            )
+        return
+    folder = path.parent
+    while not folder.exists():
+        folder = folder.parent
+    if not folder.is_dir():
+        raise ArchiveError(f"archive {path}: cannot create its folder ({folder} is a file)")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ArchiveError(f"archive {path}: read-only (cannot create it in {folder})")
+
+
+class ArchiveWriter:
+    """The one writable connection of a crawl (or a re-parse) to the archive at ``path``.
+
+    ``record_crawl`` makes the first committed batch open a ``crawls`` row, which
+    :meth:`finish_crawl` closes. ``max_page_count`` caps the file's size, in pages: a test
+    uses it to make a full disk where it cannot mount one.
+    """
+
+    def __init__(
+        self, path: str | Path, *, record_crawl: bool = True, max_page_count: int = 0
+    ) -> None:
+        self.path = Path(path)
+        self.record_crawl = record_crawl
+        self.max_page_count = max_page_count
+        self.conn: sqlite3.Connection | None = None
+        self.captures = CaptureStore(None)
+        self.crawl_id: int | None = None
+        self.failure: ArchiveWriteError | None = None
+        self._queued: list[Capture] = []
+        self._queued_bytes = 0
+        self._next_capture_id = 1
+
+    @classmethod
+    def open(cls, path: str | Path, *, create: bool = True, **options: Any) -> ArchiveWriter:
+        """Check that ``path`` can hold our archive, and connect to it if it exists.
+
+        Raises :class:`ArchiveError` for a path that cannot be written, and
+        :class:`~olyscrape.archive.errors.ArchiveRefused` for a file that is not ours;
+        either way nothing was written. ``create=False`` refuses a missing or empty file.
+        """
+        check_writable(path)
+        identity = schema.identify(path)
+        if identity.empty and not create:
+            what = "no such file" if not identity.exists else "an empty file, not an archive"
+            raise ArchiveError(f"archive {path}: {what}")
+        writer = cls(path, **options)
+        if not identity.empty:
+            writer._connect(migrate=identity.needs_migration)
+        return writer
+
+    # --- the connection -----------------------------------------------------------------
+
+    def _connect(self, migrate: bool = True) -> sqlite3.Connection:
+        """Open the connection (creating the file and its folder), migrating if behind."""
+        if self.conn is not None:
+            return self.conn
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
+            conn.execute("PRAGMA busy_timeout = 30000")
+            conn.execute("PRAGMA journal_mode = WAL")
+            # In WAL mode, NORMAL survives a killed process (only an OS crash may lose the
+            # last commits) and spares an fsync per transaction.
+            conn.execute("PRAGMA synchronous = NORMAL")
+            if self.max_page_count:
+                conn.execute(f"PRAGMA max_page_count = {int(self.max_page_count)}")
+            if migrate:
+                schema.migrate(conn)
+        except (sqlite3.Error, OSError) as exc:
+            raise self._failed(exc) from None
+        self.conn = conn
+        self.captures = CaptureStore(conn)
+        self._next_capture_id = max(self._next_capture_id, self.captures.next_id())
+        return conn
+
+    def _failed(self, exc: BaseException) -> ArchiveWriteError:
+        self.failure = exc if isinstance(exc, ArchiveWriteError) else write_error(self.path, exc)
+        return self.failure
+
+    @contextmanager
+    def _transaction(self, retry: bool = False) -> Iterator[sqlite3.Connection]:
+        """``BEGIN IMMEDIATE`` … ``COMMIT``; any error rolls back and becomes the writer's
+        failure (an :class:`ArchiveWriteError`), after which it writes nothing more, unless
+        told to ``retry`` (the crawl's own row is worth a last try)."""
+        if self.failure is not None and not retry:
+            raise self.failure
+        conn = self._connect()
+        crawl_id = self.crawl_id  # a crawl row opened in a transaction rolled back is gone
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            yield conn
+            conn.execute("COMMIT")
+        except (sqlite3.Error, OSError) as exc:
+            if conn.in_transaction:
+                with suppress(sqlite3.Error):  # SQLite may have rolled back already
+                    conn.execute("ROLLBACK")
+            self.crawl_id = crawl_id
+            raise self._failed(exc) from None
+
+    def close(self) -> None:
+        if self.conn is not None:
+            try:
+                self.conn.close()
+            finally:
+                self.conn = None
+                self.captures = CaptureStore(None)
+
+    def __enter__(self) -> ArchiveWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def exists(self) -> bool:
+        """True once the archive file holds our schema (opened or created)."""
+        return self.conn is not None
+
+    # --- captures: queued, then written with the next batch -------------------------------
+
+    def queue_capture(self, capture: Capture) -> int:
+        """Give ``capture`` its id and keep it for the next batch's transaction."""
+        capture.id = self._next_capture_id
+        capture.fetched_at = capture.fetched_at or utcnow()
+        self._next_capture_id += 1
+        self._queued.append(capture)
+        self._queued_bytes += len(capture.body)
+        return capture.id
+
+    @property
+    def queued_bytes(self) -> int:
+        return self._queued_bytes
+
+    def discard_queued(self) -> None:
+        self._queued, self._queued_bytes = [], 0
+
+    # --- the crawl's row ---------------------------------------------------------------
+
+    def _begin_crawl(self, conn: sqlite3.Connection) -> None:
+        """Inside the first batch's transaction: mark crawls still ``running`` (dead ones;
+        the writer holds the archive's lock) ``interrupted``, and open this crawl's row."""
+        if not self.record_crawl or self.crawl_id is not None:
+            return
+        conn.execute("UPDATE crawls SET status = 'interrupted' WHERE status = 'running'")
+        cursor = conn.execute(
+            "INSERT INTO crawls (started_at, status) VALUES (?, 'running')", [utcnow()]
+        )
+        self.crawl_id = int(cursor.lastrowid or 0)
+
+    def finish_crawl(
+        self, status: str, stats: dict[str, Any], reasons: Sequence[str] = (), retry: bool = False
+    ) -> None:
+        """Close the crawl's row (opening it first if no batch did): status, stats (JSON)
+        and, for a crawl that did not succeed, its reasons. ``retry`` tries even after a
+        failed write."""
+        with self._transaction(retry=retry) as conn:
+            self._begin_crawl(conn)
+            conn.execute(
+                _FINISH_CRAWL,
+                [utcnow(), status, json.dumps(stats, default=str, sort_keys=True),
+                 json.dumps(list(reasons)) if reasons else None, self.crawl_id],
+            )  # fmt: skip
+
+    # --- batches -----------------------------------------------------------------------
+
+    def _existing(
+        self, conn: sqlite3.Connection, urls: Iterable[str]
+    ) -> tuple[dict[str, dict], set[tuple[str, str]]]:
+        """The archived rows and partner links of these articles."""
+        urls = sorted(set(urls))
+        articles: dict[str, dict] = {}
+        links: set[tuple[str, str]] = set()
+        for chunk in _chunks(urls):
+            marks = ",".join("?" * len(chunk))
+            cursor = conn.execute(f"SELECT * FROM articles WHERE url IN ({marks})", chunk)
+            names = [d[0] for d in cursor.description]
+            for values in cursor:
+                row = dict(zip(names, values, strict=True))
+                articles[row["url"]] = row
+            sql = (
+                f"SELECT article_url, partner FROM article_partners WHERE article_url IN ({marks})"
+            )
+            links.update(conn.execute(sql, chunk).fetchall())
+        return articles, links
+
+    def store(
+        self, items: Sequence[Item], *, seen_at: str | None = None, touch_seen: bool = True
+    ) -> StoreResult:
+        """Write a batch in one transaction: the queued captures, then partners, cards,
+        article bodies and completed walks, in that order.
+
+        A true upsert: existing rows are updated in place (``first_seen`` kept, empty
+        values never overwrite archived ones), never deleted and re-inserted. When a
+        title, category, published date or body changes, the previous values go to
+        ``article_versions`` first. ``touch_seen=False`` (a re-parse) leaves ``last_seen``
+        and the partners' walks as they were.
+        """
+        seen = seen_at or utcnow()
+        partners = [
+            {"slug": i.slug, "name": i.name, "url": i.url, "started": seen if touch_seen else None}
+            for i in items
+            if isinstance(i, Partner)
+        ]
+        cards = [i for i in items if isinstance(i, ArticleCard) and i.url]
+        bodies = [i for i in items if isinstance(i, ArticleBody)]
+        walks = [{"partner": i.partner, "seen": seen} for i in items if isinstance(i, WalkDone)]
+        walks = walks if touch_seen else []  # a re-parse walks nothing on the site
+        queued = self._queued
+        with self._transaction() as conn:
+            self._begin_crawl(conn)
+            for capture in queued:
+                self.captures.insert(capture, self.crawl_id)
+            conn.executemany(_UPSERT_PARTNER, partners)
+            result = self._write_articles(conn, cards, bodies, seen, touch_seen)
+            conn.executemany(_COMPLETE_WALK, walks)  # last: after the walk's cards
+        result.captures = len(queued)
+        self.discard_queued()
+        return result
+
+    def _write_articles(
+        self,
+        conn: sqlite3.Connection,
+        cards: list[ArticleCard],
+        bodies: list[ArticleBody],
+        seen: str,
+        touch_seen: bool,
+    ) -> StoreResult:
+        current, links = self._existing(conn, [i.url for i in (*cards, *bodies)])
+        result = StoreResult()
+        card_rows, body_rows, versions = [], [], []
+
+        def keep_version(url: str, new: dict[str, Any]) -> None:
+            old = current.get(url)
+            if old is None:
+                result.new_articles += 1
+            elif _replaced(new, old, _VERSIONED):
+                versions.append({f: old.get(f) for f in _VERSIONED} | {"url": url})
+            current[url] = (old or {}) | {k: v for k, v in new.items() if v is not None}
+
+        for card in cards:
+            row = {f: getattr(card, f) for f in _TRACKED} | {
+                "url": card.url, "partner": card.partner, "position": card.position,
+                "capture_id": card.capture_id, "seen": seen, "touch": touch_seen,
+            }  # fmt: skip
+            old = current.get(card.url)  # type: ignore[arg-type]
+            if (card.url, card.partner) not in links:
+                result.count("new", card.partner)
+                links.add((card.url, card.partner))  # type: ignore[arg-type]
+            elif old and _changed(row, old, _TRACKED):
+                result.count("updated", card.partner)
+            result.count("cards", card.partner)
+            keep_version(card.url, {f: row[f] for f in _TRACKED})  # type: ignore[arg-type]
+            card_rows.append(row)
+        for item in bodies:
+            old_body = (current.get(item.url) or {}).get("body")
+            if item.body != old_body:
+                result.bodies += 1
+            result.count("articles", item.partner)
+            keep_version(item.url, {"body": item.body})
+            body_rows.append({"url": item.url, "body": item.body, "published": item.published,
+                              "capture_id": item.capture_id, "seen": seen})  # fmt: skip
+
+        for version in versions:
+            version |= {"changed_at": seen, "crawl_id": self.crawl_id}
+        result.versions = len(versions)
+        conn.executemany(_INSERT_VERSION, versions)
+        conn.executemany(_UPSERT_ARTICLE, card_rows)
+        conn.executemany(_UPSERT_LINK, card_rows)
+        conn.executemany(_UPSERT_BODY, body_rows)
+        conn.executemany(_INSERT_TAG, [(b.url, t) for b in bodies for t in b.tags])
+        return result
+
+    # --- what a new crawl starts from (read on the writer's own connection) ---------------
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+        if self.conn is None:
+            return []
+        try:
+            return self.conn.execute(sql, params).fetchall()
+        except sqlite3.Error as exc:
+            raise self._failed(exc) from None
+
+    def known_links(self) -> dict[str, set[str]]:
+        """Per partner, the article URLs its listing showed in earlier crawls."""
+        known: dict[str, set[str]] = {}
+        for partner, url in self._rows(_SEEN_LINKS):
+            known.setdefault(partner, set()).add(url)
+        return known
+
+    def completed_walks(self) -> set[str]:
+        """Partners whose last walk of their listing ended (none interrupted since)."""
+        return {slug for (slug,) in self._rows(_COMPLETED_WALKS)}
+
+    def article_urls_with_body(self) -> set[str]:
+        """The articles whose page has been archived already."""
+        return {url for (url,) in self._rows("SELECT url FROM articles WHERE body IS NOT NULL")}
+
+    def article_partners(self) -> dict[str, str]:
+        """Every archived article and one partner that showed it (the first by slug)."""
+        sql = "SELECT article_url, min(partner) FROM article_partners GROUP BY article_url"
+        return dict(self._rows(sql))
+
+    def counts(self) -> dict[str, int]:
+        """How many articles, partner links and partners the archive holds (committed)."""
+        tables = ("articles", "article_partners", "partners")
+        return {t: (self._rows(f"SELECT count(*) FROM {t}") or [(0,)])[0][0] for t in tables}
+
+    def last_successful_stats(self, before_id: int | None = None) -> dict[str, Any]:
+        """The stats of the newest crawl that ended ``ok`` (before ``before_id``)."""
+        sql = "SELECT stats FROM crawls WHERE status = 'ok' AND id < ? ORDER BY id DESC LIMIT 1"
+        rows = self._rows(sql, [before_id if before_id is not None else 2**62])
+        return json.loads(rows[0][0] or "{}") if rows else {}
