@@ -1,0 +1,475 @@
+"""Storage faults on real files: a full disk, a read-only archive, a foreign file, an
+unwritable WARC, a busy archive through a symlink. Each asserts the exit code, the one
+line that says what happened, that no traceback was printed, and what the archive holds.
+
+Disks are real: a small tmpfs the test mounts (it needs root, as on CI), remounted
+read-only or larger. Where mounting is not possible the test skips and says why; the
+full-disk case also runs everywhere through SQLite's ``max_page_count``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import subprocess
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+
+from olyscrape.lock import ArchiveLock
+from tests.conftest import SITE, query, run_olyscrape
+from tests.test_crawl import EXPECTED_PER_PARTNER, links_per_partner
+
+ALL_LINKS = sum(EXPECTED_PER_PARTNER.values())
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def one_error_line(stderr: str) -> str:
+    """The single ``Error: ...`` line, after asserting no traceback and only one such line."""
+    assert "Traceback" not in stderr
+    errors = [line for line in stderr.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1, stderr
+    return errors[0]
+
+
+def committed(message: str) -> int:
+    match = re.search(r"; (\d+) cards committed before it$", message)
+    assert match, message
+    return int(match.group(1))
+
+
+def _mount(*args: str) -> None:
+    subprocess.run(["mount", *args], check=True, capture_output=True, text=True)
+
+
+@pytest.fixture
+def disk(tmp_path):
+    """A real, small tmpfs at ``tmp_path/disk``: ``disk(size)`` mounts it, ``disk.remount(
+    options)`` changes it. Unmounted afterwards. Skips unless the test may mount."""
+    point = tmp_path / "disk"
+    point.mkdir()
+    mounted = []
+
+    class Disk:
+        path = point
+
+        def __call__(self, size: str) -> Path:
+            if os.geteuid() != 0:
+                pytest.skip("mounting a tmpfs needs root (CI runs as root)")
+            try:
+                _mount("-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(point))
+            except (subprocess.CalledProcessError, FileNotFoundError) as exc:
+                pytest.skip(f"cannot mount a tmpfs here: {getattr(exc, 'stderr', exc)}")
+            mounted.append(point)
+            return point
+
+        def remount(self, options: str) -> None:
+            _mount("-o", f"remount,{options}", str(point))
+
+    yield Disk()
+    for path in mounted:
+        subprocess.run(["umount", "-l", str(path)], capture_output=True)
+
+
+def crawl(db: Path, *args: str) -> subprocess.CompletedProcess:
+    return run_olyscrape("crawl", "--replay", str(SITE), "--db", str(db), *args)
+
+
+# --- a full disk -------------------------------------------------------------------------------
+
+
+def assert_full_disk_outcome(result: subprocess.CompletedProcess, db: Path) -> None:
+    assert result.returncode == 1, result.stdout + result.stderr
+    line = one_error_line(result.stderr)
+    assert line.startswith(f"Error: archive {db}: disk full (database or disk is full); ")
+    # The archive holds exactly what the message says was committed, and the summary
+    # counts only that: each card of a fresh archive is one new partner link.
+    links = query(db, "SELECT count(*) FROM article_partners")[0][0]
+    assert committed(line) == links < ALL_LINKS
+    total = next(row for row in result.stdout.splitlines() if row.startswith("total"))
+    assert int(total.split()[2]) == links  # the "new" column
+    assert "crawl FAILED" in result.stdout and "crawl OK" not in result.stdout
+    assert query(db, "PRAGMA integrity_check") == [("ok",)]
+    statuses = query(db, "SELECT status FROM crawls")
+    assert statuses == [("failed",)] or (
+        statuses in ([], [("running",)]) and "crawl's own row could not be written" in result.stderr
+    )
+
+
+def test_a_full_disk_stops_the_crawl_and_a_rerun_on_a_larger_disk_completes(disk):
+    db = disk("800k") / "a.db"
+    result = crawl(db, "--batch-size", "10")
+    assert_full_disk_outcome(result, db)
+
+    disk.remount("size=20m")  # the fault cleared
+    again = crawl(db)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert links_per_partner(db) == EXPECTED_PER_PARTNER
+    assert query(db, "SELECT status FROM crawls ORDER BY id") == [("failed",), ("ok",)]
+
+
+def test_a_full_disk_made_by_sqlites_page_cap_behaves_the_same(tmp_path):
+    """Where no tmpfs can be mounted, the same fault through ``max_page_count``."""
+    db = tmp_path / "a.db"
+    result = crawl(db, "--batch-size", "10", "-s", "OLYSCRAPE_MAX_PAGE_COUNT=120")
+    assert_full_disk_outcome(result, db)
+    again = crawl(db)
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert links_per_partner(db) == EXPECTED_PER_PARTNER
+
+
+def test_a_warc_on_a_full_disk_stops_the_crawl_naming_the_warc(disk, tmp_path):
+    warc = disk("64k") / "crawl.warc.gz"
+    db = tmp_path / "a.db"
+    result = crawl(db, "--warc", str(warc))
+    assert result.returncode == 1
+    line = one_error_line(result.stderr)
+    assert line.startswith(f"Error: warc {warc}: disk full (No space left on device)")
+    assert "crawl FAILED" in result.stdout
+    assert query(db, "SELECT status FROM crawls") == [("failed",)]
+
+
+# --- read-only archives ------------------------------------------------------------------------
+
+
+QUERIES = {
+    "sql": ["sql", "SELECT count(*) AS n FROM articles", "--format", "json"],
+    "articles": ["articles", "--partner", "visa", "--format", "json"],
+    "search": ["search", "Alibaba", "--limit", "3", "--format", "json"],
+    "stats": ["stats", "--format", "json"],
+    "runs": ["runs", "--format", "json"],
+}
+
+
+def assert_queries_answer(db: Path, articles: int) -> None:
+    """Every query command answers, with the archive's own figures (``articles`` counted
+    before the disk went read-only: plain sqlite3 cannot open a WAL file there)."""
+    for name, args in QUERIES.items():
+        result = run_olyscrape(*args, "--db", str(db))
+        assert result.returncode == 0, f"{name}: {result.stderr}"
+        assert "Traceback" not in result.stderr
+    answer = run_olyscrape(*QUERIES["sql"], "--db", str(db))
+    assert json.loads(answer.stdout) == [{"n": articles}]
+    visa = run_olyscrape(*QUERIES["articles"], "--db", str(db))
+    assert len(json.loads(visa.stdout)) == EXPECTED_PER_PARTNER["visa"]
+
+
+def test_a_read_only_disk_refuses_the_crawl_and_answers_every_query(disk):
+    db = disk("20m") / "a.db"
+    assert crawl(db).returncode == 0
+    articles = query(db, "SELECT count(*) FROM articles")[0][0]
+    files = {p.name: sha256(p) for p in disk.path.iterdir()}
+    disk.remount("ro")
+
+    result = crawl(db)
+    assert result.returncode == 1
+    assert (
+        one_error_line(result.stderr)
+        == f"Error: archive {db}: read-only (the file cannot be written)"
+    )
+    assert "discovered" not in result.stderr  # refused before the first request
+    reparse = run_olyscrape("reparse", "--db", str(db))
+    assert reparse.returncode == 1 and "read-only" in one_error_line(reparse.stderr)
+
+    assert_queries_answer(db, articles)  # a WAL archive, read through SQLite's immutable mode
+    assert {p.name: sha256(p) for p in disk.path.iterdir()} == files
+
+
+def test_a_read_only_folder_bind_mount_refuses_the_crawl_and_answers_queries(tmp_path, disk):
+    source = disk("20m")
+    db = source / "a.db"
+    assert crawl(db).returncode == 0
+    articles = query(db, "SELECT count(*) FROM articles")[0][0]
+    view = tmp_path / "shared"
+    view.mkdir()
+    try:
+        _mount("--bind", str(source), str(view))
+        _mount("-o", "remount,bind,ro", str(view))
+    except subprocess.CalledProcessError as exc:
+        pytest.skip(f"cannot make a read-only bind mount here: {exc.stderr}")
+    try:
+        before = sha256(db)
+        result = crawl(view / "a.db")
+        assert result.returncode == 1
+        assert "read-only" in one_error_line(result.stderr)
+        assert_queries_answer(view / "a.db", articles)
+        assert sha256(db) == before
+    finally:
+        subprocess.run(["umount", "-l", str(view)], capture_output=True)
+
+
+# --- files that are not ours -----------------------------------------------------------------
+
+
+def foreign_sqlite(path: Path) -> Path:
+    conn = sqlite3.connect(path)
+    conn.execute("CREATE TABLE articles (id INTEGER PRIMARY KEY, name TEXT)")
+    conn.executemany("INSERT INTO articles (name) VALUES (?)", [("a",), ("b",)])
+    conn.commit()
+    conn.close()
+    return path
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (
+            foreign_sqlite,
+            "not an olyscrape archive (another program's SQLite file, with tables articles); left unchanged",
+        ),
+        (
+            lambda p: p.write_text("my notes\n" * 50) and p,
+            "not an olyscrape archive (not a SQLite file); left unchanged",
+        ),
+    ],
+    ids=["foreign-sqlite", "text"],
+)
+def test_a_file_that_is_not_ours_is_refused_by_every_command_and_left_unchanged(
+    tmp_path, make, message
+):
+    db = tmp_path / "theirs.db"
+    make(db)
+    before = sha256(db)
+    commands = [["crawl", "--replay", str(SITE)], ["reparse"], *QUERIES.values(), ["browse"]]
+    for args in commands:
+        result = run_olyscrape(*args, "--db", str(db))
+        assert result.returncode == 1, (args, result.stderr)
+        assert one_error_line(result.stderr) == f"Error: archive {db}: {message}", args
+    assert sha256(db) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["theirs.db"]  # no -wal, -shm, lock
+
+
+def test_an_archive_newer_than_the_code_is_refused_not_downgraded(tmp_path):
+    db = tmp_path / "a.db"
+    assert crawl(db, "--partners", "visa").returncode == 0
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA user_version = 99")
+    conn.close()
+    before = sha256(db)
+    result = crawl(db)
+    assert result.returncode == 1
+    assert "written by a newer olyscrape (schema version 99" in one_error_line(result.stderr)
+    assert sha256(db) == before
+
+
+def test_read_commands_refuse_a_missing_or_empty_file_and_never_create_one(tmp_path):
+    empty = tmp_path / "empty.db"
+    empty.touch()
+    for db, message in [(tmp_path / "none.db", "no such file"),
+                        (empty, "an empty file, not an olyscrape archive")]:  # fmt: skip
+        for args in QUERIES.values():
+            result = run_olyscrape(*args, "--db", str(db))
+            assert result.returncode == 1
+            assert one_error_line(result.stderr) == f"Error: archive {db}: {message}"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["empty.db"]
+    assert empty.stat().st_size == 0
+
+
+# --- options checked before the first request ----------------------------------------------
+
+
+def test_an_unwritable_warc_path_is_a_usage_error_before_any_request(disk, tmp_path):
+    folder = disk("1m")
+    disk.remount("ro")
+    db = tmp_path / "a.db"
+    result = crawl(db, "--warc", str(folder / "crawl.warc.gz"))
+    assert result.returncode == 2
+    assert "--warc" in one_error_line(result.stderr) and "read-only" in result.stderr
+    assert not db.exists()
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (["-s", "DOWNLOAD_TIMEOUT=soon"], "DOWNLOAD_TIMEOUT takes a whole number"),
+        (["-s", "ROBOTSTXT_OBEY=perhaps"], "ROBOTSTXT_OBEY takes true or false"),
+        (["-s", "NOEQUALS"], "is not NAME=VALUE"),
+    ],
+)
+def test_mistyped_settings_are_usage_errors(tmp_path, args, words):
+    db = tmp_path / "a.db"
+    result = crawl(db, *args)
+    assert result.returncode == 2
+    assert words in one_error_line(result.stderr)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_db_under_a_file_is_a_usage_error(tmp_path):
+    (tmp_path / "file").write_text("x")
+    result = crawl(tmp_path / "file" / "a.db")
+    assert result.returncode == 2
+    assert "is not a folder" in one_error_line(result.stderr)
+
+
+def test_an_unknown_partner_creates_no_file_records_no_crawl_sends_no_alert(tmp_path):
+    folder = tmp_path / "archive"
+    folder.mkdir()
+    alerted = tmp_path / "alerted"
+    command = f"{sys.executable} -c \"open({str(alerted)!r}, 'w')\""
+    result = crawl(folder / "a.db", "--partners", "nope", "--alert-command", command)
+    assert result.returncode == 2
+    assert "unknown partner(s): nope" in one_error_line(result.stderr)
+    assert list(folder.iterdir()) == []
+    assert not alerted.exists()
+
+
+# --- one lock per archive ------------------------------------------------------------------
+
+
+def test_a_busy_archive_is_refused_through_a_symlink(tmp_path):
+    db = tmp_path / "a.db"
+    assert crawl(db, "--partners", "visa").returncode == 0
+    alias = tmp_path / "alias.db"
+    alias.symlink_to(db)
+    before = sha256(db)
+    with ArchiveLock(db):  # another crawl holds it, through the real path
+        result = crawl(alias)
+    assert result.returncode == 3
+    assert "in use by pid" in result.stderr and "Traceback" not in result.stderr
+    assert sha256(db) == before
+
+
+def test_a_stale_lock_file_does_not_confuse_a_later_run(tmp_path):
+    db = tmp_path / "a.db"
+    Path(f"{db}.lock").write_text("pid 999999\n")  # left by a crawl long dead
+    result = crawl(db, "--partners", "visa")
+    assert result.returncode == 0, result.stderr
+
+
+# --- re-parse reads every capture ------------------------------------------------------------
+
+
+def load_more_card_url() -> str:
+    answers = sorted((SITE / "ioc" / "ajaxscript").rglob("index.json"))
+    alibaba = next(a for a in answers if a.parent.name == "18")  # alibaba's second answer
+    return "https://olympics.com" + json.loads(alibaba.read_text())["content"][0]["url"]
+
+
+def test_reparse_restores_a_blanked_title_of_a_card_from_a_load_more_answer(tmp_path):
+    db = tmp_path / "a.db"
+    assert crawl(db).returncode == 0
+    url = load_more_card_url()
+    (title,) = query(db, "SELECT title FROM articles WHERE url = ?", url)[0]
+    assert title
+    conn = sqlite3.connect(db)
+    conn.execute("UPDATE articles SET title = NULL WHERE url = ?", [url])
+    conn.commit()
+    conn.close()
+    result = run_olyscrape("reparse", "--db", str(db))
+    assert result.returncode == 0, result.stderr
+    assert query(db, "SELECT title FROM articles WHERE url = ?", url) == [(title,)]
+
+
+def test_reparse_of_a_one_partner_archive_names_and_skips_the_others(tmp_path):
+    db = tmp_path / "a.db"
+    assert crawl(db, "--partners", "visa").returncode == 0
+    before = query(db, "SELECT url, title, body FROM articles ORDER BY url")
+    result = run_olyscrape("reparse", "--db", str(db))
+    assert result.returncode == 0, result.stderr
+    assert "reparse: 0 rows changed" in result.stdout
+    skipped = re.search(r"skipped, no capture of their listing: (.*)", result.stderr)
+    assert skipped and set(skipped.group(1).split(", ")) == set(EXPECTED_PER_PARTNER) - {"visa"}
+    assert query(db, "SELECT url, title, body FROM articles ORDER BY url") == before
+
+
+def test_refresh_articles_after_a_no_articles_crawl_fetches_every_article_page(tmp_path):
+    full = tmp_path / "full.db"
+    assert crawl(full).returncode == 0
+    pages = query(full, "SELECT count(*) FROM articles WHERE body IS NOT NULL")[0][0]
+    db = tmp_path / "a.db"
+    assert crawl(db, "--no-articles").returncode == 0
+    assert query(db, "SELECT count(*) FROM articles WHERE body IS NOT NULL") == [(0,)]
+    assert crawl(db, "--refresh-articles").returncode == 0  # incremental: first pages only
+    assert query(db, "SELECT count(*) FROM articles WHERE body IS NOT NULL") == [(pages,)]
+
+
+# --- alerts ------------------------------------------------------------------------------------
+
+
+class _Hook(BaseHTTPRequestHandler):
+    received: ClassVar[list[dict]] = []
+
+    def do_POST(self) -> None:
+        _Hook.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+def test_a_failing_alert_command_never_skips_the_webhook_and_both_show(tmp_path):
+    site = tmp_path / "site"
+    shutil.copytree(SITE, site)
+    (site / "ioc" / "visa.html").unlink()  # a failed listing request fails the checks
+    hook = ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
+    threading.Thread(target=hook.serve_forever, daemon=True).start()
+    command = f'{sys.executable} -c "import sys; sys.exit(3)"'
+    try:
+        result = run_olyscrape(
+            "crawl", "--replay", str(site), "--db", str(tmp_path / "a.db"),
+            "--alert-command", command, "--alert-webhook",
+            f"http://127.0.0.1:{hook.server_port}/hook",
+        )  # fmt: skip
+        webhook_down = run_olyscrape(
+            "crawl", "--replay", str(site), "--db", str(tmp_path / "b.db"),
+            "--alert-webhook", "http://127.0.0.1:9/nothing-listens",
+        )  # fmt: skip
+    finally:
+        hook.shutdown()
+        hook.server_close()
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert any("visa" in f for f in _Hook.received[-1]["failures"])
+    assert re.search(r"^alert command .* failed: exit status 3$", result.stdout, re.M)
+    assert webhook_down.returncode == 1
+    assert re.search(r"^alert webhook http://127.0.0.1:9/nothing-listens failed: ",
+                     webhook_down.stdout, re.M)  # fmt: skip
+
+
+# --- interrupted crawls ---------------------------------------------------------------------
+
+
+def test_a_forced_stop_records_the_crawl_interrupted_and_the_summary_matches(tmp_path):
+    from olyscrape.mirror import serve_in_thread
+
+    db = tmp_path / "a.db"
+    with serve_in_thread(SITE, delay=1.0) as server:  # slow: the first stop waits for it
+        crawl_process = subprocess.Popen(
+            [sys.executable, "-m", "olyscrape", "crawl", "--base-url", server.base_url,
+             "--db", str(db), "--batch-size", "5"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        )  # fmt: skip
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if query(db, "SELECT count(*) FROM article_partners")[0][0] >= 10:
+                    break
+            except sqlite3.OperationalError:
+                pass
+            time.sleep(0.05)
+        crawl_process.send_signal(signal.SIGINT)
+        time.sleep(0.3)
+        crawl_process.send_signal(signal.SIGINT)
+        out, err = crawl_process.communicate(timeout=60)
+    assert crawl_process.returncode == 1
+    assert "Traceback" not in err
+    assert "stopping: waiting for the requests in flight" in err
+    assert query(db, "SELECT status FROM crawls") == [("interrupted",)]
+    total = next(row for row in out.splitlines() if row.startswith("total")).split()
+    links = query(db, "SELECT count(*) FROM article_partners")[0][0]
+    pages = query(db, "SELECT count(*) FROM articles WHERE body IS NOT NULL")[0][0]
+    assert (int(total[2]), int(total[5])) == (links, pages)  # new links, article pages
+    assert links < ALL_LINKS
