@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -216,8 +217,13 @@ def command(
     metadata_path: Path,
     open_browser: bool = False,
 ) -> list[str]:
-    """The argv that serves ``db`` with Datasette (read-only, as a mutable file)."""
-    argv = [sys.executable, "-m", "datasette", "serve", str(db), "--metadata", str(metadata_path)]
+    """The argv that serves ``db`` with Datasette: read-only, as a mutable file (a crawl may
+    write it meanwhile), or with ``-i`` (immutable) where the file or its folder cannot
+    be written, since SQLite could not create a WAL archive's ``-shm`` file there."""
+    path = Path(db)
+    writable = os.access(path.parent, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
+    database = [str(db)] if writable else ["-i", str(db)]
+    argv = [sys.executable, "-m", "datasette", "serve", *database, "--metadata", str(metadata_path)]
     argv += ["--host", host, "--port", str(port)]
     return [*argv, "--open"] if open_browser else argv
 

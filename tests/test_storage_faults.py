@@ -15,11 +15,13 @@ import os
 import re
 import shutil
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
 import threading
 import time
+import urllib.request
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
@@ -186,6 +188,41 @@ def test_a_read_only_disk_refuses_the_crawl_and_answers_every_query(disk):
 
     assert_queries_answer(db, articles)  # a WAL archive, read through SQLite's immutable mode
     assert {p.name: sha256(p) for p in disk.path.iterdir()} == files
+
+
+def test_browse_serves_an_archive_on_a_read_only_disk(disk):
+    from olyscrape import browse
+
+    if not browse.datasette_available():
+        pytest.skip("Datasette (the browse extra) is not installed")
+    db = disk("20m") / "a.db"
+    assert crawl(db).returncode == 0
+    articles = query(db, "SELECT count(*) FROM articles")[0][0]
+    disk.remount("ro")
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "olyscrape", "browse", "--db", str(db), "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
+    )  # fmt: skip
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    url = f"http://127.0.0.1:{port}/a/articles.json?_size=0"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, process.stdout.read()
+            try:
+                with opener.open(url, timeout=2) as response:
+                    answer = json.loads(response.read())
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "Datasette did not answer"
+                time.sleep(0.2)
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    assert answer["filtered_table_rows_count"] == articles
 
 
 def test_a_read_only_folder_bind_mount_refuses_the_crawl_and_answers_queries(tmp_path, disk):
