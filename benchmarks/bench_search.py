@@ -107,7 +107,7 @@ def _fill(path: Path, rows: Any, rebuild: bool) -> float:
     with conn:
         if rebuild:
             for trigger in TRIGGERS:
-                conn.execute(f"DROP TRIGGER {trigger}")
+                conn.execute(f"DROP TRIGGER IF EXISTS {trigger}")
         conn.executemany(_INSERT_ARTICLE, article_rows())
         conn.executemany(_INSERT_LINK, links)
         if rebuild:

@@ -35,6 +35,20 @@ class ArticleCard:
 
 
 @dataclass
+class PageCards:
+    """The cards one listing page or load-more answer brought a partner, in page order.
+
+    A page's cards travel through the pipelines together (Scrapy's per-item machinery
+    costs more than reading a card), but cards stay the unit that is counted: seen,
+    dropped (and why), stored.
+    """
+
+    partner: str
+    page_url: str
+    cards: list[ArticleCard] = field(default_factory=list)
+
+
+@dataclass
 class ArticleBody:
     """What an article's own page says: its body text, tags and date.
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urljoin
 
+from olyscrape import urls
 from olyscrape.items import ArticleBody, ArticleCard
 
 
@@ -63,33 +64,9 @@ def top_partner_links(page: Selectable, page_url: str, heading: str = "TOP") -> 
 # --- Listing pages (contracts 2 and 4) --------------------------------------------
 
 
-def _card_url(card: Any) -> str | None:
-    return (
-        card.css("h2 a::attr(href)").get()
-        or card.css("span.image a::attr(href)").get()
-        or card.css("a::attr(href)").get()
-    )
-
-
 def _joined(texts: list[str]) -> str | None:
     text = "".join(texts)
     return text if text.strip() else None
-
-
-def _card_title(card: Any) -> str | None:
-    # One XPath evaluation each (``h2 a ::text``), not a selection and then its text.
-    return _joined(card.css("h2 a ::text").getall()) or _joined(card.css("h2 ::text").getall())
-
-
-def _card_category(card: Any) -> str | None:
-    return _joined(card.css(".news-topic-label ::text").getall())
-
-
-def _card_date(card: Any) -> str | None:
-    time = card.css("time")
-    if not time:
-        return None
-    return time.attrib.get("datetime") or _text(time)
 
 
 def _srcset_first(srcset: str | None) -> str | None:
@@ -99,28 +76,94 @@ def _srcset_first(srcset: str | None) -> str | None:
     return first or None
 
 
-def _card_image(card: Any) -> str | None:
-    img = card.css("img")
-    if img:
-        src = img.attrib.get("src") or img.attrib.get("data-src")
-        if src:
-            return src
-        return _srcset_first(img.attrib.get("srcset"))
-    return _srcset_first(card.css("source::attr(srcset)").get())
-
-
 def _absolute(href: str | None, page_url: str) -> str | None:
-    return urljoin(page_url, href.strip()) if href and href.strip() else None
+    return urls.join(page_url, href.strip()) if href and href.strip() else None
+
+
+def _within(node: Any, tag: str, card: Any, css_class: str | None = None) -> bool:
+    """True when ``node`` sits inside a ``tag`` element (of ``css_class``) of the card."""
+    for ancestor in node.iterancestors():
+        if ancestor is card:
+            return False
+        if ancestor.tag == tag and (
+            css_class is None or css_class in (ancestor.get("class") or "").split()
+        ):
+            return True
+    return False
+
+
+def _text_of(nodes: list[Any]) -> str | None:
+    return _joined([text for node in nodes for text in node.itertext()])
+
+
+def read_card(card: Any) -> dict[str, str | None]:
+    """The raw fields of a card's element (an lxml element), read in one walk over it.
+
+    The same rules as these selectors, in document order: link ``h2 a[href]``, else
+    ``span.image a[href]``, else any ``a[href]``; title the text of ``h2 a`` (else of
+    ``h2``); label ``.news-topic-label``; date the first ``time`` (its ``datetime``, else
+    its text); image the first ``img`` (``src``, ``data-src``, else the first ``srcset``
+    candidate), else the first ``source[srcset]``.
+    """
+    h2s: list[Any] = []
+    title_links: list[Any] = []
+    labels: list[Any] = []
+    link = image_link = any_link = None
+    time = img = srcset = None
+    for node in card.iter():
+        tag = node.tag
+        if not isinstance(tag, str):
+            continue  # a comment
+        if tag == "a":
+            in_h2 = bool(h2s) and _within(node, "h2", card)
+            if in_h2:
+                title_links.append(node)
+            href = node.get("href")
+            if href is not None:
+                if link is None and in_h2:
+                    link = href
+                if image_link is None and _within(node, "span", card, "image"):
+                    image_link = href
+                if any_link is None:
+                    any_link = href
+        elif tag == "h2":
+            h2s.append(node)
+        elif tag == "time":
+            time = time if time is not None else node
+        elif tag == "img":
+            img = img if img is not None else node
+        elif tag == "source" and srcset is None:
+            srcset = node.get("srcset")
+        css_class = node.get("class")
+        if css_class and "news-topic-label" in css_class.split():
+            labels.append(node)
+    date = None
+    if time is not None:
+        date = time.get("datetime") or _text_of([time])
+    image = None
+    if img is not None:
+        image = img.get("src") or img.get("data-src") or _srcset_first(img.get("srcset"))
+    elif srcset:
+        image = _srcset_first(srcset)
+    return {
+        "url": link or image_link or any_link,
+        "title": _text_of(title_links) or _text_of(h2s),
+        "category": _text_of(labels),
+        "published_raw": date,
+        "image_url": image,
+    }
 
 
 def parse_card(card: Any, page_url: str) -> ArticleCard:
-    """One ``article`` card of a listing page, with raw (not yet normalized) fields."""
+    """One ``article`` card of a listing page (a selector or an lxml element), with raw
+    (not yet normalized) fields."""
+    fields = read_card(getattr(card, "root", card))
     return ArticleCard(
-        url=_absolute(_card_url(card), page_url),
-        title=_card_title(card),
-        category=_card_category(card),
-        published_raw=_card_date(card),
-        image_url=_absolute(_card_image(card), page_url),
+        url=_absolute(fields["url"], page_url),
+        title=fields["title"],
+        category=fields["category"],
+        published_raw=fields["published_raw"],
+        image_url=_absolute(fields["image_url"], page_url),
         page_url=page_url,
     )
 

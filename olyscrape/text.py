@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import re
 from datetime import datetime
+from functools import lru_cache
 
 from dateutil import parser as dateparser
 
@@ -27,20 +28,14 @@ def clean_text(value: str | None) -> str | None:
     """
     if value is None:
         return None
-    text = _SPACE.sub(" ", html.unescape(value)).strip()
+    if "&" in value:
+        value = html.unescape(value)
+    text = " ".join(value.split())
     return text or None
 
 
-def parse_date(raw: str | None) -> str | None:
-    """Parse a card or article date into ISO ``YYYY-MM-DD``.
-
-    Accepts the site's forms (``12 Mar 2019``, ``09 JUL 2019``) and other common ones
-    (``2019-07-09``, ``9 July 2019``). Anything that is not a complete calendar date
-    (``TBC``, ``Mar 2019``, an empty string) gives None.
-    """
-    text = clean_text(raw)
-    if not text:
-        return None
+@lru_cache(maxsize=4096)
+def _parse_clean_date(text: str) -> str | None:
     for fmt in _SITE_FORMATS:  # the site's own forms first: strptime is ~20x cheaper
         try:
             return datetime.strptime(text, fmt).date().isoformat()
@@ -56,3 +51,17 @@ def parse_date(raw: str | None) -> str | None:
     if first != second:
         return None
     return first.date().isoformat()
+
+
+def parse_date(raw: str | None) -> str | None:
+    """Parse a card or article date into ISO ``YYYY-MM-DD``.
+
+    Accepts the site's forms (``12 Mar 2019``, ``09 JUL 2019``) and other common ones
+    (``2019-07-09``, ``9 July 2019``). Anything that is not a complete calendar date
+    (``TBC``, ``Mar 2019``, an empty string) gives None.
+    """
+    text = clean_text(raw)
+    if not text:
+        return None
+    # Cards of one site repeat a few hundred dates: each is parsed once.
+    return _parse_clean_date(text)

@@ -10,11 +10,25 @@
 Times are UTC ISO-8601 strings. Nothing here imports Scrapy.
 """
 
+from __future__ import annotations
+
+from importlib import import_module
+from typing import Any
+
 from olyscrape.archive.captures import Capture, CaptureStore
 from olyscrape.archive.errors import ArchiveError, ArchiveRefused, ArchiveWriteError, QueryError
-from olyscrape.archive.reader import ArchiveReader, ArticleQuery
 from olyscrape.archive.schema import CANNED_QUERIES, SCHEMA
 from olyscrape.archive.writer import ArchiveWriter, StoreResult, utcnow
+
+#: The read API loads sqlite-utils, which a crawl never needs: imported when first asked.
+_LAZY = {"ArchiveReader": "olyscrape.archive.reader", "ArticleQuery": "olyscrape.archive.reader"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(import_module(_LAZY[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "CANNED_QUERIES",

@@ -87,6 +87,13 @@ _FINISH_CRAWL = "UPDATE crawls SET finished_at = ?, status = ?, stats = ?, reaso
 
 _COMPLETE_WALK = "UPDATE partners SET walk_completed = :seen WHERE slug = :partner"
 
+#: Articles a batch saw again unchanged: a statement per page, not an upsert per card.
+_TOUCH_ARTICLES = """UPDATE articles SET last_seen = coalesce(?, last_seen),
+    capture_id = coalesce(?, capture_id) WHERE url IN ({marks})"""
+_TOUCH_LINKS = (
+    "UPDATE article_partners SET last_seen = ? WHERE partner = ? AND article_url IN ({marks})"
+)
+
 _SEEN_LINKS = "SELECT partner, article_url FROM article_partners"
 _COMPLETED_WALKS = """SELECT slug FROM partners WHERE walk_completed IS NOT NULL
     AND (walk_started IS NULL OR walk_completed >= walk_started)"""
@@ -218,6 +225,9 @@ class ArchiveWriter:
             # In WAL mode, NORMAL survives a killed process (only an OS crash may lose the
             # last commits) and spares an fsync per transaction.
             conn.execute("PRAGMA synchronous = NORMAL")
+            # Checkpoint (and fsync) every ~40 MB of WAL rather than every 4 MB: a crawl
+            # writes in bursts, and the WAL is checkpointed and removed when it closes.
+            conn.execute("PRAGMA wal_autocheckpoint = 10000")
             if self.max_page_count:
                 conn.execute(f"PRAGMA max_page_count = {int(self.max_page_count)}")
             if migrate:
@@ -246,12 +256,14 @@ class ArchiveWriter:
             conn.execute("BEGIN IMMEDIATE")
             yield conn
             conn.execute("COMMIT")
-        except (sqlite3.Error, OSError) as exc:
+        except BaseException as exc:
             if conn.in_transaction:
                 with suppress(sqlite3.Error):  # SQLite may have rolled back already
                     conn.execute("ROLLBACK")
             self.crawl_id = crawl_id
-            raise self._failed(exc) from None
+            if isinstance(exc, (sqlite3.Error, OSError)):
+                raise self._failed(exc) from None
+            raise  # a bug, not the disk: rolled back all the same
 
     def close(self) -> None:
         if self.conn is not None:
@@ -321,11 +333,11 @@ class ArchiveWriter:
 
     def _existing(
         self, conn: sqlite3.Connection, urls: Iterable[str]
-    ) -> tuple[dict[str, dict], set[tuple[str, str]]]:
-        """The archived rows and partner links of these articles."""
+    ) -> tuple[dict[str, dict], dict[tuple[str, str], int | None]]:
+        """The archived rows of these articles, and their partner links with positions."""
         urls = sorted(set(urls))
         articles: dict[str, dict] = {}
-        links: set[tuple[str, str]] = set()
+        links: dict[tuple[str, str], int | None] = {}
         for chunk in _chunks(urls):
             marks = ",".join("?" * len(chunk))
             cursor = conn.execute(f"SELECT * FROM articles WHERE url IN ({marks})", chunk)
@@ -334,9 +346,12 @@ class ArchiveWriter:
                 row = dict(zip(names, values, strict=True))
                 articles[row["url"]] = row
             sql = (
-                f"SELECT article_url, partner FROM article_partners WHERE article_url IN ({marks})"
+                "SELECT article_url, partner, position FROM article_partners"
+                f" WHERE article_url IN ({marks})"
             )
-            links.update(conn.execute(sql, chunk).fetchall())
+            links.update(
+                ((url, partner), position) for url, partner, position in conn.execute(sql, chunk)
+            )
         return articles, links
 
     def store(
@@ -381,9 +396,14 @@ class ArchiveWriter:
         seen: str,
         touch_seen: bool,
     ) -> StoreResult:
+        """Upsert what changed, row by row; only touch (``last_seen``, the capture) what did
+        not, a statement per page; index the new articles for full-text search at once."""
+        indexed_up_to = conn.execute(schema.INDEXED_UP_TO).fetchone()[0]
         current, links = self._existing(conn, [i.url for i in (*cards, *bodies)])
         result = StoreResult()
-        card_rows, body_rows, versions = [], [], []
+        card_rows, link_rows, body_rows, versions = [], [], [], []
+        touched: dict[int | None, list[str]] = {}  # capture → unchanged articles seen again
+        touched_links: dict[str, list[str]] = {}  # partner → links seen again, same place
 
         def keep_version(url: str, new: dict[str, Any]) -> None:
             old = current.get(url)
@@ -394,19 +414,31 @@ class ArchiveWriter:
             current[url] = (old or {}) | {k: v for k, v in new.items() if v is not None}
 
         for card in cards:
+            url, partner = card.url, card.partner
+            assert url is not None and partner is not None
             row = {f: getattr(card, f) for f in _TRACKED} | {
-                "url": card.url, "partner": card.partner, "position": card.position,
+                "url": url, "partner": partner, "position": card.position,
                 "capture_id": card.capture_id, "seen": seen, "touch": touch_seen,
             }  # fmt: skip
-            old = current.get(card.url)  # type: ignore[arg-type]
-            if (card.url, card.partner) not in links:
-                result.count("new", card.partner)
-                links.add((card.url, card.partner))  # type: ignore[arg-type]
-            elif old and _changed(row, old, _TRACKED):
-                result.count("updated", card.partner)
-            result.count("cards", card.partner)
-            keep_version(card.url, {f: row[f] for f in _TRACKED})  # type: ignore[arg-type]
-            card_rows.append(row)
+            old = current.get(url)
+            changed = old is None or _changed(row, old, _TRACKED)
+            if (url, partner) not in links:
+                result.count("new", partner)
+                link_rows.append(row)
+            else:
+                if old is not None and changed:
+                    result.count("updated", partner)
+                if card.position is not None and card.position != links[(url, partner)]:
+                    link_rows.append(row)
+                elif touch_seen:
+                    touched_links.setdefault(partner, []).append(url)
+            links[(url, partner)] = card.position
+            result.count("cards", partner)
+            if changed:
+                keep_version(url, {f: row[f] for f in _TRACKED})
+                card_rows.append(row)
+            elif touch_seen or card.capture_id is not None:
+                touched.setdefault(card.capture_id, []).append(url)
         for item in bodies:
             old_body = (current.get(item.url) or {}).get("body")
             if item.body != old_body:
@@ -421,9 +453,19 @@ class ArchiveWriter:
         result.versions = len(versions)
         conn.executemany(_INSERT_VERSION, versions)
         conn.executemany(_UPSERT_ARTICLE, card_rows)
-        conn.executemany(_UPSERT_LINK, card_rows)
+        last_seen = seen if touch_seen else None
+        for capture_id, urls in touched.items():
+            for chunk in _chunks(urls):
+                marks = ",".join("?" * len(chunk))
+                conn.execute(_TOUCH_ARTICLES.format(marks=marks), [last_seen, capture_id, *chunk])
+        conn.executemany(_UPSERT_LINK, link_rows)
+        for partner, urls in touched_links.items():
+            for chunk in _chunks(urls):
+                marks = ",".join("?" * len(chunk))
+                conn.execute(_TOUCH_LINKS.format(marks=marks), [seen, partner, *chunk])
         conn.executemany(_UPSERT_BODY, body_rows)
         conn.executemany(_INSERT_TAG, [(b.url, t) for b in bodies for t in b.tags])
+        conn.execute(schema.INDEX_NEW_ROWS, {"after": indexed_up_to})
         return result
 
     # --- what a new crawl starts from (read on the writer's own connection) ---------------

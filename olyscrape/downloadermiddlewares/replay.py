@@ -15,13 +15,18 @@ from scrapy.responsetypes import responsetypes
 
 from olyscrape.extensions.archive import ArchiveKeeper
 from olyscrape.saved import FolderSource, Source
-from olyscrape.warc import WarcSource
 
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
 
 MISSING_HEADER = "X-Olyscrape-Replay"
+
+
+def _warc(path: str) -> Source:
+    from olyscrape.warc import WarcSource  # warcio, only for a WARC replay
+
+    return WarcSource(path)
 
 
 def _archive_captures(crawler: Crawler) -> Source:
@@ -35,7 +40,7 @@ def _archive_captures(crawler: Crawler) -> Source:
 #: Setting → how to open the source it names.
 SOURCES = {
     "OLYSCRAPE_REPLAY_DIR": lambda crawler: FolderSource(crawler.settings["OLYSCRAPE_REPLAY_DIR"]),
-    "OLYSCRAPE_REPLAY_WARC": lambda crawler: WarcSource(crawler.settings["OLYSCRAPE_REPLAY_WARC"]),
+    "OLYSCRAPE_REPLAY_WARC": lambda crawler: _warc(crawler.settings["OLYSCRAPE_REPLAY_WARC"]),
     "OLYSCRAPE_REPLAY_ARCHIVE": _archive_captures,
 }
 

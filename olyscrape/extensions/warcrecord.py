@@ -10,12 +10,13 @@ from scrapy.exceptions import NotConfigured
 
 from olyscrape.archive.errors import cause_of, detail_of
 from olyscrape.extensions.archive import stop_crawl
-from olyscrape.warc import WarcWriter
 
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
     from scrapy.http import Headers, Response
+
+    from olyscrape.warc import WarcWriter
 
 
 def _pairs(headers: Headers) -> list[tuple[str, str]]:
@@ -54,6 +55,8 @@ class WarcRecorder:
         stop_crawl(self.crawler, f"warc {self.path}: {cause_of(exc)} ({detail_of(exc)})")
 
     def spider_opened(self) -> None:
+        from olyscrape.warc import WarcWriter  # warcio, only when a WARC is asked for
+
         try:
             self.writer = WarcWriter(self.path)
         except OSError as exc:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from olyscrape import urls
-from olyscrape.items import ArticleBody, ArticleCard, Partner
+from olyscrape.items import ArticleBody, ArticleCard, PageCards, Partner
 from olyscrape.text import clean_text, parse_date
 
 if TYPE_CHECKING:
@@ -26,6 +26,10 @@ class NormalizePipeline:
         return cls(urls.normalize_base_url(base_url) if base_url else None)
 
     def process_item(self, item: Any) -> Any:
+        if isinstance(item, PageCards):
+            for card in item.cards:
+                self.normalize_card(card)
+            return item
         if isinstance(item, ArticleCard):
             return self.normalize_card(item)
         if isinstance(item, ArticleBody):

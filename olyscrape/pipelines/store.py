@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from olyscrape import stats as keys
 from olyscrape.archive.writer import Item, StoreResult
 from olyscrape.extensions.archive import ArchiveKeeper
-from olyscrape.items import ArticleBody, ArticleCard, Partner, WalkDone
+from olyscrape.items import ArticleBody, ArticleCard, PageCards, Partner, WalkDone
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -35,6 +35,7 @@ class StorePipeline:
         self.stats = stats
         self.touch_seen = touch_seen
         self.pending: list[Item] = []
+        self._pending_cards = 0  # items pending, a page's cards counted one by one
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
@@ -50,24 +51,30 @@ class StorePipeline:
         self.flush()
 
     def process_item(self, item: Any) -> Any:
-        if isinstance(item, (Partner, ArticleCard, ArticleBody, WalkDone)):
+        if isinstance(item, PageCards):
+            self.pending.extend(item.cards)
+            self._pending_cards += len(item.cards)
+        elif isinstance(item, (Partner, ArticleCard, ArticleBody, WalkDone)):
             self.pending.append(item)
-            writer = self.keeper.writer
-            queued = writer.queued_bytes if writer is not None else 0
-            # A partner at once: a crawl dying before its walk completes leaves the walk
-            # marked as started, so the next crawl walks it in full.
-            if (
-                isinstance(item, Partner)
-                or len(self.pending) >= self.batch_size
-                or queued >= MAX_QUEUED_BYTES
-            ):
-                self.flush()
+            self._pending_cards += 1
+        else:
+            return item
+        writer = self.keeper.writer
+        queued = writer.queued_bytes if writer is not None else 0
+        # A partner at once: a crawl dying before its walk completes leaves the walk
+        # marked as started, so the next crawl walks it in full.
+        if (
+            isinstance(item, Partner)
+            or self._pending_cards >= self.batch_size
+            or queued >= MAX_QUEUED_BYTES
+        ):
+            self.flush()
         return item
 
     def flush(self) -> None:
         if not self.pending:
             return
-        batch, self.pending = self.pending, []
+        batch, self.pending, self._pending_cards = self.pending, [], 0
         result = self.keeper.store(batch, touch_seen=self.touch_seen)
         if result is not None:
             self._count(result)

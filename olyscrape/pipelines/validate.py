@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem
 
-from olyscrape.items import ArticleCard
+from olyscrape.items import ArticleCard, PageCards
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -18,11 +19,20 @@ logger = logging.getLogger(__name__)
 REQUIRED = ("url", "title")
 
 
+def _missing(card: ArticleCard) -> str | None:
+    """The drop reason of a card (``missing_url``, ``missing_title``), None if complete."""
+    for name in REQUIRED:
+        if not getattr(card, name):
+            return f"missing_{name}"
+    return None
+
+
 class ValidatePipeline:
     """A card without URL or title is dropped as ``missing_<field>``.
 
     Counted in ``olyscrape/dropped/<reason>`` and per partner in
-    ``olyscrape/partner/<slug>/dropped``; the crawl goes on.
+    ``olyscrape/partner/<slug>/dropped``; the crawl goes on. A page's cards
+    (:class:`PageCards`) are checked together and the counts added once per page.
     """
 
     def __init__(self, stats: StatsCollector) -> None:
@@ -30,29 +40,55 @@ class ValidatePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ValidatePipeline:
-        return cls(crawler.stats)
+        return cls(crawler.stats)  # type: ignore[arg-type]
 
     def process_item(self, item: Any) -> Any:
+        if isinstance(item, PageCards):
+            counts: Counter[str] = Counter()
+            kept = []
+            for card in item.cards:
+                self._cover(card, counts)
+                reason = _missing(card)
+                if reason is None:
+                    kept.append(card)
+                else:
+                    self._dropped(card, reason, counts)
+            item.cards = kept
+            for key, value in counts.items():
+                self.stats.inc_value(key, value)
+            return item
         if not isinstance(item, ArticleCard):
             return item
-        self._count_coverage(item)
-        for name in REQUIRED:
-            if not getattr(item, name):
-                reason = f"missing_{name}"
-                self.stats.inc_value("olyscrape/dropped")
-                self.stats.inc_value(f"olyscrape/dropped/{reason}")
-                self.stats.inc_value(f"olyscrape/partner/{item.partner}/dropped")
-                raise DropItem(
-                    f"{reason}: card of {item.partner} on {item.page_url} "
-                    f"({item.title or item.url})"
-                )
+        counts = Counter()
+        self._cover(item, counts)
+        reason = _missing(item)
+        if reason is not None:
+            self._dropped(item, reason, counts, log=False)
+        for key, value in counts.items():
+            self.stats.inc_value(key, value)
+        if reason is not None:
+            raise DropItem(_describe(item, reason))
         return item
 
-    def _count_coverage(self, card: ArticleCard) -> None:
+    def _dropped(
+        self, card: ArticleCard, reason: str, counts: Counter[str], log: bool = True
+    ) -> None:
+        counts["olyscrape/dropped"] += 1
+        counts[f"olyscrape/dropped/{reason}"] += 1
+        counts[f"olyscrape/partner/{card.partner}/dropped"] += 1
+        if log:
+            logger.warning("Dropped card: %s", _describe(card, reason))
+
+    @staticmethod
+    def _cover(card: ArticleCard, counts: Counter[str]) -> None:
         """Field coverage among cards with a link (the monitors' field checks read it)."""
         if not card.url:
             return
-        self.stats.inc_value("olyscrape/coverage/linked")
+        counts["olyscrape/coverage/linked"] += 1
         for name in ("title", "published"):
             if getattr(card, name):
-                self.stats.inc_value(f"olyscrape/coverage/{name}")
+                counts[f"olyscrape/coverage/{name}"] += 1
+
+
+def _describe(card: ArticleCard, reason: str) -> str:
+    return f"{reason}: card of {card.partner} on {card.page_url} ({card.title or card.url})"

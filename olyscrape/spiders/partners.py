@@ -23,7 +23,7 @@ from olyscrape import pages, urls
 from olyscrape.downloadermiddlewares.replay import MISSING_HEADER
 from olyscrape.extensions.archive import ArchiveKeeper
 from olyscrape.extensions.capture import CAPTURE_ID
-from olyscrape.items import ArticleBody, ArticleCard, Partner, WalkDone
+from olyscrape.items import ArticleBody, ArticleCard, PageCards, Partner, WalkDone
 from olyscrape.lock import ArchiveLock
 from olyscrape.paging import LoadMoreLink, PartnerPaging
 from olyscrape.settings import LOCAL_ORIGIN_SETTINGS
@@ -255,7 +255,7 @@ class PartnersSpider(scrapy.Spider):
 
     def parse_listing(
         self, response: Response, partner: str, paging: PartnerPaging
-    ) -> Iterator[ArticleCard | WalkDone | scrapy.Request]:
+    ) -> Iterator[PageCards | WalkDone | scrapy.Request]:
         first_page = paging.pages == 0
         paging.count_page()
         self._inc(partner, "pages")
@@ -328,7 +328,7 @@ class PartnersSpider(scrapy.Spider):
         paging: PartnerPaging,
         link: LoadMoreLink,
         offset: int,
-    ) -> Iterator[ArticleCard | scrapy.Request]:
+    ) -> Iterator[PageCards | WalkDone | scrapy.Request]:
         paging.count_page()
         self._inc(partner, "pages")
         try:
@@ -365,29 +365,37 @@ class PartnersSpider(scrapy.Spider):
         paging: PartnerPaging,
         cards: Iterable[ArticleCard],
         capture_id: int | None,
-    ) -> Iterator[ArticleCard | scrapy.Request]:
-        """Yield the cards this partner has not shown yet, and requests for the pages of
-        new articles; return how many cards had a URL new to this crawl, and whether any
-        was linked to the partner in the archive already.
+    ) -> Iterator[PageCards | scrapy.Request]:
+        """Yield the cards this partner has not shown yet, as one :class:`PageCards`, and
+        requests for the pages of new articles; return how many cards had a URL new to
+        this crawl, and whether any was linked to the partner in the archive already.
 
         Cards without a link are yielded too: the validate pipeline drops and counts them.
+        A card's URL is made canonical here, once (the normalize pipeline finds it so).
         """
         new, known = 0, False
         archived = self.known_links.get(partner, set())
+        admitted: list[ArticleCard] = []
+        articles: list[str] = []
         for card in cards:
             card.partner = partner
             card.capture_id = capture_id
-            key = urls.canonical_url(card.url, card.page_url or "", self.base_url)
+            key = card.url = urls.canonical_url(card.url, card.page_url or "", self.base_url)
             if key is not None:
                 card.position = paging.admit(key)
                 if card.position is None:
                     continue
                 new += 1
                 known = known or key in archived
-            self._inc(partner, "cards")
-            yield card
-            if key is not None and self._wants_article(key):
-                yield self._article_request(key, partner)
+                if self._wants_article(key):
+                    articles.append(key)
+            admitted.append(card)
+        if admitted:
+            self._inc(partner, "cards", len(admitted))
+            page_url = admitted[0].page_url or ""
+            yield PageCards(partner=partner, page_url=page_url, cards=admitted)
+        for url in articles:
+            yield self._article_request(url, partner)
         return new, known
 
     # --- article pages ----------------------------------------------------------------
@@ -460,6 +468,8 @@ class PartnersSpider(scrapy.Spider):
     def _done(self, partner: str, paging: PartnerPaging, complete: bool) -> Iterator[WalkDone]:
         """Log the end of a partner's walk; a complete walk is recorded (after its cards)."""
         self.open_walks.pop(partner, None)
+        stop_reason = paging.stop_reason or "done"
+        self.crawler.stats.set_value(f"olyscrape/partner/{partner}/stop_reason", stop_reason)
         logger.info(
             "%s: done, %d cards in %d pages (%s)",
             partner, len(paging.seen), paging.pages, paging.stop_reason,
