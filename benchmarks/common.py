@@ -504,6 +504,7 @@ class ChildRun:
     maxrss_mib: float
     stdout: str
     stderr: str
+    cpu: float = 0.0  # user + sys seconds of the command (wait4), start-up included
 
     def check(self) -> ChildRun:
         if self.returncode != 0:
@@ -525,7 +526,8 @@ import json, os, subprocess, sys
 proc = subprocess.Popen(sys.argv[2:])
 _, status, usage = os.wait4(proc.pid, 0)
 with open(sys.argv[1], "w") as out:
-    json.dump({"returncode": os.waitstatus_to_exitcode(status), "maxrss_kib": usage.ru_maxrss}, out)
+    json.dump({"returncode": os.waitstatus_to_exitcode(status), "maxrss_kib": usage.ru_maxrss,
+               "cpu_s": usage.ru_utime + usage.ru_stime}, out)
 """
 
 
@@ -561,6 +563,7 @@ def run_child(args: list[str], cwd: Path | None = None, timeout: float = 1800) -
             returncode=report.get("returncode", proc.returncode or -1),
             wall=wall,
             maxrss_mib=report.get("maxrss_kib", 0) / 1024,  # KiB on Linux
+            cpu=report.get("cpu_s", 0.0),
             stdout=out.read().decode("utf-8", "replace"),
             stderr=err.read().decode("utf-8", "replace"),
         )
@@ -628,6 +631,20 @@ def bare_crawl(
     return CrawlRun(child, stats, list(server.requests), server.window(), server.busy)
 
 
+def samejob_crawl(
+    server: TimedMirror, site: Site, db: Path, workdir: Path, timeout: float = 1800
+) -> CrawlRun:
+    """The same-job baseline (``benchmarks/samejob_spider.py``) into a fresh ``db``."""
+    stats_path = workdir / "samejob-stats.json"
+    partners = ",".join(site.crawl_options["partners"] or [])
+    args = [PYTHON, str(REPO / "benchmarks" / "samejob_spider.py"), server.base_url, str(db)]
+    args += [str(stats_path), partners]
+    server.reset()
+    child = run_child(args, cwd=workdir, timeout=timeout).check()
+    stats = json.loads(stats_path.read_text())
+    return CrawlRun(child, stats, list(server.requests), server.window(), server.busy)
+
+
 # --- options -----------------------------------------------------------------------------
 
 
@@ -639,6 +656,8 @@ class Options:
     repeats: int = REPEATS
     partners: int = 14
     answers: int = 200
+    crawl_partners: int = 10
+    crawl_answers: int = 80
     parser_cards: int = 1000
     archive_rows: int = 20_000
     archive_batch: int = 200
@@ -653,6 +672,8 @@ class Options:
     def quick_sizes(cls) -> dict[str, int]:
         return {
             "answers": 5,
+            "crawl_partners": 3,
+            "crawl_answers": 5,
             "parser_cards": 200,
             "archive_rows": 2_000,
             "memory_partners": 2,
@@ -664,3 +685,8 @@ class Options:
     @property
     def site(self) -> SiteSpec:
         return SiteSpec(partners=self.partners, answers=self.answers)
+
+    @property
+    def crawl_site(self) -> SiteSpec:
+        """The crawl benchmark's site: 10 partners of 805 cards by default."""
+        return SiteSpec(partners=self.crawl_partners, answers=self.crawl_answers)

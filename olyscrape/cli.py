@@ -7,17 +7,20 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from olyscrape import stats as keys
 from olyscrape import urls
-from olyscrape.archive import ArchiveError, ArchiveReader, ArticleQuery, QueryError
+from olyscrape.archive import ArchiveError, QueryError
 from olyscrape.archive.schema import identify
 from olyscrape.archive.writer import check_writable
 from olyscrape.lock import ArchiveLock, ArchiveLocked
 from olyscrape.output import FORMATS, render
+
+if TYPE_CHECKING:
+    from olyscrape.archive.reader import ArchiveReader
 
 DEFAULT_DB = "data/olyscrape.db"
 
@@ -79,6 +82,8 @@ def _date_bound(end: bool) -> Any:
 
 def _reader(db: Path) -> ArchiveReader:
     """The archive, opened read-only for a query command (exit 1, one line, if it is not one)."""
+    from olyscrape.archive.reader import ArchiveReader  # sqlite-utils: not for a crawl
+
     try:
         return ArchiveReader.open(db)
     except ArchiveError as exc:
@@ -375,6 +380,8 @@ def articles(
     search: str | None, limit: int | None, fmt: str,
 ) -> None:  # fmt: skip
     """List archived articles, newest first, each with the partners that showed it."""
+    from olyscrape.archive.reader import ArticleQuery
+
     query = ArticleQuery(partner, category, since, until, search, limit)
     with _reader(db) as archive:
         try:
