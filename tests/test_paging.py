@@ -87,3 +87,14 @@ def test_no_script_pages_stop_after_two_pages_with_nothing_new():
     paging.count_page()
     assert paging.after_page(new=0) is False
     assert "no new card" in paging.stop_reason
+
+
+def test_the_walks_seen_set_keeps_every_url_once_through_its_growth():
+    from olyscrape.paging import HashSet
+
+    seen = HashSet()
+    urls = [f"https://olympics.com/ioc/news/article-{n}" for n in range(5_000)]
+    assert all(seen.add(url) for url in urls)  # grows from 64 slots to 16,384
+    assert not any(seen.add(url) for url in urls[::3])
+    assert len(seen) == len(urls)
+    assert seen.add("https://olympics.com/ioc/news/one-more")
