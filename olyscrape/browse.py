@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import socket
 import subprocess
 import sys
 import tempfile
@@ -226,6 +227,18 @@ def command(
     argv = [sys.executable, "-m", "datasette", "serve", *database, "--metadata", str(metadata_path)]
     argv += ["--host", host, "--port", str(port)]
     return [*argv, "--open"] if open_browser else argv
+
+
+def port_free(host: str, port: int) -> bool:
+    """True when ``host:port`` can be listened on (port 0 always can)."""
+    if port == 0:
+        return True
+    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+        try:
+            sock.bind((host, port))
+        except OSError:
+            return False
+    return True
 
 
 def serve(

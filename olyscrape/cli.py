@@ -17,7 +17,7 @@ from olyscrape.archive import ArchiveError, QueryError
 from olyscrape.archive.schema import identify
 from olyscrape.archive.writer import check_writable
 from olyscrape.lock import ArchiveLock, ArchiveLocked
-from olyscrape.output import FORMATS, render
+from olyscrape.output import FORMATS, render, terminal_width
 
 if TYPE_CHECKING:
     from olyscrape.archive.reader import ArchiveReader
@@ -27,6 +27,9 @@ DEFAULT_DB = "data/olyscrape.db"
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_LOCKED = 3
+EXIT_PORT_BUSY = 4
+#: The largest --limit any command takes.
+LIMIT_MAX = 1_000_000
 
 
 def db_option(func: Any) -> Any:
@@ -65,17 +68,25 @@ def _date_bound(end: bool) -> Any:
     def convert(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
         if value is None:
             return None
+        import calendar
+        import datetime
         import re
 
         match = re.fullmatch(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?", value.strip())
         if not match:
             raise click.BadParameter("give a date as YYYY, YYYY-MM or YYYY-MM-DD")
-        year, month, day = match.groups()
-        if day:
-            return f"{year}-{month}-{day}"
-        if month:
-            return f"{year}-{month}-{'31' if end else '01'}"
-        return f"{year}-12-31" if end else f"{year}-01-01"
+        year, month, day = (int(part) if part else None for part in match.groups())
+        assert year is not None
+        if month is None:
+            month, day = (12, 31) if end else (1, 1)
+        elif not 1 <= month <= 12:
+            raise click.BadParameter(f"{value}: there is no month {month:02d}")
+        elif day is None:
+            day = calendar.monthrange(year, month)[1] if end else 1
+        try:
+            return datetime.date(year, month, day).isoformat()
+        except ValueError:
+            raise click.BadParameter(f"{value} is not a date of the calendar") from None
 
     return convert
 
@@ -90,8 +101,11 @@ def _reader(db: Path) -> ArchiveReader:
         raise click.ClickException(str(exc)) from None
 
 
-def _echo_rows(rows: list[dict[str, Any]], fmt: str, columns: list[str] | None = None) -> None:
-    text = render(rows, fmt, columns)
+def _echo_rows(
+    rows: list[dict[str, Any]], fmt: str, columns: list[str] | None = None, headers: bool = True
+) -> None:
+    """Rows on stdout; a table fits the terminal, and is cut nowhere when piped."""
+    text = render(rows, fmt, columns, width=terminal_width(sys.stdout), headers=headers)
     if text:
         click.echo(text)
 
@@ -243,6 +257,14 @@ def cli() -> None:
     metavar="NAME=VALUE",
     help="Override a Scrapy setting (repeatable), e.g. -s DOWNLOAD_TIMEOUT=10.",
 )
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["table", "json"]),
+    default="table",
+    show_default=True,
+    help="The summary as a table, or as one JSON object (for schedulers).",
+)
 @verbose_option
 def crawl(
     db: Path,
@@ -259,6 +281,7 @@ def crawl(
     alert_command: str | None,
     alert_webhook: str | None,
     overrides: tuple[str, ...],
+    fmt: str,
     verbose: bool,
 ) -> None:
     """Crawl every TOP partner's news into the archive and print a summary.
@@ -309,13 +332,7 @@ def crawl(
         sys.exit(EXIT_FAILED)
 
     summary = CrawlSummary.from_stats(stats)
-    click.echo(summary.render())
-    counts = stats.get("olyscrape/archive_counts")
-    if counts:
-        click.echo(
-            f"archive {db}: {counts['articles']} articles, {counts['article_partners']} partner"
-            f" links, {counts['partners']} partners"
-        )
+    click.echo(summary.to_json() if fmt == "json" else summary.render(str(db)))
     for key in (keys.STORAGE_ERROR, keys.CRAWL_RECORD_ERROR):
         if stats.get(key):
             click.echo(f"Error: {stats[key]}", err=True)
@@ -362,9 +379,41 @@ def reparse(db: Path, verbose: bool) -> None:
         sys.exit(EXIT_FAILED)
 
 
+def limit_option(default: int | None = None) -> Any:
+    """``--limit N``: the same bounds on every command (1 to LIMIT_MAX)."""
+    return click.option(
+        "--limit",
+        type=click.IntRange(1, LIMIT_MAX),
+        default=default,
+        show_default=default is not None,
+        help=f"At most this many rows (1 to {LIMIT_MAX:,}).",
+    )
+
+
+def _resolve_partner(archive: ArchiveReader, given: str) -> str:
+    """A partner's slug from its slug or name, in any case; a usage error names the known."""
+    known = archive.partners()
+    for slug, name in known:
+        if given.casefold() in (slug.casefold(), (name or "").casefold()):
+            return slug
+    names = ", ".join(slug for slug, _ in known) or "none (crawl first)"
+    raise click.UsageError(f"unknown partner {given!r}; the archive knows: {names}")
+
+
+def _guarded(call: Any) -> Any:
+    """Run a query, turning a refused search into a usage error (2) and an archive that
+    cannot be read (a missing table) into one line (1)."""
+    try:
+        return call()
+    except QueryError as exc:
+        raise click.UsageError(str(exc)) from None
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
 @cli.command()
 @db_option
-@click.option("--partner", help="Only articles this partner showed (its slug).")
+@click.option("--partner", help="Only articles this partner showed (its slug or name).")
 @click.option("--category", help="Only this category (any case), e.g. 'Tokyo 2020'.")
 @click.option(
     "--since", callback=_date_bound(end=False), help="Published on or after (YYYY[-MM[-DD]])."
@@ -372,8 +421,8 @@ def reparse(db: Path, verbose: bool) -> None:
 @click.option(
     "--until", callback=_date_bound(end=True), help="Published on or before (YYYY[-MM[-DD]])."
 )
-@click.option("--search", help="Only articles whose title or body match (FTS5 syntax).")
-@click.option("--limit", type=click.IntRange(min=0), help="At most this many articles.")
+@click.option("--search", help="Only articles whose title or body match (as `search` reads it).")
+@limit_option()
 @format_option
 def articles(
     db: Path, partner: str | None, category: str | None, since: str | None, until: str | None,
@@ -382,46 +431,79 @@ def articles(
     """List archived articles, newest first, each with the partners that showed it."""
     from olyscrape.archive.reader import ArticleQuery
 
-    query = ArticleQuery(partner, category, since, until, search, limit)
+    if since and until and since > until:
+        raise click.UsageError(f"--since {since} is after --until {until}")
     with _reader(db) as archive:
-        try:
-            rows = archive.articles(query)
-        except QueryError as exc:
-            raise click.UsageError(str(exc)) from None
+        slug = _guarded(lambda: _resolve_partner(archive, partner)) if partner else None
+        query = ArticleQuery(slug, category, since, until, search, limit)
+        rows = _guarded(lambda: archive.articles(query))
     _echo_rows(rows, fmt, ["published", "title", "category", "partners", "url"])
 
 
 @cli.command()
 @db_option
 @click.argument("query")
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@limit_option(default=20)
 @format_option
 def search(db: Path, query: str, limit: int, fmt: str) -> None:
     """Full-text search of titles and bodies, best match first, with a snippet.
 
-    QUERY uses SQLite FTS5 syntax: words, "exact phrases", AND, OR, NOT, prefix*.
+    Type words as they are (Coca-Cola, P&G, Alibaba's are searched as phrases), or SQLite
+    FTS5 syntax on purpose: "exact phrases", AND, OR, NOT, prefix*, title:word.
     """
     marks = ("\x1b[1m", "\x1b[0m") if fmt == "table" and sys.stdout.isatty() else ("[", "]")
     with _reader(db) as archive:
-        try:
-            rows = archive.search(query, limit=limit, marks=marks)
-        except QueryError as exc:
-            raise click.UsageError(str(exc)) from None
+        rows = _guarded(lambda: archive.search(query, limit=limit, marks=marks))
     _echo_rows(rows, fmt, ["published", "title", "partners", "snippet", "url"])
 
 
 @cli.command()
 @db_option
-@click.argument("statement")
+@click.argument("statement", required=False)
+@click.option(
+    "-f",
+    "--file",
+    "sql_file",
+    type=click.File("r", encoding="utf-8"),
+    help="Read the statement from this file ('-' for standard input).",
+)
+@click.option(
+    "-p",
+    "--param",
+    "params",
+    type=(str, str),
+    multiple=True,
+    metavar="NAME VALUE",
+    help="A named parameter for :NAME in the statement (repeatable).",
+)
+@click.option("--no-headers", is_flag=True, help="CSV without its header row.")
 @format_option
-def sql(db: Path, statement: str, fmt: str) -> None:
-    """Run one SQL statement on a read-only connection (writes are refused)."""
+def sql(
+    db: Path, statement: str | None, sql_file: Any, params: tuple[tuple[str, str], ...],
+    no_headers: bool, fmt: str,
+) -> None:  # fmt: skip
+    """Run one SQL statement on a read-only connection (writes are refused).
+
+    STATEMENT is the SQL, or '-' to read it from standard input (or use --file).
+    """
+    if sql_file is not None and statement:
+        raise click.UsageError("give the statement or --file, not both")
+    if sql_file is not None:
+        statement = sql_file.read()
+    elif statement == "-":
+        statement = sys.stdin.read()
+    if not statement or not statement.strip():
+        raise click.UsageError("no SQL statement given (an argument, '-' or --file)")
     with _reader(db) as archive:
         try:
-            columns, rows = archive.run_sql(statement)
+            columns, rows = archive.run_sql(statement, dict(params))
         except QueryError as exc:
             raise click.ClickException(str(exc)) from None
-    _echo_rows([dict(zip(columns, row, strict=True)) for row in rows], fmt, columns)
+    records = [dict(zip(columns, row, strict=True)) for row in rows]
+    _echo_rows(records, fmt, columns, headers=not no_headers)
+
+
+CHART_FORMATS = (".png", ".svg", ".pdf")
 
 
 @cli.command()
@@ -429,7 +511,7 @@ def sql(db: Path, statement: str, fmt: str) -> None:
 @click.option(
     "--crawls",
     "crawl_count",
-    type=click.IntRange(min=1),
+    type=click.IntRange(1, LIMIT_MAX),
     default=5,
     show_default=True,
     help="How many recent crawls to list.",
@@ -437,41 +519,54 @@ def sql(db: Path, statement: str, fmt: str) -> None:
 @click.option(
     "--chart",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Also draw articles per partner per year into this PNG file.",
+    help="Also draw articles per partner and year into this file (.png, .svg or .pdf).",
 )
 @click.option(
     "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
 )
 def stats(db: Path, crawl_count: int, chart: Path | None, fmt: str) -> None:
     """Articles per partner and per year, and the last crawls with their status."""
-    import json
-
+    if chart is not None and chart.suffix.lower() not in CHART_FORMATS:
+        raise click.BadParameter(
+            f"{chart}: the chart is written as {', '.join(CHART_FORMATS)} (by its extension)",
+            param_hint="--chart",
+        )
     with _reader(db) as archive:
-        partners = archive.partner_stats()
-        years = archive.counts_per_year()
-        crawls = archive.crawl_history(crawl_count)
-        per_partner_year = archive.counts_per_partner_year()
+        partners = _guarded(archive.partner_stats)
+        years = _guarded(archive.counts_per_year)
+        crawls = _guarded(lambda: archive.crawl_history(crawl_count))
+        per_partner_year = _guarded(archive.counts_per_partner_year)
+        undated = _guarded(archive.undated_articles)
+        as_of = _guarded(archive.archive_date)
     added = crawls[0]["new_by_partner"] if crawls else {}
     for row in partners:
         row["added_by_last_crawl"] = added.get(row["partner"], 0)
     if fmt == "json":
         click.echo(json.dumps({"partners": partners, "years": years, "crawls": crawls}, indent=2))
     else:
-        click.echo(render(partners, "table"))
-        click.echo()
-        click.echo(render(years, "table"))
-        click.echo()
+        width = terminal_width(sys.stdout)
         columns = ["id", "started_at", "finished_at", "status", "new", "updated", "errors"]
-        click.echo(render(crawls, "table", columns))
+        sections = [
+            ("Articles per partner", partners, None),
+            ("Articles per year published", years, None),
+            (f"Last {crawl_count} crawls", crawls, columns),
+        ]
+        for n, (title, rows, cols) in enumerate(sections):
+            click.echo(("\n" if n else "") + title)
+            click.echo(render(rows, "table", cols, width=width))
     if chart:
         from olyscrape.chart import draw_articles_per_year
 
         try:
-            draw_articles_per_year(per_partner_year, chart)
+            draw_articles_per_year(
+                per_partner_year, chart, undated=undated, as_of=as_of, source=str(db)
+            )
         except ImportError:
             raise click.ClickException(
                 "--chart needs matplotlib: pip install 'olyscrape[chart]'"
             ) from None
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {chart}: {exc.strerror}") from None
         click.echo(f"chart written to {chart}", err=True)
 
 
@@ -484,10 +579,14 @@ def browse(db: Path, host: str, port: int, open_browser: bool) -> None:
     """Explore the archive in Datasette: facets, full-text search, canned queries.
 
     Serves the archive on HOST:PORT until Ctrl-C (needs the olyscrape[browse] extra).
+    Exits 4 when the port is taken.
     """
-    from olyscrape.browse import BrowseUnavailable, serve
+    from olyscrape.browse import BrowseUnavailable, port_free, serve
 
     _reader(db).close()  # refuse a missing, empty or foreign file before Datasette starts
+    if not port_free(host, port):
+        click.echo(f"Error: {host}:{port} is in use; choose another with --port", err=True)
+        sys.exit(EXIT_PORT_BUSY)
     try:
         code = serve(db, host=host, port=port, open_browser=open_browser)
     except BrowseUnavailable as exc:
@@ -497,14 +596,13 @@ def browse(db: Path, host: str, port: int, open_browser: bool) -> None:
 
 @cli.command()
 @db_option
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True)
+@limit_option(default=20)
 @format_option
 def runs(db: Path, limit: int, fmt: str) -> None:
     """List past crawls, newest first: status, duration, counts, failure reasons."""
     with _reader(db) as archive:
-        rows = archive.crawl_history(limit)
+        rows = _guarded(lambda: archive.crawl_history(limit))
     for row in rows:
-        row["seconds"] = round(row["seconds"], 1) if row["seconds"] is not None else None
         row["reasons"] = "; ".join(row["reasons"]) if fmt in ("table", "csv") else row["reasons"]
     columns = ["id", "started_at", "status", "seconds", "pages", "cards", "new", "updated",
                "errors", "reasons"]  # fmt: skip

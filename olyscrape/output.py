@@ -1,54 +1,151 @@
-"""One way to print rows, in every format the query commands offer."""
+"""One way to print rows, in every format the query commands offer.
+
+csv, json and jsonl never change a value: text stays whole, numbers stay as SQLite gave
+them, NULL is ``null`` in JSON and an empty field in CSV, and a BLOB is base64 (in JSON
+as ``{"$base64": true, "encoded": ...}``, as sqlite-utils writes it). Tables are for
+reading: NULL shows as ``NULL``, a BLOB as ``<Binary: N bytes>``; on a terminal the
+table fits its width, cutting the longest text cells (never a URL, never inside a
+terminal escape code); piped elsewhere, nothing is cut.
+"""
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
+import re
+import shutil
 from collections.abc import Sequence
 from typing import Any
 
 from tabulate import tabulate
 
 FORMATS = ("table", "csv", "json", "jsonl")
-#: Table cells longer than this are cut (csv and json keep everything).
-TABLE_CELL_MAX = 70
+NULL = "NULL"
+#: Columns never cut in a table: the archive's keys, to copy whole.
+WHOLE = frozenset({"url", "article_url", "canonical_url", "image_url"})
+_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+_NARROWEST = 12  # a cut cell keeps at least this many characters
 
 
-def _cell(value: Any) -> Any:
-    if isinstance(value, (list, tuple)):
-        value = ", ".join(map(str, value))
-    if isinstance(value, str) and len(value) > TABLE_CELL_MAX:
-        return value[: TABLE_CELL_MAX - 1] + "…"
+def _json_value(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return {"$base64": True, "encoded": base64.b64encode(value).decode("ascii")}
     return value
 
 
-def _flat(value: Any) -> Any:
-    return ",".join(map(str, value)) if isinstance(value, (list, tuple)) else value
+def _csv_value(value: Any) -> Any:
+    if isinstance(value, (list, tuple)):
+        return ",".join(map(str, value))
+    if isinstance(value, bytes):
+        return base64.b64encode(value).decode("ascii")
+    return value
 
 
-def render(rows: Sequence[dict[str, Any]], fmt: str, columns: Sequence[str] | None = None) -> str:
-    """``rows`` as an aligned table, CSV with a header row, one JSON array, or JSON lines.
+def _table_value(value: Any) -> str:
+    if value is None:
+        return NULL
+    if isinstance(value, bytes):
+        return f"<Binary: {len(value):,} bytes>"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(map(str, value))
+    if isinstance(value, float):
+        return repr(value)  # 1.0 stays 1.0
+    return str(value)
+
+
+def visible_width(text: str) -> int:
+    return len(_ESCAPE.sub("", text))
+
+
+def cut(text: str, width: int) -> str:
+    """``text`` cut to ``width`` visible characters with an ellipsis, never inside an
+    escape code; an escape left open is closed."""
+    if visible_width(text) <= width:
+        return text
+    out, shown, pos, opened = [], 0, 0, False
+    while pos < len(text) and shown < width - 1:
+        match = _ESCAPE.match(text, pos)
+        if match:
+            out.append(match.group())
+            opened = match.group() != "\x1b[0m"
+            pos = match.end()
+            continue
+        out.append(text[pos])
+        shown += 1
+        pos += 1
+    return "".join(out) + ("\x1b[0m" if opened else "") + "…"
+
+
+def _fit(cells: list[list[str]], columns: list[str], width: int) -> list[list[str]]:
+    """Cut the widest cuttable columns until the table fits ``width`` (if it can)."""
+    widths = [
+        max([visible_width(c), *(visible_width(row[i]) for row in cells)])
+        for i, c in enumerate(columns)
+    ]
+    gaps = 2 * (len(columns) - 1)
+    cuttable = [i for i, c in enumerate(columns) if c not in WHOLE]
+    while sum(widths) + gaps > width and cuttable:
+        widest = max(cuttable, key=lambda i: widths[i])
+        target = max(_NARROWEST, widths[widest] - (sum(widths) + gaps - width))
+        if target >= widths[widest]:
+            break
+        widths[widest] = target
+        cuttable = [i for i in cuttable if widths[i] > _NARROWEST]
+    return [[cut(cell, widths[i]) for i, cell in enumerate(row)] for row in cells]
+
+
+def render(
+    rows: Sequence[dict[str, Any]],
+    fmt: str,
+    columns: Sequence[str] | None = None,
+    *,
+    width: int | None = None,
+    headers: bool = True,
+) -> str:
+    """``rows`` as an aligned table, CSV (with a header row unless ``headers=False``), one
+    JSON array, or JSON lines. ``width`` fits a table to a terminal; None cuts nothing.
 
     List values (an article's partners) stay lists in JSON and are comma-joined elsewhere.
     """
     columns = list(columns or (rows[0].keys() if rows else []))
     if fmt == "json":
         return json.dumps(
-            [{c: row.get(c) for c in columns} for row in rows], ensure_ascii=False, indent=2
+            [{c: _json_value(row.get(c)) for c in columns} for row in rows],
+            ensure_ascii=False,
+            indent=2,
         )
     if fmt == "jsonl":
         return "\n".join(
-            json.dumps({c: row.get(c) for c in columns}, ensure_ascii=False) for row in rows
+            json.dumps({c: _json_value(row.get(c)) for c in columns}, ensure_ascii=False)
+            for row in rows
         )
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\n")
-        writer.writerow(columns)
-        writer.writerows([_flat(row.get(c)) for c in columns] for row in rows)
+        if headers:
+            writer.writerow(columns)
+        writer.writerows([_csv_value(row.get(c)) for c in columns] for row in rows)
         return buffer.getvalue().rstrip("\n")
     if fmt == "table":
         if not rows:
             return "(no rows)"
-        return tabulate([[_cell(row.get(c)) for c in columns] for row in rows], headers=columns)
+        cells = [[_table_value(row.get(c)) for c in columns] for row in rows]
+        if width:
+            cells = _fit(cells, columns, width)
+        numeric = [
+            all(isinstance(row.get(c), (int, float)) or row.get(c) is None for row in rows)
+            for c in columns
+        ]
+        align = ["right" if n else "left" for n in numeric]
+        return tabulate(cells, headers=columns, disable_numparse=True, colalign=align)
     raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
+
+
+def terminal_width(stream: Any) -> int | None:
+    """The width to fit tables to: the terminal's, or None when ``stream`` is no terminal."""
+    isatty = getattr(stream, "isatty", None)
+    if isatty is None or not isatty():
+        return None
+    return shutil.get_terminal_size((100, 24)).columns

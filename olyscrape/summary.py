@@ -1,15 +1,28 @@
-"""The end-of-crawl summary: per-partner figures read from the crawl stats."""
+"""The end-of-crawl summary: per-partner figures read from the crawl stats, as a table a
+person reads or one JSON object a scheduler reads. Every stored count is what committed."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import json
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from olyscrape.stats import ALERT_FAILURES, verdict
 
-COLUMNS = ("cards", "new", "updated", "dropped", "articles", "pages", "errors")
-#: How many failed article pages the summary lists by URL.
+#: Column label → the per-partner stat it shows (``olyscrape/partner/<slug>/<stat>``).
+COLUMNS = {
+    "cards seen": "cards",
+    "new articles": "new_articles",
+    "new links": "new",
+    "updated": "updated",
+    "dropped": "dropped",
+    "article pages": "articles",
+    "listing pages": "pages",
+    "errors": "errors",
+}
+#: How many failed article pages the table lists by URL.
 ARTICLE_FAILURES_SHOWN = 20
+PAGE_CAP = "page cap"
 
 
 @dataclass
@@ -22,44 +35,72 @@ class CrawlSummary:
     check_failures: list[str] = field(default_factory=list)
     alert_failures: list[str] = field(default_factory=list)
     stopped_early: list[str] = field(default_factory=list)
+    cut_by_page_cap: list[str] = field(default_factory=list)
     finish_reason: str | None = None
     elapsed: float | None = None
-    succeeded: bool = False
+    status: str = "failed"
+    reasons: list[str] = field(default_factory=list)
+    archive: dict[str, int] = field(default_factory=dict)
+    storage_error: str | None = None
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == "ok"
 
     @classmethod
     def from_stats(cls, stats: dict[str, Any]) -> CrawlSummary:
         partners = stats.get("olyscrape/partners") or []
+
+        def stat(slug: str, name: str) -> Any:
+            return stats.get(f"olyscrape/partner/{slug}/{name}")
+
         rows = {
-            slug: {col: int(stats.get(f"olyscrape/partner/{slug}/{col}", 0)) for col in COLUMNS}
+            slug: {label: int(stat(slug, key) or 0) for label, key in COLUMNS.items()}
             for slug in partners
         }
+        judged = verdict(stats)
         return cls(
             rows=rows,
             failures=list(stats.get("olyscrape/failures") or []),
             article_failures=list(stats.get("olyscrape/article_failures") or []),
             check_failures=list(stats.get("olyscrape/monitor/failures") or []),
             alert_failures=list(stats.get(ALERT_FAILURES) or []),
-            stopped_early=[
-                p for p in partners if stats.get(f"olyscrape/partner/{p}/stopped_early")
-            ],
+            stopped_early=[p for p in partners if stat(p, "stopped_early")],
+            cut_by_page_cap=[p for p in partners if stat(p, "stop_reason") == PAGE_CAP],
             finish_reason=stats.get("finish_reason"),
             elapsed=stats.get("elapsed_time_seconds"),
-            succeeded=verdict(stats).ok,
+            status=judged.status,
+            reasons=judged.reasons,
+            archive=dict(stats.get("olyscrape/archive_counts") or {}),
+            storage_error=stats.get("olyscrape/storage_error"),
         )
 
     def totals(self) -> dict[str, int]:
         return {col: sum(row[col] for row in self.rows.values()) for col in COLUMNS}
 
-    def render(self) -> str:
+    def to_json(self) -> str:
+        """The summary as one JSON object: per partner, totals, failures, checks, verdict."""
+        data = asdict(self)
+
+        def keyed(row: dict[str, int]) -> dict[str, int]:
+            return {label.replace(" ", "_"): value for label, value in row.items()}
+
+        data["partners"] = {slug: keyed(row) for slug, row in data.pop("rows").items()}
+        data["totals"] = keyed(self.totals())
+        data["verdict"] = data.pop("status")
+        return json.dumps(data, ensure_ascii=False, indent=2, default=str)
+
+    def render(self, db: str | None = None) -> str:
         """A one-screen plain-text table, then the failed requests, then the verdict."""
-        width = max([len("partner"), *(len(slug) for slug in self.rows)])
-        header = "partner".ljust(width) + "".join(f"{col:>9}" for col in COLUMNS)
+        width = max([len("partner"), len("total"), *(len(slug) for slug in self.rows)])
+        sizes = {col: max(len(col), 5) + 2 for col in COLUMNS}
+        header = "partner".ljust(width) + "".join(col.rjust(sizes[col]) for col in COLUMNS)
         lines = [header, "-" * len(header)]
         for slug, row in self.rows.items():
-            lines.append(slug.ljust(width) + "".join(f"{row[col]:>9}" for col in COLUMNS))
+            lines.append(slug.ljust(width) + "".join(f"{row[c]:>{sizes[c]}}" for c in COLUMNS))
         lines.append("-" * len(header))
         totals = self.totals()
-        lines.append("total".ljust(width) + "".join(f"{totals[col]:>9}" for col in COLUMNS))
+        lines.append("total".ljust(width) + "".join(f"{totals[c]:>{sizes[c]}}" for c in COLUMNS))
         if self.failures:
             lines.append("")
             lines.append(f"{len(self.failures)} failed request(s):")
@@ -84,6 +125,13 @@ class CrawlSummary:
                 " before, skipping their older pages (--full walks everything): "
                 + ", ".join(self.stopped_early)
             )
+        if self.cut_by_page_cap:
+            lines.append("")
+            lines.append(
+                f"page cap: {len(self.cut_by_page_cap)} partner(s) cut short by --max-pages,"
+                " their older pages not read (the next crawl walks them in full): "
+                + ", ".join(self.cut_by_page_cap)
+            )
         if self.check_failures:
             lines.append("")
             lines.append(f"{len(self.check_failures)} check(s) failed:")
@@ -92,7 +140,14 @@ class CrawlSummary:
             lines.append("")
             lines.extend(self.alert_failures)
         elapsed = f" in {self.elapsed:.1f} s" if self.elapsed is not None else ""
-        verdict = "OK" if self.succeeded else "FAILED"
+        verdict_word = {"ok": "OK", "interrupted": "INTERRUPTED"}.get(self.status, "FAILED")
         lines.append("")
-        lines.append(f"crawl {verdict}{elapsed} (finish reason: {self.finish_reason})")
+        lines.append(f"crawl {verdict_word}{elapsed} (finish reason: {self.finish_reason})")
+        if self.archive:
+            where = f" {db}" if db else ""
+            lines.append(
+                f"archive{where} now holds {self.archive['articles']} articles,"
+                f" {self.archive['article_partners']} partner links,"
+                f" {self.archive['partners']} partners"
+            )
         return "\n".join(lines)

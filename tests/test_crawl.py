@@ -32,7 +32,8 @@ SHARED = "https://olympics.com/ioc/news/worldwide-olympic-partners-unite-to-supp
 
 
 def total_row(summary: str) -> list[str]:
-    """The figures of the summary's ``total`` row: cards, new, updated, dropped, articles, pages, errors."""
+    """The figures of the summary's ``total`` row: cards seen, new articles, new links,
+    updated, dropped, article pages, listing pages, errors."""
     line = next(line for line in summary.splitlines() if line.startswith("total "))
     return line.split()[1:]
 
@@ -53,9 +54,10 @@ def test_replay_crawl_succeeds_and_prints_a_summary(replayed):
     _, result = replayed
     assert result.returncode == 0, result.stderr
     assert "crawl OK" in result.stdout
-    # 131 cards seen (one without a link), 130 new partner links, 1 dropped,
-    # 128 article pages (one per article on the canonical origin), 27 pages, 0 errors
-    assert [int(n) for n in total_row(result.stdout)] == [131, 130, 0, 1, 128, 27, 0]
+    # 131 cards seen (one without a link), 129 new articles (the one two partners show
+    # counts once), 130 new partner links, 1 dropped, 128 article pages (one per article
+    # on the canonical origin), 27 listing pages, 0 errors
+    assert [int(n) for n in total_row(result.stdout)] == [131, 129, 130, 0, 1, 128, 27, 0]
     assert "Traceback" not in result.stderr
     for slug in EXPECTED_PER_PARTNER:
         assert f"\n{slug} " in result.stdout
@@ -132,8 +134,8 @@ def test_a_second_full_crawl_updates_last_seen_only(tmp_path):
     second = run_olyscrape("crawl", "--replay", str(SITE), "--db", str(db), "--full")
     assert second.returncode == 0
     assert dict(query(db, "SELECT url, first_seen FROM articles")) == before
-    cards, new, updated = (int(n) for n in total_row(second.stdout)[:3])
-    assert (cards, new, updated) == (131, 0, 0)
+    cards, new_articles, new_links, updated = (int(n) for n in total_row(second.stdout)[:4])
+    assert (cards, new_articles, new_links, updated) == (131, 0, 0, 0)
     assert query(db, "SELECT count(*) FROM crawls WHERE status = 'ok'") == [(2,)]
 
 

@@ -249,9 +249,8 @@ def test_of_two_crawls_on_one_archive_one_runs_and_one_refuses(tmp_path):
     with serve_in_thread(SITE, delay=0.05) as server:
         first = start_crawl(server.base_url, db)
         try:
-            wait_for(
-                lambda: Path(f"{db}.lock").exists() and "pid" in Path(f"{db}.lock").read_text()
-            )
+            # the first crawl holds the lock and has recorded itself (at its first batch)
+            wait_for(lambda: committed_links(db) > 0)
             second = run_olyscrape("crawl", "--base-url", server.base_url, "--db", str(db))
             crawls_during = query(db, "SELECT count(*) FROM crawls")
         finally:

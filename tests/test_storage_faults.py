@@ -102,7 +102,7 @@ def assert_full_disk_outcome(result: subprocess.CompletedProcess, db: Path) -> N
     links = query(db, "SELECT count(*) FROM article_partners")[0][0]
     assert committed(line) == links < ALL_LINKS
     total = next(row for row in result.stdout.splitlines() if row.startswith("total"))
-    assert int(total.split()[2]) == links  # the "new" column
+    assert int(total.split()[3]) == links  # the "new links" column
     assert "crawl FAILED" in result.stdout and "crawl OK" not in result.stdout
     assert query(db, "PRAGMA integrity_check") == [("ok",)]
     statuses = query(db, "SELECT status FROM crawls")
@@ -508,5 +508,5 @@ def test_a_forced_stop_records_the_crawl_interrupted_and_the_summary_matches(tmp
     total = next(row for row in out.splitlines() if row.startswith("total")).split()
     links = query(db, "SELECT count(*) FROM article_partners")[0][0]
     pages = query(db, "SELECT count(*) FROM articles WHERE body IS NOT NULL")[0][0]
-    assert (int(total[2]), int(total[5])) == (links, pages)  # new links, article pages
+    assert (int(total[3]), int(total[6])) == (links, pages)  # new links, article pages
     assert links < ALL_LINKS

@@ -9,6 +9,7 @@ changes a file: a missing, empty or foreign one is an error.
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -63,6 +64,36 @@ def _read_only_authorizer(action: int, *args: Any) -> int:
 def _split_partners(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return [row | {"partners": (row["partners"] or "").split(",") if row["partners"] else []}
             for row in rows]  # fmt: skip
+
+
+#: What makes a search text FTS5 syntax on purpose: a phrase in quotes, an operator, a
+#: prefix query, a column filter, or grouping.
+_FTS_SYNTAX = re.compile(r'"|\b(?:AND|OR|NOT|NEAR)\b|\w\*|^\s*\w+\s*:|\(')
+_PLAIN_TERM = re.compile(r"\w+")
+
+
+def fts_query(text: str) -> str:
+    """What people type, as an FTS5 query: each term with punctuation (``Coca-Cola``,
+    ``P&G``, ``Alibaba's``) becomes a phrase in double quotes; text already written in
+    FTS5 syntax (``"…"``, ``AND``/``OR``/``NOT``, ``prefix*``, ``title:word``) is kept."""
+    if _FTS_SYNTAX.search(text):
+        return text
+    terms = text.split()
+    return " ".join(t if _PLAIN_TERM.fullmatch(t) else f'"{t}"' for t in terms)
+
+
+def distinct_names(names: list[str]) -> list[str]:
+    """Column names made distinct: the second ``a`` becomes ``a_2``, and so on."""
+    seen: set[str] = set()
+    out = []
+    for name in names:
+        candidate, n = name, 1
+        while candidate in seen:
+            n += 1
+            candidate = f"{name}_{n}"
+        seen.add(candidate)
+        out.append(candidate)
+    return out
 
 
 def _crawl_summary(row: dict[str, Any]) -> dict[str, Any]:
@@ -122,14 +153,17 @@ class ArchiveReader:
 
     def crawl_history(self, limit: int = 20) -> list[dict[str, Any]]:
         """The newest crawls for ``olyscrape runs``: status, duration, counts, reasons."""
-        sql = "SELECT * FROM crawls ORDER BY id DESC LIMIT ?"
-        return [_crawl_summary(row) for row in self.db.query(sql, [limit])]
+        sql = "SELECT * FROM crawls ORDER BY id DESC LIMIT :limit"
+        return [_crawl_summary(row) for row in self._query(sql, {"limit": limit})]
 
-    def run_sql(self, sql: str, params: Sequence[Any] = ()) -> tuple[list[str], list[tuple]]:
-        """Run one statement; its column names and rows. Errors become ``QueryError``."""
+    def run_sql(
+        self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
+    ) -> tuple[list[str], list[tuple]]:
+        """Run one statement (``:name`` parameters from ``params``); its column names, made
+        distinct (``a``, ``a_2``, as Datasette does), and rows. Errors become ``QueryError``."""
         try:
             cursor = self.db.conn.execute(sql, params)
-            columns = [d[0] for d in cursor.description or []]
+            columns = distinct_names([d[0] for d in cursor.description or []])
             return columns, cursor.fetchall()
         except (sqlite3.DatabaseError, sqlite3.Warning, ValueError) as exc:
             message = str(exc)
@@ -157,7 +191,7 @@ class ArchiveReader:
             where.append(
                 "a.rowid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :search)"
             )
-            params["search"] = query.search
+            params["search"] = fts_query(query.search)
         sql = (
             f"SELECT a.url, a.title, a.category, a.published, {_PARTNERS_OF} AS partners"
             f" FROM articles a {'WHERE ' + ' AND '.join(where) if where else ''}"
@@ -167,45 +201,68 @@ class ArchiveReader:
         return _split_partners(self._query(sql, params))
 
     def search(self, text: str, limit: int = 20, marks: tuple[str, str] = ("[", "]")) -> list[dict]:
-        """Full-text search of titles (weighted 5×) and bodies, best first, with a snippet."""
-        params = {"query": text, "limit": limit, "open": marks[0], "close": marks[1]}
+        """Full-text search of titles (weighted 5×) and bodies, best first, with a snippet.
+        ``text`` is what a person typed (see :func:`fts_query`)."""
+        query = fts_query(text)
+        params = {"query": query, "limit": limit, "open": marks[0], "close": marks[1]}
         return _split_partners(self._query(_SEARCH, params))
 
     def _query(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        """Rows of a query whose only user input is its parameters (a search text among them),
-        so an error can only come from that text's FTS5 syntax."""
+        """Rows of a query whose only user input is its parameters. With a search text, an
+        error is that text's FTS5 syntax; without one, the archive itself (a missing table)."""
         try:
             return list(self.db.query(sql, params))
         except sqlite3.OperationalError as exc:
-            raise QueryError(
-                f'invalid search query ({exc}); use words, "exact phrases", AND, OR, NOT,'
-                " prefix* (SQLite FTS5 syntax)"
-            ) from None
+            if params.get("search") or params.get("query"):
+                raise QueryError(
+                    f"invalid search query ({exc}): put words with punctuation in double"
+                    ' quotes, e.g. "Coca-Cola", or use words, AND, OR, NOT, prefix*'
+                ) from None
+            raise ArchiveError(f"cannot read the archive ({exc})") from None
+
+    def partners(self) -> list[tuple[str, str]]:
+        """Every partner of the archive: (slug, name), by slug."""
+        return [(r["slug"], r["name"]) for r in self._query(
+            "SELECT slug, name FROM partners ORDER BY slug", {})]  # fmt: skip
+
+    def undated_articles(self) -> int:
+        return int(self._query(
+            "SELECT count(*) AS n FROM articles WHERE published IS NULL", {})[0]["n"])  # fmt: skip
+
+    def archive_date(self) -> str | None:
+        """When the archive last changed: the newest crawl's end, else the newest sighting."""
+        rows = self._query(
+            "SELECT coalesce((SELECT max(finished_at) FROM crawls),"
+            " (SELECT max(last_seen) FROM articles)) AS at", {})  # fmt: skip
+        return rows[0]["at"]
 
     def partner_stats(self) -> list[dict[str, Any]]:
         """Per partner: articles, first and last published date."""
-        return list(
-            self.db.query("""
+        return self._query(
+            """
             SELECT p.slug AS partner, p.name, count(a.url) AS articles,
                    min(a.published) AS first_published, max(a.published) AS last_published
             FROM partners p
             LEFT JOIN article_partners ap ON ap.partner = p.slug
             LEFT JOIN articles a ON a.url = ap.article_url
-            GROUP BY p.slug ORDER BY p.slug""")
+            GROUP BY p.slug ORDER BY p.slug""",
+            {},
         )
 
     def counts_per_year(self) -> list[dict[str, Any]]:
-        return list(
-            self.db.query("""
+        return self._query(
+            """
             SELECT coalesce(substr(published, 1, 4), 'undated') AS year, count(*) AS articles
-            FROM articles GROUP BY 1 ORDER BY 1""")
+            FROM articles GROUP BY 1 ORDER BY 1""",
+            {},
         )
 
     def counts_per_partner_year(self) -> list[dict[str, Any]]:
-        return list(
-            self.db.query("""
+        return self._query(
+            """
             SELECT partner, year, count(*) AS articles FROM partner_articles
-            WHERE year IS NOT NULL GROUP BY partner, year ORDER BY partner, year""")
+            WHERE year IS NOT NULL GROUP BY partner, year ORDER BY partner, year""",
+            {},
         )
 
     def count(self, table: str) -> int:

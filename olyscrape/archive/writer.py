@@ -116,6 +116,7 @@ class StoreResult:
     updated: dict[str, int] = field(default_factory=dict)
     cards: dict[str, int] = field(default_factory=dict)
     articles: dict[str, int] = field(default_factory=dict)
+    new_articles_by: dict[str, int] = field(default_factory=dict)
     new_articles: int = 0
     bodies: int = 0
     versions: int = 0
@@ -405,10 +406,11 @@ class ArchiveWriter:
         touched: dict[int | None, list[str]] = {}  # capture → unchanged articles seen again
         touched_links: dict[str, list[str]] = {}  # partner → links seen again, same place
 
-        def keep_version(url: str, new: dict[str, Any]) -> None:
+        def keep_version(url: str, new: dict[str, Any], partner: str | None) -> None:
             old = current.get(url)
             if old is None:
                 result.new_articles += 1
+                result.count("new_articles_by", partner)
             elif _replaced(new, old, _VERSIONED):
                 versions.append({f: old.get(f) for f in _VERSIONED} | {"url": url})
             current[url] = (old or {}) | {k: v for k, v in new.items() if v is not None}
@@ -435,7 +437,7 @@ class ArchiveWriter:
             links[(url, partner)] = card.position
             result.count("cards", partner)
             if changed:
-                keep_version(url, {f: row[f] for f in _TRACKED})
+                keep_version(url, {f: row[f] for f in _TRACKED}, partner)
                 card_rows.append(row)
             elif touch_seen or card.capture_id is not None:
                 touched.setdefault(card.capture_id, []).append(url)
@@ -444,7 +446,7 @@ class ArchiveWriter:
             if item.body != old_body:
                 result.bodies += 1
             result.count("articles", item.partner)
-            keep_version(item.url, {"body": item.body})
+            keep_version(item.url, {"body": item.body}, item.partner)
             body_rows.append({"url": item.url, "body": item.body, "published": item.published,
                               "capture_id": item.capture_id, "seen": seen})  # fmt: skip
 

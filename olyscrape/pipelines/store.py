@@ -81,11 +81,12 @@ class StorePipeline:
 
     def _count(self, result: StoreResult) -> None:
         inc = self.stats.inc_value
-        for kind in ("new", "updated", "cards", "articles"):
+        per_partner = {"new": "new", "updated": "updated", "cards": "stored_cards",
+                       "articles": "articles", "new_articles_by": "new_articles"}  # fmt: skip
+        for kind, key in per_partner.items():
             for partner, count in getattr(result, kind).items():
-                inc(f"olyscrape/partner/{partner}/{'stored_cards' if kind == 'cards' else kind}",
-                    count)  # fmt: skip
-                if kind != "cards":
+                inc(f"olyscrape/partner/{partner}/{key}", count)
+                if kind in ("new", "updated", "articles"):
                     inc(f"olyscrape/{kind}", count)
         inc(keys.STORED_CARDS, sum(result.cards.values()))
         for name in ("new_articles", "bodies", "versions", "changed_rows", "captures"):
