@@ -5,6 +5,8 @@ https://docs.scrapy.org/en/latest/topics/settings.html
 
 from __future__ import annotations
 
+from olyscrape import __version__
+
 BOT_NAME = "olyscrape"
 SPIDER_MODULES = ["olyscrape.spiders"]
 NEWSPIDER_MODULE = "olyscrape.spiders"
@@ -33,7 +35,8 @@ OLYSCRAPE_ALERT_WEBHOOK = None  # POST the failure report as JSON to this URL
 
 # --- Politeness towards olympics.com ---
 USER_AGENT = (
-    "olyscrape/0.1 (+https://github.com/olyscrape/olyscrape; news archive of IOC TOP partners)"
+    f"olyscrape/{__version__}"
+    " (+https://github.com/olyscrape/olyscrape; news archive of IOC TOP partners)"
 )
 ROBOTSTXT_OBEY = True
 CONCURRENT_REQUESTS = 8
