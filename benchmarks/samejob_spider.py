@@ -3,10 +3,13 @@ what ``olyscrape crawl --base-url MIRROR --full --no-articles`` does.
 
 It reads the menu's TOP column, fetches each partner's listing page and every load-more
 answer (the next offset adds what each answer brought; a short or empty answer ends a
-partner), reads each card with one parsel pass (five fields), makes links canonical and
-dates ISO, and upserts the rows with ``executemany`` in one transaction per page, keeping
-each raw body (sha256 + zlib) in the same transaction. No item pipelines, no checks, no
-history, no full-text index: the job and nothing else.
+partner: on the generated site, exactly the chain of URLs ``bare_spider.py`` reads from
+its manifest, which the benchmark checks against the mirror's log), reads each card with
+one parsel pass (five fields), makes links canonical (on ``https://olympics.com``, whether
+root-relative or on the mirror) and dates ISO, and upserts the rows with ``executemany``
+in one transaction per page, keeping each raw body (sha256 + zlib level 6) in the same
+transaction. No item pipelines, no checks, no history, no full-text index: the job and
+nothing else.
 
     python benchmarks/samejob_spider.py BASE_URL DB STATS.json [PARTNER,PARTNER,...]
 
@@ -60,9 +63,12 @@ ON CONFLICT (article_url, partner) DO UPDATE SET
 """
 
 
-def canonical(href: str | None) -> str | None:
+def canonical(href: str | None, base_url: str) -> str | None:
+    """A link on ``https://olympics.com``: root-relative or on the mirror (``base_url``)."""
     if not href:
         return None
+    if href.startswith(base_url + "/"):
+        href = href[len(base_url) :]
     return ORIGIN + href if href.startswith("/") else href
 
 
@@ -78,7 +84,7 @@ class SameJobSpider(scrapy.Spider):
 
     def __init__(self, base_url: str, db: str, partners: str = "", **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.base_url = base_url
+        self.base_url = base_url.rstrip("/")
         self.wanted = set(filter(None, partners.split(",")))
         self.conn = sqlite3.connect(db, isolation_level=None)
         self.conn.executescript(SCHEMA)
@@ -99,13 +105,14 @@ class SameJobSpider(scrapy.Spider):
                     yield response.follow(href, self.parse_listing, cb_kwargs={"slug": slug})
 
     def parse_listing(self, response: Response, slug: str) -> Iterator[scrapy.Request]:
+        base = self.base_url
         cards = [
             (
-                canonical(card.css("h2 a::attr(href)").get()),
+                canonical(card.css("h2 a::attr(href)").get(), base),
                 card.xpath("normalize-space(.//h2/a)").get(),
                 card.xpath("normalize-space(.//*[contains(@class, 'news-topic-label')])").get(),
                 card.css("time::attr(datetime)").get() or card.css("time::text").get(),
-                canonical(card.css("img::attr(src)").get()),
+                canonical(card.css("img::attr(src)").get(), base),
             )
             for card in response.css("div.ajax-area article")
         ]
@@ -129,9 +136,10 @@ class SameJobSpider(scrapy.Spider):
         self, response: Response, slug: str, prefix: str, count: int, offset: int
     ) -> Iterator[scrapy.Request]:
         content = json.loads(response.body)["content"]
+        base = self.base_url
         cards = [
-            (canonical(e.get("url")), e.get("title"), (e.get("topic") or {}).get("name"),
-             e.get("date"), canonical((e.get("thumb") or {}).get("desktop")))
+            (canonical(e.get("url"), base), e.get("title"), (e.get("topic") or {}).get("name"),
+             e.get("date"), canonical((e.get("thumb") or {}).get("desktop"), base))
             for e in content
         ]  # fmt: skip
         self.store(response, slug, cards)

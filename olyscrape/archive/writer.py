@@ -90,9 +90,10 @@ _COMPLETE_WALK = "UPDATE partners SET walk_completed = :seen WHERE slug = :partn
 #: Articles a batch saw again unchanged: a statement per page, not an upsert per card.
 _TOUCH_ARTICLES = """UPDATE articles SET last_seen = coalesce(?, last_seen),
     capture_id = coalesce(?, capture_id) WHERE url IN ({marks})"""
-_TOUCH_LINKS = (
-    "UPDATE article_partners SET last_seen = ? WHERE partner = ? AND article_url IN ({marks})"
-)
+_TOUCH_LINKS = "UPDATE article_partners SET last_seen = ? WHERE rowid IN ({marks})"
+#: What change detection and history compare, of the articles a batch touches.
+_EXISTING = """SELECT url, title, category, published, published_raw, image_url, body
+    FROM articles WHERE url IN ({marks})"""
 
 _SEEN_LINKS = "SELECT partner, article_url FROM article_partners"
 _COMPLETED_WALKS = """SELECT slug FROM partners WHERE walk_completed IS NOT NULL
@@ -334,24 +335,25 @@ class ArchiveWriter:
 
     def _existing(
         self, conn: sqlite3.Connection, urls: Iterable[str]
-    ) -> tuple[dict[str, dict], dict[tuple[str, str], int | None]]:
-        """The archived rows of these articles, and their partner links with positions."""
+    ) -> tuple[dict[str, dict], dict[tuple[str, str], tuple[int, int | None]]]:
+        """The archived rows of these articles, and their partner links (rowid, position)."""
         urls = sorted(set(urls))
         articles: dict[str, dict] = {}
-        links: dict[tuple[str, str], int | None] = {}
+        links: dict[tuple[str, str], tuple[int, int | None]] = {}
         for chunk in _chunks(urls):
             marks = ",".join("?" * len(chunk))
-            cursor = conn.execute(f"SELECT * FROM articles WHERE url IN ({marks})", chunk)
+            cursor = conn.execute(_EXISTING.format(marks=marks), chunk)
             names = [d[0] for d in cursor.description]
             for values in cursor:
                 row = dict(zip(names, values, strict=True))
                 articles[row["url"]] = row
             sql = (
-                "SELECT article_url, partner, position FROM article_partners"
+                "SELECT rowid, article_url, partner, position FROM article_partners"
                 f" WHERE article_url IN ({marks})"
             )
             links.update(
-                ((url, partner), position) for url, partner, position in conn.execute(sql, chunk)
+                ((url, partner), (rowid, position))
+                for rowid, url, partner, position in conn.execute(sql, chunk)
             )
         return articles, links
 
@@ -404,7 +406,7 @@ class ArchiveWriter:
         result = StoreResult()
         card_rows, link_rows, body_rows, versions = [], [], [], []
         touched: dict[int | None, list[str]] = {}  # capture → unchanged articles seen again
-        touched_links: dict[str, list[str]] = {}  # partner → links seen again, same place
+        touched_links: list[int] = []  # rowids of links seen again, in the same place
 
         def keep_version(url: str, new: dict[str, Any], partner: str | None) -> None:
             old = current.get(url)
@@ -424,17 +426,19 @@ class ArchiveWriter:
             }  # fmt: skip
             old = current.get(url)
             changed = old is None or _changed(row, old, _TRACKED)
-            if (url, partner) not in links:
+            link = links.get((url, partner))
+            if link is None:
                 result.count("new", partner)
                 link_rows.append(row)
+                links[(url, partner)] = (0, card.position)  # its rowid comes with the insert
             else:
                 if old is not None and changed:
                     result.count("updated", partner)
-                if card.position is not None and card.position != links[(url, partner)]:
+                rowid, position = link
+                if rowid == 0 or (card.position is not None and card.position != position):
                     link_rows.append(row)
                 elif touch_seen:
-                    touched_links.setdefault(partner, []).append(url)
-            links[(url, partner)] = card.position
+                    touched_links.append(rowid)
             result.count("cards", partner)
             if changed:
                 keep_version(url, {f: row[f] for f in _TRACKED}, partner)
@@ -461,10 +465,9 @@ class ArchiveWriter:
                 marks = ",".join("?" * len(chunk))
                 conn.execute(_TOUCH_ARTICLES.format(marks=marks), [last_seen, capture_id, *chunk])
         conn.executemany(_UPSERT_LINK, link_rows)
-        for partner, urls in touched_links.items():
-            for chunk in _chunks(urls):
-                marks = ",".join("?" * len(chunk))
-                conn.execute(_TOUCH_LINKS.format(marks=marks), [seen, partner, *chunk])
+        for chunk in _chunks(touched_links):
+            marks = ",".join("?" * len(chunk))
+            conn.execute(_TOUCH_LINKS.format(marks=marks), [seen, *chunk])
         conn.executemany(_UPSERT_BODY, body_rows)
         conn.executemany(_INSERT_TAG, [(b.url, t) for b in bodies for t in b.tags])
         conn.execute(schema.INDEX_NEW_ROWS, {"after": indexed_up_to})
