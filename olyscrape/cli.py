@@ -333,9 +333,11 @@ def crawl(
 
     summary = CrawlSummary.from_stats(stats)
     click.echo(summary.to_json() if fmt == "json" else summary.render(str(db)))
-    for key in (keys.STORAGE_ERROR, keys.CRAWL_RECORD_ERROR):
-        if stats.get(key):
-            click.echo(f"Error: {stats[key]}", err=True)
+    errors = [
+        str(stats[key]) for key in (keys.STORAGE_ERROR, keys.CRAWL_RECORD_ERROR) if stats.get(key)
+    ]
+    if errors:  # one line, whatever failed
+        click.echo("Error: " + "; and ".join(errors), err=True)
     sys.exit(0 if summary.succeeded else EXIT_FAILED)
 
 

@@ -123,6 +123,19 @@ def test_a_full_disk_stops_the_crawl_and_a_rerun_on_a_larger_disk_completes(disk
     assert query(db, "SELECT status FROM crawls ORDER BY id") == [("failed",), ("ok",)]
 
 
+def test_a_disk_too_small_for_the_schema_leaves_a_file_the_rerun_completes(disk):
+    db = disk("100k") / "a.db"
+    result = crawl(db)
+    assert result.returncode == 1
+    line = one_error_line(result.stderr)
+    assert line.startswith(f"Error: archive {db}: disk full (database or disk is full); 0 cards")
+    assert "crawl FAILED" in result.stdout
+    disk.remount("size=20m")
+    again = crawl(db)  # the half-made archive is still known as olyscrape's, and completed
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert links_per_partner(db) == EXPECTED_PER_PARTNER
+
+
 def test_a_full_disk_made_by_sqlites_page_cap_behaves_the_same(tmp_path):
     """Where no tmpfs can be mounted, the same fault through ``max_page_count``."""
     db = tmp_path / "a.db"

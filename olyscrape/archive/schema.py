@@ -280,6 +280,9 @@ def migrate(conn: sqlite3.Connection) -> None:
     is dropped or rewritten; a migration cut short is simply run again on the next open."""
     import sqlite_utils  # only when a file needs migrating, never on a crawl's hot path
 
+    # The id first: a migration cut short (a full disk) leaves a file still known as ours,
+    # which the next open migrates again, rather than one refused as another program's.
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     db = sqlite_utils.Database(conn)
     for name, (columns, pk) in SCHEMA.items():
         table = db.table(name)
@@ -303,5 +306,4 @@ def migrate(conn: sqlite3.Connection) -> None:
         conn.execute(f"DROP TRIGGER IF EXISTS {name}")
         conn.execute(trigger)
     conn.execute(INDEX_NEW_ROWS, {"after": 0})  # whatever no trigger indexed
-    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")  # last: the migration is whole
