@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sqlite3
 import subprocess
 import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from scrapy.http import HtmlResponse, Request, TextResponse
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -51,3 +58,51 @@ def query(db: Path, sql: str, *params: object) -> list[tuple]:
         return conn.execute(sql, params).fetchall()
     finally:
         conn.close()
+
+
+@pytest.fixture(scope="session")
+def archive_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An archive of the saved site, crawled once per session; tests read it, never write
+    it (a test that writes takes a copy)."""
+    db = tmp_path_factory.mktemp("archive") / "archive.db"
+    result = run_olyscrape("crawl", "--replay", str(SITE), "--db", str(db))
+    assert result.returncode == 0, result.stderr
+    return db
+
+
+@pytest.fixture
+def olyscrape() -> Any:
+    """The CLI in this process (click's runner): ``olyscrape(*args, stdin=None)``."""
+    runner = CliRunner()
+    from olyscrape.cli import cli
+
+    def invoke(*args: str, stdin: str | None = None) -> Any:
+        return runner.invoke(cli, list(args), input=stdin, catch_exceptions=False)
+
+    return invoke
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.server.received.append(json.loads(body))  # type: ignore[attr-defined]
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def webhook() -> Iterator[Any]:
+    """A webhook on 127.0.0.1 that keeps every JSON body POSTed to it: ``.url``,
+    ``.received``."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    server.received = []  # type: ignore[attr-defined]
+    server.url = f"http://127.0.0.1:{server.server_port}/hook"  # type: ignore[attr-defined]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()

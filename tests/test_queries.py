@@ -11,35 +11,15 @@ import subprocess
 import sys
 
 import pytest
-from click.testing import CliRunner
 
 from olyscrape.archive import ArchiveReader, ArchiveWriter
-from olyscrape.cli import cli
 from olyscrape.items import ArticleCard
-from tests.conftest import SITE, query, run_olyscrape
+from tests.conftest import query, run_olyscrape
 
 CHRIS_TUNG_WORD = (
     "zephyrquillb68613"  # in that article's body only (tests/fixtures/site/MANIFEST.md)
 )
 SHARED = "https://olympics.com/ioc/news/worldwide-olympic-partners-unite-to-support-athletes-at-pyeongchang-2018"
-
-
-@pytest.fixture(scope="module")
-def archive_db(tmp_path_factory):
-    db = tmp_path_factory.mktemp("queries") / "archive.db"
-    result = run_olyscrape("crawl", "--replay", str(SITE), "--db", str(db))
-    assert result.returncode == 0, result.stderr
-    return db
-
-
-@pytest.fixture
-def olyscrape():
-    runner = CliRunner()
-
-    def invoke(*args: str):
-        return runner.invoke(cli, list(args), catch_exceptions=False)
-
-    return invoke
 
 
 # --- articles -------------------------------------------------------------------------------

@@ -17,29 +17,10 @@ import sqlite3
 import zlib
 
 import pytest
-from click.testing import CliRunner
 
-from olyscrape.cli import LIMIT_MAX, cli
+from olyscrape.cli import LIMIT_MAX
 from olyscrape.output import NULL, cut, render, visible_width
 from tests.conftest import SITE, query, run_olyscrape
-
-
-@pytest.fixture(scope="module")
-def archive_db(tmp_path_factory):
-    db = tmp_path_factory.mktemp("research") / "archive.db"
-    result = run_olyscrape("crawl", "--replay", str(SITE), "--db", str(db))
-    assert result.returncode == 0, result.stderr
-    return db
-
-
-@pytest.fixture
-def olyscrape():
-    runner = CliRunner()
-
-    def invoke(*args: str, stdin: str | None = None):
-        return runner.invoke(cli, list(args), input=stdin, catch_exceptions=False)
-
-    return invoke
 
 
 def as_json(result):

@@ -10,16 +10,13 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
 
 from olyscrape.mirror import serve_in_thread
-from tests.conftest import REPO, SITE, query, run_olyscrape
+from tests.conftest import REPO, SITE, query, run_olyscrape, webhook
 from tests.test_crawl import EXPECTED_PER_PARTNER, links_per_partner
 
 # Cards on each partner's first listing page (tests/fixtures/site/MANIFEST.md).
@@ -172,39 +169,19 @@ def test_cards_losing_their_titles_fail_the_coverage_check(archive, site):
     ]
 
 
-class _Hook(BaseHTTPRequestHandler):
-    received: ClassVar[list[dict]] = []
-
-    def do_POST(self) -> None:
-        _Hook.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, *args) -> None:
-        pass
-
-
 def test_a_failing_check_alerts_a_command_and_a_webhook(archive, site, tmp_path):
     strip_cards(site / "ioc" / "visa.html")
     report = tmp_path / "report.txt"
-    hook = ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
-    threading.Thread(target=hook.serve_forever, daemon=True).start()
-    try:
-        command = f"{sys.executable} -c \"import sys; open({str(report)!r}, 'w').write(sys.stdin.read())\""
+    command = (
+        f"{sys.executable} -c \"import sys; open({str(report)!r}, 'w').write(sys.stdin.read())\""
+    )
+    with webhook() as hook:
         result, _ = crawl_mirror(
-            site,
-            archive,
-            "--alert-command",
-            command,
-            "--alert-webhook",
-            f"http://127.0.0.1:{hook.server_port}/hook",
+            site, archive, "--alert-command", command, "--alert-webhook", hook.url
         )
-    finally:
-        hook.shutdown()
-        hook.server_close()
     assert result.returncode == 1
     assert "partner visa" in report.read_text()
-    assert any("partner visa" in failure for failure in _Hook.received[-1]["failures"])
+    assert any("partner visa" in failure for failure in hook.received[-1]["failures"])
 
 
 # --- runs -------------------------------------------------------------------------------------

@@ -19,17 +19,14 @@ import socket
 import sqlite3
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
 
 from olyscrape.lock import ArchiveLock
-from tests.conftest import SITE, query, run_olyscrape
+from tests.conftest import SITE, query, run_olyscrape, webhook
 from tests.test_crawl import EXPECTED_PER_PARTNER, links_per_partner
 
 ALL_LINKS = sum(EXPECTED_PER_PARTNER.values())
@@ -449,40 +446,22 @@ def test_refresh_articles_after_a_no_articles_crawl_fetches_every_article_page(t
 # --- alerts ------------------------------------------------------------------------------------
 
 
-class _Hook(BaseHTTPRequestHandler):
-    received: ClassVar[list[dict]] = []
-
-    def do_POST(self) -> None:
-        _Hook.received.append(json.loads(self.rfile.read(int(self.headers["Content-Length"]))))
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, *args) -> None:
-        pass
-
-
 def test_a_failing_alert_command_never_skips_the_webhook_and_both_show(tmp_path):
     site = tmp_path / "site"
     shutil.copytree(SITE, site)
     (site / "ioc" / "visa.html").unlink()  # a failed listing request fails the checks
-    hook = ThreadingHTTPServer(("127.0.0.1", 0), _Hook)
-    threading.Thread(target=hook.serve_forever, daemon=True).start()
     command = f'{sys.executable} -c "import sys; sys.exit(3)"'
-    try:
+    with webhook() as hook:
         result = run_olyscrape(
             "crawl", "--replay", str(site), "--db", str(tmp_path / "a.db"),
-            "--alert-command", command, "--alert-webhook",
-            f"http://127.0.0.1:{hook.server_port}/hook",
+            "--alert-command", command, "--alert-webhook", hook.url,
         )  # fmt: skip
-        webhook_down = run_olyscrape(
-            "crawl", "--replay", str(site), "--db", str(tmp_path / "b.db"),
-            "--alert-webhook", "http://127.0.0.1:9/nothing-listens",
-        )  # fmt: skip
-    finally:
-        hook.shutdown()
-        hook.server_close()
+    webhook_down = run_olyscrape(
+        "crawl", "--replay", str(site), "--db", str(tmp_path / "b.db"),
+        "--alert-webhook", "http://127.0.0.1:9/nothing-listens",
+    )  # fmt: skip
     assert result.returncode == 1 and "Traceback" not in result.stderr
-    assert any("visa" in f for f in _Hook.received[-1]["failures"])
+    assert any("visa" in f for f in hook.received[-1]["failures"])
     assert re.search(r"^alert command .* failed: exit status 3$", result.stdout, re.M)
     assert webhook_down.returncode == 1
     assert re.search(r"^alert webhook http://127.0.0.1:9/nothing-listens failed: ",
