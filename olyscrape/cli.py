@@ -198,10 +198,11 @@ class _Group(click.Group):
     """olyscrape's commands, whose usage errors are one line (``Error: ...``) and exit 2."""
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        run: Any = super().main  # click's overloads cannot see through *args
         if not standalone_mode:
-            return super().main(*args, standalone_mode=False, **kwargs)
+            return run(*args, standalone_mode=False, **kwargs)
         try:
-            code = super().main(*args, standalone_mode=False, **kwargs)
+            code = run(*args, standalone_mode=False, **kwargs)
         except click.UsageError as exc:
             where = f" (see: {exc.ctx.command_path} --help)" if exc.ctx is not None else ""
             click.echo(f"Error: {exc.format_message()}{where}", err=True)

@@ -163,7 +163,7 @@ class SendAlert(Action):
         text = "olyscrape crawl failed its checks:\n" + "\n".join(
             f"- {f}" for f in report["failures"]
         )
-        channels = [
+        channels: list[tuple[str, Any, Any, Any]] = [
             ("command", settings.get("OLYSCRAPE_ALERT_COMMAND"), _run_command, text),
             ("webhook", settings.get("OLYSCRAPE_ALERT_WEBHOOK"), _post, report),
         ]

@@ -42,10 +42,14 @@ def _parse_clean_date(text: str) -> str | None:
         except ValueError:
             pass
     # The site writes day-first dates; ISO dates (year first) keep month before day.
-    order = {"yearfirst": True} if _YEAR_FIRST.match(text) else {"dayfirst": True}
+    year_first = bool(_YEAR_FIRST.match(text))
     try:
-        first = dateparser.parse(text, default=_DEFAULT_A, **order)
-        second = dateparser.parse(text, default=_DEFAULT_B, **order)
+        first = dateparser.parse(
+            text, default=_DEFAULT_A, yearfirst=year_first, dayfirst=not year_first
+        )
+        second = dateparser.parse(
+            text, default=_DEFAULT_B, yearfirst=year_first, dayfirst=not year_first
+        )
     except (ValueError, OverflowError, TypeError):
         return None
     if first != second:

@@ -259,3 +259,15 @@ def test_latest_capture_is_the_newest_of_a_canonical_url(archive):
     got = archive.captures.latest("https://olympics.com/ioc/visa")
     assert (got.id, got.body, got.status) == (newest, b"new", 503)
     assert archive.captures.latest("https://olympics.com/ioc/none") is None
+
+
+def test_sqlite_result_codes_name_the_causes_python_names():
+    """The causes are keyed by SQLite's numbers (Python 3.10 has no names for them);
+    where Python has the names, they agree."""
+    from olyscrape.archive.errors import _SQLITE_CAUSES
+
+    for name, cause in [("SQLITE_FULL", "disk full"), ("SQLITE_READONLY", "read-only"),
+                        ("SQLITE_IOERR", "I/O error"), ("SQLITE_NOTADB", "not a SQLite database")]:  # fmt: skip
+        code = getattr(sqlite3, name, None)
+        if code is not None:
+            assert _SQLITE_CAUSES[code] == cause

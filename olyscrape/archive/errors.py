@@ -32,19 +32,20 @@ class QueryError(ArchiveError):
     """A query the archive refuses: malformed search syntax, bad SQL, or an attempt to write."""
 
 
-#: SQLite's extended result codes (Python 3.11+ gives them) → a cause in a few words.
+#: SQLite's primary result codes (stable across versions; Python names them only from 3.11,
+#: and gives a failed statement's code as ``sqlite_errorcode`` from 3.11) → a cause.
 _SQLITE_CAUSES = {
-    sqlite3.SQLITE_FULL: "disk full",
-    sqlite3.SQLITE_READONLY: "read-only",
-    sqlite3.SQLITE_IOERR: "I/O error",
-    sqlite3.SQLITE_CANTOPEN: "cannot open",
-    sqlite3.SQLITE_CORRUPT: "corrupt",
-    sqlite3.SQLITE_NOTADB: "not a SQLite database",
-    sqlite3.SQLITE_CONSTRAINT: "unexpected constraint",
-    sqlite3.SQLITE_BUSY: "busy (another program holds a write lock)",
-    sqlite3.SQLITE_LOCKED: "busy (another program holds a write lock)",
-    sqlite3.SQLITE_PERM: "permission denied",
-    sqlite3.SQLITE_NOMEM: "out of memory",
+    13: "disk full",  # SQLITE_FULL
+    8: "read-only",  # SQLITE_READONLY
+    10: "I/O error",  # SQLITE_IOERR
+    14: "cannot open",  # SQLITE_CANTOPEN
+    11: "corrupt",  # SQLITE_CORRUPT
+    26: "not a SQLite database",  # SQLITE_NOTADB
+    19: "unexpected constraint",  # SQLITE_CONSTRAINT
+    5: "busy (another program holds a write lock)",  # SQLITE_BUSY
+    6: "busy (another program holds a write lock)",  # SQLITE_LOCKED
+    3: "permission denied",  # SQLITE_PERM
+    7: "out of memory",  # SQLITE_NOMEM
 }
 #: The same, by the message, for Pythons that give no error code.
 _SQLITE_MESSAGES = {

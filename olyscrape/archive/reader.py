@@ -173,7 +173,8 @@ class ArchiveReader:
 
     def articles(self, query: ArticleQuery) -> list[dict[str, Any]]:
         """Articles matching every filter, newest first, each with its partners (a list)."""
-        where, params = [], {}
+        where: list[str] = []
+        params: dict[str, Any] = {}
         if query.partner:
             where.append("EXISTS (SELECT 1 FROM article_partners p"
                          " WHERE p.article_url = a.url AND p.partner = :partner)")  # fmt: skip

@@ -402,7 +402,8 @@ class ArchiveWriter:
         """Upsert what changed, row by row; only touch (``last_seen``, the capture) what did
         not, a statement per page; index the new articles for full-text search at once."""
         indexed_up_to = conn.execute(schema.INDEXED_UP_TO).fetchone()[0]
-        current, links = self._existing(conn, [i.url for i in (*cards, *bodies)])
+        urls = [card.url for card in cards if card.url] + [body.url for body in bodies]
+        current, links = self._existing(conn, urls)
         result = StoreResult()
         card_rows, link_rows, body_rows, versions = [], [], [], []
         touched: dict[int | None, list[str]] = {}  # capture → unchanged articles seen again

@@ -79,7 +79,8 @@ class ReplayMiddleware:
             return Response(
                 request.url, status=404, headers={MISSING_HEADER: "missing"}, request=request
             )
-        cls = responsetypes.from_args(headers=saved.headers, url=request.url, body=saved.body)
+        headers = {k.encode("latin-1"): v.encode("latin-1") for k, v in saved.headers.items()}
+        cls = responsetypes.from_args(headers=headers, url=request.url, body=saved.body)
         return cls(
             request.url,
             status=saved.status,

@@ -38,7 +38,10 @@ class RetryAfterMiddleware(RetryMiddleware):
     crawl for hours.
     """
 
-    async def process_response(self, request: Request, response: Response) -> Request | Response:
+    # A coroutine where the parent's is a plain method: Scrapy runs either kind.
+    async def process_response(  # type: ignore[override]
+        self, request: Request, response: Response
+    ) -> Request | Response:
         if request.meta.get("dont_retry") or response.status not in self.retry_http_codes:
             return response
         delay = retry_after_seconds(response.headers.get("Retry-After"))

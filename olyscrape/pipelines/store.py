@@ -43,7 +43,7 @@ class StorePipeline:
         return cls(
             ArchiveKeeper.of(crawler),
             settings.getint("OLYSCRAPE_BATCH_SIZE", 200),
-            crawler.stats,  # type: ignore[arg-type]
+            crawler.stats,
             touch_seen=not settings.getbool("OLYSCRAPE_REPARSE"),
         )
 

@@ -40,7 +40,7 @@ class ValidatePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ValidatePipeline:
-        return cls(crawler.stats)  # type: ignore[arg-type]
+        return cls(crawler.stats)
 
     def process_item(self, item: Any) -> Any:
         if isinstance(item, PageCards):

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Generator, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -76,10 +76,22 @@ def failure_reason(failure: Failure) -> str:
         reason = f"HTTP {response.status}"
         if response.headers.get(MISSING_HEADER):
             reason += " (no saved answer in the replay)"
-    redirected_from = failure.request.meta.get("redirect_urls")
+    redirected_from = request_of(failure).meta.get("redirect_urls")
     if redirected_from:
         reason += f" (redirected from {redirected_from[0]})"
     return reason
+
+
+def request_of(failure: Failure) -> scrapy.Request:
+    """The request of a failed download (Scrapy sets it on the failure)."""
+    request: scrapy.Request = failure.request  # type: ignore[attr-defined]
+    return request
+
+
+def request_of_response(response: Response) -> scrapy.Request:
+    """The request a response answers (always set on a response the engine delivers)."""
+    assert response.request is not None
+    return response.request
 
 
 def partner_slug(url: str) -> str:
@@ -104,6 +116,23 @@ class PartnersSpider(scrapy.Spider):
     """Crawl every TOP partner's listing into cards (``-a partners=alibaba,visa`` limits it)."""
 
     name = "partners"
+
+    # Set in from_crawler, from the crawler's settings.
+    base_url: str | None
+    max_pages: int
+    fetch_articles: bool
+    refresh_articles: bool
+    reparse: bool
+    full: bool
+    archived_articles: set[str]
+    articles_to_refresh: dict[str, str]
+    known_links: dict[str, set[str]]
+    completed_walks: set[str]
+    open_walks: dict[str, str]  # partner → its listing URL, until its walk ends or fails
+    discovered: bool
+    keeper: ArchiveKeeper
+    lock: ArchiveLock
+    allowed_domains: list[str]
 
     def __init__(self, partners: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -136,8 +165,9 @@ class PartnersSpider(scrapy.Spider):
         spider.full = settings.getbool("OLYSCRAPE_FULL") or spider.reparse
         spider.archived_articles = set()
         spider.known_links = {}
+        spider.articles_to_refresh = {}
         spider.completed_walks = set()
-        spider.open_walks = {}  # partner → its listing URL, until its walk ends or fails
+        spider.open_walks = {}
         spider.discovered = False
         if not settings.getbool("OLYSCRAPE_LOCK_HELD"):
             # Under plain `scrapy crawl` or Scrapyd; the CLI takes the lock itself, earlier.
@@ -166,7 +196,7 @@ class PartnersSpider(scrapy.Spider):
         logger.error("%s %s failed: %s", kind, url, reason, extra={"spider": self})
 
     def on_error(self, failure: Failure) -> None:
-        request = failure.request
+        request = request_of(failure)
         kind = request.meta.get("olyscrape_kind", "request")
         self._fail(kind, request.url, failure_reason(failure), request.cb_kwargs.get("partner"))
 
@@ -238,7 +268,7 @@ class PartnersSpider(scrapy.Spider):
     def _refresh_requests(self) -> Iterator[scrapy.Request]:
         """``--refresh-articles``: every archived article's page, not only those the walks
         reach (an incremental walk reaches only the newest)."""
-        for url, partner in sorted(getattr(self, "articles_to_refresh", {}).items()):
+        for url, partner in sorted(self.articles_to_refresh.items()):
             if self._wants_article(url):
                 yield self._article_request(url, partner)
 
@@ -336,7 +366,7 @@ class PartnersSpider(scrapy.Spider):
         except pages.PageFormatError as exc:
             # A garbled answer may be a glitch: ask again (RETRY_TIMES at most), then fail.
             retry = get_retry_request(
-                response.request, spider=self, reason="malformed load-more answer"
+                request_of_response(response), spider=self, reason="malformed load-more answer"
             )
             if retry is not None:
                 yield retry
@@ -365,7 +395,7 @@ class PartnersSpider(scrapy.Spider):
         paging: PartnerPaging,
         cards: Iterable[ArticleCard],
         capture_id: int | None,
-    ) -> Iterator[PageCards | scrapy.Request]:
+    ) -> Generator[PageCards | scrapy.Request, None, tuple[int, bool]]:
         """Yield the cards this partner has not shown yet, as one :class:`PageCards`, and
         requests for the pages of new articles; return how many cards had a URL new to
         this crawl, and whether any was linked to the partner in the archive already.
@@ -427,7 +457,7 @@ class PartnersSpider(scrapy.Spider):
         yield item
 
     def on_article_error(self, failure: Failure) -> None:
-        request = failure.request
+        request = request_of(failure)
         self._article_failed(request.url, failure_reason(failure), request.cb_kwargs.get("partner"))
 
     def _article_failed(self, url: str, reason: str, partner: str | None) -> None:
