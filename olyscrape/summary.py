@@ -118,20 +118,16 @@ class CrawlSummary:
                 lines.append(
                     f"  ... and {len(self.article_failures) - ARTICLE_FAILURES_SHOWN} more"
                 )
-        if self.stopped_early:
-            lines.append("")
-            lines.append(
-                f"incremental: {len(self.stopped_early)} partner(s) stopped at cards archived"
-                " before, skipping their older pages (--full walks everything): "
-                + ", ".join(self.stopped_early)
-            )
-        if self.cut_by_page_cap:
-            lines.append("")
-            lines.append(
-                f"page cap: {len(self.cut_by_page_cap)} partner(s) cut short by --max-pages,"
-                " their older pages not read (the next crawl walks them in full): "
-                + ", ".join(self.cut_by_page_cap)
-            )
+        cut_walks = [
+            ("incremental", self.stopped_early, "stopped at cards archived before, skipping"
+             " their older pages (--full walks everything)"),
+            ("page cap", self.cut_by_page_cap, "cut short by --max-pages, their older pages"
+             " not read (the next crawl walks them in full)"),
+        ]  # fmt: skip
+        for label, partners, what in cut_walks:
+            if partners:
+                lines.append("")
+                lines.append(f"{label}: {len(partners)} partner(s) {what}: {', '.join(partners)}")
         if self.check_failures:
             lines.append("")
             lines.append(f"{len(self.check_failures)} check(s) failed:")
