@@ -62,7 +62,3 @@ def verdict(stats: dict[str, Any]) -> Verdict:
         reasons.append(f"the crawl ended with {reason}" if reason != "finished" else
                        f"{stats.get(ERRORS)} request(s) failed")  # fmt: skip
     return Verdict("failed" if reasons else "ok", reasons)
-
-
-def crawl_succeeded(stats: dict[str, Any]) -> bool:
-    return verdict(stats).ok
