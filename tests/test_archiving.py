@@ -19,6 +19,8 @@ from warcio.archiveiterator import ArchiveIterator
 from olyscrape.mirror import serve_in_thread
 from tests.conftest import SITE, query, run_olyscrape
 
+pytestmark = pytest.mark.slow  # see pyproject's markers
+
 WORD = re.compile(r"zephyrquill[0-9a-f]+")
 
 

@@ -9,7 +9,11 @@ import math
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import REPO
+
+pytestmark = pytest.mark.slow  # see pyproject's markers
 
 BENCHMARKS = {"site", "crawl", "parser", "archive", "memory", "incremental", "search"}
 

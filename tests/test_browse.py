@@ -29,6 +29,8 @@ from olyscrape import browse
 from olyscrape.archive import CANNED_QUERIES
 from tests.conftest import REPO, SITE, query, run_olyscrape
 
+pytestmark = [pytest.mark.slow, pytest.mark.browser]  # see pyproject's markers
+
 WORD = "zephyrquillb68613"  # in one article's body only (tests/fixtures/site/MANIFEST.md)
 WORD_ARTICLE = (
     "https://olympics.com/ioc/news/-much-more-than-a-sponsorship-alibaba-s-chris-tung-hails"

@@ -11,6 +11,8 @@ from olyscrape.mirror import serve_in_thread
 from tests.conftest import SITE, query, run_olyscrape
 from tests.test_pages import CHRIS_TUNG, SEED_ALIBABA
 
+pytestmark = pytest.mark.slow  # see pyproject's markers
+
 # What the saved site holds, per partner (tests/fixtures/site/MANIFEST.md): unique articles.
 EXPECTED_PER_PARTNER = {
     "airbnb": 0,

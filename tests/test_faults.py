@@ -18,6 +18,8 @@ from olyscrape.mirror import Fault, serve_in_thread
 from tests.conftest import SITE, query, run_olyscrape
 from tests.test_crawl import EXPECTED_PER_PARTNER, links_per_partner
 
+pytestmark = pytest.mark.slow  # see pyproject's markers
+
 
 def load_more(slug: str, offset: int) -> str:
     """The path of a partner's load-more answer at ``offset``, as its page links it."""

@@ -16,6 +16,8 @@ from olyscrape.archive import ArchiveReader, ArchiveWriter
 from olyscrape.items import ArticleCard
 from tests.conftest import query, run_olyscrape
 
+pytestmark = pytest.mark.slow  # see pyproject's markers
+
 CHRIS_TUNG_WORD = (
     "zephyrquillb68613"  # in that article's body only (tests/fixtures/site/MANIFEST.md)
 )

@@ -22,6 +22,8 @@ from olyscrape.cli import LIMIT_MAX
 from olyscrape.output import NULL, cut, render, visible_width
 from tests.conftest import SITE, query, run_olyscrape
 
+pytestmark = pytest.mark.slow  # see pyproject's markers
+
 
 def as_json(result):
     assert result.exit_code == 0, result.output

@@ -19,6 +19,8 @@ from olyscrape.mirror import serve_in_thread
 from tests.conftest import REPO, SITE, query, run_olyscrape, webhook
 from tests.test_crawl import EXPECTED_PER_PARTNER, links_per_partner
 
+pytestmark = pytest.mark.slow  # see pyproject's markers
+
 # Cards on each partner's first listing page (tests/fixtures/site/MANIFEST.md).
 FIRST_PAGE_CARDS = 77
 

@@ -32,6 +32,8 @@ pytest.importorskip("scrapyd", reason=f"scrapyd is not installed: {INSTALL}")
 pytest.importorskip("scrapyd_client.deploy", reason=f"scrapyd-client is not installed: {INSTALL}")
 import requests  # noqa: E402  (a dependency of scrapyd-client)
 
+pytestmark = [pytest.mark.slow, pytest.mark.e2e]  # see pyproject's markers
+
 PROJECT = "olyscrape"
 VERSION = "test-1"
 HTTP_TIMEOUT = 60  # addversion.json runs `scrapy list` from the egg before it answers

@@ -16,6 +16,8 @@ from olyscrape.mirror import serve_in_thread
 from olyscrape.saved import FolderSource
 from tests.conftest import SITE, query, run_olyscrape
 
+pytestmark = pytest.mark.slow  # see pyproject's markers
+
 TRAVERSALS = [
     "/../../../../etc/passwd",
     "/ioc/../../../etc/passwd",

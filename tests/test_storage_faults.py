@@ -29,6 +29,8 @@ from olyscrape.lock import ArchiveLock
 from tests.conftest import SITE, query, run_olyscrape, webhook
 from tests.test_crawl import EXPECTED_PER_PARTNER, links_per_partner
 
+pytestmark = pytest.mark.slow  # see pyproject's markers
+
 ALL_LINKS = sum(EXPECTED_PER_PARTNER.values())
 
 

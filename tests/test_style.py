@@ -11,6 +11,8 @@ import pytest
 
 from tests.conftest import REPO
 
+pytestmark = pytest.mark.slow  # see pyproject's markers
+
 RUFF = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
 
 
