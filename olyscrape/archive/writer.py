@@ -91,8 +91,14 @@ _COMPLETE_WALK = "UPDATE partners SET walk_completed = :seen WHERE slug = :partn
 _TOUCH_ARTICLES = """UPDATE articles SET last_seen = coalesce(?, last_seen),
     capture_id = coalesce(?, capture_id) WHERE url IN ({marks})"""
 _TOUCH_LINKS = "UPDATE article_partners SET last_seen = ? WHERE rowid IN ({marks})"
-#: What change detection and history compare, of the articles a batch touches.
-_EXISTING = """SELECT url, title, category, published, published_raw, image_url, body
+#: What change detection and history compare, of the cards a batch holds: the archived
+#: tracked fields and each partner link, in one pass (bodies are read only for article pages).
+_EXISTING_CARDS = """SELECT a.url, a.title, a.category, a.published, a.published_raw,
+    a.image_url, ap.partner, ap.rowid, ap.position
+    FROM articles a LEFT JOIN article_partners ap ON ap.article_url = a.url
+    WHERE a.url IN ({marks})"""
+_BODY = "SELECT body FROM articles WHERE url = ?"
+_EXISTING_BODIES = """SELECT url, title, category, published, body
     FROM articles WHERE url IN ({marks})"""
 
 _SEEN_LINKS = "SELECT partner, article_url FROM article_partners"
@@ -132,11 +138,6 @@ class StoreResult:
     def changed_rows(self) -> int:
         """Rows added or changed: articles, partner links, bodies."""
         return self.new_articles + sum(self.new.values()) + sum(self.updated.values()) + self.bodies
-
-
-def _changed(new: dict[str, Any], old: dict[str, Any], fields: Iterable[str]) -> bool:
-    """True when a field brings a value that differs from the archived one."""
-    return any(new.get(f) is not None and new.get(f) != old.get(f) for f in fields)
 
 
 def _replaced(new: dict[str, Any], old: dict[str, Any], fields: Iterable[str]) -> bool:
@@ -334,28 +335,29 @@ class ArchiveWriter:
     # --- batches -----------------------------------------------------------------------
 
     def _existing(
-        self, conn: sqlite3.Connection, urls: Iterable[str]
-    ) -> tuple[dict[str, dict], dict[tuple[str, str], tuple[int, int | None]]]:
-        """The archived rows of these articles, and their partner links (rowid, position)."""
-        urls = sorted(set(urls))
-        articles: dict[str, dict] = {}
+        self, conn: sqlite3.Connection, cards: Sequence[ArticleCard], bodies: Sequence[ArticleBody]
+    ) -> tuple[dict[str, tuple], dict[str, dict], dict[tuple[str, str], tuple[int, int | None]]]:
+        """What the archive holds of a batch: each card's article as a tuple of its
+        ``_TRACKED`` fields, each article page's article as a dict of its ``_VERSIONED``
+        fields, and the cards' partner links as (rowid, position)."""
+        tracked: dict[str, tuple] = {}
         links: dict[tuple[str, str], tuple[int, int | None]] = {}
-        for chunk in _chunks(urls):
+        for chunk in _chunks(sorted({card.url for card in cards if card.url})):
             marks = ",".join("?" * len(chunk))
-            cursor = conn.execute(_EXISTING.format(marks=marks), chunk)
+            for url, *fields, partner, rowid, position in conn.execute(
+                _EXISTING_CARDS.format(marks=marks), chunk
+            ):
+                tracked[url] = tuple(fields)
+                if partner is not None:
+                    links[(url, partner)] = (rowid, position)
+        pages: dict[str, dict] = {}
+        for chunk in _chunks(sorted({body.url for body in bodies})):
+            marks = ",".join("?" * len(chunk))
+            cursor = conn.execute(_EXISTING_BODIES.format(marks=marks), chunk)
             names = [d[0] for d in cursor.description]
             for values in cursor:
-                row = dict(zip(names, values, strict=True))
-                articles[row["url"]] = row
-            sql = (
-                "SELECT rowid, article_url, partner, position FROM article_partners"
-                f" WHERE article_url IN ({marks})"
-            )
-            links.update(
-                ((url, partner), (rowid, position))
-                for rowid, url, partner, position in conn.execute(sql, chunk)
-            )
-        return articles, links
+                pages[values[0]] = dict(zip(names, values, strict=True))
+        return tracked, pages, links
 
     def store(
         self, items: Sequence[Item], *, seen_at: str | None = None, touch_seen: bool = True
@@ -391,6 +393,14 @@ class ArchiveWriter:
         self.discard_queued()
         return result
 
+    @staticmethod
+    def _card_row(card: ArticleCard, values: tuple, seen: str, touch_seen: bool) -> dict[str, Any]:
+        """The parameters of a card's article and link upserts."""
+        return dict(zip(_TRACKED, values, strict=True)) | {
+            "url": card.url, "partner": card.partner, "position": card.position,
+            "capture_id": card.capture_id, "seen": seen, "touch": touch_seen,
+        }  # fmt: skip
+
     def _write_articles(
         self,
         conn: sqlite3.Connection,
@@ -402,15 +412,30 @@ class ArchiveWriter:
         """Upsert what changed, row by row; only touch (``last_seen``, the capture) what did
         not, a statement per page; index the new articles for full-text search at once."""
         indexed_up_to = conn.execute(schema.INDEXED_UP_TO).fetchone()[0]
-        urls = [card.url for card in cards if card.url] + [body.url for body in bodies]
-        current, links = self._existing(conn, urls)
+        tracked, pages, links = self._existing(conn, cards, bodies)
         result = StoreResult()
-        card_rows, link_rows, body_rows, versions = [], [], [], []
+        card_rows: list[dict[str, Any]] = []
+        link_rows: list[dict[str, Any]] = []
+        body_rows: list[dict[str, Any]] = []
+        versions: list[dict[str, Any]] = []
         touched: dict[int | None, list[str]] = {}  # capture → unchanged articles seen again
         touched_links: list[int] = []  # rowids of links seen again, in the same place
+        current: dict[str, dict] = {}  # articles this batch changed, as they now stand
+
+        def state(url: str) -> dict[str, Any] | None:
+            """An article as it stands in this batch: what the history keeps of it."""
+            if url in current:
+                return current[url]
+            if url in pages:
+                return pages[url]
+            if url not in tracked:
+                return None
+            values = dict(zip(_TRACKED, tracked[url], strict=True))
+            (values["body"],) = conn.execute(_BODY, [url]).fetchone()  # rare: a changed card
+            return values
 
         def keep_version(url: str, new: dict[str, Any], partner: str | None) -> None:
-            old = current.get(url)
+            old = state(url)
             if old is None:
                 result.new_articles += 1
                 result.count("new_articles_by", partner)
@@ -418,18 +443,27 @@ class ArchiveWriter:
                 versions.append({f: old.get(f) for f in _VERSIONED} | {"url": url})
             current[url] = (old or {}) | {k: v for k, v in new.items() if v is not None}
 
+        cards_by = result.cards
         for card in cards:
             url, partner = card.url, card.partner
             assert url is not None and partner is not None
-            row = {f: getattr(card, f) for f in _TRACKED} | {
-                "url": url, "partner": partner, "position": card.position,
-                "capture_id": card.capture_id, "seen": seen, "touch": touch_seen,
-            }  # fmt: skip
-            old = current.get(url)
-            changed = old is None or _changed(row, old, _TRACKED)
+            values = (
+                card.title,
+                card.category,
+                card.published,
+                card.published_raw,
+                card.image_url,
+            )  # fmt: skip  (the order of _TRACKED)
+            old = tracked.get(url)
+            changed = old is None or (
+                values != old
+                and any(v is not None and v != o for v, o in zip(values, old, strict=True))
+            )
             link = links.get((url, partner))
+            row: dict[str, Any] | None = None  # built only for what gets written
             if link is None:
                 result.count("new", partner)
+                row = self._card_row(card, values, seen, touch_seen)
                 link_rows.append(row)
                 links[(url, partner)] = (0, card.position)  # its rowid comes with the insert
             else:
@@ -437,17 +471,21 @@ class ArchiveWriter:
                     result.count("updated", partner)
                 rowid, position = link
                 if rowid == 0 or (card.position is not None and card.position != position):
+                    row = self._card_row(card, values, seen, touch_seen)
                     link_rows.append(row)
                 elif touch_seen:
                     touched_links.append(rowid)
-            result.count("cards", partner)
+            cards_by[partner] = cards_by.get(partner, 0) + 1
             if changed:
-                keep_version(url, {f: row[f] for f in _TRACKED}, partner)
-                card_rows.append(row)
+                keep_version(url, dict(zip(_TRACKED, values, strict=True)), partner)
+                card_rows.append(row or self._card_row(card, values, seen, touch_seen))
+                tracked[url] = tuple(
+                    v if v is not None else o for v, o in zip(values, old or values, strict=True)
+                )
             elif touch_seen or card.capture_id is not None:
                 touched.setdefault(card.capture_id, []).append(url)
         for item in bodies:
-            old_body = (current.get(item.url) or {}).get("body")
+            old_body = (state(item.url) or {}).get("body")
             if item.body != old_body:
                 result.bodies += 1
             result.count("articles", item.partner)
