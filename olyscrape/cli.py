@@ -323,9 +323,10 @@ def crawl(
     }  # fmt: skip
     stats = run_crawl(arguments, settings, verbose=verbose)
     lock.release()
-    if stats.get("finish_reason") == keys.UNKNOWN_PARTNER:
-        unknown = ", ".join(stats.get("olyscrape/unknown_partners") or [])
-        known = ", ".join(stats.get("olyscrape/known_partners") or [])
+    crawl = keys.CrawlStats(stats)
+    if crawl.finish_reason == keys.UNKNOWN_PARTNER:
+        unknown = ", ".join(crawl.unknown_partners)
+        known = ", ".join(crawl.known_partners)
         click.echo(f"Error: unknown partner(s): {unknown}. Known partners: {known}", err=True)
         sys.exit(EXIT_USAGE)
     if stats.get(keys.STORAGE_REFUSED):  # refused before the first request
@@ -362,8 +363,9 @@ def reparse(db: Path, verbose: bool) -> None:
     lock.release()
     if stats.get(keys.STORAGE_ERROR):
         raise click.ClickException(str(stats[keys.STORAGE_ERROR]))
+    crawl = keys.CrawlStats(stats)
     counts = {
-        name: int(stats.get(f"olyscrape/{name}", 0))
+        name: crawl.count(name)
         for name in ("changed_rows", "new_articles", "new", "updated", "bodies", "versions")
     }
     click.echo(
@@ -371,13 +373,13 @@ def reparse(db: Path, verbose: bool) -> None:
         f"{counts['new']} new partner links, {counts['updated']} updated cards, "
         f"{counts['bodies']} bodies; {counts['versions']} previous versions kept)"
     )
-    skipped = stats.get("olyscrape/reparse/skipped_partners") or []
+    skipped = stats.get(keys.REPARSE_SKIPPED) or []
     if skipped:
         click.echo(f"skipped, no capture of their listing: {', '.join(skipped)}", err=True)
-    missing = stats.get("olyscrape/replay/missing", 0)
+    missing = crawl.count("replay/missing")
     if missing:
         click.echo(f"{missing} page(s) had no capture to re-parse", err=True)
-    if stats.get("finish_reason") != "finished" or stats.get("olyscrape/errors"):
+    if crawl.finish_reason != "finished" or crawl.count("errors"):
         click.echo("reparse FAILED: some listing pages could not be re-read", err=True)
         sys.exit(EXIT_FAILED)
 

@@ -22,8 +22,6 @@ from olyscrape.extensions.archive import ArchiveKeeper
 
 logger = logging.getLogger(__name__)
 
-FAILURES_KEY = "olyscrape/monitor/failures"
-
 
 class _CrawlMonitor(Monitor):
     @property
@@ -31,15 +29,19 @@ class _CrawlMonitor(Monitor):
         return self.data.stats
 
     @property
+    def crawl(self) -> keys.CrawlStats:
+        return keys.CrawlStats(self.data.stats)
+
+    @property
     def settings(self) -> Any:
         return self.data.crawler.settings
 
     def partner_stat(self, partner: str, name: str) -> int:
-        return int(self.stats.get(f"olyscrape/partner/{partner}/{name}", 0))
+        return self.crawl.count(name, partner)
 
     @property
     def partners(self) -> list[str]:
-        return list(self.stats.get("olyscrape/partners") or [])
+        return self.crawl.partners
 
 
 @monitors.name("Partner cards")
@@ -67,7 +69,7 @@ class PartnerCardsMonitor(_CrawlMonitor):
         max_drop = self.settings.getfloat("OLYSCRAPE_MONITOR_MAX_DROP")
         fallen = []
         for p in self.partners:
-            before = int(previous.get(f"olyscrape/partner/{p}/listing_cards", 0))
+            before = keys.CrawlStats(previous).count("listing_cards", p)
             now = self.partner_stat(p, "listing_cards")
             if before and now < before * (1 - max_drop):
                 fallen.append(f"partner {p}: {now} cards on its listing page, {before} last time")
@@ -78,8 +80,8 @@ class PartnerCardsMonitor(_CrawlMonitor):
 @monitors.name("Field coverage")
 class FieldCoverageMonitor(_CrawlMonitor):
     def _coverage(self, name: str) -> float | None:
-        linked = int(self.stats.get("olyscrape/coverage/linked", 0))
-        return int(self.stats.get(f"olyscrape/coverage/{name}", 0)) / linked if linked else None
+        linked = int(self.stats.get(keys.COVERAGE_LINKED, 0))
+        return int(self.stats.get(keys.coverage_key(name), 0)) / linked if linked else None
 
     @monitors.name("every linked card has a title")
     def test_titles(self) -> None:
@@ -99,7 +101,7 @@ class FieldCoverageMonitor(_CrawlMonitor):
 class RequestsMonitor(_CrawlMonitor):
     @monitors.name("every discovery, listing and load-more request succeeded")
     def test_no_failed_requests(self) -> None:
-        failures = self.stats.get("olyscrape/failures") or []
+        failures = self.crawl.failures
         described = [
             f"{f['kind']} {f['url']}" + (f" (partner {f['partner']})" if f.get("partner") else "")
             + f": {f['reason']}"
@@ -110,7 +112,7 @@ class RequestsMonitor(_CrawlMonitor):
 
     @monitors.name("the crawl finished")
     def test_finish_reason(self) -> None:
-        reason = self.stats.get("finish_reason")
+        reason = self.crawl.finish_reason
         if reason != "finished":
             self.fail(f"the crawl ended early: {reason}")
 
@@ -123,7 +125,7 @@ class RecordFailures(Action):
             f"{result.item.monitor_name} / {result.item.method_name}: {result.reason}"
             for result in self.result.monitors_failed_results
         ]
-        self.data.crawler.stats.set_value(FAILURES_KEY, failures)
+        self.data.crawler.stats.set_value(keys.MONITOR_FAILURES, failures)
         for failure in failures:
             logger.error("check failed: %s", failure)
 
@@ -156,9 +158,9 @@ class SendAlert(Action):
         if stats.get_value("finish_reason") == keys.UNKNOWN_PARTNER:
             return  # a usage error, not a crawl to alert about
         report = {
-            "crawl_id": stats.get_value("olyscrape/crawl_id"),
+            "crawl_id": stats.get_value(keys.CRAWL_ID),
             "db": settings["OLYSCRAPE_DB"],
-            "failures": stats.get_value(FAILURES_KEY) or [],
+            "failures": stats.get_value(keys.MONITOR_FAILURES) or [],
         }
         text = "olyscrape crawl failed its checks:\n" + "\n".join(
             f"- {f}" for f in report["failures"]

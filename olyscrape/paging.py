@@ -14,6 +14,8 @@ from array import array
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
+from olyscrape.stats import StopReason
+
 _LOAD_MORE_PATH = re.compile(
     r"^(?P<prefix>.*/loadmoreoverviewnews/[^/]+)/(?P<count>\d+)/(?P<offset>\d+)/?$"
 )
@@ -101,7 +103,7 @@ class PartnerPaging:
     seen: HashSet = field(default_factory=lambda: HashSet())
     pages: int = 0
     barren: int = 0
-    stop_reason: str | None = None
+    stop_reason: StopReason | None = None
 
     def admit(self, url: str) -> int | None:
         """The position of a newly seen URL, or None if the partner showed it already."""
@@ -116,7 +118,7 @@ class PartnerPaging:
     def more_allowed(self) -> bool:
         """False (and a stop reason) once the partner's page cap is reached."""
         if self.pages >= self.max_pages:
-            self.stop_reason = "page cap"
+            self.stop_reason = StopReason.PAGE_CAP
             return False
         return True
 
@@ -131,7 +133,7 @@ class PartnerPaging:
         answers the same cards again, and two such pages in a row end the paging.
         """
         if self._barren_limit_reached(new):
-            self.stop_reason = f"{BARREN_ANSWERS_LIMIT} pages in a row with no new card"
+            self.stop_reason = StopReason.NOTHING_NEW
             return False
         return self.more_allowed()
 
@@ -139,11 +141,11 @@ class PartnerPaging:
         """Record an answer at ``offset``; the next offset to ask, or None to stop."""
         barren = self._barren_limit_reached(new)
         if received == 0:
-            self.stop_reason = "empty answer"
+            self.stop_reason = StopReason.EMPTY_ANSWER
         elif received < link.count:
-            self.stop_reason = "short answer"
+            self.stop_reason = StopReason.SHORT_ANSWER
         elif barren:
-            self.stop_reason = f"{BARREN_ANSWERS_LIMIT} answers in a row with no new card"
+            self.stop_reason = StopReason.NOTHING_NEW
         elif self.more_allowed():
             return offset + received
         return None

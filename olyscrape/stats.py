@@ -1,14 +1,23 @@
-"""A crawl's stats and its verdict: the one place that says whether a crawl succeeded.
+"""A crawl's stats: their keys, the helpers that write them, one typed reader, and the
+verdict, the one place that says whether a crawl succeeded.
 
-The summary, the ``crawls`` row and the CLI's exit code all read :func:`verdict`, so they
-cannot disagree. Stored counts (``stored_cards``, per-partner ``articles``...) are
-incremented only after their transaction committed, so they say what the archive holds.
+Every ``olyscrape/...`` key is named here, so a key is spelled once. The summary, the
+``crawls`` row, the monitors and the CLI's exit code all read a crawl through
+:class:`CrawlStats` and :func:`verdict`, so they cannot disagree. Stored counts
+(``stored_cards``, per-partner ``articles``...) are incremented only after their
+transaction committed, so they say what the archive holds.
+
+This module imports nothing of olyscrape: every layer may use it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from enum import Enum
+from typing import Any, Protocol
+
+PREFIX = "olyscrape/"
 
 #: A write to the archive or the WARC file failed: one line naming the file and the cause.
 STORAGE_ERROR = "olyscrape/storage_error"
@@ -21,15 +30,110 @@ STORED_CARDS = "olyscrape/stored_cards"
 #: Cards the spider yielded (seen), and those the validate pipeline dropped.
 CARDS = "olyscrape/cards"
 DROPPED = "olyscrape/dropped"
+#: Failed discovery, listing and load-more requests: a count, and a list of dicts (kind,
+#: url, partner, reason).
 ERRORS = "olyscrape/errors"
+FAILURES = "olyscrape/failures"
+#: Article pages that failed: a count, and a list of dicts (url, partner, reason).
+ARTICLES_FAILED = "olyscrape/articles/failed"
+ARTICLE_FAILURES = "olyscrape/article_failures"
 MONITOR_FAILURES = "olyscrape/monitor/failures"
 ALERT_FAILURES = "olyscrape/alert_failures"
+#: The partners walked, and (when some asked for are unknown) the known and unknown ones.
+PARTNERS = "olyscrape/partners"
+KNOWN_PARTNERS = "olyscrape/known_partners"
+UNKNOWN_PARTNERS = "olyscrape/unknown_partners"
+#: Partners a re-parse skipped because the archive holds no capture of them.
+REPARSE_SKIPPED = "olyscrape/reparse/skipped_partners"
+#: Requests a replay found no saved response for: a count and the URLs.
+REPLAY_MISSING = "olyscrape/replay/missing"
+REPLAY_MISSING_URLS = "olyscrape/replay/missing_urls"
+#: The ``crawls`` row's id, and the archive's row counts at the end.
+CRAWL_ID = "olyscrape/crawl_id"
+ARCHIVE_COUNTS = "olyscrape/archive_counts"
+#: Responses captured (queued), captures stored, WARC records written.
+CAPTURES = "olyscrape/captures"
+CAPTURES_STORED = "olyscrape/captures_stored"
+WARC_RECORDS = "olyscrape/warc/records"
+#: Politeness and safety counters.
+OFFSITE_LINKS_SKIPPED = "olyscrape/offsite_links_skipped"
+REFUSED_HOSTS = "olyscrape/refused_hosts"
+RETRY_AFTER_WAITED = "olyscrape/retry_after/waited"
+RETRY_AFTER_TOO_LONG = "olyscrape/retry_after/too_long"
+#: Cards with a link, the base of the per-field coverage ratios.
+COVERAGE_LINKED = "olyscrape/coverage/linked"
+
 #: Finish reasons olyscrape closes a crawl with.
 UNKNOWN_PARTNER = "unknown_partner"
 STORAGE_FINISH = "storage_error"
 #: Finish reasons of a crawl stopped from outside (Ctrl-C, SIGTERM; none at all after a
 #: forced stop, when Scrapy never closed the spider).
 INTERRUPTED_REASONS = ("shutdown", None)
+
+
+def key(name: str) -> str:
+    """The crawl-wide key of a count (``pages`` → ``olyscrape/pages``)."""
+    return PREFIX + name
+
+
+def partner_key(partner: str, name: str) -> str:
+    """The key of one partner's count (``olyscrape/partner/visa/pages``)."""
+    return f"{PREFIX}partner/{partner}/{name}"
+
+
+def dropped_key(reason: str) -> str:
+    return f"{PREFIX}dropped/{reason}"
+
+
+def coverage_key(name: str) -> str:
+    return f"{PREFIX}coverage/{name}"
+
+
+class Stats(Protocol):
+    """What olyscrape uses of Scrapy's ``StatsCollector``."""
+
+    def get_value(self, key: str, default: Any = None) -> Any: ...
+    def set_value(self, key: str, value: Any) -> None: ...
+    def inc_value(self, key: str, count: int = 1, start: int = 0) -> None: ...
+
+
+def inc(stats: Stats, name: str, count: int = 1, partner: str | None = None) -> None:
+    """Add ``count`` to the crawl-wide count ``name``, and to the partner's if given."""
+    stats.inc_value(PREFIX + name, count)
+    if partner:
+        stats.inc_value(partner_key(partner, name), count)
+
+
+def append(stats: Stats, key: str, value: Any) -> None:
+    """Append ``value`` to the list at ``key``, in place: constant time, however long the
+    list (Scrapy's memory stats collector hands back the stored object)."""
+    values = stats.get_value(key)
+    if values is None:
+        stats.set_value(key, [value])
+    else:
+        values.append(value)
+
+
+class StopReason(str, Enum):
+    """Why a partner's walk ended (``olyscrape/partner/<slug>/stop_reason``)."""
+
+    NO_MORE_PAGES = "no more pages"
+    EMPTY_ANSWER = "empty answer"
+    SHORT_ANSWER = "short answer"
+    NOTHING_NEW = "pages in a row with no new card"
+    PAGE_CAP = "page cap"
+    INCREMENTAL = "incremental: reached cards archived before"
+    OFFSITE_NEXT = "next page on another host, not followed"
+    NOT_CAPTURED = "re-parse: no capture of the next page"
+    DONE = "done"
+
+    @property
+    def complete(self) -> bool:
+        """True when the walk saw the partner's whole list (or all of it that is new)."""
+        return self is not StopReason.PAGE_CAP
+
+    def __str__(self) -> str:
+        return self.value
 
 
 @dataclass
@@ -44,7 +148,7 @@ class Verdict:
         return self.status == "ok"
 
 
-def verdict(stats: dict[str, Any]) -> Verdict:
+def verdict(stats: Mapping[str, Any]) -> Verdict:
     """Judge a crawl by its stats: OK only when it finished, every discovery, listing and
     load-more request succeeded, every closing check passed, every write committed, and
     it archived cards if it saw any."""
@@ -62,3 +166,81 @@ def verdict(stats: dict[str, Any]) -> Verdict:
         reasons.append(f"the crawl ended with {reason}" if reason != "finished" else
                        f"{stats.get(ERRORS)} request(s) failed")  # fmt: skip
     return Verdict("failed" if reasons else "ok", reasons)
+
+
+class CrawlStats:
+    """One typed reading of a crawl's stats (live, or as the ``crawls`` row kept them)."""
+
+    def __init__(self, stats: Mapping[str, Any]) -> None:
+        self.raw = stats
+
+    def count(self, name: str, partner: str | None = None) -> int:
+        """A count: crawl-wide, or the partner's."""
+        return int(self.raw.get(partner_key(partner, name) if partner else key(name)) or 0)
+
+    def partner_value(self, partner: str, name: str) -> Any:
+        return self.raw.get(partner_key(partner, name))
+
+    def _list(self, key: str) -> list[Any]:
+        return list(self.raw.get(key) or [])
+
+    @property
+    def partners(self) -> list[str]:
+        return self._list(PARTNERS)
+
+    @property
+    def known_partners(self) -> list[str]:
+        return self._list(KNOWN_PARTNERS)
+
+    @property
+    def unknown_partners(self) -> list[str]:
+        return self._list(UNKNOWN_PARTNERS)
+
+    @property
+    def failures(self) -> list[dict[str, Any]]:
+        return self._list(FAILURES)
+
+    @property
+    def article_failures(self) -> list[dict[str, Any]]:
+        return self._list(ARTICLE_FAILURES)
+
+    @property
+    def check_failures(self) -> list[str]:
+        return self._list(MONITOR_FAILURES)
+
+    @property
+    def alert_failures(self) -> list[str]:
+        return self._list(ALERT_FAILURES)
+
+    @property
+    def finish_reason(self) -> str | None:
+        return self.raw.get("finish_reason")
+
+    @property
+    def elapsed(self) -> float | None:
+        return self.raw.get("elapsed_time_seconds")
+
+    @property
+    def storage_error(self) -> str | None:
+        return self.raw.get(STORAGE_ERROR)
+
+    @property
+    def archive_counts(self) -> dict[str, int]:
+        return dict(self.raw.get(ARCHIVE_COUNTS) or {})
+
+    def stop_reason(self, partner: str) -> str | None:
+        return self.partner_value(partner, "stop_reason")
+
+    def by_partner(self, name: str) -> dict[str, int]:
+        """A count per partner, for the partners with a non-zero one, from the keys
+        themselves (a stored row may name partners its ``partners`` list does not)."""
+        head, tail = f"{PREFIX}partner/", f"/{name}"
+        return {
+            k[len(head) : -len(tail)]: int(v)
+            for k, v in self.raw.items()
+            if k.startswith(head) and k.endswith(tail) and v
+        }
+
+    @property
+    def verdict(self) -> Verdict:
+        return verdict(self.raw)

@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from olyscrape.stats import ALERT_FAILURES, verdict
+from olyscrape.stats import CrawlStats, StopReason
 
 #: Column label → the per-partner stat it shows (``olyscrape/partner/<slug>/<stat>``).
 COLUMNS = {
@@ -22,7 +22,6 @@ COLUMNS = {
 }
 #: How many failed article pages the table lists by URL.
 ARTICLE_FAILURES_SHOWN = 20
-PAGE_CAP = "page cap"
 
 
 @dataclass
@@ -49,30 +48,27 @@ class CrawlSummary:
 
     @classmethod
     def from_stats(cls, stats: dict[str, Any]) -> CrawlSummary:
-        partners = stats.get("olyscrape/partners") or []
-
-        def stat(slug: str, name: str) -> Any:
-            return stats.get(f"olyscrape/partner/{slug}/{name}")
-
+        crawl = CrawlStats(stats)
+        partners = crawl.partners
         rows = {
-            slug: {label: int(stat(slug, key) or 0) for label, key in COLUMNS.items()}
+            slug: {label: crawl.count(key, slug) for label, key in COLUMNS.items()}
             for slug in partners
         }
-        judged = verdict(stats)
+        judged = crawl.verdict
         return cls(
             rows=rows,
-            failures=list(stats.get("olyscrape/failures") or []),
-            article_failures=list(stats.get("olyscrape/article_failures") or []),
-            check_failures=list(stats.get("olyscrape/monitor/failures") or []),
-            alert_failures=list(stats.get(ALERT_FAILURES) or []),
-            stopped_early=[p for p in partners if stat(p, "stopped_early")],
-            cut_by_page_cap=[p for p in partners if stat(p, "stop_reason") == PAGE_CAP],
-            finish_reason=stats.get("finish_reason"),
-            elapsed=stats.get("elapsed_time_seconds"),
+            failures=crawl.failures,
+            article_failures=crawl.article_failures,
+            check_failures=crawl.check_failures,
+            alert_failures=crawl.alert_failures,
+            stopped_early=[p for p in partners if crawl.count("stopped_early", p)],
+            cut_by_page_cap=[p for p in partners if crawl.stop_reason(p) == StopReason.PAGE_CAP],
+            finish_reason=crawl.finish_reason,
+            elapsed=crawl.elapsed,
             status=judged.status,
             reasons=judged.reasons,
-            archive=dict(stats.get("olyscrape/archive_counts") or {}),
-            storage_error=stats.get("olyscrape/storage_error"),
+            archive=crawl.archive_counts,
+            storage_error=crawl.storage_error,
         )
 
     def totals(self) -> dict[str, int]:

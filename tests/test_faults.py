@@ -114,6 +114,7 @@ PERMANENT = {
 def test_a_permanent_fault_archives_the_rest_and_names_the_url(tmp_path, faults, failing, kept):
     db, result, _ = crawl_with(tmp_path, faults)
     assert result.returncode == 1, result.stdout + result.stderr
+    assert "failed request(s):" in result.stdout, result.stdout + result.stderr
     failed_section = result.stdout.split("failed request(s):")[1]
     assert failing in failed_section
     assert "Traceback" not in result.stderr

@@ -20,6 +20,7 @@ import sqlite_utils
 
 from olyscrape.archive import schema
 from olyscrape.archive.errors import ArchiveError, QueryError
+from olyscrape.stats import CrawlStats
 
 
 @dataclass
@@ -97,23 +98,18 @@ def distinct_names(names: list[str]) -> list[str]:
 
 
 def _crawl_summary(row: dict[str, Any]) -> dict[str, Any]:
-    stats = json.loads(row.pop("stats") or "{}")
+    crawl = CrawlStats(json.loads(row.pop("stats") or "{}"))
     reasons = json.loads(row.pop("reasons", None) or "[]")
-    new_by_partner = {
-        key.split("/")[2]: value
-        for key, value in stats.items()
-        if key.startswith("olyscrape/partner/") and key.endswith("/new") and value
-    }
     return row | {
-        "new": stats.get("olyscrape/new", 0),
-        "updated": stats.get("olyscrape/updated", 0),
-        "errors": stats.get("olyscrape/errors", 0),
-        "finish_reason": stats.get("finish_reason"),
-        "new_by_partner": new_by_partner,
-        "failures": stats.get("olyscrape/failures", []),
-        "cards": stats.get("olyscrape/cards", 0),
-        "pages": stats.get("olyscrape/pages", 0),
-        "seconds": stats.get("elapsed_time_seconds"),
+        "new": crawl.count("new"),
+        "updated": crawl.count("updated"),
+        "errors": crawl.count("errors"),
+        "finish_reason": crawl.finish_reason,
+        "new_by_partner": crawl.by_partner("new"),
+        "failures": crawl.failures,
+        "cards": crawl.count("cards"),
+        "pages": crawl.count("pages"),
+        "seconds": crawl.elapsed,
         "reasons": reasons,
     }
 

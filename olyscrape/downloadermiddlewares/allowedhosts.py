@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.httpobj import urlparse_cached
 
+from olyscrape import stats as keys
+
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
@@ -38,5 +40,5 @@ class AllowedHostsMiddleware:
         allowed = getattr(self.crawler.spider, "allowed_domains", None)
         host = urlparse_cached(request).hostname or ""
         if allowed and host not in allowed:
-            self.crawler.stats.inc_value("olyscrape/refused_hosts")
+            self.crawler.stats.inc_value(keys.REFUSED_HOSTS)
             raise HostNotAllowed(f"host {host!r} is not allowed (allowed: {', '.join(allowed)})")

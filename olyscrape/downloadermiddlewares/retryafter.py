@@ -10,6 +10,8 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.utils.asyncio import sleep
 from scrapy.utils.response import response_status_message
 
+from olyscrape import stats as keys
+
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.http import Response
@@ -47,8 +49,8 @@ class RetryAfterMiddleware(RetryMiddleware):
         delay = retry_after_seconds(response.headers.get("Retry-After"))
         if delay is not None:
             if delay > self.crawler.settings.getfloat("RETRY_AFTER_MAX"):
-                self.crawler.stats.inc_value("olyscrape/retry_after/too_long")
+                self.crawler.stats.inc_value(keys.RETRY_AFTER_TOO_LONG)
                 return response
-            self.crawler.stats.inc_value("olyscrape/retry_after/waited")
+            self.crawler.stats.inc_value(keys.RETRY_AFTER_WAITED)
             await sleep(delay)
         return self._retry(request, response_status_message(response.status)) or response

@@ -104,7 +104,7 @@ class ArchiveKeeper:
             self.fail(exc)
             return None
         if self.writer.crawl_id is not None:
-            self.crawler.stats.set_value("olyscrape/crawl_id", self.writer.crawl_id)
+            self.crawler.stats.set_value(keys.CRAWL_ID, self.writer.crawl_id)
         return result
 
     def fail(self, exc: Exception) -> None:
@@ -130,7 +130,7 @@ class ArchiveKeeper:
     def _count_archive(self) -> None:
         assert self.writer is not None
         with suppress(ArchiveError):  # a failure was reported already
-            self.crawler.stats.set_value("olyscrape/archive_counts", self.writer.counts())
+            self.crawler.stats.set_value(keys.ARCHIVE_COUNTS, self.writer.counts())
 
     def record(self, reason: str | None) -> None:
         """Write the crawl's row: ``ok``, ``failed`` or ``interrupted``, stats and reasons."""

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
+from olyscrape import stats as keys
 from olyscrape.archive import Capture
 from olyscrape.extensions.archive import ArchiveKeeper
 
@@ -58,4 +59,4 @@ class CaptureRecorder:
             body=response.body,
         )
         request.meta[CAPTURE_ID] = self.keeper.writer.queue_capture(capture)
-        self.crawler.stats.inc_value("olyscrape/captures")
+        self.crawler.stats.inc_value(keys.CAPTURES)

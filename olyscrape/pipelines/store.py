@@ -85,10 +85,10 @@ class StorePipeline:
                        "articles": "articles", "new_articles_by": "new_articles"}  # fmt: skip
         for kind, key in per_partner.items():
             for partner, count in getattr(result, kind).items():
-                inc(f"olyscrape/partner/{partner}/{key}", count)
+                inc(keys.partner_key(partner, key), count)
                 if kind in ("new", "updated", "articles"):
-                    inc(f"olyscrape/{kind}", count)
+                    inc(keys.key(kind), count)
         inc(keys.STORED_CARDS, sum(result.cards.values()))
         for name in ("new_articles", "bodies", "versions", "changed_rows", "captures"):
-            inc(f"olyscrape/{name}_stored" if name == "captures" else f"olyscrape/{name}",
+            inc(keys.CAPTURES_STORED if name == "captures" else keys.key(name),
                 getattr(result, name))  # fmt: skip

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem
 
+from olyscrape import stats as keys
 from olyscrape.items import ArticleCard, PageCards
 
 if TYPE_CHECKING:
@@ -73,9 +74,9 @@ class ValidatePipeline:
     def _dropped(
         self, card: ArticleCard, reason: str, counts: Counter[str], log: bool = True
     ) -> None:
-        counts["olyscrape/dropped"] += 1
-        counts[f"olyscrape/dropped/{reason}"] += 1
-        counts[f"olyscrape/partner/{card.partner}/dropped"] += 1
+        counts[keys.DROPPED] += 1
+        counts[keys.dropped_key(reason)] += 1
+        counts[keys.partner_key(str(card.partner), "dropped")] += 1
         if log:
             logger.warning("Dropped card: %s", _describe(card, reason))
 
@@ -84,10 +85,10 @@ class ValidatePipeline:
         """Field coverage among cards with a link (the monitors' field checks read it)."""
         if not card.url:
             return
-        counts["olyscrape/coverage/linked"] += 1
+        counts[keys.COVERAGE_LINKED] += 1
         for name in ("title", "published"):
             if getattr(card, name):
-                counts[f"olyscrape/coverage/{name}"] += 1
+                counts[keys.coverage_key(name)] += 1
 
 
 def _describe(card: ArticleCard, reason: str) -> str:

@@ -20,6 +20,7 @@ from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import CloseSpider
 
 from olyscrape import pages, urls
+from olyscrape import stats as keys
 from olyscrape.downloadermiddlewares.replay import MISSING_HEADER
 from olyscrape.extensions.archive import ArchiveKeeper
 from olyscrape.extensions.capture import CAPTURE_ID
@@ -27,6 +28,7 @@ from olyscrape.items import ArticleBody, ArticleCard, PageCards, Partner, WalkDo
 from olyscrape.lock import ArchiveLock
 from olyscrape.paging import LoadMoreLink, PartnerPaging
 from olyscrape.settings import LOCAL_ORIGIN_SETTINGS
+from olyscrape.stats import StopReason
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -180,9 +182,7 @@ class PartnersSpider(scrapy.Spider):
 
     def _inc(self, partner: str | None, key: str, count: int = 1) -> None:
         stats = self.crawler.stats
-        stats.inc_value(f"olyscrape/{key}", count)
-        if partner:
-            stats.inc_value(f"olyscrape/partner/{partner}/{key}", count)
+        keys.inc(stats, key, count, partner)
 
     def _fail(self, kind: str, url: str, reason: str, partner: str | None = None) -> None:
         """Record a failed discovery, listing or load-more request; the crawl goes on."""
@@ -190,9 +190,8 @@ class PartnersSpider(scrapy.Spider):
         if partner:
             self.open_walks.pop(partner, None)
         stats = self.crawler.stats
-        failures = stats.get_value("olyscrape/failures") or []
         failure = {"kind": kind, "url": url, "partner": partner, "reason": reason}
-        stats.set_value("olyscrape/failures", [*failures, failure])
+        keys.append(stats, keys.FAILURES, failure)
         logger.error("%s %s failed: %s", kind, url, reason, extra={"spider": self})
 
     def on_error(self, failure: Failure) -> None:
@@ -225,7 +224,7 @@ class PartnersSpider(scrapy.Spider):
         self.known_links = archive.known_links()
         self.completed_walks = archive.completed_walks()
         for partner, urls_seen in self.known_links.items():
-            self.crawler.stats.set_value(f"olyscrape/partner/{partner}/known", len(urls_seen))
+            self.crawler.stats.set_value(keys.partner_key(partner, "known"), len(urls_seen))
 
     def parse(self, response: Response) -> Iterator[Partner | scrapy.Request]:
         """Discovery: the partners of the menu's TOP column, then each partner's listing."""
@@ -240,12 +239,12 @@ class PartnersSpider(scrapy.Spider):
         chosen, unknown = select_partners(found, self.wanted)
         if unknown:
             stats = self.crawler.stats
-            stats.set_value("olyscrape/unknown_partners", unknown)
-            stats.set_value("olyscrape/known_partners", [p.slug for p in found])
+            stats.set_value(keys.UNKNOWN_PARTNERS, unknown)
+            stats.set_value(keys.KNOWN_PARTNERS, [p.slug for p in found])
             raise CloseSpider("unknown_partner")
         if self.reparse:
             chosen = self._captured(chosen)
-        self.crawler.stats.set_value("olyscrape/partners", [p.slug for p in chosen])
+        self.crawler.stats.set_value(keys.PARTNERS, [p.slug for p in chosen])
         logger.info("discovered %d partners, crawling %d", len(found), len(chosen))
         for partner in chosen:
             yield partner
@@ -261,7 +260,7 @@ class PartnersSpider(scrapy.Spider):
         kept = [p for p in partners if store.has(p.url)]
         skipped = [p.slug for p in partners if p not in kept]
         if skipped:
-            self.crawler.stats.set_value("olyscrape/reparse/skipped_partners", skipped)
+            self.crawler.stats.set_value(keys.REPARSE_SKIPPED, skipped)
             logger.info("no capture of the listing of %s: skipped", ", ".join(skipped))
         return kept
 
@@ -304,25 +303,26 @@ class PartnersSpider(scrapy.Spider):
                 reason = f"unrecognised load-more link {page.load_more_url}"
                 self._fail("listing", response.url, reason, partner)
             elif self._uncaptured(link.url(link.offset)):
-                paging.stop_reason = "re-parse: no capture of the next page"
+                paging.stop_reason = StopReason.NOT_CAPTURED
                 yield from self._done(partner, paging, complete=True)
             elif paging.more_allowed():
                 yield self._load_more_request(partner, paging, link, link.offset)
             else:
                 yield from self._done(partner, paging, complete=False)
         elif page.next_page_url and not self._on_site(page.next_page_url):
-            self.crawler.stats.inc_value("olyscrape/offsite_links_skipped")
-            paging.stop_reason = f"next page on another host, not followed: {page.next_page_url}"
+            self.crawler.stats.inc_value(keys.OFFSITE_LINKS_SKIPPED)
+            logger.info("%s: next page on another host, not followed: %s", partner,
+                        page.next_page_url)  # fmt: skip
+            paging.stop_reason = StopReason.OFFSITE_NEXT
             yield from self._done(partner, paging, complete=True)
         elif page.next_page_url and self._uncaptured(page.next_page_url):
-            paging.stop_reason = "re-parse: no capture of the next page"
+            paging.stop_reason = StopReason.NOT_CAPTURED
             yield from self._done(partner, paging, complete=True)
         elif page.next_page_url and paging.after_page(new):
             yield self._listing_request(page.next_page_url, partner, paging)
         else:
-            complete = paging.stop_reason != "page cap"
-            paging.stop_reason = paging.stop_reason or "no more pages"
-            yield from self._done(partner, paging, complete=complete)
+            paging.stop_reason = paging.stop_reason or StopReason.NO_MORE_PAGES
+            yield from self._done(partner, paging, complete=paging.stop_reason.complete)
 
     def _uncaptured(self, url: str) -> bool:
         """A re-parse reads only what the archive kept: a page past that ends the walk."""
@@ -380,9 +380,11 @@ class PartnersSpider(scrapy.Spider):
             return
         next_offset = paging.after_answer(link, offset, len(cards), new)
         if next_offset is None:
-            yield from self._done(partner, paging, complete=paging.stop_reason != "page cap")
+            yield from self._done(
+                partner, paging, complete=paging.stop_reason is not StopReason.PAGE_CAP
+            )
         elif self._uncaptured(link.url(next_offset)):
-            paging.stop_reason = "re-parse: no capture of the next page"
+            paging.stop_reason = StopReason.NOT_CAPTURED
             yield from self._done(partner, paging, complete=True)
         else:
             yield self._load_more_request(partner, paging, link, next_offset)
@@ -463,11 +465,9 @@ class PartnersSpider(scrapy.Spider):
     def _article_failed(self, url: str, reason: str, partner: str | None) -> None:
         """A missing or broken article page: counted and reported; its card stays archived."""
         stats = self.crawler.stats
-        stats.inc_value("olyscrape/articles/failed")
-        failures = stats.get_value("olyscrape/article_failures") or []
-        stats.set_value(
-            "olyscrape/article_failures",
-            [*failures, {"url": url, "reason": reason, "partner": partner}],
+        stats.inc_value(keys.ARTICLES_FAILED)
+        keys.append(
+            stats, keys.ARTICLE_FAILURES, {"url": url, "reason": reason, "partner": partner}
         )
         logger.warning("article %s not archived: %s", url, reason, extra={"spider": self})
 
@@ -476,7 +476,7 @@ class PartnersSpider(scrapy.Spider):
         loop, a duplicate or offsite request dropped): report it, never pass it silently."""
         if reason != "finished":
             return
-        if not self.discovered and not self.crawler.stats.get_value("olyscrape/errors"):
+        if not self.discovered and not self.crawler.stats.get_value(keys.ERRORS):
             self._fail(
                 "discovery", urls.canonical(urls.PARTNERS_PATH), "no answer reached the spider"
             )
@@ -492,14 +492,14 @@ class PartnersSpider(scrapy.Spider):
 
     def _stop_early(self, partner: str, paging: PartnerPaging) -> Iterator[WalkDone]:
         self._inc(partner, "stopped_early")
-        paging.stop_reason = "incremental: reached cards archived before"
+        paging.stop_reason = StopReason.INCREMENTAL
         yield from self._done(partner, paging, complete=True)
 
     def _done(self, partner: str, paging: PartnerPaging, complete: bool) -> Iterator[WalkDone]:
         """Log the end of a partner's walk; a complete walk is recorded (after its cards)."""
         self.open_walks.pop(partner, None)
-        stop_reason = paging.stop_reason or "done"
-        self.crawler.stats.set_value(f"olyscrape/partner/{partner}/stop_reason", stop_reason)
+        stop_reason = paging.stop_reason or StopReason.DONE
+        self.crawler.stats.set_value(keys.partner_key(partner, "stop_reason"), stop_reason.value)
         logger.info(
             "%s: done, %d cards in %d pages (%s)",
             partner, len(paging.seen), paging.pages, paging.stop_reason,
