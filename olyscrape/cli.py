@@ -163,16 +163,17 @@ def _check_warc(path: Path) -> None:
 def _typed_settings(overrides: tuple[str, ...]) -> dict[str, Any]:
     """``-s NAME=VALUE`` pairs, each value checked against the type of the setting's
     default (a number, a flag, a list or dict as JSON); a mistake is a usage error."""
+    from olyscrape.addon import DEFAULTS
     from olyscrape.crawl import project_settings
 
-    defaults = project_settings()
+    project = project_settings()
     settings: dict[str, Any] = {}
     for override in overrides:
         name, sep, value = override.partition("=")
         name = name.strip()
         if not sep or not name:
             raise click.BadParameter(f"{override!r} is not NAME=VALUE", param_hint="--set")
-        default = defaults.get(name)
+        default = project.get(name, DEFAULTS.get(name))
         try:
             if isinstance(default, bool):
                 if value.strip().lower() not in ("true", "false", "1", "0", "yes", "no"):

@@ -18,6 +18,7 @@ from spidermon import Monitor, MonitorSuite, monitors
 from spidermon.core.actions import Action
 
 from olyscrape import stats as keys
+from olyscrape.addon import setting
 from olyscrape.extensions.archive import ArchiveKeeper
 
 logger = logging.getLogger(__name__)
@@ -66,7 +67,7 @@ class PartnerCardsMonitor(_CrawlMonitor):
         if writer is None:
             return  # the archive was refused; the crawl has failed already
         previous = writer.last_successful_stats(writer.crawl_id)
-        max_drop = self.settings.getfloat("OLYSCRAPE_MONITOR_MAX_DROP")
+        max_drop = setting(self.settings, "OLYSCRAPE_MONITOR_MAX_DROP")
         fallen = []
         for p in self.partners:
             before = keys.CrawlStats(previous).count("listing_cards", p)
@@ -92,7 +93,7 @@ class FieldCoverageMonitor(_CrawlMonitor):
     @monitors.name("enough cards have a date")
     def test_dates(self) -> None:
         coverage = self._coverage("published")
-        minimum = self.settings.getfloat("OLYSCRAPE_MONITOR_MIN_PUBLISHED")
+        minimum = setting(self.settings, "OLYSCRAPE_MONITOR_MIN_PUBLISHED")
         if coverage is not None and coverage < minimum:
             self.fail(f"only {coverage:.1%} of linked cards have a date (< {minimum:.0%})")
 
@@ -159,15 +160,15 @@ class SendAlert(Action):
             return  # a usage error, not a crawl to alert about
         report = {
             "crawl_id": stats.get_value(keys.CRAWL_ID),
-            "db": settings["OLYSCRAPE_DB"],
+            "db": setting(settings, "OLYSCRAPE_DB"),
             "failures": stats.get_value(keys.MONITOR_FAILURES) or [],
         }
         text = "olyscrape crawl failed its checks:\n" + "\n".join(
             f"- {f}" for f in report["failures"]
         )
         channels: list[tuple[str, Any, Any, Any]] = [
-            ("command", settings.get("OLYSCRAPE_ALERT_COMMAND"), _run_command, text),
-            ("webhook", settings.get("OLYSCRAPE_ALERT_WEBHOOK"), _post, report),
+            ("command", setting(settings, "OLYSCRAPE_ALERT_COMMAND"), _run_command, text),
+            ("webhook", setting(settings, "OLYSCRAPE_ALERT_WEBHOOK"), _post, report),
         ]
         failed = []
         for name, target, send, payload in channels:

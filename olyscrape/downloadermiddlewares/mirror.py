@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 from scrapy.exceptions import NotConfigured
 
 from olyscrape import urls
+from olyscrape.addon import setting
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -27,7 +28,7 @@ class MirrorMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> MirrorMiddleware:
-        base_url = crawler.settings.get("OLYSCRAPE_BASE_URL")
+        base_url = setting(crawler.settings, "OLYSCRAPE_BASE_URL")
         if not base_url:
             raise NotConfigured
         return cls(urls.normalize_base_url(base_url))

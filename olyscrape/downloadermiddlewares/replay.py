@@ -14,6 +14,7 @@ from scrapy.http import Response
 from scrapy.responsetypes import responsetypes
 
 from olyscrape import stats as keys
+from olyscrape.addon import setting
 from olyscrape.extensions.archive import ArchiveKeeper
 from olyscrape.saved import FolderSource, Source
 
@@ -38,10 +39,18 @@ def _archive_captures(crawler: Crawler) -> Source:
     return writer.captures
 
 
+def _folder(path: str) -> Source:
+    return FolderSource(path)
+
+
 #: Setting → how to open the source it names.
 SOURCES = {
-    "OLYSCRAPE_REPLAY_DIR": lambda crawler: FolderSource(crawler.settings["OLYSCRAPE_REPLAY_DIR"]),
-    "OLYSCRAPE_REPLAY_WARC": lambda crawler: _warc(crawler.settings["OLYSCRAPE_REPLAY_WARC"]),
+    "OLYSCRAPE_REPLAY_DIR": lambda crawler: _folder(
+        setting(crawler.settings, "OLYSCRAPE_REPLAY_DIR")
+    ),
+    "OLYSCRAPE_REPLAY_WARC": lambda crawler: _warc(
+        setting(crawler.settings, "OLYSCRAPE_REPLAY_WARC")
+    ),
     "OLYSCRAPE_REPLAY_ARCHIVE": _archive_captures,
 }
 
@@ -60,8 +69,8 @@ class ReplayMiddleware:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ReplayMiddleware:
-        for setting, open_source in SOURCES.items():
-            if crawler.settings.get(setting):
+        for name, open_source in SOURCES.items():
+            if setting(crawler.settings, name):
                 middleware = cls(open_source(crawler), crawler)
                 crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
                 return middleware

@@ -11,6 +11,7 @@ from scrapy.utils.asyncio import sleep
 from scrapy.utils.response import response_status_message
 
 from olyscrape import stats as keys
+from olyscrape.addon import setting
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -48,7 +49,7 @@ class RetryAfterMiddleware(RetryMiddleware):
             return response
         delay = retry_after_seconds(response.headers.get("Retry-After"))
         if delay is not None:
-            if delay > self.crawler.settings.getfloat("RETRY_AFTER_MAX"):
+            if delay > setting(self.crawler.settings, "RETRY_AFTER_MAX"):
                 self.crawler.stats.inc_value(keys.RETRY_AFTER_TOO_LONG)
                 return response
             self.crawler.stats.inc_value(keys.RETRY_AFTER_WAITED)

@@ -22,6 +22,7 @@ from scrapy import signals
 from scrapy.utils.defer import deferred_from_coro
 
 from olyscrape import stats as keys
+from olyscrape.addon import setting
 from olyscrape.archive import ArchiveError, ArchiveWriter, StoreResult
 from olyscrape.archive.writer import Item
 
@@ -58,15 +59,15 @@ class ArchiveKeeper:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         settings = crawler.settings
-        reparse = settings.getbool("OLYSCRAPE_REPARSE")
-        self.path = settings.get("OLYSCRAPE_DB")
+        reparse = setting(settings, "OLYSCRAPE_REPARSE")
+        self.path = setting(settings, "OLYSCRAPE_DB")
         self.writer: ArchiveWriter | None = None
         try:
             self.writer = ArchiveWriter.open(
                 self.path,
                 create=not reparse,
                 record_crawl=not reparse,
-                max_page_count=settings.getint("OLYSCRAPE_MAX_PAGE_COUNT"),
+                max_page_count=setting(settings, "OLYSCRAPE_MAX_PAGE_COUNT"),
             )
         except ArchiveError as exc:  # refused: not ours, read-only, newer... (one line)
             crawler.stats.set_value(keys.STORAGE_REFUSED, True)

@@ -8,6 +8,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from olyscrape import stats as keys
+from olyscrape.addon import setting
 from olyscrape.archive import Capture
 from olyscrape.extensions.archive import ArchiveKeeper
 
@@ -36,7 +37,7 @@ class CaptureRecorder:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> CaptureRecorder:
-        if not crawler.settings.getbool("OLYSCRAPE_CAPTURE", True):
+        if not setting(crawler.settings, "OLYSCRAPE_CAPTURE"):
             raise NotConfigured
         ext = cls(crawler)
         crawler.signals.connect(ext.spider_opened, signal=signals.spider_opened)

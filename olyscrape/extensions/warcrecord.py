@@ -9,6 +9,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from olyscrape import stats as keys
+from olyscrape.addon import setting
 from olyscrape.archive.errors import cause_of, detail_of
 from olyscrape.extensions.archive import stop_crawl
 
@@ -42,7 +43,7 @@ class WarcRecorder:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> WarcRecorder:
-        path = crawler.settings.get("OLYSCRAPE_WARC")
+        path = setting(crawler.settings, "OLYSCRAPE_WARC")
         if not path:
             raise NotConfigured
         ext = cls(path, crawler)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from olyscrape import urls
+from olyscrape.addon import setting
 from olyscrape.items import ArticleBody, ArticleCard, PageCards, Partner
 from olyscrape.text import clean_text, parse_date
 
@@ -22,7 +23,7 @@ class NormalizePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> NormalizePipeline:
-        base_url = crawler.settings.get("OLYSCRAPE_BASE_URL")
+        base_url = setting(crawler.settings, "OLYSCRAPE_BASE_URL")
         return cls(urls.normalize_base_url(base_url) if base_url else None)
 
     def process_item(self, item: Any) -> Any:

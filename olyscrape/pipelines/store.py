@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from olyscrape import stats as keys
+from olyscrape.addon import setting
 from olyscrape.archive.writer import Item, StoreResult
 from olyscrape.extensions.archive import ArchiveKeeper
 from olyscrape.items import ArticleBody, ArticleCard, PageCards, Partner, WalkDone
@@ -42,9 +43,9 @@ class StorePipeline:
         settings = crawler.settings
         return cls(
             ArchiveKeeper.of(crawler),
-            settings.getint("OLYSCRAPE_BATCH_SIZE", 200),
+            setting(settings, "OLYSCRAPE_BATCH_SIZE"),
             crawler.stats,
-            touch_seen=not settings.getbool("OLYSCRAPE_REPARSE"),
+            touch_seen=not setting(settings, "OLYSCRAPE_REPARSE"),
         )
 
     def close_spider(self) -> None:

@@ -21,13 +21,13 @@ from scrapy.exceptions import CloseSpider
 
 from olyscrape import pages, urls
 from olyscrape import stats as keys
+from olyscrape.addon import setting
 from olyscrape.downloadermiddlewares.replay import MISSING_HEADER
 from olyscrape.extensions.archive import ArchiveKeeper
 from olyscrape.extensions.capture import CAPTURE_ID
 from olyscrape.items import ArticleBody, ArticleCard, PageCards, Partner, WalkDone
 from olyscrape.lock import ArchiveLock
 from olyscrape.paging import LoadMoreLink, PartnerPaging
-from olyscrape.settings import LOCAL_ORIGIN_SETTINGS
 from olyscrape.stats import StopReason
 
 if TYPE_CHECKING:
@@ -53,6 +53,15 @@ ARGUMENT_SETTINGS = {
     "alert_webhook": "OLYSCRAPE_ALERT_WEBHOOK",
 }
 REPLAY_SETTINGS = ("OLYSCRAPE_REPLAY_DIR", "OLYSCRAPE_REPLAY_WARC", "OLYSCRAPE_REPLAY_ARCHIVE")
+
+# A loopback mirror or a replay is ours, not olympics.com: crawl it at full speed, and
+# crawl what docs/site.md names whatever a copied robots.txt says.
+_LOCAL_ORIGIN_SETTINGS = {
+    "DOWNLOAD_DELAY": 0,
+    "AUTOTHROTTLE_ENABLED": False,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
+    "ROBOTSTXT_OBEY": False,
+}
 
 JSON_HEADERS = {"Accept": "application/json", "X-Requested-With": "XMLHttpRequest"}
 
@@ -143,37 +152,37 @@ class PartnersSpider(scrapy.Spider):
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> PartnersSpider:
         settings = crawler.settings
-        for argument, setting in ARGUMENT_SETTINGS.items():
+        for argument, name in ARGUMENT_SETTINGS.items():
             if kwargs.get(argument) not in (None, ""):
-                settings.set(setting, kwargs[argument], priority="spider")
-        base_url = settings.get("OLYSCRAPE_BASE_URL")
+                settings.set(name, kwargs[argument], priority="spider")
+        base_url = setting(settings, "OLYSCRAPE_BASE_URL")
         if base_url:
             base_url = urls.normalize_base_url(base_url)
             settings.set("OLYSCRAPE_BASE_URL", base_url, priority="spider")
-        replayed = any(settings.get(name) for name in REPLAY_SETTINGS)
+        replayed = any(setting(settings, name) for name in REPLAY_SETTINGS)
         if replayed or (base_url and is_local_origin(base_url)):
-            for name, value in LOCAL_ORIGIN_SETTINGS.items():
+            for name, value in _LOCAL_ORIGIN_SETTINGS.items():
                 settings.set(name, value, priority="spider")
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.base_url = base_url
         spider.allowed_domains = sorted(
             urls.CANONICAL_HOSTS | {urlsplit(base_url or "").hostname or ""} - {""}
         )
-        spider.max_pages = settings.getint("OLYSCRAPE_MAX_PAGES")
-        spider.fetch_articles = settings.getbool("OLYSCRAPE_ARTICLES")
-        spider.refresh_articles = settings.getbool("OLYSCRAPE_REFRESH_ARTICLES")
-        spider.reparse = settings.getbool("OLYSCRAPE_REPARSE")
+        spider.max_pages = setting(settings, "OLYSCRAPE_MAX_PAGES")
+        spider.fetch_articles = setting(settings, "OLYSCRAPE_ARTICLES")
+        spider.refresh_articles = setting(settings, "OLYSCRAPE_REFRESH_ARTICLES")
+        spider.reparse = setting(settings, "OLYSCRAPE_REPARSE")
         # A re-parse reads every page the archive kept: never the incremental stop.
-        spider.full = settings.getbool("OLYSCRAPE_FULL") or spider.reparse
+        spider.full = setting(settings, "OLYSCRAPE_FULL") or spider.reparse
         spider.archived_articles = set()
         spider.known_links = {}
         spider.articles_to_refresh = {}
         spider.completed_walks = set()
         spider.open_walks = {}
         spider.discovered = False
-        if not settings.getbool("OLYSCRAPE_LOCK_HELD"):
+        if not setting(settings, "OLYSCRAPE_LOCK_HELD"):
             # Under plain `scrapy crawl` or Scrapyd; the CLI takes the lock itself, earlier.
-            spider.lock = ArchiveLock(settings["OLYSCRAPE_DB"])
+            spider.lock = ArchiveLock(setting(settings, "OLYSCRAPE_DB"))
             spider.lock.acquire()
             crawler.signals.connect(spider.lock.release, signal=signals.spider_closed)
         return spider

@@ -1,0 +1,112 @@
+"""olyscrape as a Scrapy add-on: its defaults and its components, in any Scrapy project.
+
+    ADDONS = {"olyscrape.addon.Olyscrape": 0}
+
+The add-on sets every ``OLYSCRAPE_*`` default and the engine settings olyscrape relies on at
+add-on priority, below a project's own settings, and enables olyscrape's middlewares,
+pipelines and extensions (and Spidermon's, which runs the closing checks). The project's
+``olyscrape.settings`` is this add-on plus politeness towards olympics.com. Each component
+also reads its settings with these defaults, so one built by hand (``get_crawler``) without
+the add-on behaves the same.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from scrapy.settings import BaseSettings
+from scrapy.utils.misc import load_object
+
+#: olyscrape's own settings and their defaults (spider arguments of the same name and
+#: ``olyscrape crawl``'s options override them).
+DEFAULTS: dict[str, Any] = {
+    "OLYSCRAPE_DB": "data/olyscrape.db",  # the archive
+    "OLYSCRAPE_BASE_URL": None,  # fetch the canonical origin from this mirror instead
+    "OLYSCRAPE_REPLAY_DIR": None,  # answer every request from this saved copy of the site
+    "OLYSCRAPE_MAX_PAGES": 300,  # listing pages + load-more answers per partner, at most
+    "OLYSCRAPE_BATCH_SIZE": 200,  # cards written per transaction
+    "OLYSCRAPE_ARTICLES": True,  # fetch the page of each article not archived yet
+    "OLYSCRAPE_REFRESH_ARTICLES": False,  # fetch every article's page again
+    "OLYSCRAPE_CAPTURE": True,  # keep every response in the captures table
+    "OLYSCRAPE_WARC": None,  # also write requests and responses to this WARC file
+    "OLYSCRAPE_REPLAY_WARC": None,  # answer every request from this WARC file
+    "OLYSCRAPE_REPLAY_ARCHIVE": None,  # answer every request from this archive's captures
+    "OLYSCRAPE_REPARSE": False,  # a re-parse: keep last_seen, record no crawl
+    "OLYSCRAPE_FULL": False,  # walk every listing to its end, even past cards archived before
+    "OLYSCRAPE_LOCK_HELD": False,  # the caller (the CLI) holds the archive's lock already
+    "OLYSCRAPE_MAX_PAGE_COUNT": 0,  # tests only: cap the archive's size (pages): a full disk
+    # Closing checks (olyscrape.monitors, run by Spidermon when the crawl closes)
+    "OLYSCRAPE_MONITOR_MAX_DROP": 0.5,  # fail when listing cards fall by more than this share
+    "OLYSCRAPE_MONITOR_MIN_PUBLISHED": 0.5,  # fail when fewer linked cards carry a date
+    "OLYSCRAPE_ALERT_COMMAND": None,  # run with the failure report on stdin
+    "OLYSCRAPE_ALERT_WEBHOOK": None,  # POST the failure report as JSON to this URL
+    # Retry-After is honoured up to this many seconds (olyscrape's retry middleware).
+    "RETRY_AFTER_MAX": 120,
+    # The pipelines are synchronous, so items gain nothing from running concurrently,
+    # while Scrapy starts CONCURRENT_ITEMS tasks for every response's output (100 by
+    # default, a fifth of a crawl's CPU time on a loopback mirror).
+    "CONCURRENT_ITEMS": 1,
+    # Scrapy re-reads a callback's source (inspect + ast) for almost every response to warn
+    # about generators returning values: its cache is keyed by bound methods, which die at
+    # once. Our callbacks are covered by tests; the check cost a tenth of a crawl's CPU.
+    "WARN_ON_GENERATOR_RETURN_VALUE": False,
+    # Spidermon runs the closing checks before the archive keeper (a later extension)
+    # writes the crawl's row with their verdict.
+    "SPIDERMON_ENABLED": True,
+    "SPIDERMON_SPIDER_CLOSE_MONITORS": ("olyscrape.monitors.CloseChecks",),
+    "LOG_FORMATTER": "olyscrape.logformatter.OlyscrapeLogFormatter",
+}
+
+#: Component priority dictionaries: what the add-on enables (None disables Scrapy's own).
+COMPONENTS: dict[str, dict[str, int | None]] = {
+    "DOWNLOADER_MIDDLEWARES": {
+        # Before offsite filtering and robots.txt, so both apply to the mirror's URL.
+        "olyscrape.downloadermiddlewares.mirror.MirrorMiddleware": 40,
+        # Instead of Scrapy's offsite filter, which drops redirects silently and lets
+        # retried (dont_filter) requests through: refuse them all, each to its errback.
+        "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
+        "olyscrape.downloadermiddlewares.allowedhosts.AllowedHostsMiddleware": 45,
+        "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+        "olyscrape.downloadermiddlewares.retryafter.RetryAfterMiddleware": 550,
+        # Last before the download handler: nothing replayed reaches the network.
+        "olyscrape.downloadermiddlewares.replay.ReplayMiddleware": 950,
+    },
+    "ITEM_PIPELINES": {
+        "olyscrape.pipelines.normalize.NormalizePipeline": 100,
+        "olyscrape.pipelines.validate.ValidatePipeline": 200,
+        "olyscrape.pipelines.store.StorePipeline": 300,
+    },
+    "EXTENSIONS": {
+        "spidermon.contrib.scrapy.extensions.Spidermon": 400,
+        # The archive's one owner: every other component writes and reads through it.
+        "olyscrape.extensions.archive.ArchiveKeeper": 500,
+        "olyscrape.extensions.capture.CaptureRecorder": 510,
+        "olyscrape.extensions.warcrecord.WarcRecorder": 520,
+    },
+}
+
+
+def setting(settings: BaseSettings, name: str) -> Any:
+    """``settings[name]``, typed as its default is, or the default when it is not set: how
+    every olyscrape component reads its settings, with the add-on or without it."""
+    fallback = DEFAULTS[name]
+    if isinstance(fallback, bool):
+        return settings.getbool(name, fallback)
+    if isinstance(fallback, int):
+        return settings.getint(name, fallback)
+    if isinstance(fallback, float):
+        return settings.getfloat(name, fallback)
+    value = settings.get(name, fallback)
+    return fallback if value is None else value
+
+
+class Olyscrape:
+    """The add-on: olyscrape's defaults at add-on priority, and its components wherever the
+    project has not placed them itself."""
+
+    def update_settings(self, settings: BaseSettings) -> None:
+        for name, value in DEFAULTS.items():
+            settings.set(name, value, priority="addon")
+        for name, components in COMPONENTS.items():
+            for path, order in components.items():
+                settings.setdefault_in_component_priority_dict(name, load_object(path), order)
