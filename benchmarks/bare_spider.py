@@ -11,8 +11,8 @@ charges for carrying items, the floor under any spider that yields one item per 
 
 Settings: Scrapy's defaults, except what olyscrape sets for a loopback mirror that bears
 on speed: ``CONCURRENT_REQUESTS`` from ``olyscrape.settings`` and every entry of
-``LOCAL_ORIGIN_SETTINGS`` (no delay, no AutoThrottle, per-domain concurrency, robots.txt
-not read). Writes Scrapy's stats as JSON to STATS.json when the crawl ends.
+``olyscrape.spiders.partners.LOCAL_ORIGIN_SETTINGS`` (no delay, no AutoThrottle, per-domain
+concurrency, robots.txt not read). Writes Scrapy's stats as JSON to STATS.json when the crawl ends.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.http import Response
 
 from olyscrape import settings as olyscrape_settings
+from olyscrape.spiders.partners import LOCAL_ORIGIN_SETTINGS
 
 
 class BareSpider(scrapy.Spider):
@@ -69,7 +70,7 @@ class BareSpider(scrapy.Spider):
 def bare_settings() -> dict[str, Any]:
     return {
         "CONCURRENT_REQUESTS": olyscrape_settings.CONCURRENT_REQUESTS,
-        **olyscrape_settings.LOCAL_ORIGIN_SETTINGS,
+        **LOCAL_ORIGIN_SETTINGS,
     }
 
 

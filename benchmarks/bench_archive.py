@@ -24,6 +24,7 @@ from olyscrape.archive import ArchiveWriter
 from olyscrape.archive import writer as archive_module
 from olyscrape.archive.schema import migrate
 from olyscrape.items import ArticleCard
+from olyscrape.testing import site as sitegen
 
 NAME = "archive"
 TITLE = "ArchiveWriter.store against raw sqlite3 upserts"
@@ -52,7 +53,7 @@ ON CONFLICT (url) DO UPDATE SET
 def make_cards(count: int) -> list[ArticleCard]:
     """Normalized cards as the store pipeline receives them: canonical links, clean text,
     ISO dates, a partner and a position."""
-    b = common.build_site_module()
+    b = sitegen
     words = common.Words(size=5_000, seed=13)
     slugs = [slug for slug, _, _ in b.PARTNERS]
     cards = []

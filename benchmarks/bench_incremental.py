@@ -13,6 +13,7 @@ from __future__ import annotations
 from benchmarks import common
 from benchmarks.common import Options, Result, Row
 from olyscrape import settings as olyscrape_settings
+from olyscrape.spiders.partners import LOCAL_ORIGIN_SETTINGS
 
 NAME = "incremental"
 TITLE = "requests of an incremental re-crawl against the full crawl"
@@ -26,9 +27,7 @@ def run(options: Options) -> Result:
     with common.mirror(site.root) as server:
         first = common.olyscrape_crawl(server, db, "--full", **site.crawl_options)
         second = common.olyscrape_crawl(server, db, **site.crawl_options)
-    obeys = olyscrape_settings.LOCAL_ORIGIN_SETTINGS.get(
-        "ROBOTSTXT_OBEY", olyscrape_settings.ROBOTSTXT_OBEY
-    )
+    obeys = LOCAL_ORIGIN_SETTINGS.get("ROBOTSTXT_OBEY", olyscrape_settings.ROBOTSTXT_OBEY)
     expected = ["/robots.txt"] * bool(obeys) + [site.discovery]
     expected += [chain[0] for chain in site.chains.values()]
     load_more = [p for p in second.mirror_requests if "loadmoreoverviewnews" in p]

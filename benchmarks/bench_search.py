@@ -34,6 +34,7 @@ from benchmarks import common
 from benchmarks.common import Options, Result, Row
 from olyscrape.archive import ArchiveReader, ArticleQuery
 from olyscrape.archive.schema import INDEX_NEW_ROWS, migrate
+from olyscrape.testing import site as sitegen
 
 NAME = "search"
 TITLE = "full-text search latency on a large archive"
@@ -62,7 +63,7 @@ SEEN = "2026-01-01T00:00:00Z"
 
 def articles(count: int) -> Iterator[tuple[list[Any], list[list[Any]]]]:
     """``count`` articles, always the same: an ``articles`` row and its partner links."""
-    b = common.build_site_module()
+    b = sitegen
     slugs = [slug for slug, _, _ in b.PARTNERS]
     words = common.Words(size=50_000, seed=2021)
     lengths = random.Random(5)

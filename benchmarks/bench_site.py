@@ -4,7 +4,7 @@ Writes the site every crawl benchmark uses (``Options.partners`` partners, each 
 page of 10 cards with a load-more link of count 10 offset 10, then ``Options.answers``
 load-more answers of 10 cards, the last one shorter) and checks what its mirror can do
 with a plain HTTP client in another process: the latency of one request on a keep-alive
-connection and the requests per second of 8 connections, for ``olyscrape.mirror`` as it
+connection and the requests per second of 8 connections, for ``olyscrape.testing.mirror`` as it
 ships against the same server with TCP_NODELAY forced on, as the crawl benchmarks use it
 (before 33c80ae the shipped mirror left Nagle's algorithm on: ~40 ms per request). No
 target: this says whether the mirror could limit a crawl.
@@ -97,7 +97,7 @@ def run(options: Options) -> Result:
             baseline=nodelay_latency,
             baseline_unit="ms",
             ratio=common.ratio(shipped_latency, nodelay_latency),
-            note="figure: olyscrape.mirror as shipped; baseline: the same with TCP_NODELAY",
+            note="figure: olyscrape.testing.mirror as shipped; baseline: the same with TCP_NODELAY",
         )
     )
     shipped_rate = common.median(figures["shipped"]["requests_per_s"])
@@ -111,7 +111,7 @@ def run(options: Options) -> Result:
             baseline=nodelay_rate,
             baseline_unit="req/s",
             ratio=common.ratio(shipped_rate, nodelay_rate),
-            note="figure: olyscrape.mirror as shipped; baseline: with TCP_NODELAY (as crawls use)",
+            note="figure: the mirror as shipped; baseline: with TCP_NODELAY (as crawls use)",
         )
     )
     return result

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import atexit
 import datetime as dt
-import importlib.util
 import json
 import os
 import platform
@@ -26,12 +25,11 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from functools import cache
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
-from olyscrape.mirror import MirrorHandler, MirrorServer
+from olyscrape.testing import site as sitegen
+from olyscrape.testing.mirror import MirrorHandler, MirrorServer
 
 REPO = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -236,19 +234,6 @@ class Words:
 # --- the generated site ----------------------------------------------------------------
 
 
-@cache
-def build_site_module() -> ModuleType:
-    """``tests/fixtures/build_site.py``, the reference for how the site's pages look: the
-    generated site reuses its menu, page frame, card markup and load-more JSON items."""
-    path = REPO / "tests" / "fixtures" / "build_site.py"
-    spec = importlib.util.spec_from_file_location("olyscrape_bench_build_site", path)
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # dataclasses look their module up while decorating
-    spec.loader.exec_module(module)
-    return module
-
-
 LABELS = ("Tokyo 2020", "IOC News", "Paris 2024", "Beijing 2022", "Sustainability",
           "Olympic Agenda 2020", "PyeongChang 2018", "Olympic Channel")  # fmt: skip
 
@@ -295,7 +280,7 @@ class Site:
     def crawl_options(self) -> dict[str, Any]:
         """``olyscrape_crawl`` arguments to crawl this site in full: ``--partners`` when the
         site has fewer than the menu's 14, ``--max-pages`` above the default cap of 300."""
-        every = len(build_site_module().PARTNERS)
+        every = len(sitegen.PARTNERS)
         return {
             "partners": self.slugs if len(self.slugs) < every else None,
             "max_pages": self.spec.answers + 10 if self.spec.answers + 1 > 300 else None,
@@ -319,15 +304,15 @@ class Site:
 
 
 def _date(index: int) -> str:
-    months = build_site_module().MONTHS
+    months = sitegen.MONTHS
     day = dt.date(2021, 8, 8) - dt.timedelta(days=index // 3)
     return f"{day.day:02d} {months[day.month - 1]} {day.year}"
 
 
 def partner_items(partner: int, count: int, words: Words) -> list[Any]:
-    """``count`` news items (``build_site.Item``) of the menu's ``partner``-th partner,
+    """``count`` news items (``olyscrape.testing.site.Item``) of the menu's ``partner``-th partner,
     newest first, each with its own link, a title of made-up words, a label and a date."""
-    b = build_site_module()
+    b = sitegen
     slug, name, _ = b.PARTNERS[partner]
     items = []
     for n in range(count):
@@ -348,8 +333,8 @@ def partner_items(partner: int, count: int, words: Words) -> list[Any]:
 
 def listing_page(partner: int, items: list[Any], load_more: tuple[int, int] | None) -> str:
     """The listing page of the menu's ``partner``-th partner showing ``items`` as cards,
-    with a load-more link of ``(count, offset)``, as ``build_site.write_listing`` writes."""
-    b = build_site_module()
+    with a load-more link of ``(count, offset)``, as ``sitegen.write_listing`` writes."""
+    b = sitegen
     slug, name, guid = b.PARTNERS[partner]
     cards = [b.render_card(item, slug, i) for i, item in enumerate(items)]
     extras = []
@@ -362,7 +347,7 @@ def listing_page(partner: int, items: list[Any], load_more: tuple[int, int] | No
 
 def generate_site(root: Path, spec: SiteSpec) -> Site:
     """Write the site under ``root`` with the layout of ``tests/fixtures/site``."""
-    b = build_site_module()
+    b = sitegen
     start = time.perf_counter()
     words = Words(size=5_000, seed=7)
     files = size = 0
@@ -423,10 +408,10 @@ def scratch_dir(prefix: str = "olyscrape-bench-") -> Path:
 
 class _TimedHandler(MirrorHandler):
     server: TimedMirror
-    # TCP_NODELAY, whatever olyscrape.mirror does: the handler writes an answer's headers
+    # TCP_NODELAY, whatever olyscrape.testing.mirror does: the handler writes an answer's headers
     # and body in two send() calls, and with Nagle's algorithm on the body waits for the
     # client's delayed ACK (~40 ms on Linux) on every keep-alive request, so the mirror,
-    # not the crawler, would set the pace (olyscrape.mirror sets it too since 33c80ae;
+    # not the crawler, would set the pace (olyscrape.testing.mirror sets it too since 33c80ae;
     # the site benchmark checks the mirror as shipped against this).
     disable_nagle_algorithm = True
 
@@ -443,10 +428,10 @@ class _TimedShippedHandler(_TimedHandler):
 
 
 class TimedMirror(MirrorServer):
-    """``olyscrape.mirror.MirrorServer`` that also notes when each request arrived and how
+    """``olyscrape.testing.mirror.MirrorServer`` that also notes when each request arrived and how
     long its handler took, to check the mirror is not what limits a crawl; with
     ``nodelay`` its connections set TCP_NODELAY (see ``_TimedHandler``), without it they
-    do what ``olyscrape.mirror.MirrorHandler`` does."""
+    do what ``olyscrape.testing.mirror.MirrorHandler`` does."""
 
     def __init__(self, root: Path, nodelay: bool = True) -> None:
         super().__init__(root)

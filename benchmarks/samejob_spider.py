@@ -35,6 +35,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.http import Response
 
 from olyscrape import settings as olyscrape_settings
+from olyscrape.spiders.partners import LOCAL_ORIGIN_SETTINGS
 
 ORIGIN = "https://olympics.com"
 LOAD_MORE = re.compile(r"^(?P<prefix>.*)/(?P<count>\d+)/(?P<offset>\d+)/?$")
@@ -177,7 +178,7 @@ def bare_settings() -> dict[str, Any]:
     """Scrapy's defaults, olyscrape's concurrency and loopback settings (as bare_spider)."""
     return {
         "CONCURRENT_REQUESTS": olyscrape_settings.CONCURRENT_REQUESTS,
-        **olyscrape_settings.LOCAL_ORIGIN_SETTINGS,
+        **LOCAL_ORIGIN_SETTINGS,
         # olyscrape prints no per-request lines either: neither pays for DEBUG records.
         "LOG_LEVEL": "INFO",
     }

@@ -628,11 +628,11 @@ def runs(db: Path, limit: int, fmt: str) -> None:
 @click.option(
     "--faults",
     type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="JSON file: path → fault to inject (see olyscrape.mirror).",
+    help="JSON file: path → fault to inject (see olyscrape.testing.mirror).",
 )
 def mirror(root: Path, port: int, lifetime: float, faults: Path | None) -> None:
     """Serve a saved copy of the site (ROOT) on 127.0.0.1, for --base-url crawls."""
-    from olyscrape.mirror import Fault, MirrorServer
+    from olyscrape.testing.mirror import Fault, MirrorServer
 
     try:
         planned = Fault.load(faults) if faults else {}

@@ -1,49 +1,16 @@
-"""Shared test helpers: saved pages as real Scrapy responses, crawls in a subprocess."""
+"""Fixtures shared by the test modules; the helpers they use are in ``tests/helpers.py``."""
 
 from __future__ import annotations
 
-import json
-import os
-import sqlite3
+import shutil
 import subprocess
-import sys
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
-from scrapy.http import HtmlResponse, Request, TextResponse
 
-FIXTURES = Path(__file__).parent / "fixtures"
-SITE = FIXTURES / "site"
-REPO = Path(__file__).resolve().parent.parent
-
-
-def file_response(path: Path, url: str) -> HtmlResponse | TextResponse:
-    """A real Scrapy response for a saved page, as if ``url`` had answered it."""
-    body = Path(path).read_bytes()
-    cls = TextResponse if str(path).endswith(".json") else HtmlResponse
-    return cls(url=url, request=Request(url), body=body, encoding="utf-8")
-
-
-def run_olyscrape(
-    *args: str, timeout: float = 240, cwd: Path | None = None
-) -> subprocess.CompletedProcess:
-    """Run the ``olyscrape`` command in a fresh interpreter (Twisted's reactor runs once a process)."""
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    return subprocess.run(
-        [sys.executable, "-m", "olyscrape", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=cwd or REPO,
-        env=env,
-        stdin=subprocess.DEVNULL,
-    )
+from tests.helpers import SITE, run_olyscrape
 
 
 @pytest.fixture
@@ -51,23 +18,31 @@ def site() -> Path:
     return SITE
 
 
-def query(db: Path, sql: str, *params: object) -> list[tuple]:
-    """Rows of ``sql`` on the SQLite file ``db``, read with plain sqlite3."""
-    conn = sqlite3.connect(db)
-    try:
-        return conn.execute(sql, params).fetchall()
-    finally:
-        conn.close()
+@pytest.fixture(scope="session")
+def site_crawl(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, subprocess.CompletedProcess]:
+    """The saved site crawled once per session with ``olyscrape crawl --replay``: the
+    archive, and the finished process (its exit code, summary and log)."""
+    db = tmp_path_factory.mktemp("archive") / "archive.db"
+    result = run_olyscrape("crawl", "--replay", str(SITE), "--db", str(db))
+    assert result.returncode == 0, result.stdout + result.stderr
+    return db, result
 
 
 @pytest.fixture(scope="session")
-def archive_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An archive of the saved site, crawled once per session; tests read it, never write
-    it (a test that writes takes a copy)."""
-    db = tmp_path_factory.mktemp("archive") / "archive.db"
-    result = run_olyscrape("crawl", "--replay", str(SITE), "--db", str(db))
-    assert result.returncode == 0, result.stderr
-    return db
+def archive_db(site_crawl: tuple[Path, subprocess.CompletedProcess]) -> Path:
+    """The session's archive of the saved site: tests read it, never write it (a test
+    that writes takes ``archive_copy``)."""
+    return site_crawl[0]
+
+
+@pytest.fixture
+def archive_copy(archive_db: Path, tmp_path: Path) -> Path:
+    """A copy of the session's archive of the saved site, for a test to write to."""
+    copy = tmp_path / "archive.db"
+    shutil.copyfile(archive_db, copy)
+    return copy
 
 
 @pytest.fixture
@@ -80,29 +55,3 @@ def olyscrape() -> Any:
         return runner.invoke(cli, list(args), input=stdin, catch_exceptions=False)
 
     return invoke
-
-
-class _Recorder(BaseHTTPRequestHandler):
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        self.server.received.append(json.loads(body))  # type: ignore[attr-defined]
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, *args: Any) -> None:
-        pass
-
-
-@contextmanager
-def webhook() -> Iterator[Any]:
-    """A webhook on 127.0.0.1 that keeps every JSON body POSTed to it: ``.url``,
-    ``.received``."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
-    server.received = []  # type: ignore[attr-defined]
-    server.url = f"http://127.0.0.1:{server.server_port}/hook"  # type: ignore[attr-defined]
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield server
-    finally:
-        server.shutdown()
-        server.server_close()

@@ -20,7 +20,7 @@ from olyscrape.pipelines.normalize import NormalizePipeline
 from olyscrape.pipelines.store import StorePipeline
 from olyscrape.pipelines.validate import ValidatePipeline
 from olyscrape.spiders.partners import PartnersSpider
-from tests.conftest import SITE, query
+from tests.helpers import SITE, query
 
 ADDON = {"ADDONS": {Olyscrape: 0}}
 

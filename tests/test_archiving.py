@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
-from olyscrape.mirror import serve_in_thread
-from tests.conftest import SITE, query, run_olyscrape
+from olyscrape.testing.mirror import serve_in_thread
+from tests.helpers import SITE, query, run_olyscrape
 
 pytestmark = pytest.mark.slow  # see pyproject's markers
 

@@ -6,8 +6,7 @@ import pytest
 from parsel import Selector
 
 from olyscrape import pages
-from tests.conftest import SITE, file_response
-from tests.test_pages import CHRIS_TUNG
+from tests.helpers import CHRIS_TUNG, SITE, file_response
 
 CHRIS_TUNG_FILE = SITE / "ioc" / "news" / (CHRIS_TUNG.rsplit("/", 1)[1] + ".html")
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import socket
 import sqlite3
 import struct
 import subprocess
@@ -27,7 +26,7 @@ from parsel import Selector
 
 from olyscrape import browse
 from olyscrape.archive import CANNED_QUERIES
-from tests.conftest import REPO, SITE, query, run_olyscrape
+from tests.helpers import REPO, SHARED, SITE, free_port, query, run_olyscrape
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]  # see pyproject's markers
 
@@ -37,7 +36,6 @@ WORD_ARTICLE = (
     "-top-partnership-as-company-looks-ahead-to-tokyo-2020"
 )
 WORD_TITLE_START = "“Much more than a sponsorship”: Alibaba’s Chris Tung hails TOP Partnership"
-SHARED = "https://olympics.com/ioc/news/worldwide-olympic-partners-unite-to-support-athletes-at-pyeongchang-2018"
 SCREENSHOT_COPY = REPO / "data" / "screenshots" / "browse-search.png"
 # Tall enough to show the result row below the column descriptions, facets and filters.
 SCREENSHOT_SIZE = (1280, 1800)
@@ -52,18 +50,12 @@ _LOCAL = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
 
 @pytest.fixture(scope="module")
-def archive_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A fresh archive of the saved site."""
+def archive_db(archive_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A copy of the session's archive of the saved site: a test here crawls into it while
+    Datasette serves it."""
     db = tmp_path_factory.mktemp("browse") / "archive.db"
-    result = run_olyscrape("crawl", "--replay", str(SITE), "--db", str(db))
-    assert result.returncode == 0, result.stderr
+    shutil.copyfile(archive_db, db)
     return db
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _get(url: str, timeout: float = 10) -> bytes:
@@ -100,7 +92,7 @@ def server(archive_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterat
     if not browse.datasette_available():
         pytest.skip(NO_DATASETTE)
     log = tmp_path_factory.mktemp("datasette") / "datasette.log"
-    port = _free_port()
+    port = free_port()
     with browse.metadata_file(archive_db) as metadata_path, log.open("w") as out:
         argv = browse.command(archive_db, "127.0.0.1", port, metadata_path=metadata_path)
         process = subprocess.Popen(

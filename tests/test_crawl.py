@@ -3,34 +3,22 @@
 from __future__ import annotations
 
 import shutil
-from pathlib import Path
 
 import pytest
 
-from olyscrape.mirror import serve_in_thread
-from tests.conftest import SITE, query, run_olyscrape
-from tests.test_pages import CHRIS_TUNG, SEED_ALIBABA
+from olyscrape.testing.mirror import serve_in_thread
+from tests.helpers import (
+    CHRIS_TUNG,
+    EXPECTED_PER_PARTNER,
+    SEED_ALIBABA,
+    SHARED,
+    SITE,
+    links_per_partner,
+    query,
+    run_olyscrape,
+)
 
 pytestmark = pytest.mark.slow  # see pyproject's markers
-
-# What the saved site holds, per partner (tests/fixtures/site/MANIFEST.md): unique articles.
-EXPECTED_PER_PARTNER = {
-    "airbnb": 0,
-    "alibaba": 31,
-    "allianz": 7,
-    "atos": 20,
-    "bridgestone": 5,
-    "coca-cola": 6,
-    "dow": 4,
-    "intel": 4,
-    "omega": 15,
-    "panasonic": 10,
-    "pg": 4,
-    "samsung": 5,
-    "toyota": 5,
-    "visa": 14,
-}
-SHARED = "https://olympics.com/ioc/news/worldwide-olympic-partners-unite-to-support-athletes-at-pyeongchang-2018"
 
 
 def total_row(summary: str) -> list[str]:
@@ -40,16 +28,10 @@ def total_row(summary: str) -> list[str]:
     return line.split()[1:]
 
 
-def links_per_partner(db: Path) -> dict[str, int]:
-    counts = dict(query(db, "SELECT partner, count(*) FROM article_partners GROUP BY partner"))
-    return {slug: counts.get(slug, 0) for slug in EXPECTED_PER_PARTNER}
-
-
-@pytest.fixture(scope="module")
-def replayed(tmp_path_factory):
-    db = tmp_path_factory.mktemp("replay") / "archive.db"
-    result = run_olyscrape("crawl", "--replay", str(SITE), "--db", str(db))
-    return db, result
+@pytest.fixture
+def replayed(site_crawl):
+    """The session's crawl of the saved site: its archive (read only) and its process."""
+    return site_crawl
 
 
 def test_replay_crawl_succeeds_and_prints_a_summary(replayed):
@@ -129,9 +111,8 @@ def test_the_crawl_is_recorded(replayed):
     assert rows == [("ok", 1)]
 
 
-def test_a_second_full_crawl_updates_last_seen_only(tmp_path):
-    db = tmp_path / "a.db"
-    assert run_olyscrape("crawl", "--replay", str(SITE), "--db", str(db)).returncode == 0
+def test_a_second_full_crawl_updates_last_seen_only(archive_copy):
+    db = archive_copy  # after one crawl of the saved site
     before = dict(query(db, "SELECT url, first_seen FROM articles"))
     second = run_olyscrape("crawl", "--replay", str(SITE), "--db", str(db), "--full")
     assert second.returncode == 0
@@ -232,7 +213,7 @@ def test_plain_scrapy_runs_the_spider_with_arguments(tmp_path):
     import subprocess
     import sys
 
-    from tests.conftest import REPO
+    from tests.helpers import REPO
 
     scrapy = [sys.executable, "-m", "scrapy"]
     listed = subprocess.run([*scrapy, "list"], cwd=REPO, capture_output=True, text=True, timeout=60)

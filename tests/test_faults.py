@@ -14,9 +14,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from olyscrape.mirror import Fault, serve_in_thread
-from tests.conftest import SITE, query, run_olyscrape
-from tests.test_crawl import EXPECTED_PER_PARTNER, links_per_partner
+from olyscrape.testing.mirror import Fault, serve_in_thread
+from tests.helpers import EXPECTED_PER_PARTNER, SITE, links_per_partner, query, run_olyscrape
 
 pytestmark = pytest.mark.slow  # see pyproject's markers
 

@@ -7,50 +7,8 @@ from parsel import Selector
 
 from olyscrape import pages
 from olyscrape.text import clean_text
-from tests.conftest import FIXTURES, SITE, file_response
+from tests.helpers import CHRIS_TUNG, FIXTURES, ORIGIN, SEED_ALIBABA, SITE, file_response
 
-ORIGIN = "https://olympics.com"
-
-# The real Alibaba page of 2021, as ../shared/site/seed-alibaba-partner-page.txt shows it.
-SEED_ALIBABA = [
-    (
-        "Tokyo 2020",
-        "22 Jul 2021",
-        "Alibaba’s Tokyo 2020 innovations helping transform Olympic Games for digital era",
-    ),
-    (
-        "IOC News",
-        "06 May 2021",
-        "Alibaba’s Selina Yuan: “The Olympic Games are one of the most powerful platforms for equality”",
-    ),
-    (
-        "Paris 2024",
-        "15 Mar 2021",
-        "AliExpress rewarding consumers for Le Club Paris 2024 challenges",
-    ),
-    ("Paris 2024", "30 Jul 2020", "Worldwide TOP Partner Alibaba supports Le Club for Paris 2024"),
-    ("Tokyo 2020", "27 Jul 2020", "IOC launches Tokyo 2020 portal on Alibaba’s Tmall"),
-    (
-        "Lausanne 2020",
-        "18 Jan 2020",
-        "Digital marketplace AliExpress showcasing Lausanne 2020 to fans around the world",
-    ),
-    (
-        "Tokyo 2020",
-        "20 Sep 2019",
-        "“Much more than a sponsorship”: Alibaba’s Chris Tung hails TOP Partnership as company looks ahead to Tokyo 2020",
-    ),
-    (
-        "Beijing 2022",
-        "18 Jul 2019",
-        "Beijing 2022 ticketing solutions to be provided by Alibaba Group",
-    ),
-    ("IOC News", "22 Jan 2019", "IOC welcomes Alibaba Executive Chairman Jack Ma to Lausanne"),
-]
-CHRIS_TUNG = (
-    ORIGIN + "/ioc/news/-much-more-than-a-sponsorship-alibaba-s-chris-tung-hails-top-partnership-"
-    "as-company-looks-ahead-to-tokyo-2020"
-)
 TOP_PARTNERS = [
     "Airbnb",
     "Alibaba",

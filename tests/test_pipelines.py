@@ -10,7 +10,7 @@ from olyscrape.pipelines.normalize import NormalizePipeline
 from olyscrape.pipelines.store import StorePipeline
 from olyscrape.pipelines.validate import ValidatePipeline
 from olyscrape.spiders.partners import PartnersSpider
-from tests.conftest import query
+from tests.helpers import query
 
 MIRROR = "http://127.0.0.1:8123"
 

@@ -14,14 +14,13 @@ import pytest
 
 from olyscrape.archive import ArchiveReader, ArchiveWriter
 from olyscrape.items import ArticleCard
-from tests.conftest import query, run_olyscrape
+from tests.helpers import SHARED, query, run_olyscrape
 
 pytestmark = pytest.mark.slow  # see pyproject's markers
 
 CHRIS_TUNG_WORD = (
     "zephyrquillb68613"  # in that article's body only (tests/fixtures/site/MANIFEST.md)
 )
-SHARED = "https://olympics.com/ioc/news/worldwide-olympic-partners-unite-to-support-athletes-at-pyeongchang-2018"
 
 
 # --- articles -------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ import pytest
 
 from olyscrape.cli import LIMIT_MAX
 from olyscrape.output import NULL, cut, render, visible_width
-from tests.conftest import SITE, query, run_olyscrape
+from tests.helpers import SITE, query, run_olyscrape
 
 pytestmark = pytest.mark.slow  # see pyproject's markers
 
@@ -393,7 +393,7 @@ def test_a_page_cap_names_the_partners_it_cut(tmp_path):
 
 
 def test_the_readmes_summary_sample_is_real_output(tmp_path):
-    from tests.conftest import REPO
+    from tests.helpers import REPO
 
     text = (REPO / "README.md").read_text()
     sample = re.search(r"```\n(partner +cards seen.*?)```", text, re.S)

@@ -15,9 +15,16 @@ from pathlib import Path
 
 import pytest
 
-from olyscrape.mirror import serve_in_thread
-from tests.conftest import REPO, SITE, query, run_olyscrape, webhook
-from tests.test_crawl import EXPECTED_PER_PARTNER, links_per_partner
+from olyscrape.testing.mirror import serve_in_thread
+from tests.helpers import (
+    EXPECTED_PER_PARTNER,
+    REPO,
+    SITE,
+    links_per_partner,
+    query,
+    run_olyscrape,
+    webhook,
+)
 
 pytestmark = pytest.mark.slow  # see pyproject's markers
 
@@ -25,20 +32,10 @@ pytestmark = pytest.mark.slow  # see pyproject's markers
 FIRST_PAGE_CARDS = 77
 
 
-@pytest.fixture(scope="module")
-def crawled_once(tmp_path_factory):
-    """An archive after one full crawl of the saved site."""
-    db = tmp_path_factory.mktemp("scheduled") / "archive.db"
-    result = run_olyscrape("crawl", "--replay", str(SITE), "--db", str(db))
-    assert result.returncode == 0, result.stdout + result.stderr
-    return db
-
-
 @pytest.fixture
-def archive(crawled_once, tmp_path):
-    db = tmp_path / "archive.db"
-    shutil.copy(crawled_once, db)
-    return db
+def archive(archive_copy):
+    """An archive after one full crawl of the saved site (a copy of the session's)."""
+    return archive_copy
 
 
 @pytest.fixture

@@ -12,7 +12,6 @@ from __future__ import annotations
 import configparser
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
@@ -23,9 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from olyscrape.mirror import serve_in_thread
-from tests.conftest import REPO, SITE, query
-from tests.test_crawl import EXPECTED_PER_PARTNER
+from olyscrape.testing.mirror import serve_in_thread
+from tests.helpers import EXPECTED_PER_PARTNER, REPO, SITE, free_port, query
 
 INSTALL = "pip install scrapyd scrapyd-client (in the [test] extra)"
 pytest.importorskip("scrapyd", reason=f"scrapyd is not installed: {INSTALL}")
@@ -42,12 +40,6 @@ BUILD_TIMEOUT = 120
 JOB_TIMEOUT = 120
 # What building an egg writes where it runs: none of it may appear in the repository.
 BUILD_OUTPUTS = ("setup.py", "setup.cfg", "build/", "dist/", ".egg-info", ".egg")
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def git(*args: str) -> bytes:

@@ -12,9 +12,9 @@ from click.testing import CliRunner
 
 from olyscrape import sitefiles
 from olyscrape.cli import cli
-from olyscrape.mirror import serve_in_thread
 from olyscrape.saved import FolderSource
-from tests.conftest import SITE, query, run_olyscrape
+from olyscrape.testing.mirror import serve_in_thread
+from tests.helpers import SITE, query, run_olyscrape
 
 pytestmark = pytest.mark.slow  # see pyproject's markers
 

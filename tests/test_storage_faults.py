@@ -15,7 +15,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -26,8 +25,15 @@ from pathlib import Path
 import pytest
 
 from olyscrape.lock import ArchiveLock
-from tests.conftest import SITE, query, run_olyscrape, webhook
-from tests.test_crawl import EXPECTED_PER_PARTNER, links_per_partner
+from tests.helpers import (
+    EXPECTED_PER_PARTNER,
+    SITE,
+    free_port,
+    links_per_partner,
+    query,
+    run_olyscrape,
+    webhook,
+)
 
 pytestmark = pytest.mark.slow  # see pyproject's markers
 
@@ -211,9 +217,7 @@ def test_browse_serves_an_archive_on_a_read_only_disk(disk):
     assert crawl(db).returncode == 0
     articles = query(db, "SELECT count(*) FROM articles")[0][0]
     disk.remount("ro")
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "olyscrape", "browse", "--db", str(db), "--port", str(port)],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, text=True,
@@ -474,7 +478,7 @@ def test_a_failing_alert_command_never_skips_the_webhook_and_both_show(tmp_path)
 
 
 def test_a_forced_stop_records_the_crawl_interrupted_and_the_summary_matches(tmp_path):
-    from olyscrape.mirror import serve_in_thread
+    from olyscrape.testing.mirror import serve_in_thread
 
     db = tmp_path / "a.db"
     with serve_in_thread(SITE, delay=1.0) as server:  # slow: the first stop waits for it

@@ -56,7 +56,7 @@ REPLAY_SETTINGS = ("OLYSCRAPE_REPLAY_DIR", "OLYSCRAPE_REPLAY_WARC", "OLYSCRAPE_R
 
 # A loopback mirror or a replay is ours, not olympics.com: crawl it at full speed, and
 # crawl what docs/site.md names whatever a copied robots.txt says.
-_LOCAL_ORIGIN_SETTINGS = {
+LOCAL_ORIGIN_SETTINGS = {
     "DOWNLOAD_DELAY": 0,
     "AUTOTHROTTLE_ENABLED": False,
     "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
@@ -161,7 +161,7 @@ class PartnersSpider(scrapy.Spider):
             settings.set("OLYSCRAPE_BASE_URL", base_url, priority="spider")
         replayed = any(setting(settings, name) for name in REPLAY_SETTINGS)
         if replayed or (base_url and is_local_origin(base_url)):
-            for name, value in _LOCAL_ORIGIN_SETTINGS.items():
+            for name, value in LOCAL_ORIGIN_SETTINGS.items():
                 settings.set(name, value, priority="spider")
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.base_url = base_url

@@ -1,0 +1,160 @@
+"""What the tests share: where things are, the saved site's facts, and small helpers
+(saved pages as real Scrapy responses, the CLI in a subprocess, SQLite reads, a free port,
+a webhook that records what it is sent). Test modules import from here, never from one
+another; fixtures live in ``conftest.py``."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import sqlite3
+import subprocess
+import sys
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+from scrapy.http import HtmlResponse, Request, TextResponse
+
+REPO = Path(__file__).resolve().parent.parent
+FIXTURES = REPO / "tests" / "fixtures"
+SITE = FIXTURES / "site"
+ORIGIN = "https://olympics.com"
+
+# --- the saved site's facts (tests/fixtures/site/MANIFEST.md) ---------------------------
+
+# What the saved site holds, per partner (tests/fixtures/site/MANIFEST.md): unique articles.
+EXPECTED_PER_PARTNER = {
+    "airbnb": 0,
+    "alibaba": 31,
+    "allianz": 7,
+    "atos": 20,
+    "bridgestone": 5,
+    "coca-cola": 6,
+    "dow": 4,
+    "intel": 4,
+    "omega": 15,
+    "panasonic": 10,
+    "pg": 4,
+    "samsung": 5,
+    "toyota": 5,
+    "visa": 14,
+}
+SHARED = "https://olympics.com/ioc/news/worldwide-olympic-partners-unite-to-support-athletes-at-pyeongchang-2018"
+
+
+# The cards of the real Alibaba partner page as it stood in 2021 (label, date, title), newest
+# first: the saved site's Alibaba listing reproduces them (docs/site.md).
+SEED_ALIBABA = [
+    (
+        "Tokyo 2020",
+        "22 Jul 2021",
+        "Alibaba’s Tokyo 2020 innovations helping transform Olympic Games for digital era",
+    ),
+    (
+        "IOC News",
+        "06 May 2021",
+        "Alibaba’s Selina Yuan: “The Olympic Games are one of the most powerful platforms for equality”",
+    ),
+    (
+        "Paris 2024",
+        "15 Mar 2021",
+        "AliExpress rewarding consumers for Le Club Paris 2024 challenges",
+    ),
+    ("Paris 2024", "30 Jul 2020", "Worldwide TOP Partner Alibaba supports Le Club for Paris 2024"),
+    ("Tokyo 2020", "27 Jul 2020", "IOC launches Tokyo 2020 portal on Alibaba’s Tmall"),
+    (
+        "Lausanne 2020",
+        "18 Jan 2020",
+        "Digital marketplace AliExpress showcasing Lausanne 2020 to fans around the world",
+    ),
+    (
+        "Tokyo 2020",
+        "20 Sep 2019",
+        "“Much more than a sponsorship”: Alibaba’s Chris Tung hails TOP Partnership as company looks ahead to Tokyo 2020",
+    ),
+    (
+        "Beijing 2022",
+        "18 Jul 2019",
+        "Beijing 2022 ticketing solutions to be provided by Alibaba Group",
+    ),
+    ("IOC News", "22 Jan 2019", "IOC welcomes Alibaba Executive Chairman Jack Ma to Lausanne"),
+]
+CHRIS_TUNG = (
+    ORIGIN + "/ioc/news/-much-more-than-a-sponsorship-alibaba-s-chris-tung-hails-top-partnership-"
+    "as-company-looks-ahead-to-tokyo-2020"
+)
+
+
+def file_response(path: Path, url: str) -> HtmlResponse | TextResponse:
+    """A real Scrapy response for a saved page, as if ``url`` had answered it."""
+    body = Path(path).read_bytes()
+    cls = TextResponse if str(path).endswith(".json") else HtmlResponse
+    return cls(url=url, request=Request(url), body=body, encoding="utf-8")
+
+
+def run_olyscrape(
+    *args: str, timeout: float = 240, cwd: Path | None = None
+) -> subprocess.CompletedProcess:
+    """Run the ``olyscrape`` command in a fresh interpreter (Twisted's reactor runs once a process)."""
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    return subprocess.run(
+        [sys.executable, "-m", "olyscrape", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        cwd=cwd or REPO,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+
+
+def query(db: Path, sql: str, *params: object) -> list[tuple]:
+    """Rows of ``sql`` on the SQLite file ``db``, read with plain sqlite3."""
+    conn = sqlite3.connect(db)
+    try:
+        return conn.execute(sql, params).fetchall()
+    finally:
+        conn.close()
+
+
+def links_per_partner(db: Path) -> dict[str, int]:
+    counts = dict(query(db, "SELECT partner, count(*) FROM article_partners GROUP BY partner"))
+    return {slug: counts.get(slug, 0) for slug in EXPECTED_PER_PARTNER}
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on (at the time of asking)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class _Recorder(BaseHTTPRequestHandler):
+    def do_POST(self) -> None:
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        self.server.received.append(json.loads(body))  # type: ignore[attr-defined]
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+@contextmanager
+def webhook() -> Iterator[Any]:
+    """A webhook on 127.0.0.1 that keeps every JSON body POSTed to it: ``.url``,
+    ``.received``."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Recorder)
+    server.received = []  # type: ignore[attr-defined]
+    server.url = f"http://127.0.0.1:{server.server_port}/hook"  # type: ignore[attr-defined]
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield server
+    finally:
+        server.shutdown()
+        server.server_close()
