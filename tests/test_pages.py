@@ -11,7 +11,8 @@ from tests.conftest import FIXTURES, SITE, file_response
 
 ORIGIN = "https://olympics.com"
 
-# The real Alibaba page of 2021, as ../shared/site/seed-alibaba-partner-page.txt shows it.
+# The nine cards (label, date, title) of the real Alibaba partner page as a browser showed
+# it in 2021, quoted in docs/site.md §10 (evidence); the saved Alibaba listing reproduces them.
 SEED_ALIBABA = [
     (
         "Tokyo 2020",
