@@ -48,7 +48,7 @@ CHILD_ENV = {**os.environ, "PYTHONWARNINGS": "ignore"}
 @dataclass
 class Row:
     """One line of the results table: a figure, the baseline it is compared with (run in
-    the same process run), their ratio, and the target the issue sets, met or not."""
+    the same process run), their ratio, and its target (benchmarks/README.md), met or not."""
 
     benchmark: str
     name: str

@@ -2,8 +2,9 @@
 
 Nothing here touches the network or Scrapy's engine: every function takes a parsel
 ``Selector`` (a Scrapy response works too, it has the same ``css``/``xpath``) or the
-text of a JSON answer, and returns plain values or items. See the site contract in
-``shared/site/README.md`` (partner menu, listing cards, load more, no-script paging).
+text of a JSON answer, and returns plain values or items. What they rely on in the
+site's pages is the site contract, ``docs/site.md``: §1 partner discovery, §2 listing
+cards, §3 load-more answers, §4 no-script paging, §5 article pages.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ class Selectable(Protocol):
 
 
 class PageFormatError(ValueError):
-    """A page or answer that does not have the shape the contract describes."""
+    """A page or answer that does not have the shape ``docs/site.md`` describes."""
 
 
 def _text(sel: Any) -> str | None:
@@ -37,7 +38,7 @@ def _squash(text: str | None) -> str:
     return " ".join((text or "").split())
 
 
-# --- Partner discovery (contract 1) ----------------------------------------------
+# --- Partner discovery (docs/site.md §1) ------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ def top_partner_links(page: Selectable, page_url: str, heading: str = "TOP") -> 
     return []
 
 
-# --- Listing pages (contracts 2 and 4) --------------------------------------------
+# --- Listing pages (docs/site.md §2 listing cards, §4 no-script paging) ---------------
 
 
 def _joined(texts: list[str]) -> str | None:
@@ -200,7 +201,7 @@ class ListingPage:
         return _absolute(href, self.url)
 
 
-# --- Load-more answers (contract 3) -----------------------------------------------
+# --- Load-more answers (docs/site.md §3) ------------------------------------------
 
 
 def _entry_topic(entry: dict[str, Any]) -> str | None:
@@ -254,7 +255,7 @@ def parse_load_more(body: str | bytes, page_url: str) -> list[ArticleCard]:
     return cards
 
 
-# --- Article pages (contract 5) ------------------------------------------------------
+# --- Article pages (docs/site.md §5) --------------------------------------------------
 
 
 def _has_class(name: str) -> str:

@@ -1,4 +1,4 @@
-"""Load-more paging (contract 3): building the next URL and deciding when to stop.
+"""Load-more paging (docs/site.md §3, load-more answers): the next URL, and when to stop.
 
 The site's "+" link reads ``/ioc/ajaxscript/loadmoreoverviewnews/%7B<GUID>%7D/<count>/<offset>/``
 and answers items ``offset … offset+count-1`` of the partner's whole list. The offset in
@@ -34,7 +34,7 @@ class LoadMoreLink:
 
     @classmethod
     def parse(cls, url: str) -> LoadMoreLink | None:
-        """Read a load-more URL; None when it is not of the contract's form."""
+        """Read a load-more URL; None when it is not of the form docs/site.md §3 gives."""
         parts = urlsplit(url)
         match = _LOAD_MORE_PATH.match(parts.path)
         if not match or int(match["count"]) <= 0:

@@ -47,8 +47,8 @@ EXPECTED_PER_PARTNER = {
 SHARED = "https://olympics.com/ioc/news/worldwide-olympic-partners-unite-to-support-athletes-at-pyeongchang-2018"
 
 
-# The cards of the real Alibaba partner page as it stood in 2021 (label, date, title), newest
-# first: the saved site's Alibaba listing reproduces them (docs/site.md).
+# The nine cards (label, date, title) of the real Alibaba partner page as a browser showed
+# it in 2021, quoted in docs/site.md §10 (evidence); the saved Alibaba listing reproduces them.
 SEED_ALIBABA = [
     (
         "Tokyo 2020",

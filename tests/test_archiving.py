@@ -1,4 +1,4 @@
-"""Issue 3 end to end: article bodies, captures, WARC, change history, re-parse, WARC replay.
+"""Archiving end to end: article bodies, captures, WARC, change history, re-parse, WARC replay.
 
 Crawls run for real (subprocess) against a loopback mirror of a copy of the saved site,
 so that a test can change the site between two crawls.

@@ -1,4 +1,5 @@
-"""Article page parsing (contract 5): body, tags, date; what is not body stays out."""
+"""Article page parsing (docs/site.md §5, article pages): body, tags, date; what is not
+body stays out."""
 
 from __future__ import annotations
 

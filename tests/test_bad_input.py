@@ -1,4 +1,4 @@
-"""Issue 6: a bad-input corpus. Each case states its outcome; none may raise.
+"""A bad-input corpus. Each case states its outcome; none may raise.
 
 Listing pages and load-more answers go through the real parser and the normalize and
 validate pipelines, as in a crawl: a case ends as stored cards (with the fields it

@@ -1,4 +1,4 @@
-"""Issue 6: a flaky site. Real crawls over a loopback mirror that injects faults.
+"""A flaky site. Real crawls over a loopback mirror that injects faults.
 
 Transient faults (the first request(s) of a path fail): the crawl still archives every
 article, none twice, and succeeds. Permanent faults: the crawl archives all the rest,

@@ -1,4 +1,4 @@
-"""Issue 4: querying the archive (articles, search, sql, stats) on a crawled archive."""
+"""Querying the archive (articles, search, sql, stats) on a crawled archive."""
 
 from __future__ import annotations
 

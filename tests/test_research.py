@@ -1,4 +1,4 @@
-"""Issue 11: the research commands on awkward input, on a real archive of the saved site.
+"""The research commands on awkward input, on a real archive of the saved site.
 
 Expected values come from the archive itself (read with plain sqlite3) or from the saved
 site's own pages, never from the output under test.

@@ -1,4 +1,4 @@
-"""Issue 5: crawls an analyst leaves running — incremental, monitored, locked, crash-safe."""
+"""Crawls an analyst leaves running — incremental, monitored, locked, crash-safe."""
 
 from __future__ import annotations
 

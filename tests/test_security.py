@@ -1,4 +1,4 @@
-"""Issue 6: what must never happen, whatever the input — reading outside the saved site,
+"""What must never happen, whatever the input — reading outside the saved site,
 SQL built from user text, writes through `olyscrape sql` (see test_queries), leaving the
 allowed hosts (see test_faults)."""
 

@@ -55,7 +55,7 @@ ARGUMENT_SETTINGS = {
 REPLAY_SETTINGS = ("OLYSCRAPE_REPLAY_DIR", "OLYSCRAPE_REPLAY_WARC", "OLYSCRAPE_REPLAY_ARCHIVE")
 
 # A loopback mirror or a replay is ours, not olympics.com: crawl it at full speed, and
-# crawl what docs/site.md names whatever a copied robots.txt says.
+# crawl what docs/site.md names whatever a copied robots.txt says (§8, politeness).
 LOCAL_ORIGIN_SETTINGS = {
     "DOWNLOAD_DELAY": 0,
     "AUTOTHROTTLE_ENABLED": False,
