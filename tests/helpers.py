@@ -127,6 +127,24 @@ def links_per_partner(db: Path) -> dict[str, int]:
     return {slug: counts.get(slug, 0) for slug in EXPECTED_PER_PARTNER}
 
 
+async def crawl_in_process(db: Path, **settings: Any) -> dict[str, Any]:
+    """Crawl in this process with olyscrape's own settings and these overrides (a replay of
+    the saved site unless told otherwise), on the reactor pytest-twisted keeps running;
+    return the crawl's stats. For tests of what a crawl stores and counts: where the exit
+    code, the printed summary or a signal is the point, run ``olyscrape`` instead."""
+    from scrapy.crawler import Crawler
+
+    from olyscrape.crawl import project_settings
+    from olyscrape.spiders.partners import PartnersSpider
+
+    overrides = {"OLYSCRAPE_DB": str(db), "OLYSCRAPE_REPLAY_DIR": str(SITE),
+                 "LOG_LEVEL": "WARNING", **settings}  # fmt: skip
+    crawler = Crawler(PartnersSpider, project_settings(**overrides))
+    await crawler.crawl()
+    assert crawler.stats is not None
+    return dict(crawler.stats.get_stats())
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on (at the time of asking)."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:

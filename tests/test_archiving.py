@@ -14,10 +14,11 @@ import zlib
 from pathlib import Path
 
 import pytest
+import pytest_twisted
 from warcio.archiveiterator import ArchiveIterator
 
 from olyscrape.testing.mirror import serve_in_thread
-from tests.helpers import SITE, query, run_olyscrape
+from tests.helpers import SITE, crawl_in_process, query, run_olyscrape
 
 pytestmark = pytest.mark.slow  # see pyproject's markers
 
@@ -208,10 +209,11 @@ def test_a_missing_article_page_is_reported_and_its_card_kept(tmp_path):
     assert rows == [(128, 126)]
 
 
-def test_no_articles_skips_article_pages(tmp_path):
+@pytest_twisted.ensureDeferred
+async def test_no_articles_skips_article_pages(tmp_path):
     db = tmp_path / "a.db"
-    result = run_olyscrape("crawl", "--replay", str(SITE), "--db", str(db), "--no-articles")
-    assert result.returncode == 0
+    stats = await crawl_in_process(db, OLYSCRAPE_ARTICLES=False)
+    assert stats["finish_reason"] == "finished" and not stats.get("olyscrape/articles")
     assert query(db, "SELECT count(*), count(body) FROM articles") == [(129, 0)]
     assert query(db, "SELECT count(*) FROM captures WHERE canonical_url LIKE '%/ioc/news/%'") == [
         (0,)

@@ -5,7 +5,9 @@ from __future__ import annotations
 import shutil
 
 import pytest
+import pytest_twisted
 
+from olyscrape.stats import CrawlStats
 from olyscrape.testing.mirror import serve_in_thread
 from tests.helpers import (
     CHRIS_TUNG,
@@ -13,6 +15,7 @@ from tests.helpers import (
     SEED_ALIBABA,
     SHARED,
     SITE,
+    crawl_in_process,
     links_per_partner,
     query,
     run_olyscrape,
@@ -111,14 +114,15 @@ def test_the_crawl_is_recorded(replayed):
     assert rows == [("ok", 1)]
 
 
-def test_a_second_full_crawl_updates_last_seen_only(archive_copy):
+@pytest_twisted.ensureDeferred
+async def test_a_second_full_crawl_updates_last_seen_only(archive_copy):
     db = archive_copy  # after one crawl of the saved site
     before = dict(query(db, "SELECT url, first_seen FROM articles"))
-    second = run_olyscrape("crawl", "--replay", str(SITE), "--db", str(db), "--full")
-    assert second.returncode == 0
+    stats = CrawlStats(await crawl_in_process(db, OLYSCRAPE_FULL=True))
+    assert stats.verdict.ok
     assert dict(query(db, "SELECT url, first_seen FROM articles")) == before
-    cards, new_articles, new_links, updated = (int(n) for n in total_row(second.stdout)[:4])
-    assert (cards, new_articles, new_links, updated) == (131, 0, 0, 0)
+    counts = [stats.count(name) for name in ("cards", "new_articles", "new", "updated")]
+    assert counts == [131, 0, 0, 0]
     assert query(db, "SELECT count(*) FROM crawls WHERE status = 'ok'") == [(2,)]
 
 

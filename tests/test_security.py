@@ -75,16 +75,6 @@ def test_the_mirror_never_serves_outside_its_folder(site_with_a_secret, path):
     assert b"TOP SECRET" not in answer and b"root:" not in answer
 
 
-@pytest.fixture(scope="module")
-def archive_db(tmp_path_factory):
-    db = tmp_path_factory.mktemp("security") / "a.db"
-    assert (
-        run_olyscrape("crawl", "--replay", str(SITE), "--db", str(db), "--no-articles").returncode
-        == 0
-    )
-    return db
-
-
 INJECTIONS = ["alibaba' OR '1'='1", "x'; DROP TABLE articles; --", '" OR 1=1 --', "alibaba%", "%"]
 
 
