@@ -222,7 +222,9 @@ def committed_links(db: Path) -> int:
 
 def test_of_two_crawls_on_one_archive_one_runs_and_one_refuses(tmp_path):
     db = tmp_path / "a.db"
-    with serve_in_thread(SITE, delay=0.05) as server:
+    # Slow enough that the first crawl still runs (seconds) when the second one starts,
+    # however busy the machine: the second interpreter's start-up alone can take 2 s.
+    with serve_in_thread(SITE, delay=0.3) as server:
         first = start_crawl(server.base_url, db)
         try:
             # the first crawl holds the lock and has recorded itself (at its first batch)
