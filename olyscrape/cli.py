@@ -62,6 +62,18 @@ def format_option(func: Any) -> Any:
     )(func)
 
 
+def report_format_option(what: str) -> Any:
+    """``--format table|json``: a report as a table, or as one JSON object."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["table", "json"]),
+        default="table",
+        show_default=True,
+        help=f"The {what} as a table, or as one JSON object.",
+    )
+
+
 def _date_bound(end: bool) -> Any:
     """A click callback turning YYYY, YYYY-MM or YYYY-MM-DD into an inclusive ISO bound."""
 
@@ -259,14 +271,7 @@ def cli() -> None:
     metavar="NAME=VALUE",
     help="Override a Scrapy setting (repeatable), e.g. -s DOWNLOAD_TIMEOUT=10.",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="The summary as a table, or as one JSON object (for schedulers).",
-)
+@report_format_option("summary (JSON for schedulers)")
 @click.option(
     "--check-first",
     is_flag=True,
@@ -302,17 +307,9 @@ def crawl(
     from olyscrape.crawl import run_crawl
     from olyscrape.summary import CrawlSummary
 
-    chosen = {"--base-url": base_url, "--replay": replay, "--replay-warc": replay_warc}
-    sources = [name for name, value in chosen.items() if value]
-    if len(sources) > 1:
-        raise click.UsageError(f"{' and '.join(sources)} exclude each other")
+    base_url = _one_source(base_url, replay, replay_warc)
     if no_articles and refresh_articles:
         raise click.UsageError("--no-articles and --refresh-articles exclude each other")
-    if base_url:
-        try:
-            base_url = urls.normalize_base_url(base_url)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--base-url") from None
     settings = {**_typed_settings(overrides), "OLYSCRAPE_LOCK_HELD": True}
     if replay_warc:
         _check_warc(replay_warc)
@@ -351,6 +348,23 @@ def crawl(
     sys.exit(0 if summary.succeeded else EXIT_FAILED)
 
 
+def _one_source(
+    base_url: str | None, replay: Path | None, replay_warc: Path | None = None
+) -> str | None:
+    """Where the pages come from: at most one of --base-url, --replay, --replay-warc (a
+    usage error otherwise); the base URL, normalized."""
+    chosen = {"--base-url": base_url, "--replay": replay, "--replay-warc": replay_warc}
+    sources = [name for name, value in chosen.items() if value]
+    if len(sources) > 1:
+        raise click.UsageError(f"{' and '.join(sources)} exclude each other")
+    if not base_url:
+        return None
+    try:
+        return urls.normalize_base_url(base_url)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--base-url") from None
+
+
 def _unknown_partners(stats: dict[str, Any]) -> None:
     """A run that named partners the site does not list: a usage error (exit 2)."""
     crawl = keys.CrawlStats(stats)
@@ -387,14 +401,7 @@ def _report_check(stats: dict[str, Any], fmt: str, quiet: bool = False) -> bool:
     type=click.Path(dir_okay=False, path_type=Path),
     help="Keep the fetched pages as captures in this archive (for `reparse` after a fix).",
 )
-@click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="The report as a table, or as one JSON object.",
-)
+@report_format_option("report")
 @verbose_option
 def check(
     base_url: str | None,
@@ -413,13 +420,7 @@ def check(
     """
     from olyscrape.crawl import run_check
 
-    if base_url and replay:
-        raise click.UsageError("--base-url and --replay exclude each other")
-    if base_url:
-        try:
-            base_url = urls.normalize_base_url(base_url)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--base-url") from None
+    base_url = _one_source(base_url, replay)
     settings: dict[str, Any] = {}
     lock = None
     if keep is not None:
@@ -620,9 +621,7 @@ CHART_FORMATS = (".png", ".svg", ".pdf")
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also draw articles per partner and year into this file (.png, .svg or .pdf).",
 )
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
-)
+@report_format_option("figures")
 def stats(db: Path, crawl_count: int, chart: Path | None, fmt: str) -> None:
     """Articles per partner and per year, and the last crawls with their status."""
     if chart is not None and chart.suffix.lower() not in CHART_FORMATS:
