@@ -57,3 +57,29 @@ def test_load_more_links_and_answers():
     assert contract.load_more_answer(b'{"content": []}', URL, "visa").holds
     answer = contract.load_more_answer(b"<html>busy</html>", URL, "visa")
     assert not answer.holds and "<html>busy</html>" in answer.evidence
+
+
+def _probe_settings(**arguments):
+    from scrapy.crawler import Crawler
+
+    from olyscrape.crawl import project_settings
+    from olyscrape.spiders.check import CheckSpider
+
+    crawler = Crawler(CheckSpider, project_settings())
+    CheckSpider.from_crawler(crawler, **arguments)
+    return crawler.settings
+
+
+def test_the_probe_is_as_polite_as_a_crawl_and_stores_nothing():
+    settings = _probe_settings()  # the live site
+    assert settings.getbool("ROBOTSTXT_OBEY") is True
+    assert settings.getfloat("DOWNLOAD_DELAY") == 1.0
+    assert settings.getbool("AUTOTHROTTLE_ENABLED") is True
+    assert settings.get("OLYSCRAPE_DB") == "" and settings.getbool("OLYSCRAPE_CAPTURE") is False
+    assert settings.getbool("SPIDERMON_ENABLED") is False
+
+
+def test_the_probe_of_a_loopback_mirror_drops_the_delays_as_a_crawl_does():
+    settings = _probe_settings(base_url="http://127.0.0.1:8000")
+    assert settings.getbool("ROBOTSTXT_OBEY") is False
+    assert settings.getfloat("DOWNLOAD_DELAY") == 0
