@@ -35,6 +35,8 @@ DEFAULTS: dict[str, Any] = {
     "OLYSCRAPE_FULL": False,  # walk every listing to its end, even past cards archived before
     "OLYSCRAPE_LOCK_HELD": False,  # the caller (the CLI) holds the archive's lock already
     "OLYSCRAPE_MAX_PAGE_COUNT": 0,  # tests only: cap the archive's size (pages): a full disk
+    "OLYSCRAPE_RECORD_CRAWL": True,  # write the crawl's row in the crawls table
+    "OLYSCRAPE_CHECK_KEEP": None,  # olyscrape check: keep what it fetched in this archive
     # Closing checks (olyscrape.monitors, run by Spidermon when the crawl closes)
     "OLYSCRAPE_MONITOR_MAX_DROP": 0.5,  # fail when listing cards fall by more than this share
     "OLYSCRAPE_MONITOR_MIN_PUBLISHED": 0.5,  # fail when fewer linked cards carry a date

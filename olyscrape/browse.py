@@ -43,7 +43,8 @@ TABLES: dict[str, tuple[str, dict[str, str], dict[str, Any]]] = {
             "partner": "Slug of the partner whose listing showed the article",
             "url": "Canonical URL of the article",
             "title": "Title as the card gives it",
-            "category": "Category label of the card (e.g. Tokyo 2020, IOC News)",
+            "category": "Category label of the card (e.g. Tokyo 2020, IOC News), else the"
+            " section the article's page gives",
             "published": "Publication date, YYYY-MM-DD (empty when the card gives none)",
             "year": "Year of publication, YYYY",
             "position": "Position on the partner's listing (1 = newest)",
@@ -64,14 +65,21 @@ TABLES: dict[str, tuple[str, dict[str, str], dict[str, Any]]] = {
         {
             "url": "Canonical URL of the article (primary key)",
             "title": "Title as the card gives it",
-            "category": "Category label of the card (e.g. Tokyo 2020, IOC News)",
+            "category": "Category label of the card (e.g. Tokyo 2020, IOC News), else the"
+            " section the article's page gives",
             "published": "Publication date from the card, YYYY-MM-DD (empty when it had none)",
             "published_raw": "The card's date as the page writes it",
-            "image_url": "The card's image",
+            "image_url": "The card's image, else the image the article page's structured"
+            " data declares",
             **_SEEN,
             "body": "Text of the article's page: paragraphs and headings, a blank line apart",
-            "page_published": "Publication date the article's own page gives",
+            "page_published": "Publication date the article's own page gives (its visible"
+            " date, else its structured data's)",
             "capture_id": "The capture (captures.id) this row was last parsed from",
+            "modified": "Date the article was last modified, YYYY-MM-DD, as its page's"
+            " structured data declares it",
+            "field_sources": "JSON: where each field came from: listing (the card), page"
+            " (the article page's markup), json-ld or opengraph (its structured data)",
         },
         {"facets": ["category"], "sort_desc": "published", "label_column": "title"},
     ),

@@ -62,6 +62,18 @@ def format_option(func: Any) -> Any:
     )(func)
 
 
+def report_format_option(what: str) -> Any:
+    """``--format table|json``: a report as a table, or as one JSON object."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["table", "json"]),
+        default="table",
+        show_default=True,
+        help=f"The {what} as a table, or as one JSON object.",
+    )
+
+
 def _date_bound(end: bool) -> Any:
     """A click callback turning YYYY, YYYY-MM or YYYY-MM-DD into an inclusive ISO bound."""
 
@@ -259,13 +271,11 @@ def cli() -> None:
     metavar="NAME=VALUE",
     help="Override a Scrapy setting (repeatable), e.g. -s DOWNLOAD_TIMEOUT=10.",
 )
+@report_format_option("summary (JSON for schedulers)")
 @click.option(
-    "--format",
-    "fmt",
-    type=click.Choice(["table", "json"]),
-    default="table",
-    show_default=True,
-    help="The summary as a table, or as one JSON object (for schedulers).",
+    "--check-first",
+    is_flag=True,
+    help="Run `olyscrape check` on the same site first; crawl only if every point holds.",
 )
 @verbose_option
 def crawl(
@@ -284,6 +294,7 @@ def crawl(
     alert_webhook: str | None,
     overrides: tuple[str, ...],
     fmt: str,
+    check_first: bool,
     verbose: bool,
 ) -> None:
     """Crawl every TOP partner's news into the archive and print a summary.
@@ -296,17 +307,9 @@ def crawl(
     from olyscrape.crawl import run_crawl
     from olyscrape.summary import CrawlSummary
 
-    chosen = {"--base-url": base_url, "--replay": replay, "--replay-warc": replay_warc}
-    sources = [name for name, value in chosen.items() if value]
-    if len(sources) > 1:
-        raise click.UsageError(f"{' and '.join(sources)} exclude each other")
+    base_url = _one_source(base_url, replay, replay_warc)
     if no_articles and refresh_articles:
         raise click.UsageError("--no-articles and --refresh-articles exclude each other")
-    if base_url:
-        try:
-            base_url = urls.normalize_base_url(base_url)
-        except ValueError as exc:
-            raise click.BadParameter(str(exc), param_hint="--base-url") from None
     settings = {**_typed_settings(overrides), "OLYSCRAPE_LOCK_HELD": True}
     if replay_warc:
         _check_warc(replay_warc)
@@ -322,14 +325,15 @@ def crawl(
         "batch_size": batch_size, "alert_command": alert_command, "alert_webhook": alert_webhook,
         "articles": False if no_articles else None, "refresh_articles": refresh_articles or None,
     }  # fmt: skip
-    stats = run_crawl(arguments, settings, verbose=verbose)
+    run = run_crawl(arguments, settings, verbose=verbose, check_first=check_first)
     lock.release()
-    crawl = keys.CrawlStats(stats)
-    if crawl.finish_reason == keys.UNKNOWN_PARTNER:
-        unknown = ", ".join(crawl.unknown_partners)
-        known = ", ".join(crawl.known_partners)
-        click.echo(f"Error: unknown partner(s): {unknown}. Known partners: {known}", err=True)
-        sys.exit(EXIT_USAGE)
+    if run.check is not None:
+        _report_check(run.check, fmt, quiet=run.stats is not None)
+    if run.stats is None:  # the probe found the site changed: nothing was fetched further
+        click.echo("Error: the site check failed (above); nothing was crawled", err=True)
+        sys.exit(EXIT_FAILED)
+    stats = run.stats
+    _unknown_partners(stats)
     if stats.get(keys.STORAGE_REFUSED):  # refused before the first request
         click.echo(f"Error: {stats[keys.STORAGE_ERROR]}", err=True)
         sys.exit(EXIT_FAILED)
@@ -342,6 +346,96 @@ def crawl(
     if errors:  # one line, whatever failed
         click.echo("Error: " + "; and ".join(errors), err=True)
     sys.exit(0 if summary.succeeded else EXIT_FAILED)
+
+
+def _one_source(
+    base_url: str | None, replay: Path | None, replay_warc: Path | None = None
+) -> str | None:
+    """Where the pages come from: at most one of --base-url, --replay, --replay-warc (a
+    usage error otherwise); the base URL, normalized."""
+    chosen = {"--base-url": base_url, "--replay": replay, "--replay-warc": replay_warc}
+    sources = [name for name, value in chosen.items() if value]
+    if len(sources) > 1:
+        raise click.UsageError(f"{' and '.join(sources)} exclude each other")
+    if not base_url:
+        return None
+    try:
+        return urls.normalize_base_url(base_url)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--base-url") from None
+
+
+def _unknown_partners(stats: dict[str, Any]) -> None:
+    """A run that named partners the site does not list: a usage error (exit 2)."""
+    crawl = keys.CrawlStats(stats)
+    if crawl.finish_reason == keys.UNKNOWN_PARTNER:
+        unknown = ", ".join(crawl.unknown_partners)
+        known = ", ".join(crawl.known_partners)
+        click.echo(f"Error: unknown partner(s): {unknown}. Known partners: {known}", err=True)
+        sys.exit(EXIT_USAGE)
+
+
+def _report_check(stats: dict[str, Any], fmt: str, quiet: bool = False) -> bool:
+    """Print a probe's report (on stderr when ``quiet``: a crawl's summary follows on
+    stdout) and each broken point on its own line; True when every point holds."""
+    from olyscrape.checkreport import CheckReport
+
+    _unknown_partners(stats)
+    report = CheckReport.from_stats(stats)
+    click.echo(report.to_json() if fmt == "json" else report.render(), err=quiet)
+    for line in report.broken_lines():
+        click.echo(f"BROKEN {line}", err=True)
+    return report.ok
+
+
+@cli.command()
+@click.option("--base-url", help="Probe this mirror instead of the canonical origin.")
+@click.option(
+    "--replay",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Probe this saved copy of the site: no network at all.",
+)
+@click.option("--partners", help="Only these partners: slugs or names, comma-separated.")
+@click.option(
+    "--keep",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Keep the fetched pages as captures in this archive (for `reparse` after a fix).",
+)
+@report_format_option("report")
+@verbose_option
+def check(
+    base_url: str | None,
+    replay: Path | None,
+    partners: str | None,
+    keep: Path | None,
+    fmt: str,
+    verbose: bool,
+) -> None:
+    """Probe the site against what olyscrape expects of it (docs/site.md), politely.
+
+    Fetches the discovery page, then for each partner its listing page, one load-more
+    answer (or no-script page) and one article page, and reports each point of the
+    contract as holds or BROKEN with its evidence. Stores nothing (unless --keep). Exits
+    0 when every point holds, 1 when one is broken, 2 for bad usage.
+    """
+    from olyscrape.crawl import run_check
+
+    base_url = _one_source(base_url, replay)
+    settings: dict[str, Any] = {}
+    lock = None
+    if keep is not None:
+        _check_creatable(keep, "--keep", writable=False)
+        _check_writable(keep)
+        lock = _lock(keep)
+        settings["OLYSCRAPE_CHECK_KEEP"] = str(keep)
+    arguments = {"base_url": base_url, "replay": replay, "partners": partners}
+    stats = run_check(arguments, settings, verbose=verbose)
+    if lock is not None:
+        lock.release()
+    if stats.get(keys.STORAGE_ERROR):
+        click.echo(f"Error: {stats[keys.STORAGE_ERROR]}", err=True)
+        sys.exit(EXIT_FAILED)
+    sys.exit(0 if _report_check(stats, fmt) else EXIT_FAILED)
 
 
 @cli.command()
@@ -527,9 +621,7 @@ CHART_FORMATS = (".png", ".svg", ".pdf")
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also draw articles per partner and year into this file (.png, .svg or .pdf).",
 )
-@click.option(
-    "--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True
-)
+@report_format_option("figures")
 def stats(db: Path, crawl_count: int, chart: Path | None, fmt: str) -> None:
     """Articles per partner and per year, and the last crawls with their status."""
     if chart is not None and chart.suffix.lower() not in CHART_FORMATS:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import warnings
+from dataclasses import dataclass
 from typing import Any
 
 from scrapy.crawler import CrawlerProcess
@@ -68,30 +69,86 @@ class _Process(CrawlerProcess):
         logger.warning("stopping at once: what was not committed is dropped")
 
 
+@dataclass
+class CrawlRun:
+    """A crawl's stats (None when a failed probe kept it from running), and the stats of
+    the probe run before it, if any."""
+
+    stats: dict[str, Any] | None
+    check: dict[str, Any] | None = None
+
+
 def run_crawl(
-    arguments: dict[str, Any], settings: dict[str, Any] | None = None, verbose: bool = False
-) -> dict[str, Any]:
+    arguments: dict[str, Any],
+    settings: dict[str, Any] | None = None,
+    verbose: bool = False,
+    check_first: bool = False,
+) -> CrawlRun:
     """Run the ``partners`` spider with these spider ``arguments`` (see
     ``olyscrape.spiders.partners.ARGUMENT_SETTINGS``) and extra ``settings``; return the
-    crawl's stats once it has ended.
+    crawl's stats once it has ended, and (``check_first``) the stats of the ``check``
+    probe run before it on the same site. When the probe finds a broken point, the crawl
+    does not run: its stats are None.
 
     Logs olyscrape's progress at INFO and Scrapy's own messages from WARNING up (all of
     them with ``verbose``), on stderr.
     """
+    from olyscrape.checkreport import CheckReport
+    from olyscrape.spiders.check import CheckSpider
+
     overrides = {"LOG_LEVEL": "INFO", "STATS_DUMP": verbose, "LOG_INSTALL_ROOT_HANDLER": False}
     process = _Process(project_settings(**overrides, **(settings or {})))
     _configure_logging(verbose)
+    # The first crawler created installs the reactor when it starts: the probe, if any.
+    probe = process.create_crawler(CheckSpider) if check_first else None
     crawler = process.create_crawler(PartnersSpider)
-    process.crawl(crawler, **{k: str(v) for k, v in arguments.items() if v is not None})
+    spider_arguments = {k: str(v) for k, v in arguments.items() if v is not None}
+    started: list[bool] = []
+
+    def crawl(_: Any = None) -> Any:
+        if probe is not None:
+            assert probe.stats is not None
+            if not CheckReport.from_stats(probe.stats.get_stats()).ok:
+                return None
+        started.append(True)
+        return process.crawl(crawler, **spider_arguments)
+
+    if probe is None:
+        crawl()
+    else:
+        checked = {k: spider_arguments[k] for k in ("base_url", "replay", "partners")
+                   if k in spider_arguments}  # fmt: skip
+        process.crawl(probe, **checked).addCallback(crawl)
     process.start()
     # The crawl is over: a late Ctrl-C must not cut the crawl's record or its summary short.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    probe_stats = dict(probe.stats.get_stats()) if probe and probe.stats else None
+    if not started:
+        return CrawlRun(None, probe_stats)
     try:
         keeper = crawler.get_extension(ArchiveKeeper)
     except RuntimeError:  # the crawl never started
         keeper = None
     if keeper is not None:
         keeper.abort()  # after a forced stop, which never closed the spider: interrupted
+    assert crawler.stats is not None
+    return CrawlRun(dict(crawler.stats.get_stats()), probe_stats)
+
+
+def run_check(
+    arguments: dict[str, Any], settings: dict[str, Any] | None = None, verbose: bool = False
+) -> dict[str, Any]:
+    """Run the ``check`` probe (:class:`~olyscrape.spiders.check.CheckSpider`) with these
+    spider ``arguments`` (``base_url``, ``replay``, ``partners``) and return its stats,
+    whose ``olyscrape/check/points`` say what holds."""
+    from olyscrape.spiders.check import CheckSpider
+
+    overrides = {"LOG_LEVEL": "INFO", "STATS_DUMP": verbose, "LOG_INSTALL_ROOT_HANDLER": False}
+    process = _Process(project_settings(**overrides, **(settings or {})))
+    _configure_logging(verbose)
+    crawler = process.create_crawler(CheckSpider)
+    process.crawl(crawler, **{k: str(v) for k, v in arguments.items() if v is not None})
+    process.start()
     assert crawler.stats is not None
     return dict(crawler.stats.get_stats())
 
@@ -109,4 +166,6 @@ def run_reparse(db: str, verbose: bool = False) -> dict[str, Any]:
         "OLYSCRAPE_LOCK_HELD": True,
         "SPIDERMON_ENABLED": False,  # checks judge crawls of the site, not re-reads of it
     }
-    return run_crawl({"db": db}, settings, verbose)
+    stats = run_crawl({"db": db}, settings, verbose).stats
+    assert stats is not None
+    return stats

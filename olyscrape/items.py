@@ -64,6 +64,15 @@ class ArticleBody:
     published: str | None = None
     capture_id: int | None = None
     partner: str | None = None  # the partner whose card led to this page
+    #: From the page's structured data only (JSON-LD, OpenGraph): no visible markup has them.
+    modified_raw: str | None = None
+    modified: str | None = None
+    image_url: str | None = None
+    #: Where each field came from (``title``, ``published``, ``section``, ``keywords``...):
+    #: ``page`` (the visible markup), ``json-ld`` or ``opengraph``; and the fields where the
+    #: visible markup and the structured data disagreed (the visible value is kept).
+    sources: dict[str, str] = field(default_factory=dict)
+    disagreements: list[str] = field(default_factory=list)
 
 
 @dataclass

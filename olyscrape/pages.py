@@ -11,11 +11,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Protocol
 from urllib.parse import urljoin
 
 from olyscrape import urls
 from olyscrape.items import ArticleBody, ArticleCard
+from olyscrape.structured import Combined, StructuredData, combine
+from olyscrape.structured import read as read_structured
 
 
 class Selectable(Protocol):
@@ -279,10 +282,12 @@ _BODY_BLOCKS = (
 
 
 class ArticlePage:
-    """An article page: ``section.post-box.text-content`` with its date/tags column."""
+    """An article page: ``section.post-box.text-content`` with its date/tags column, and
+    the page's structured data (JSON-LD, OpenGraph) as a second source of its metadata."""
 
     def __init__(self, page: Selectable, url: str) -> None:
         self.url = url
+        self.page = page
         self.section = page.css("section.post-box.text-content") or page.css("section.text-content")
 
     def _info(self, label: str) -> Any:
@@ -319,6 +324,21 @@ class ArticlePage:
         blocks = (_squash(_text(node)) for node in self.section.xpath(_BODY_BLOCKS))
         return [b for b in blocks if b]
 
+    @cached_property
+    def structured(self) -> StructuredData:
+        """What the page declares in JSON-LD and OpenGraph (empty when nothing)."""
+        return read_structured(self.page)
+
+    def metadata(self) -> Combined:
+        """The page's metadata: each visible value, else the structured data's."""
+        visible = {
+            "title": self.title,
+            "published": self.published_raw,
+            "section": self.category,
+            "keywords": self.tags,
+        }
+        return combine(visible, self.structured)
+
     def to_item(self) -> ArticleBody:
         """The page as an item; raises ``PageFormatError`` when it has no article body."""
         if not self.section:
@@ -326,11 +346,17 @@ class ArticlePage:
         paragraphs = self.paragraphs
         if not paragraphs:
             raise PageFormatError("the article page has no body text")
+        meta = self.metadata()
+        values = meta.values
         return ArticleBody(
             url=self.url,
             body="\n\n".join(paragraphs),
-            tags=self.tags,
-            title=self.title,
-            category=self.category,
-            published_raw=self.published_raw,
+            tags=list(values.get("keywords") or []),
+            title=values.get("title"),
+            category=values.get("section"),
+            published_raw=values.get("published"),
+            modified_raw=values.get("modified"),
+            image_url=values.get("image"),
+            sources=meta.sources,
+            disagreements=meta.disagreements,
         )

@@ -60,6 +60,14 @@ OFFSITE_LINKS_SKIPPED = "olyscrape/offsite_links_skipped"
 REFUSED_HOSTS = "olyscrape/refused_hosts"
 RETRY_AFTER_WAITED = "olyscrape/retry_after/waited"
 RETRY_AFTER_TOO_LONG = "olyscrape/retry_after/too_long"
+#: Article pages carrying structured data (JSON-LD or OpenGraph), and the fields where it
+#: disagreed with the visible markup (``structured/disagree/<field>``) or filled a field
+#: the visible markup lacked (``structured/filled/<field>``).
+STRUCTURED_PAGES = "olyscrape/structured/pages"
+STRUCTURED_DISAGREEMENTS = "olyscrape/structured/disagreements"
+#: ``olyscrape check``: every point of the contract it checked (dicts: partner, name,
+#: holds, evidence, url).
+CHECK_POINTS = "olyscrape/check/points"
 #: Cards with a link, the base of the per-field coverage ratios.
 COVERAGE_LINKED = "olyscrape/coverage/linked"
 
@@ -239,6 +247,20 @@ class CrawlStats:
             k[len(head) : -len(tail)]: int(v)
             for k, v in self.raw.items()
             if k.startswith(head) and k.endswith(tail) and v
+        }
+
+    def _counts_under(self, prefix: str) -> dict[str, int]:
+        head = PREFIX + prefix
+        return {k[len(head) :]: int(v) for k, v in self.raw.items() if k.startswith(head) and v}
+
+    @property
+    def structured(self) -> dict[str, Any]:
+        """Article pages with structured data, and per field what it filled and where it
+        disagreed with the visible markup."""
+        return {
+            "pages": int(self.raw.get(STRUCTURED_PAGES) or 0),
+            "filled": self._counts_under("structured/filled/"),
+            "disagreed": self._counts_under("structured/disagree/"),
         }
 
     @property

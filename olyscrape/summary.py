@@ -41,6 +41,9 @@ class CrawlSummary:
     reasons: list[str] = field(default_factory=list)
     archive: dict[str, int] = field(default_factory=dict)
     storage_error: str | None = None
+    #: Article pages with structured data, and per field the values it filled (the visible
+    #: markup lacked them) and the disagreements (the visible value was kept).
+    structured: dict[str, Any] = field(default_factory=dict)
 
     @property
     def succeeded(self) -> bool:
@@ -69,6 +72,7 @@ class CrawlSummary:
             reasons=judged.reasons,
             archive=crawl.archive_counts,
             storage_error=crawl.storage_error,
+            structured=crawl.structured,
         )
 
     def totals(self) -> dict[str, int]:
@@ -85,6 +89,17 @@ class CrawlSummary:
         data["totals"] = keyed(self.totals())
         data["verdict"] = data.pop("status")
         return json.dumps(data, ensure_ascii=False, indent=2, default=str)
+
+    def _structured_line(self) -> str:
+        def listed(counts: dict[str, int]) -> str:
+            return ", ".join(f"{name} {n}" for name, n in sorted(counts.items())) or "none"
+
+        s = self.structured
+        return (
+            f"structured data: {s['pages']} article page(s) carry it; it filled"
+            f" {listed(s['filled'])}; it disagreed with the page (page kept) on"
+            f" {listed(s['disagreed'])}"
+        )
 
     def render(self, db: str | None = None) -> str:
         """A one-screen plain-text table, then the failed requests, then the verdict."""
@@ -124,6 +139,9 @@ class CrawlSummary:
             if partners:
                 lines.append("")
                 lines.append(f"{label}: {len(partners)} partner(s) {what}: {', '.join(partners)}")
+        if self.structured.get("pages"):
+            lines.append("")
+            lines.append(self._structured_line())
         if self.check_failures:
             lines.append("")
             lines.append(f"{len(self.check_failures)} check(s) failed:")

@@ -221,7 +221,7 @@ def test_plain_scrapy_runs_the_spider_with_arguments(tmp_path):
 
     scrapy = [sys.executable, "-m", "scrapy"]
     listed = subprocess.run([*scrapy, "list"], cwd=REPO, capture_output=True, text=True, timeout=60)
-    assert listed.stdout.split() == ["partners"]
+    assert listed.stdout.split() == ["check", "partners"]  # the crawl and the probe
     db = tmp_path / "a.db"
     crawled = subprocess.run(
         [

@@ -227,11 +227,11 @@ def test_the_egg_holds_the_package_and_names_its_scrapy_settings(egg):
     )
 
 
-def test_the_deployed_project_lists_the_spider(scrapyd, deployed):
-    assert deployed["spiders"] == 1
+def test_the_deployed_project_lists_the_spiders(scrapyd, deployed):
+    assert deployed["spiders"] == 2  # the crawl and the probe
     assert scrapyd.get("listprojects.json")["projects"] == [PROJECT]
     assert scrapyd.get("listversions.json", project=PROJECT)["versions"] == [VERSION]
-    assert scrapyd.get("listspiders.json", project=PROJECT)["spiders"] == ["partners"]
+    assert scrapyd.get("listspiders.json", project=PROJECT)["spiders"] == ["check", "partners"]
 
 
 def test_the_scheduled_job_archives_the_saved_site(job):

@@ -19,8 +19,9 @@ from olyscrape.archive.errors import ArchiveRefused
 APPLICATION_ID = 0x4F4C5953
 #: The schema version this code writes (``PRAGMA user_version``). Version 0 is an archive
 #: made before versioning, recognised by its tables; version 1 indexed each new article
-#: by a trigger, version 2 indexes a batch's new articles at once (see INDEX_NEW_ROWS).
-SCHEMA_VERSION = 2
+#: by a trigger, version 2 indexes a batch's new articles at once (see INDEX_NEW_ROWS),
+#: version 3 adds each article's ``modified`` date and ``field_sources``.
+SCHEMA_VERSION = 3
 
 
 #: Table → (columns in order, primary key). Opening an older archive adds what is
@@ -43,6 +44,8 @@ SCHEMA: dict[str, tuple[dict[str, type], str | tuple[str, ...]]] = {
             "body": str,
             "page_published": str,
             "capture_id": int,
+            "modified": str,
+            "field_sources": str,
         },
         "url",
     ),

@@ -57,12 +57,20 @@ ON CONFLICT (article_url, partner) DO UPDATE SET
     last_seen = CASE WHEN :touch THEN excluded.last_seen ELSE last_seen END
 """
 
+#: An article page: its body and dates; its section and image fill only what the listing
+#: card left empty (the card's visible values are kept).
 _UPSERT_BODY = """
-INSERT INTO articles (url, body, page_published, capture_id, first_seen, last_seen)
-VALUES (:url, :body, :published, :capture_id, :seen, :seen)
+INSERT INTO articles (url, body, page_published, modified, category, image_url, field_sources,
+    capture_id, first_seen, last_seen)
+VALUES (:url, :body, :published, :modified, :category, :image_url, :sources, :capture_id,
+    :seen, :seen)
 ON CONFLICT (url) DO UPDATE SET
     body = COALESCE(excluded.body, body),
     page_published = COALESCE(excluded.page_published, page_published),
+    modified = COALESCE(excluded.modified, modified),
+    category = COALESCE(category, excluded.category),
+    image_url = COALESCE(image_url, excluded.image_url),
+    field_sources = COALESCE(excluded.field_sources, field_sources),
     capture_id = COALESCE(excluded.capture_id, capture_id)
 """
 
@@ -98,7 +106,7 @@ _EXISTING_CARDS = """SELECT a.url, a.title, a.category, a.published, a.published
     FROM articles a LEFT JOIN article_partners ap ON ap.article_url = a.url
     WHERE a.url IN ({marks})"""
 _BODY = "SELECT body FROM articles WHERE url = ?"
-_EXISTING_BODIES = """SELECT url, title, category, published, body
+_EXISTING_BODIES = """SELECT url, title, category, published, image_url, body
     FROM articles WHERE url IN ({marks})"""
 
 _SEEN_LINKS = "SELECT partner, article_url FROM article_partners"
@@ -138,6 +146,29 @@ class StoreResult:
     def changed_rows(self) -> int:
         """Rows added or changed: articles, partner links, bodies."""
         return self.new_articles + sum(self.new.values()) + sum(self.updated.values()) + self.bodies
+
+
+#: Article column → the field of the article page's metadata (``ArticleBody.sources``).
+_PAGE_FIELDS = {
+    "title": "title",
+    "category": "section",
+    "image_url": "image",
+    "page_published": "published",
+    "modified": "modified",
+    "tags": "keywords",
+}
+
+
+def _field_sources(old: dict[str, Any], page: ArticleBody) -> dict[str, str]:
+    """Where each of an article's fields comes from, once its page was read: ``listing``
+    (the listing card), ``page`` (the article page's visible markup), ``json-ld`` or
+    ``opengraph`` (its structured data). Fields nobody gave are left out."""
+    sources = {col: "listing" for col in ("title", "category", "published", "image_url")
+               if old.get(col)}  # fmt: skip
+    for column, name in _PAGE_FIELDS.items():
+        if column not in sources and name in page.sources:
+            sources[column] = page.sources[name]
+    return sources
 
 
 def _replaced(new: dict[str, Any], old: dict[str, Any], fields: Iterable[str]) -> bool:
@@ -485,13 +516,16 @@ class ArchiveWriter:
             elif touch_seen or card.capture_id is not None:
                 touched.setdefault(card.capture_id, []).append(url)
         for item in bodies:
-            old_body = (state(item.url) or {}).get("body")
-            if item.body != old_body:
+            before = state(item.url) or {}
+            if item.body != before.get("body"):
                 result.bodies += 1
             result.count("articles", item.partner)
             keep_version(item.url, {"body": item.body}, item.partner)
             body_rows.append({"url": item.url, "body": item.body, "published": item.published,
-                              "capture_id": item.capture_id, "seen": seen})  # fmt: skip
+                              "modified": item.modified, "category": item.category,
+                              "image_url": item.image_url, "capture_id": item.capture_id,
+                              "sources": json.dumps(_field_sources(before, item), sort_keys=True),
+                              "seen": seen})  # fmt: skip
 
         for version in versions:
             version |= {"changed_at": seen, "crawl_id": self.crawl_id}

@@ -19,6 +19,7 @@ from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
+from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 
 from olyscrape import stats as keys
@@ -66,7 +67,7 @@ class ArchiveKeeper:
             self.writer = ArchiveWriter.open(
                 self.path,
                 create=not reparse,
-                record_crawl=not reparse,
+                record_crawl=not reparse and setting(settings, "OLYSCRAPE_RECORD_CRAWL"),
                 max_page_count=setting(settings, "OLYSCRAPE_MAX_PAGE_COUNT"),
             )
         except ArchiveError as exc:  # refused: not ours, read-only, newer... (one line)
@@ -76,6 +77,8 @@ class ArchiveKeeper:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchiveKeeper:
+        if not setting(crawler.settings, "OLYSCRAPE_DB"):  # a probe that keeps nothing
+            raise NotConfigured  # no message: Scrapy would log it as a warning
         keeper = cls(crawler)
         crawler.signals.connect(keeper.spider_closed, signal=signals.spider_closed)
         return keeper

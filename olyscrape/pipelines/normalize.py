@@ -60,5 +60,7 @@ class NormalizePipeline:
         article.category = clean_text(article.category)
         article.published_raw = clean_text(article.published_raw)
         article.published = parse_date(article.published_raw)
+        article.modified = parse_date(article.modified_raw)
+        article.image_url = urls.canonical_url(article.image_url, article.url, self.base_url)
         article.tags = [t for t in (clean_text(tag) for tag in article.tags) if t]
         return article

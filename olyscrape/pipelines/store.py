@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from scrapy.exceptions import NotConfigured
+
 from olyscrape import stats as keys
 from olyscrape.addon import setting
 from olyscrape.archive.writer import Item, StoreResult
@@ -41,8 +43,11 @@ class StorePipeline:
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> StorePipeline:
         settings = crawler.settings
+        keeper = crawler.get_extension(ArchiveKeeper)
+        if keeper is None:  # a probe keeping nothing: no archive, nothing to store
+            raise NotConfigured  # no message: Scrapy would log it as a warning
         return cls(
-            ArchiveKeeper.of(crawler),
+            keeper,
             setting(settings, "OLYSCRAPE_BATCH_SIZE"),
             crawler.stats,
             touch_seen=not setting(settings, "OLYSCRAPE_REPARSE"),

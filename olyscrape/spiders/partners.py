@@ -19,7 +19,7 @@ from scrapy import signals
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import CloseSpider
 
-from olyscrape import pages, urls
+from olyscrape import pages, structured, urls
 from olyscrape import stats as keys
 from olyscrape.addon import setting
 from olyscrape.downloadermiddlewares.replay import MISSING_HEADER
@@ -458,14 +458,33 @@ class PartnersSpider(scrapy.Spider):
         )
 
     def parse_article(self, response: Response, partner: str) -> Iterator[ArticleBody]:
+        page = pages.ArticlePage(response, response.url)
         try:
-            item = pages.ArticlePage(response, response.url).to_item()
+            item = page.to_item()
         except pages.PageFormatError as exc:
             self._article_failed(response.url, str(exc), partner)
             return
         item.capture_id = response.meta.get(CAPTURE_ID)
         item.partner = partner
+        if page.structured:
+            self._count_structured(item)
         yield item
+
+    def _count_structured(self, item: ArticleBody) -> None:
+        """Count a page's structured data: the fields it filled, those it contradicted."""
+        stats = self.crawler.stats
+        stats.inc_value(keys.STRUCTURED_PAGES)
+        for name, source in item.sources.items():
+            if source != structured.PAGE:
+                stats.inc_value(keys.key(f"structured/filled/{name}"))
+        for name in item.disagreements:
+            stats.inc_value(keys.STRUCTURED_DISAGREEMENTS)
+            stats.inc_value(keys.key(f"structured/disagree/{name}"))
+        if item.disagreements:
+            logger.info(
+                "article %s: its structured data disagrees with the page on %s (the page's"
+                " values are kept)", item.url, ", ".join(item.disagreements),
+            )  # fmt: skip
 
     def on_article_error(self, failure: Failure) -> None:
         request = request_of(failure)

@@ -1,0 +1,69 @@
+"""What ``olyscrape check`` prints: each point of the contract, holds or BROKEN, with its
+evidence; as a table or as one JSON object. Read from the probe's stats."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from olyscrape import stats as keys
+from olyscrape.contract import ORDER
+
+
+@dataclass
+class CheckReport:
+    points: list[dict[str, Any]] = field(default_factory=list)
+    partners: list[str] = field(default_factory=list)
+
+    @classmethod
+    def from_stats(cls, stats: dict[str, Any]) -> CheckReport:
+        """The points in the order of the menu's partners, then of the contract (they
+        arrive in the order the pages did)."""
+        partners = keys.CrawlStats(stats).partners
+        place = {slug: n for n, slug in enumerate(partners)}
+        rank = {name: n for n, name in enumerate(ORDER)}
+        points = sorted(
+            stats.get(keys.CHECK_POINTS) or [],
+            key=lambda p: (-1 if p["partner"] is None else place.get(p["partner"], len(place)),
+                           rank.get(p["name"], len(rank))),
+        )  # fmt: skip
+        return cls(points=points, partners=partners)
+
+    @property
+    def broken(self) -> list[dict[str, Any]]:
+        return [p for p in self.points if not p["holds"]]
+
+    @property
+    def ok(self) -> bool:
+        """Every point holds, discovery among them (a probe that checked nothing fails)."""
+        discovered = any(p["partner"] is None and p["holds"] for p in self.points)
+        return discovered and not self.broken
+
+    def broken_lines(self) -> list[str]:
+        """One line per broken point, naming the partner and the point."""
+        return [f"{p['partner'] or 'discovery'}: {p['name']}: {p['evidence']}" for p in self.broken]
+
+    def to_json(self) -> str:
+        data = {"ok": self.ok, "partners": self.partners, "points": self.points,
+                "broken": self.broken_lines()}  # fmt: skip
+        return json.dumps(data, ensure_ascii=False, indent=2)
+
+    def render(self) -> str:
+        width = max([len("discovery"), *(len(p["partner"] or "") for p in self.points)])
+        name_width = max([len("point"), *(len(p["name"]) for p in self.points)])
+        lines = [f"{'partner'.ljust(width)}  {'point'.ljust(name_width)}  result  evidence"]
+        lines.append("-" * (width + name_width + 20))
+        for p in self.points:
+            result = "holds " if p["holds"] else "BROKEN"
+            who = p["partner"] or "discovery"
+            lines.append(f"{who.ljust(width)}  {p['name'].ljust(name_width)}  {result}  "
+                         f"{p['evidence']}")  # fmt: skip
+        lines.append("")
+        broken = self.broken
+        if self.ok:
+            lines.append(f"check OK: {len(self.points)} points hold"
+                         f" ({len(self.partners)} partners)")  # fmt: skip
+        else:
+            lines.append(f"check FAILED: {len(broken)} of {len(self.points)} points broken")
+        return "\n".join(lines)

@@ -1,0 +1,154 @@
+"""``olyscrape check``: a polite probe of the site against its contract (``docs/site.md``).
+
+It fetches what a crawl would first fetch, and no more: the discovery page, then for each
+chosen partner its listing page, one load-more answer (or the next no-script page) and
+the page of its newest article. It obeys robots.txt and the crawl's delays (none for a
+loopback mirror or a replay, as for a crawl). Each page is checked by
+:mod:`olyscrape.contract`; the points go to the stats (``olyscrape/check/points``), where
+the command reads them. It stores no card and no article; with ``--keep DB`` the
+responses it fetched are kept as captures in that archive, for ``reparse`` to use.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator
+from typing import Any
+
+import scrapy
+from scrapy.exceptions import CloseSpider
+from scrapy.http import Response
+from scrapy.settings import BaseSettings
+from twisted.python.failure import Failure
+
+from olyscrape import contract, pages, urls
+from olyscrape import stats as keys
+from olyscrape.items import Partner
+from olyscrape.paging import LoadMoreLink
+from olyscrape.spiders.partners import (
+    JSON_HEADERS,
+    PartnersSpider,
+    failure_reason,
+    partner_slug,
+    request_of,
+    select_partners,
+)
+
+logger = logging.getLogger(__name__)
+
+#: Above every other source of settings: the probe stores nothing unless told to keep.
+PROBE_PRIORITY = 50
+
+
+class CheckSpider(PartnersSpider):
+    """Check the contract on one page of each kind per partner (``-a partners=...``)."""
+
+    name = "check"
+
+    @classmethod
+    def update_settings(cls, settings: BaseSettings) -> None:
+        super().update_settings(settings)
+        keep = settings.get("OLYSCRAPE_CHECK_KEEP")
+        probe = {
+            "OLYSCRAPE_DB": str(keep) if keep else "",  # no archive at all unless kept
+            "OLYSCRAPE_CAPTURE": bool(keep),
+            "OLYSCRAPE_RECORD_CRAWL": False,
+            "OLYSCRAPE_WARC": None,
+            "OLYSCRAPE_LOCK_HELD": True,  # the command locks a kept archive itself
+            "SPIDERMON_ENABLED": False,  # the closing checks judge crawls, not probes
+        }
+        for name, value in probe.items():
+            settings.set(name, value, priority=PROBE_PRIORITY)
+
+    # --- what the probe found -----------------------------------------------------------
+
+    def _record(self, *points: contract.Point) -> None:
+        for point in points:
+            keys.append(self.crawler.stats, keys.CHECK_POINTS, point.to_dict())
+            level = logging.DEBUG if point.holds else logging.WARNING
+            who = f"{point.partner}: " if point.partner else ""
+            state = "holds" if point.holds else "BROKEN"
+            logger.log(level, "%s%s %s: %s", who, point.name, state, point.evidence)
+
+    def _request(self, url: str, callback: Any, point: str, partner: str | None, **kw: Any):
+        return scrapy.Request(
+            url,
+            callback=callback,
+            errback=self.on_probe_error,
+            cb_kwargs={"partner": partner} if partner else {},
+            meta={"olyscrape_point": point, "olyscrape_partner": partner},
+            **kw,
+        )
+
+    def on_probe_error(self, failure: Failure) -> None:
+        request = request_of(failure)
+        point, partner = request.meta["olyscrape_point"], request.meta["olyscrape_partner"]
+        self._record(contract.failed_fetch(point, partner, request.url, failure_reason(failure)))
+
+    # --- the pages ----------------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        yield self._request(
+            urls.canonical(urls.PARTNERS_PATH), self.parse, "discovery: TOP column", None
+        )
+
+    def parse(self, response: Response) -> Iterator[scrapy.Request]:
+        """Discovery, then each chosen partner's listing page."""
+        self.discovered = True
+        point, links = contract.discovery(response, response.url)
+        self._record(point)
+        found = [Partner(slug=partner_slug(x.url), name=x.name, url=x.url) for x in links]
+        if not found:
+            return
+        chosen, unknown = select_partners(found, self.wanted)
+        if unknown:
+            self.crawler.stats.set_value(keys.UNKNOWN_PARTNERS, unknown)
+            self.crawler.stats.set_value(keys.KNOWN_PARTNERS, [p.slug for p in found])
+            raise CloseSpider(keys.UNKNOWN_PARTNER)
+        self.crawler.stats.set_value(keys.PARTNERS, [p.slug for p in chosen])
+        for partner in chosen:
+            yield self._request(partner.url, self.check_listing, "listing: cards", partner.slug)
+
+    def check_listing(self, response: Response, partner: str) -> Iterator[scrapy.Request]:
+        points, cards = contract.listing(response, response.url, partner)
+        self._record(*points)
+        page_urls = pages.ListingPage(response, response.url)
+        if page_urls.load_more_url:
+            point, link = contract.load_more_link(page_urls.load_more_url, partner, response.url)
+            self._record(point)
+            if link is not None:
+                yield self._load_more(link, partner)
+        elif page_urls.next_page_url and self._on_site(page_urls.next_page_url):
+            yield self._request(
+                page_urls.next_page_url, self.check_next_page, "paging: no-script next page",
+                partner,
+            )  # fmt: skip
+        else:
+            self._record(contract.no_paging(partner, response.url))
+        article = next((c.url for c in cards if c.url and urls.is_canonical(c.url)), None)
+        if article:
+            yield self._request(article, self.check_article, "article: body", partner)
+
+    def _load_more(self, link: LoadMoreLink, partner: str) -> scrapy.Request:
+        return self._request(
+            link.url(link.offset), self.check_answer, "paging: load-more answer", partner,
+            headers=JSON_HEADERS,
+        )  # fmt: skip
+
+    def check_answer(self, response: Response, partner: str) -> None:
+        self._record(contract.load_more_answer(response.body, response.url, partner))
+
+    def check_next_page(self, response: Response, partner: str) -> None:
+        self._record(contract.next_page(response, response.url, partner))
+
+    def check_article(self, response: Response, partner: str) -> None:
+        self._record(*contract.article(response, response.url, partner))
+
+    def closed(self, reason: str) -> None:
+        if reason == "finished" and not self.discovered:
+            self._record(
+                contract.failed_fetch(
+                    "discovery: TOP column", None, urls.canonical(urls.PARTNERS_PATH),
+                    "no answer reached the probe",
+                )
+            )  # fmt: skip
