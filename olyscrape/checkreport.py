@@ -49,6 +49,12 @@ class CheckReport:
                 "broken": self.broken_lines()}  # fmt: skip
         return json.dumps(data, ensure_ascii=False, indent=2)
 
+    def verdict_line(self) -> str:
+        partners = f"{len(self.partners)} partner" + ("" if len(self.partners) == 1 else "s")
+        if self.ok:
+            return f"check OK: {len(self.points)} points hold ({partners})"
+        return f"check FAILED: {len(self.broken)} of {len(self.points)} points broken ({partners})"
+
     def render(self) -> str:
         width = max([len("discovery"), *(len(p["partner"] or "") for p in self.points)])
         name_width = max([len("point"), *(len(p["name"]) for p in self.points)])
@@ -60,10 +66,5 @@ class CheckReport:
             lines.append(f"{who.ljust(width)}  {p['name'].ljust(name_width)}  {result}  "
                          f"{p['evidence']}")  # fmt: skip
         lines.append("")
-        broken = self.broken
-        if self.ok:
-            lines.append(f"check OK: {len(self.points)} points hold"
-                         f" ({len(self.partners)} partners)")  # fmt: skip
-        else:
-            lines.append(f"check FAILED: {len(broken)} of {len(self.points)} points broken")
+        lines.append(self.verdict_line())
         return "\n".join(lines)

@@ -122,13 +122,13 @@ def _echo_rows(
         click.echo(text)
 
 
-def _lock(db: Path) -> ArchiveLock:
+def _lock(db: Path, what: str = "crawl") -> ArchiveLock:
     """Take the archive's lock for this process, or exit at once (code 3), touching nothing."""
     lock = ArchiveLock(db)
     try:
         lock.acquire()
     except ArchiveLocked as exc:
-        click.echo(f"Error: {exc}; not starting another crawl on it.", err=True)
+        click.echo(f"Error: {exc}; not starting a {what} on it.", err=True)
         sys.exit(EXIT_LOCKED)
     except OSError as exc:
         raise click.ClickException(f"archive {db}: cannot take its lock ({exc.strerror})") from None
@@ -325,10 +325,16 @@ def crawl(
         "batch_size": batch_size, "alert_command": alert_command, "alert_webhook": alert_webhook,
         "articles": False if no_articles else None, "refresh_articles": refresh_articles or None,
     }  # fmt: skip
-    run = run_crawl(arguments, settings, verbose=verbose, check_first=check_first)
+
+    def checked(stats: dict[str, Any]) -> None:
+        """The probe's verdict, before the crawl starts (its whole report when it fails),
+        on stderr: stdout is the crawl's summary."""
+        _report_check(stats, fmt, quiet=True, brief=True)
+
+    run = run_crawl(arguments, settings, verbose=verbose, on_check=checked if check_first else None)
     lock.release()
     if run.check is not None:
-        _report_check(run.check, fmt, quiet=run.stats is not None)
+        _unknown_partners(run.check)
     if run.stats is None:  # the probe found the site changed: nothing was fetched further
         click.echo("Error: the site check failed (above); nothing was crawled", err=True)
         sys.exit(EXIT_FAILED)
@@ -375,13 +381,20 @@ def _unknown_partners(stats: dict[str, Any]) -> None:
         sys.exit(EXIT_USAGE)
 
 
-def _report_check(stats: dict[str, Any], fmt: str, quiet: bool = False) -> bool:
+def _report_check(
+    stats: dict[str, Any], fmt: str, quiet: bool = False, brief: bool = False
+) -> bool:
     """Print a probe's report (on stderr when ``quiet``: a crawl's summary follows on
-    stdout) and each broken point on its own line; True when every point holds."""
+    stdout; only its verdict line when ``brief`` and every point holds), then each broken
+    point on its own line; True when every point holds."""
     from olyscrape.checkreport import CheckReport
 
-    _unknown_partners(stats)
+    if keys.CrawlStats(stats).finish_reason == keys.UNKNOWN_PARTNER:
+        return False  # reported by _unknown_partners, in one line
     report = CheckReport.from_stats(stats)
+    if brief and report.ok:
+        click.echo(report.verdict_line(), err=quiet)
+        return True
     click.echo(report.to_json() if fmt == "json" else report.render(), err=quiet)
     for line in report.broken_lines():
         click.echo(f"BROKEN {line}", err=True)
@@ -426,7 +439,7 @@ def check(
     if keep is not None:
         _check_creatable(keep, "--keep", writable=False)
         _check_writable(keep)
-        lock = _lock(keep)
+        lock = _lock(keep, "check")
         settings["OLYSCRAPE_CHECK_KEEP"] = str(keep)
     arguments = {"base_url": base_url, "replay": replay, "partners": partners}
     stats = run_check(arguments, settings, verbose=verbose)
@@ -435,6 +448,7 @@ def check(
     if stats.get(keys.STORAGE_ERROR):
         click.echo(f"Error: {stats[keys.STORAGE_ERROR]}", err=True)
         sys.exit(EXIT_FAILED)
+    _unknown_partners(stats)
     sys.exit(0 if _report_check(stats, fmt) else EXIT_FAILED)
 
 

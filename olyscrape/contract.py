@@ -85,14 +85,25 @@ def listing(
     """§2: the listing's cards, and each card field present on at least one of them."""
     cards = pages.ListingPage(page, url).cards
     if not cards:
-        if page.css("div.ajax-area"):
+        area = page.css("div.ajax-area")
+        links = len(area.css("h2 a[href], a[href*='/news/']")) if area else 0
+        if area and not links:
             evidence = "0 cards; its card area (div.ajax-area) is there and empty: no news"
             return [Point(partner, "listing: cards", True, evidence, url)], []
-        evidence = "0 cards: no div.ajax-area article and no article.box (markup changed?)"
+        if area:
+            evidence = (f"0 cards (div.ajax-area article), yet the card area holds {links}"
+                        " news links: the card markup changed?")  # fmt: skip
+        else:
+            evidence = "0 cards: no div.ajax-area article and no article.box (markup changed?)"
         return [Point(partner, "listing: cards", False, evidence, url)], []
     first = excerpt(cards[0].title or cards[0].url, 60)
+    found_by = (
+        "div.ajax-area article"
+        if page.css("div.ajax-area article")
+        else "article.box (the fallback: no div.ajax-area article)"
+    )
     points = [
-        Point(partner, "listing: cards", True, f"div.ajax-area article: {len(cards)} cards"
+        Point(partner, "listing: cards", True, f"{found_by}: {len(cards)} cards"
               f" (first: {first})", url)
     ]  # fmt: skip
     for name, (selector, read) in CARD_FIELDS.items():

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import signal
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,13 +83,13 @@ def run_crawl(
     arguments: dict[str, Any],
     settings: dict[str, Any] | None = None,
     verbose: bool = False,
-    check_first: bool = False,
+    on_check: Callable[[dict[str, Any]], None] | None = None,
 ) -> CrawlRun:
     """Run the ``partners`` spider with these spider ``arguments`` (see
     ``olyscrape.spiders.partners.ARGUMENT_SETTINGS``) and extra ``settings``; return the
-    crawl's stats once it has ended, and (``check_first``) the stats of the ``check``
-    probe run before it on the same site. When the probe finds a broken point, the crawl
-    does not run: its stats are None.
+    crawl's stats once it has ended. With ``on_check``, the ``check`` probe runs first on
+    the same site, and ``on_check`` gets its stats as soon as it ends; when the probe finds
+    a broken point, the crawl does not run (its stats are None).
 
     Logs olyscrape's progress at INFO and Scrapy's own messages from WARNING up (all of
     them with ``verbose``), on stderr.
@@ -100,14 +101,15 @@ def run_crawl(
     process = _Process(project_settings(**overrides, **(settings or {})))
     _configure_logging(verbose)
     # The first crawler created installs the reactor when it starts: the probe, if any.
-    probe = process.create_crawler(CheckSpider) if check_first else None
+    probe = process.create_crawler(CheckSpider) if on_check else None
     crawler = process.create_crawler(PartnersSpider)
     spider_arguments = {k: str(v) for k, v in arguments.items() if v is not None}
     started: list[bool] = []
 
     def crawl(_: Any = None) -> Any:
-        if probe is not None:
+        if probe is not None and on_check is not None:
             assert probe.stats is not None
+            on_check(dict(probe.stats.get_stats()))
             if not CheckReport.from_stats(probe.stats.get_stats()).ok:
                 return None
         started.append(True)

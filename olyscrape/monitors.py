@@ -122,6 +122,8 @@ class RecordFailures(Action):
     """Put each failed check in the stats, where the crawl record and the summary read it."""
 
     def run_action(self) -> None:
+        if self.data.crawler.stats.get_value("finish_reason") == keys.UNKNOWN_PARTNER:
+            return  # a usage error, which the command reports in one line: no crawl to judge
         failures = [
             f"{result.item.monitor_name} / {result.item.method_name}: {result.reason}"
             for result in self.result.monitors_failed_results

@@ -64,6 +64,11 @@ BREAKS: dict[str, tuple[Path, Callable[[str], str], tuple[str | None, str]]] = {
         lambda t: t.replace("ajax-area", "news-area").replace('class="box', 'class="tile'),
         ("visa", "listing: cards"),
     ),
+    "cards in other tags, in the same card area": (
+        IOC / "omega.html",
+        in_cards(lambda t: t.replace("<article", "<div").replace("</article>", "</div>")),
+        ("omega", "listing: cards"),
+    ),
     "cards without a date": (
         IOC / "visa.html",
         in_cards(sub(r"<time[^>]*>.*?</time>", "")),
@@ -166,6 +171,15 @@ def test_an_unreachable_site_breaks_discovery():
     assert "could not fetch it" in stderr
 
 
+def test_an_empty_replay_breaks_discovery_once(tmp_path):
+    code, report, stderr = check("--replay", str(tmp_path))
+    assert code == 1
+    assert [(p["partner"], p["name"]) for p in report["points"]] == [
+        (None, "discovery: TOP column")
+    ]
+    assert stderr.count("BROKEN discovery: discovery: TOP column: could not fetch it") == 1
+
+
 def test_unknown_partner_is_a_usage_error():
     result = run_olyscrape("check", "--replay", str(SITE), "--partners", "acme")
     assert result.returncode == 2
@@ -193,7 +207,11 @@ def test_crawl_check_first_crawls_when_every_point_holds(tmp_path):
     db = tmp_path / "a.db"
     result = run_olyscrape("crawl", "--replay", str(SITE), "--db", str(db), "--check-first")
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "check OK" in result.stderr and "crawl OK" in result.stdout
+    assert "crawl OK" in result.stdout and "check OK" not in result.stdout
+    # The probe's verdict comes first, in one line, before the crawl's first line.
+    verdict = result.stderr.index("check OK: 150 points hold (14 partners)")
+    assert verdict < result.stderr.index("discovered 14 partners, crawling 14")
+    assert "holds" not in result.stderr  # no table when every point holds
     assert query(db, "SELECT count(*) FROM articles") == [(129,)]
 
 
@@ -208,4 +226,16 @@ def test_crawl_check_first_does_not_crawl_a_changed_site(tmp_path):
     assert "BROKEN visa: card: date: " in result.stderr
     assert "Error: the site check failed (above); nothing was crawled" in result.stderr
     assert "Traceback" not in result.stderr
+    assert result.stdout == ""  # stdout is for a crawl's summary, and none ran
+    assert not db.exists()
+
+
+def test_crawl_check_first_names_an_unknown_partner_in_one_line(tmp_path):
+    db = tmp_path / "a.db"
+    result = run_olyscrape(
+        "crawl", "--replay", str(SITE), "--db", str(db), "--check-first", "--partners", "acme"
+    )
+    assert result.returncode == 2
+    errors = [line for line in result.stderr.splitlines() if "acme" in line or "ERROR" in line]
+    assert errors == [errors[0]] and errors[0].startswith("Error: unknown partner(s): acme.")
     assert not db.exists()

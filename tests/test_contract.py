@@ -47,6 +47,22 @@ def test_an_empty_card_area_holds_and_no_card_area_breaks():
     assert not gone.holds and "markup changed" in gone.evidence
 
 
+def test_cards_found_by_the_fallback_are_named_as_such():
+    html = '<div class="news"><article class="box"><h2><a href="/ioc/news/a">A</a></h2></article></div>'
+    (cards, *_), found = contract.listing(Selector(html), URL, "visa")
+    assert cards.holds and len(found) == 1
+    assert cards.evidence.startswith("article.box (the fallback: no div.ajax-area article)")
+
+
+def test_news_links_in_a_card_area_without_cards_break_it():
+    html = (
+        '<div class="ajax-area"><div class="tile"><h2><a href="/ioc/news/a">A</a></h2></div></div>'
+    )
+    (cards,), found = contract.listing(Selector(html), URL, "omega")
+    assert not cards.holds and found == []
+    assert "holds 1 news links" in cards.evidence
+
+
 def test_load_more_links_and_answers():
     ok, link = contract.load_more_link(
         "https://olympics.com/ioc/ajaxscript/loadmoreoverviewnews/%7BAB%7D/9/9/", "visa", URL

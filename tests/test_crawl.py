@@ -163,6 +163,9 @@ def test_an_unknown_partner_is_a_clear_error(tmp_path):
     assert "unknown partner(s): acme" in result.stderr
     assert "alibaba, allianz" in result.stderr
     assert "Traceback" not in result.stderr
+    # One line: no closing check judges a crawl that never started.
+    assert "check failed" not in result.stderr
+    assert [line for line in result.stderr.splitlines() if "ERROR" in line] == []
 
 
 def test_a_missing_saved_page_fails_the_crawl_and_keeps_the_rest(tmp_path):

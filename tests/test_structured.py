@@ -185,3 +185,14 @@ def test_a_page_with_only_structured_data_fills_what_the_markup_lacks(crawled):
     summary = json.loads(result.stdout)
     assert summary["structured"]["filled"]["published"] == 1
     assert summary["structured"]["filled"]["keywords"] == 1
+
+
+@pytest.mark.slow
+def test_a_field_with_no_value_has_no_source(crawled):
+    db, _ = crawled
+    url = (
+        "https://olympics.com/ioc/news/samsung-to-launch-beijing-2022-athlete-smartphone-programme"
+    )
+    _, page_published, _, _, sources = _row(db, url)  # its page's date reads "TBC"
+    assert page_published is None and "page_published" not in sources
+    assert sources["tags"] == "page"

@@ -148,25 +148,27 @@ class StoreResult:
         return self.new_articles + sum(self.new.values()) + sum(self.updated.values()) + self.bodies
 
 
-#: Article column → the field of the article page's metadata (``ArticleBody.sources``).
+#: Article column → (the field of the article page's metadata in ``ArticleBody.sources``,
+#: the item's attribute holding the value the archive keeps).
 _PAGE_FIELDS = {
-    "title": "title",
-    "category": "section",
-    "image_url": "image",
-    "page_published": "published",
-    "modified": "modified",
-    "tags": "keywords",
+    "title": ("title", "title"),
+    "category": ("section", "category"),
+    "image_url": ("image", "image_url"),
+    "page_published": ("published", "published"),
+    "modified": ("modified", "modified"),
+    "tags": ("keywords", "tags"),
 }
 
 
 def _field_sources(old: dict[str, Any], page: ArticleBody) -> dict[str, str]:
     """Where each of an article's fields comes from, once its page was read: ``listing``
     (the listing card), ``page`` (the article page's visible markup), ``json-ld`` or
-    ``opengraph`` (its structured data). Fields nobody gave are left out."""
+    ``opengraph`` (its structured data). Fields with no value (a date that is no date,
+    ``TBC``, among them) are left out."""
     sources = {col: "listing" for col in ("title", "category", "published", "image_url")
                if old.get(col)}  # fmt: skip
-    for column, name in _PAGE_FIELDS.items():
-        if column not in sources and name in page.sources:
+    for column, (name, attribute) in _PAGE_FIELDS.items():
+        if column not in sources and name in page.sources and getattr(page, attribute):
             sources[column] = page.sources[name]
     return sources
 
