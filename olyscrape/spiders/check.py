@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
 from typing import Any
 
 import scrapy
@@ -31,6 +32,7 @@ from olyscrape.spiders.partners import (
     failure_reason,
     partner_slug,
     request_of,
+    request_of_response,
     select_partners,
 )
 
@@ -38,6 +40,10 @@ logger = logging.getLogger(__name__)
 
 #: Above every other source of settings: the probe stores nothing unless told to keep.
 PROBE_PRIORITY = 50
+#: Article pages tried, newest first, before the article points are called broken: one
+#: missing or odd page is an article failure a crawl tolerates (docs/site.md §5), not a
+#: broken contract.
+ARTICLE_TRIES = 3
 
 
 class CheckSpider(PartnersSpider):
@@ -81,10 +87,20 @@ class CheckSpider(PartnersSpider):
             **kw,
         )
 
-    def on_probe_error(self, failure: Failure) -> None:
+    def on_probe_error(self, failure: Failure) -> Iterator[scrapy.Request]:
         request = request_of(failure)
         point, partner = request.meta["olyscrape_point"], request.meta["olyscrape_partner"]
-        self._record(contract.failed_fetch(point, partner, request.url, failure_reason(failure)))
+        reason = failure_reason(failure)
+        if request.meta.get("olyscrape_next_articles"):
+            yield self._next_article(request, f"{request.url}: {reason}")
+            return
+        tried = self._tried(request)
+        self._record(contract.failed_fetch(point, partner, request.url, reason + tried))
+
+    @staticmethod
+    def _tried(request: scrapy.Request) -> str:
+        skipped = request.meta.get("olyscrape_skipped_articles") or []
+        return f" (and {len(skipped)} newer article page(s) before it)" if skipped else ""
 
     # --- the pages ----------------------------------------------------------------------
 
@@ -125,9 +141,11 @@ class CheckSpider(PartnersSpider):
             )  # fmt: skip
         else:
             self._record(contract.no_paging(partner, response.url))
-        article = next((c.url for c in cards if c.url and urls.is_canonical(c.url)), None)
-        if article:
-            yield self._request(article, self.check_article, "article: body", partner)
+        articles = [c.url for c in cards if c.url and urls.is_canonical(c.url)][:ARTICLE_TRIES]
+        if articles:
+            request = self._request(articles[0], self.check_article, "article: body", partner)
+            request.meta["olyscrape_next_articles"] = articles[1:]
+            yield request
 
     def _load_more(self, link: LoadMoreLink, partner: str) -> scrapy.Request:
         return self._request(
@@ -141,8 +159,29 @@ class CheckSpider(PartnersSpider):
     def check_next_page(self, response: Response, partner: str) -> None:
         self._record(contract.next_page(response, response.url, partner))
 
-    def check_article(self, response: Response, partner: str) -> None:
-        self._record(*contract.article(response, response.url, partner))
+    def check_article(self, response: Response, partner: str) -> Iterator[scrapy.Request]:
+        points = contract.article(response, response.url, partner)
+        request = request_of_response(response)
+        unreadable = len(points) == 1 and not points[0].holds
+        if unreadable and request.meta.get("olyscrape_next_articles"):
+            yield self._next_article(request, f"{response.url}: {points[0].evidence}")
+            return
+        tried = self._tried(request)
+        if tried:
+            points = [replace(p, evidence=p.evidence + tried) for p in points]
+        self._record(*points)
+
+    def _next_article(self, request: scrapy.Request, skipped: str) -> scrapy.Request:
+        """The next newest article, after one whose page could not be fetched or read."""
+        logger.info("article page skipped, the next one is tried: %s", skipped)
+        partner = request.meta["olyscrape_partner"]
+        following = list(request.meta["olyscrape_next_articles"])
+        nxt = self._request(following[0], self.check_article, "article: body", partner)
+        nxt.meta["olyscrape_next_articles"] = following[1:]
+        nxt.meta["olyscrape_skipped_articles"] = [
+            *(request.meta.get("olyscrape_skipped_articles") or []), skipped,
+        ]  # fmt: skip
+        return nxt
 
     def closed(self, reason: str) -> None:
         if reason == "finished" and not self.discovered:
