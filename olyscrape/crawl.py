@@ -70,6 +70,19 @@ class _Process(CrawlerProcess):
         logger.warning("stopping at once: what was not committed is dropped")
 
 
+def _process(settings: dict[str, Any] | None, verbose: bool) -> _Process:
+    """A Scrapy process with olyscrape's settings plus ``settings``, logging olyscrape's
+    progress (and, ``verbose``, Scrapy's own lines and stats) on stderr."""
+    overrides = {"LOG_LEVEL": "INFO", "STATS_DUMP": verbose, "LOG_INSTALL_ROOT_HANDLER": False}
+    process = _Process(project_settings(**overrides, **(settings or {})))
+    _configure_logging(verbose)
+    return process
+
+
+def _spider_arguments(arguments: dict[str, Any]) -> dict[str, str]:
+    return {k: str(v) for k, v in arguments.items() if v is not None}
+
+
 @dataclass
 class CrawlRun:
     """A crawl's stats (None when a failed probe kept it from running), and the stats of
@@ -97,20 +110,19 @@ def run_crawl(
     from olyscrape.checkreport import CheckReport
     from olyscrape.spiders.check import CheckSpider
 
-    overrides = {"LOG_LEVEL": "INFO", "STATS_DUMP": verbose, "LOG_INSTALL_ROOT_HANDLER": False}
-    process = _Process(project_settings(**overrides, **(settings or {})))
-    _configure_logging(verbose)
+    process = _process(settings, verbose)
     # The first crawler created installs the reactor when it starts: the probe, if any.
     probe = process.create_crawler(CheckSpider) if on_check else None
     crawler = process.create_crawler(PartnersSpider)
-    spider_arguments = {k: str(v) for k, v in arguments.items() if v is not None}
+    spider_arguments = _spider_arguments(arguments)
     started: list[bool] = []
 
     def crawl(_: Any = None) -> Any:
         if probe is not None and on_check is not None:
             assert probe.stats is not None
-            on_check(dict(probe.stats.get_stats()))
-            if not CheckReport.from_stats(probe.stats.get_stats()).ok:
+            checked = dict(probe.stats.get_stats())
+            on_check(checked)
+            if not CheckReport.from_stats(checked).ok:
                 return None
         started.append(True)
         return process.crawl(crawler, **spider_arguments)
@@ -145,11 +157,9 @@ def run_check(
     whose ``olyscrape/check/points`` say what holds."""
     from olyscrape.spiders.check import CheckSpider
 
-    overrides = {"LOG_LEVEL": "INFO", "STATS_DUMP": verbose, "LOG_INSTALL_ROOT_HANDLER": False}
-    process = _Process(project_settings(**overrides, **(settings or {})))
-    _configure_logging(verbose)
+    process = _process(settings, verbose)
     crawler = process.create_crawler(CheckSpider)
-    process.crawl(crawler, **{k: str(v) for k, v in arguments.items() if v is not None})
+    process.crawl(crawler, **_spider_arguments(arguments))
     process.start()
     assert crawler.stats is not None
     return dict(crawler.stats.get_stats())
