@@ -39,7 +39,7 @@ TABLES: dict[str, tuple[str, dict[str, str], dict[str, Any]]] = {
         "One row per article and partner that showed it: the place to facet and search. "
         "An article shown by two partners appears twice.",
         {
-            "article_rowid": "The article's rowid in articles (and in articles_fts)",
+            "article_rowid": "The article's number (articles.id, and its row in articles_fts)",
             "partner": "Slug of the partner whose listing showed the article",
             "url": "Canonical URL of the article",
             "title": "Title as the card gives it",
@@ -63,7 +63,8 @@ TABLES: dict[str, tuple[str, dict[str, str], dict[str, Any]]] = {
         "A news article about a TOP partner, by its canonical URL (one row however many "
         "partners showed it).",
         {
-            "url": "Canonical URL of the article (primary key)",
+            "id": "Article number (primary key; also the row's number in articles_fts)",
+            "url": "Canonical URL of the article (unique)",
             "title": "Title as the card gives it",
             "category": "Category label of the card (e.g. Tokyo 2020, IOC News), else the"
             " section the article's page gives",
@@ -95,8 +96,18 @@ TABLES: dict[str, tuple[str, dict[str, str], dict[str, Any]]] = {
         },
         {"label_column": "name", "sort": "slug"},
     ),
+    "partner_links": (
+        "Which partner's listing showed which article, and where (by article number).",
+        {
+            "article_id": "The article (articles.id)",
+            "partner": "The partner (partners.slug)",
+            "position": "Position on the partner's listing (1 = newest)",
+            **_SEEN,
+        },
+        {"facets": ["partner"]},
+    ),
     "article_partners": (
-        "Which partner's listing showed which article, and where.",
+        "partner_links by article URL: which partner's listing showed which article.",
         {
             "article_url": "The article (articles.url)",
             "partner": "The partner (partners.slug)",

@@ -54,8 +54,14 @@ def test_the_first_write_creates_folder_schema_and_wal(tmp_path):
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert set(SCHEMA) <= tables
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
-    pk = [r[1] for r in conn.execute("PRAGMA table_info(article_partners)") if r[5]]
-    assert pk == ["article_url", "partner"]
+    pk = [
+        r[1]
+        for r in sorted(conn.execute("PRAGMA table_info(partner_links)"), key=lambda r: r[5])
+        if r[5]
+    ]
+    assert pk == ["article_id", "partner"]
+    views = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='view'")}
+    assert {"article_partners", "partner_articles"} <= views
 
 
 def test_store_cards_counts_new_then_nothing_then_updated(archive):
@@ -70,11 +76,11 @@ def test_store_cards_counts_new_then_nothing_then_updated(archive):
     assert (row["first_seen"], row["last_seen"]) == ("2026-01-01T00:00:00Z", "2026-01-03T00:00:00Z")
 
 
-def test_upsert_updates_in_place_and_keeps_rowid(archive):
+def test_upsert_updates_in_place_and_keeps_the_article_number(archive):
     archive.store([card()])
-    rowid = rows(archive, "SELECT rowid FROM articles")[0]["rowid"]
+    (number,) = archive.conn.execute("SELECT id FROM articles").fetchone()
     archive.store([card(title="Changed")])
-    assert rows(archive, "SELECT rowid FROM articles")[0]["rowid"] == rowid
+    assert archive.conn.execute("SELECT id, rowid FROM articles").fetchall() == [(number, number)]
 
 
 def test_empty_values_never_overwrite_archived_ones(archive):

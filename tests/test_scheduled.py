@@ -74,7 +74,7 @@ def test_a_recrawl_of_an_unchanged_site_makes_no_load_more_request(archive, site
 def test_cards_seen_again_get_last_seen_updated(archive, site):
     conn = sqlite3.connect(archive)
     with conn:
-        conn.execute("UPDATE article_partners SET last_seen = '2000-01-01T00:00:00Z'")
+        conn.execute("UPDATE partner_links SET last_seen = '2000-01-01T00:00:00Z'")
     conn.close()
     result, _ = crawl_mirror(site, archive)
     assert result.returncode == 0

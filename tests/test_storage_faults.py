@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -160,6 +161,41 @@ def test_a_warc_on_a_full_disk_stops_the_crawl_naming_the_warc(disk, tmp_path):
     assert line.startswith(f"Error: warc {warc}: disk full (No space left on device)")
     assert "crawl FAILED" in result.stdout
     assert query(db, "SELECT status FROM crawls") == [("failed",)]
+
+
+@pytest.mark.parametrize(
+    ("room", "detail"),
+    [(16, "disk I/O error"), (48, "database or disk is full")],
+    ids=["no-room-for-the-wal-index", "full-during-the-rewrite"],
+)
+def test_an_older_archive_on_a_full_disk_is_not_migrated_half_way(disk, room, detail):
+    """Opening a version 3 archive rewrites its links (version 4). With 16 KiB left SQLite
+    cannot even make its WAL index (``-shm``, 32 KiB); with 48 KiB the rewrite itself finds
+    the disk full. Either way the crawl fails before any request, says the disk is full,
+    and the file still holds version 3, row for row."""
+    from tests.test_migrations import V3, content
+
+    point = disk("256k")
+    db = point / "a.db"
+    shutil.copyfile(V3, db)
+    before = content(db)
+    free = os.statvfs(point).f_bavail * os.statvfs(point).f_frsize
+    (point / "filler").write_bytes(b"\0" * (free - room * 1024))
+
+    result = crawl(db)
+    assert result.returncode == 1, result.stdout + result.stderr
+    line = one_error_line(result.stderr)
+    assert line.startswith(f"Error: archive {db}: disk full ({detail})"), line
+    assert "discovered" not in result.stderr  # nothing fetched
+    (point / "filler").unlink()
+    assert query(db, "PRAGMA user_version") == [(3,)] and content(db) == before
+
+    disk.remount("size=20m")
+    again = crawl(db)  # room again: migrated, then crawled
+    assert again.returncode == 0, again.stdout + again.stderr
+    assert query(db, "PRAGMA user_version") == [(4,)]
+    kept = Counter(partner for _, partner, *_ in before["links"])  # not on the saved site
+    assert links_per_partner(db) == {p: n + kept[p] for p, n in EXPECTED_PER_PARTNER.items()}
 
 
 # --- read-only archives ------------------------------------------------------------------------

@@ -71,10 +71,18 @@ _OS_CAUSES = {
 }
 
 
+#: Extended result codes that say more than their primary code.
+_SQLITE_EXTENDED_CAUSES = {
+    4874: "disk full",  # SQLITE_IOERR_SHMSIZE: no room to grow the WAL index (-shm file)
+}
+
+
 def cause_of(exc: BaseException) -> str:
     """A failed write's cause in a few words: ``disk full``, ``read-only``, ``I/O error``..."""
     if isinstance(exc, sqlite3.Error):
         code = getattr(exc, "sqlite_errorcode", None)
+        if code in _SQLITE_EXTENDED_CAUSES:
+            return _SQLITE_EXTENDED_CAUSES[code]
         if code is not None and (code & 0xFF) in _SQLITE_CAUSES:
             return _SQLITE_CAUSES[code & 0xFF]
         message = str(exc).lower()

@@ -12,6 +12,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from olyscrape.archive.errors import ArchiveRefused
 
@@ -20,12 +21,14 @@ APPLICATION_ID = 0x4F4C5953
 #: The schema version this code writes (``PRAGMA user_version``). Version 0 is an archive
 #: made before versioning, recognised by its tables; version 1 indexed each new article
 #: by a trigger, version 2 indexes a batch's new articles at once (see INDEX_NEW_ROWS),
-#: version 3 adds each article's ``modified`` date and ``field_sources``.
-SCHEMA_VERSION = 3
+#: version 3 adds each article's ``modified`` date and ``field_sources``, version 4 numbers
+#: articles (``articles.id``) and keys each partner link by that number (``partner_links``).
+SCHEMA_VERSION = 4
 
 
 #: Table → (columns in order, primary key). Opening an older archive adds what is
-#: missing here (tables, columns); nothing is ever dropped or rewritten.
+#: missing here (tables, columns); nothing is ever dropped, and the one rewrite (version 4's,
+#: see :func:`_number_articles`) keeps every row.
 SCHEMA: dict[str, tuple[dict[str, type], str | tuple[str, ...]]] = {
     "partners": (
         {"slug": str, "name": str, "url": str, "walk_started": str, "walk_completed": str},
@@ -33,6 +36,7 @@ SCHEMA: dict[str, tuple[dict[str, type], str | tuple[str, ...]]] = {
     ),
     "articles": (
         {
+            "id": int,
             "url": str,
             "title": str,
             "category": str,
@@ -47,7 +51,7 @@ SCHEMA: dict[str, tuple[dict[str, type], str | tuple[str, ...]]] = {
             "modified": str,
             "field_sources": str,
         },
-        "url",
+        "id",
     ),
     "article_tags": ({"article_url": str, "tag": str}, ("article_url", "tag")),
     "article_versions": (
@@ -77,9 +81,9 @@ SCHEMA: dict[str, tuple[dict[str, type], str | tuple[str, ...]]] = {
         "id",
     ),
     "capture_bodies": ({"sha256": str, "size": int, "body": bytes}, "sha256"),
-    "article_partners": (
-        {"article_url": str, "partner": str, "position": int, "first_seen": str, "last_seen": str},
-        ("article_url", "partner"),
+    "partner_links": (
+        {"article_id": int, "partner": str, "position": int, "first_seen": str, "last_seen": str},
+        ("article_id", "partner"),
     ),
     "crawls": (
         {
@@ -94,15 +98,30 @@ SCHEMA: dict[str, tuple[dict[str, type], str | tuple[str, ...]]] = {
     ),
 }
 
+#: Tables stored WITHOUT ROWID: their primary key is the table. ``partner_links`` is keyed by
+#: (article number, partner), so a batch of new articles appends its links at the end of one
+#: b-tree instead of scattering them through an index of URLs.
+WITHOUT_ROWID = {"partner_links"}
+#: Foreign keys (table → [(column, other table, other column)]), for Datasette's links.
+FOREIGN_KEYS = {"partner_links": [("article_id", "articles", "id")]}
+#: Columns that are unique without being the primary key (``ON CONFLICT (url)`` needs it).
+UNIQUE_INDEXES = {"articles": [["url"]]}
+
 #: Full-text search over these article columns (FTS5, kept in sync by triggers).
 FTS_COLUMNS = ["title", "body"]
 
 #: One row per article and partner that showed it: what researchers facet and filter on.
 VIEWS = {
     "partner_articles": """
-        SELECT a.rowid AS article_rowid, ap.partner, a.url, a.title, a.category, a.published,
-               substr(a.published, 1, 4) AS year, ap.position, a.body, a.first_seen, a.last_seen
-        FROM articles a JOIN article_partners ap ON ap.article_url = a.url
+        SELECT a.id AS article_rowid, l.partner, a.url, a.title, a.category, a.published,
+               substr(a.published, 1, 4) AS year, l.position, a.body, a.first_seen, a.last_seen
+        FROM articles a JOIN partner_links l ON l.article_id = a.id
+    """,
+    #: The links by article URL, as the table of that name held them before version 4: the
+    #: name and columns researchers' queries use.
+    "article_partners": """
+        SELECT a.url AS article_url, l.partner, l.position, l.first_seen, l.last_seen
+        FROM partner_links l JOIN articles a ON a.id = l.article_id
     """,
 }
 
@@ -176,7 +195,7 @@ ORDER BY partner_count DESC, published DESC
 }
 
 INDEXES = {
-    "article_partners": [["partner"]],
+    "partner_links": [["partner"]],
     "articles": [["published"]],
     "article_versions": [["article_url"]],
     "captures": [["canonical_url"]],
@@ -278,28 +297,33 @@ def read_connection(path: str | Path) -> sqlite3.Connection:
 
 
 def migrate(conn: sqlite3.Connection) -> None:
-    """Create what is missing (tables, columns, indexes, the view, the full-text index and
+    """Create what is missing (tables, columns, indexes, the views, the full-text index and
     its triggers), then stamp the file with olyscrape's id and the schema version. Nothing
-    is dropped or rewritten; a migration cut short is simply run again on the next open."""
+    is dropped; a migration cut short is simply run again on the next open."""
     import sqlite_utils  # only when a file needs migrating, never on a crawl's hot path
 
     # The id first: a migration cut short (a full disk) leaves a file still known as ours,
     # which the next open migrates again, rather than one refused as another program's.
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
     db = sqlite_utils.Database(conn)
-    for name, (columns, pk) in SCHEMA.items():
+    _number_articles(conn, db)
+    for name, (columns, _) in SCHEMA.items():
         table = db.table(name)
         if not table.exists():
-            table.create(columns, pk=pk)
+            _create_table(conn, db, name)
             continue
         for column, kind in columns.items():
             if column not in table.columns_dict:
                 table.add_column(column, kind)
+    for name, indexes in UNIQUE_INDEXES.items():
+        for index in indexes:
+            db.table(name).create_index(index, unique=True, if_not_exists=True)
     for name, indexes in INDEXES.items():
         for index in indexes:
             db.table(name).create_index(index, if_not_exists=True)
     for name, sql in VIEWS.items():
-        conn.execute(f"CREATE VIEW IF NOT EXISTS {name} AS {sql}")
+        conn.execute(f"DROP VIEW IF EXISTS {name}")  # an older version's definition
+        conn.execute(f"CREATE VIEW {name} AS {sql}")
     if not db.table("articles").detect_fts():
         # An external-content FTS5 index, filled from the rows already there.
         conn.execute(_FTS_CREATE)
@@ -310,3 +334,80 @@ def migrate(conn: sqlite3.Connection) -> None:
         conn.execute(trigger)
     conn.execute(INDEX_NEW_ROWS, {"after": 0})  # whatever no trigger indexed
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")  # last: the migration is whole
+
+
+def _create_table(conn: sqlite3.Connection, db: Any, name: str, as_name: str = "") -> None:
+    columns, pk = SCHEMA[name]
+    sql = db.create_table_sql(as_name or name, columns, pk=pk,
+                              foreign_keys=FOREIGN_KEYS.get(name))  # fmt: skip
+    sql = sql.strip().rstrip(";")  # sqlite-utils 4 ends it with ";", 3 does not
+    conn.execute(sql + (" WITHOUT ROWID" if name in WITHOUT_ROWID else ""))
+
+
+def _number_articles(conn: sqlite3.Connection, db: Any) -> None:
+    """Version 4: give ``articles`` its ``id`` column (each row keeps its rowid as its id,
+    so the full-text index stays valid) and move the partner links from ``article_partners``
+    (keyed by article URL) to ``partner_links`` (keyed by that id), in one transaction.
+
+    SQLite's own procedure for changing a table's key: create the new table, copy, drop the
+    old one, rename. A link whose article had no row (possible in a file made before
+    versioning) gets a bare article row first: every link is kept.
+    """
+    articles = db.table("articles")
+    old_links = "article_partners" in db.table_names()
+    if not articles.exists() or ("id" in articles.columns_dict and not old_links):
+        return
+    conn.execute("SAVEPOINT number_articles")
+    # Rename without rewriting (or checking) views: a researcher's own view of ``articles``
+    # keeps naming the new table.
+    legacy = conn.execute("PRAGMA legacy_alter_table").fetchone()[0]
+    conn.execute("PRAGMA legacy_alter_table = ON")
+    try:
+        for view in VIEWS:  # ours are made anew once the tables stand
+            if view in db.view_names():
+                conn.execute(f"DROP VIEW {view}")
+        if "id" not in articles.columns_dict:
+            kept = ", ".join(f"[{c}]" for c in SCHEMA["articles"][0] if c in articles.columns_dict)
+            _create_table(conn, db, "articles", as_name="articles_v4")
+            conn.execute(f"INSERT INTO articles_v4 (id, {kept}) SELECT rowid, {kept} FROM articles")
+            conn.execute("DROP TABLE articles")  # its triggers and indexes with it
+            conn.execute("ALTER TABLE articles_v4 RENAME TO articles")
+        conn.execute("CREATE UNIQUE INDEX IF NOT EXISTS idx_articles_url ON articles (url)")
+        if old_links:
+            _move_links(conn, db)
+        conn.execute("RELEASE number_articles")
+    except BaseException:
+        conn.execute("ROLLBACK TO number_articles")
+        conn.execute("RELEASE number_articles")
+        raise
+    finally:
+        conn.execute(f"PRAGMA legacy_alter_table = {int(legacy)}")
+
+
+def _move_links(conn: sqlite3.Connection, db: Any) -> None:
+    """``article_partners`` (article URL, partner, ...) → ``partner_links`` (article id, ...)."""
+    old = db.table("article_partners")
+    for column in ("position", "first_seen", "last_seen"):  # a file made before versioning
+        if column not in old.columns_dict:
+            old.add_column(column, str)
+    conn.execute(_ARTICLES_ONLY_LINKED)
+    if not db.table("partner_links").exists():
+        _create_table(conn, db, "partner_links")
+    conn.execute(_MOVE_LINKS)
+    conn.execute("DROP TABLE article_partners")
+
+
+#: Bare rows for the articles only a link names.
+_ARTICLES_ONLY_LINKED = """
+INSERT INTO articles (url, first_seen, last_seen)
+SELECT article_url, min(first_seen), max(last_seen) FROM article_partners
+WHERE article_url IS NOT NULL
+    AND article_url NOT IN (SELECT url FROM articles WHERE url IS NOT NULL)
+GROUP BY article_url
+"""
+_MOVE_LINKS = """
+INSERT OR IGNORE INTO partner_links (article_id, partner, position, first_seen, last_seen)
+SELECT a.id, l.partner, l.position, l.first_seen, l.last_seen
+FROM article_partners l JOIN articles a ON a.url = l.article_url
+WHERE l.partner IS NOT NULL
+"""

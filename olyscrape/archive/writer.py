@@ -34,7 +34,8 @@ _TRACKED = ("title", "category", "published", "published_raw", "image_url")
 # Fields whose change keeps the previous values in article_versions.
 _VERSIONED = ("title", "category", "published", "body")
 
-# ``:touch`` is false for a re-parse, which must not move last_seen.
+#: A card that changes an archived article. ``:touch`` is false for a re-parse, which must
+#: not move last_seen.
 _UPSERT_ARTICLE = """
 INSERT INTO articles
     (url, title, category, published, published_raw, image_url, capture_id, first_seen, last_seen)
@@ -49,12 +50,24 @@ ON CONFLICT (url) DO UPDATE SET
     last_seen = CASE WHEN :touch THEN excluded.last_seen ELSE last_seen END
 """
 
-_UPSERT_LINK = """
-INSERT INTO article_partners (article_url, partner, position, first_seen, last_seen)
-VALUES (:url, :partner, :position, :seen, :seen)
-ON CONFLICT (article_url, partner) DO UPDATE SET
-    position = COALESCE(excluded.position, position),
-    last_seen = CASE WHEN :touch THEN excluded.last_seen ELSE last_seen END
+#: An article no batch stored before, numbered by the writer (it holds the write lock, so
+#: the next number is ``max(id) + 1``, as SQLite would give) so its links can name it.
+_INSERT_ARTICLE = """
+INSERT INTO articles (id, url, title, category, published, published_raw, image_url, capture_id,
+    first_seen, last_seen)
+VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)
+"""
+_NEXT_ARTICLE_ID = "SELECT coalesce(max(id), 0) + 1 FROM articles"
+
+_INSERT_LINK = """
+INSERT INTO partner_links (article_id, partner, position, first_seen, last_seen)
+VALUES (?1, ?2, ?3, ?4, ?4)
+"""
+#: A link seen again at another place on its listing.
+_MOVE_LINK = """
+UPDATE partner_links SET position = :position,
+    last_seen = CASE WHEN :touch THEN :seen ELSE last_seen END
+WHERE article_id = :article_id AND partner = :partner
 """
 
 #: An article page: its body and dates; its section and image fill only what the listing
@@ -97,23 +110,27 @@ _COMPLETE_WALK = "UPDATE partners SET walk_completed = :seen WHERE slug = :partn
 
 #: Articles a batch saw again unchanged: a statement per page, not an upsert per card.
 _TOUCH_ARTICLES = """UPDATE articles SET last_seen = coalesce(?, last_seen),
-    capture_id = coalesce(?, capture_id) WHERE url IN ({marks})"""
-_TOUCH_LINKS = "UPDATE article_partners SET last_seen = ? WHERE rowid IN ({marks})"
+    capture_id = coalesce(?, capture_id) WHERE id IN ({marks})"""
+_TOUCH_LINKS = (
+    "UPDATE partner_links SET last_seen = ? WHERE partner = ? AND article_id IN ({marks})"
+)
 #: What change detection and history compare, of the cards a batch holds: the archived
 #: tracked fields and each partner link, in one pass (bodies are read only for article pages).
-_EXISTING_CARDS = """SELECT a.url, a.title, a.category, a.published, a.published_raw,
-    a.image_url, ap.partner, ap.rowid, ap.position
-    FROM articles a LEFT JOIN article_partners ap ON ap.article_url = a.url
+_EXISTING_CARDS = """SELECT a.url, a.id, l.partner, l.position, a.title, a.category,
+    a.published, a.published_raw, a.image_url
+    FROM articles a LEFT JOIN partner_links l ON l.article_id = a.id
     WHERE a.url IN ({marks})"""
 _BODY = "SELECT body FROM articles WHERE url = ?"
 _EXISTING_BODIES = """SELECT url, title, category, published, image_url, body
     FROM articles WHERE url IN ({marks})"""
 
-_SEEN_LINKS = "SELECT partner, article_url FROM article_partners"
+_SEEN_LINKS = "SELECT l.partner, a.url FROM partner_links l JOIN articles a ON a.id = l.article_id"
 _COMPLETED_WALKS = """SELECT slug FROM partners WHERE walk_completed IS NOT NULL
     AND (walk_started IS NULL OR walk_completed >= walk_started)"""
 
 Item = ArticleCard | ArticleBody | Partner | WalkDone
+#: A partner link a batch met: (already in the archive, its position).
+Link = tuple[bool, int | None]
 
 
 def utcnow() -> str:
@@ -176,6 +193,12 @@ def _field_sources(old: dict[str, Any], page: ArticleBody) -> dict[str, str]:
 def _replaced(new: dict[str, Any], old: dict[str, Any], fields: Iterable[str]) -> bool:
     """True when a field replaces an archived value (not merely fills an empty one)."""
     return any(old.get(f) is not None and new.get(f) not in (None, old.get(f)) for f in fields)
+
+
+def _many(conn: sqlite3.Connection, sql: str, rows: Iterable[Any]) -> None:
+    """``executemany``, skipped for no rows (a batch of cards has no bodies, most often)."""
+    if rows:
+        conn.executemany(sql, rows)
 
 
 def _chunks(values: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
@@ -369,20 +392,21 @@ class ArchiveWriter:
 
     def _existing(
         self, conn: sqlite3.Connection, cards: Sequence[ArticleCard], bodies: Sequence[ArticleBody]
-    ) -> tuple[dict[str, tuple], dict[str, dict], dict[tuple[str, str], tuple[int, int | None]]]:
+    ) -> tuple[dict[str, tuple], dict[str, int], dict[str, dict], dict[tuple[str, str], Link]]:
         """What the archive holds of a batch: each card's article as a tuple of its
-        ``_TRACKED`` fields, each article page's article as a dict of its ``_VERSIONED``
-        fields, and the cards' partner links as (rowid, position)."""
+        ``_TRACKED`` fields and its id, each article page's article as a dict of its
+        ``_VERSIONED`` fields, and the cards' partner links."""
         tracked: dict[str, tuple] = {}
-        links: dict[tuple[str, str], tuple[int, int | None]] = {}
+        ids: dict[str, int] = {}
+        links: dict[tuple[str, str], Link] = {}
         for chunk in _chunks(sorted({card.url for card in cards if card.url})):
             marks = ",".join("?" * len(chunk))
-            for url, *fields, partner, rowid, position in conn.execute(
-                _EXISTING_CARDS.format(marks=marks), chunk
-            ):
-                tracked[url] = tuple(fields)
+            for row in conn.execute(_EXISTING_CARDS.format(marks=marks), chunk):
+                url, partner = row[0], row[2]
+                tracked[url] = row[4:]  # the _TRACKED fields
+                ids[url] = row[1]
                 if partner is not None:
-                    links[(url, partner)] = (rowid, position)
+                    links[(url, partner)] = (True, row[3])
         pages: dict[str, dict] = {}
         for chunk in _chunks(sorted({body.url for body in bodies})):
             marks = ",".join("?" * len(chunk))
@@ -390,7 +414,7 @@ class ArchiveWriter:
             names = [d[0] for d in cursor.description]
             for values in cursor:
                 pages[values[0]] = dict(zip(names, values, strict=True))
-        return tracked, pages, links
+        return tracked, ids, pages, links
 
     def store(
         self, items: Sequence[Item], *, seen_at: str | None = None, touch_seen: bool = True
@@ -419,19 +443,18 @@ class ArchiveWriter:
             self._begin_crawl(conn)
             for capture in queued:
                 self.captures.insert(capture, self.crawl_id)
-            conn.executemany(_UPSERT_PARTNER, partners)
+            _many(conn, _UPSERT_PARTNER, partners)
             result = self._write_articles(conn, cards, bodies, seen, touch_seen)
-            conn.executemany(_COMPLETE_WALK, walks)  # last: after the walk's cards
+            _many(conn, _COMPLETE_WALK, walks)  # last: after the walk's cards
         result.captures = len(queued)
         self.discard_queued()
         return result
 
     @staticmethod
     def _card_row(card: ArticleCard, values: tuple, seen: str, touch_seen: bool) -> dict[str, Any]:
-        """The parameters of a card's article and link upserts."""
+        """The parameters of a card's article upsert."""
         return dict(zip(_TRACKED, values, strict=True)) | {
-            "url": card.url, "partner": card.partner, "position": card.position,
-            "capture_id": card.capture_id, "seen": seen, "touch": touch_seen,
+            "url": card.url, "capture_id": card.capture_id, "seen": seen, "touch": touch_seen,
         }  # fmt: skip
 
     def _write_articles(
@@ -445,14 +468,16 @@ class ArchiveWriter:
         """Upsert what changed, row by row; only touch (``last_seen``, the capture) what did
         not, a statement per page; index the new articles for full-text search at once."""
         indexed_up_to = conn.execute(schema.INDEXED_UP_TO).fetchone()[0]
-        tracked, pages, links = self._existing(conn, cards, bodies)
+        tracked, ids, pages, links = self._existing(conn, cards, bodies)
         result = StoreResult()
-        card_rows: list[dict[str, Any]] = []
-        link_rows: list[dict[str, Any]] = []
+        new_articles: list[tuple] = []
+        card_rows: list[dict[str, Any]] = []  # cards that change an archived article
+        new_links: dict[tuple[int, str], list[Any]] = {}
+        moved_links: list[dict[str, Any]] = []
         body_rows: list[dict[str, Any]] = []
         versions: list[dict[str, Any]] = []
-        touched: dict[int | None, list[str]] = {}  # capture → unchanged articles seen again
-        touched_links: list[int] = []  # rowids of links seen again, in the same place
+        touched: dict[int | None, list[int]] = {}  # capture → unchanged articles seen again
+        touched_links: dict[str, list[int]] = {}  # partner → its links seen again, in place
         current: dict[str, dict] = {}  # articles this batch changed, as they now stand
 
         def state(url: str) -> dict[str, Any] | None:
@@ -476,7 +501,8 @@ class ArchiveWriter:
                 versions.append({f: old.get(f) for f in _VERSIONED} | {"url": url})
             current[url] = (old or {}) | {k: v for k, v in new.items() if v is not None}
 
-        cards_by = result.cards
+        next_id = conn.execute(_NEXT_ARTICLE_ID).fetchone()[0]
+        cards_by, new_by, updated_by = result.cards, result.new, result.updated
         for card in cards:
             url, partner = card.url, card.partner
             assert url is not None and partner is not None
@@ -487,36 +513,51 @@ class ArchiveWriter:
                 card.published_raw,
                 card.image_url,
             )  # fmt: skip  (the order of _TRACKED)
-            old = tracked.get(url)
-            changed = old is None or (
-                values != old
-                and any(v is not None and v != o for v, o in zip(values, old, strict=True))
-            )
-            link = links.get((url, partner))
-            row: dict[str, Any] | None = None  # built only for what gets written
-            if link is None:
-                result.count("new", partner)
-                row = self._card_row(card, values, seen, touch_seen)
-                link_rows.append(row)
-                links[(url, partner)] = (0, card.position)  # its rowid comes with the insert
-            else:
-                if old is not None and changed:
-                    result.count("updated", partner)
-                rowid, position = link
-                if rowid == 0 or (card.position is not None and card.position != position):
-                    row = self._card_row(card, values, seen, touch_seen)
-                    link_rows.append(row)
-                elif touch_seen:
-                    touched_links.append(rowid)
             cards_by[partner] = cards_by.get(partner, 0) + 1
-            if changed:
-                keep_version(url, dict(zip(_TRACKED, values, strict=True)), partner)
-                card_rows.append(row or self._card_row(card, values, seen, touch_seen))
-                tracked[url] = tuple(
-                    v if v is not None else o for v, o in zip(values, old or values, strict=True)
+            old = tracked.get(url)
+            if old is None:  # new to the archive: one plain insert, numbered here
+                article_id = ids[url] = next_id
+                next_id += 1
+                new_articles.append((article_id, url, *values, card.capture_id, seen))
+                tracked[url] = values
+                result.new_articles += 1
+                result.count("new_articles_by", partner)
+                current[url] = {
+                    f: v for f, v in zip(_TRACKED, values, strict=True) if v is not None
+                }
+                changed = False
+            else:
+                article_id = ids[url]
+                changed = values != old and any(
+                    v is not None and v != o for v, o in zip(values, old, strict=True)
                 )
-            elif touch_seen or card.capture_id is not None:
-                touched.setdefault(card.capture_id, []).append(url)
+                if changed:
+                    keep_version(url, dict(zip(_TRACKED, values, strict=True)), partner)
+                    card_rows.append(self._card_row(card, values, seen, touch_seen))
+                    tracked[url] = tuple(
+                        v if v is not None else o for v, o in zip(values, old, strict=True)
+                    )
+                elif touch_seen or card.capture_id is not None:
+                    touched.setdefault(card.capture_id, []).append(article_id)
+            link = links.get((url, partner))
+            if link is None:
+                new_by[partner] = new_by.get(partner, 0) + 1
+                new_links[(article_id, partner)] = [article_id, partner, card.position, seen]
+                links[(url, partner)] = (False, card.position)
+                continue
+            if changed:
+                updated_by[partner] = updated_by.get(partner, 0) + 1
+            archived, position = link
+            if card.position is None or card.position == position:
+                if archived and touch_seen:
+                    touched_links.setdefault(partner, []).append(article_id)
+            elif not archived:  # met earlier in this batch: not written yet
+                new_links[(article_id, partner)][2] = card.position
+            else:
+                links[(url, partner)] = (True, card.position)
+                moved_links.append({"article_id": article_id, "partner": partner,
+                                    "position": card.position, "seen": seen,
+                                    "touch": touch_seen})  # fmt: skip
         for item in bodies:
             before = state(item.url) or {}
             if item.body != before.get("body"):
@@ -532,19 +573,22 @@ class ArchiveWriter:
         for version in versions:
             version |= {"changed_at": seen, "crawl_id": self.crawl_id}
         result.versions = len(versions)
-        conn.executemany(_INSERT_VERSION, versions)
-        conn.executemany(_UPSERT_ARTICLE, card_rows)
+        _many(conn, _INSERT_VERSION, versions)
+        _many(conn, _INSERT_ARTICLE, new_articles)
+        _many(conn, _UPSERT_ARTICLE, card_rows)
         last_seen = seen if touch_seen else None
-        for capture_id, urls in touched.items():
-            for chunk in _chunks(urls):
+        for capture_id, article_ids in touched.items():
+            for chunk in _chunks(article_ids):
                 marks = ",".join("?" * len(chunk))
                 conn.execute(_TOUCH_ARTICLES.format(marks=marks), [last_seen, capture_id, *chunk])
-        conn.executemany(_UPSERT_LINK, link_rows)
-        for chunk in _chunks(touched_links):
-            marks = ",".join("?" * len(chunk))
-            conn.execute(_TOUCH_LINKS.format(marks=marks), [seen, *chunk])
-        conn.executemany(_UPSERT_BODY, body_rows)
-        conn.executemany(_INSERT_TAG, [(b.url, t) for b in bodies for t in b.tags])
+        _many(conn, _INSERT_LINK, new_links.values())
+        _many(conn, _MOVE_LINK, moved_links)
+        for partner, article_ids in touched_links.items():
+            for chunk in _chunks(article_ids):
+                marks = ",".join("?" * len(chunk))
+                conn.execute(_TOUCH_LINKS.format(marks=marks), [seen, partner, *chunk])
+        _many(conn, _UPSERT_BODY, body_rows)
+        _many(conn, _INSERT_TAG, [(b.url, t) for b in bodies for t in b.tags])
         conn.execute(schema.INDEX_NEW_ROWS, {"after": indexed_up_to})
         return result
 
@@ -575,13 +619,21 @@ class ArchiveWriter:
 
     def article_partners(self) -> dict[str, str]:
         """Every archived article and one partner that showed it (the first by slug)."""
-        sql = "SELECT article_url, min(partner) FROM article_partners GROUP BY article_url"
+        sql = """SELECT a.url, min(l.partner) FROM partner_links l
+            JOIN articles a ON a.id = l.article_id GROUP BY l.article_id"""
         return dict(self._rows(sql))
 
     def counts(self) -> dict[str, int]:
         """How many articles, partner links and partners the archive holds (committed)."""
-        tables = ("articles", "article_partners", "partners")
-        return {t: (self._rows(f"SELECT count(*) FROM {t}") or [(0,)])[0][0] for t in tables}
+        tables = {
+            "articles": "articles",
+            "article_partners": "partner_links",
+            "partners": "partners",
+        }
+        return {
+            name: (self._rows(f"SELECT count(*) FROM {table}") or [(0,)])[0][0]
+            for name, table in tables.items()
+        }
 
     def last_successful_stats(self, before_id: int | None = None) -> dict[str, Any]:
         """The stats of the newest crawl that ended ``ok`` (before ``before_id``)."""

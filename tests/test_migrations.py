@@ -1,0 +1,165 @@
+"""Opening an archive an older olyscrape wrote: version 3's links keyed by article URL
+become version 4's ``partner_links`` keyed by article number, keeping every row; a shared
+read-only copy is read as it is; a migration cut short changes nothing.
+
+``fixtures/archives/v3.db`` was written by olyscrape at schema version 3 (commit 93ab4e5):
+two partners, three articles, one shown by both, a body with tags, a changed title (one
+version) and one finished crawl.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from olyscrape.archive import ArchiveReader, ArchiveWriteError, ArchiveWriter, ArticleQuery
+from olyscrape.items import ArticleCard
+from tests.helpers import FIXTURES, query
+
+V3 = FIXTURES / "archives" / "v3.db"
+SHARED = "https://olympics.com/ioc/news/shared-story"
+
+#: What each table of the version 3 file holds, read the same way before and after.
+CONTENT = {
+    "articles": "SELECT rowid, url, title, category, published, body, first_seen, last_seen"
+    " FROM articles ORDER BY rowid",
+    "links": "SELECT article_url, partner, position, first_seen, last_seen"
+    " FROM article_partners ORDER BY 1, 2",
+    "tags": "SELECT article_url, tag FROM article_tags ORDER BY 1, 2",
+    "versions": "SELECT article_url, title, body FROM article_versions ORDER BY id",
+    "crawls": "SELECT id, status, stats FROM crawls ORDER BY id",
+    "search": "SELECT a.url FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid"
+    " WHERE articles_fts MATCH 'cloud' ORDER BY 1",
+    "partner_articles": "SELECT partner, url, position FROM partner_articles ORDER BY 1, 2",
+}
+
+
+def content(db: Path) -> dict[str, list[tuple]]:
+    return {name: query(db, sql) for name, sql in CONTENT.items()}
+
+
+def version(db: Path) -> int:
+    return query(db, "PRAGMA user_version")[0][0]
+
+
+def kind(db: Path, name: str) -> str:
+    return query(db, "SELECT type FROM sqlite_master WHERE name = ?", name)[0][0]
+
+
+@pytest.fixture
+def v3(tmp_path) -> Path:
+    path = tmp_path / "v3.db"
+    shutil.copyfile(V3, path)
+    return path
+
+
+def test_the_fixture_is_a_version_3_archive_with_links_by_url(v3):
+    assert version(v3) == 3 and kind(v3, "article_partners") == "table"
+    before = content(v3)
+    assert len(before["links"]) == 4 and {r[1] for r in before["links"] if r[0] == SHARED} == {
+        "alibaba",
+        "visa",
+    }
+    assert before["search"] == [("https://olympics.com/ioc/news/cloud-games",)]
+
+
+def test_opening_a_version_3_archive_numbers_its_articles_and_keeps_every_row(v3):
+    before = content(v3)
+    ArchiveWriter.open(v3).close()
+
+    assert version(v3) == 4
+    assert content(v3) == before  # every link, tag, version, crawl; search finds the same
+    assert (kind(v3, "partner_links"), kind(v3, "article_partners")) == ("table", "view")
+    ids = query(v3, "SELECT id, rowid, url FROM articles ORDER BY id")
+    assert [(i, u) for i, _, u in ids] == [(r[0], r[1]) for r in before["articles"]]
+    assert all(i == rowid for i, rowid, _ in ids)  # the full-text index's row numbers
+    assert query(v3, "PRAGMA integrity_check") == [("ok",)]
+    assert query(v3, "INSERT INTO articles_fts (articles_fts) VALUES ('integrity-check')") == []
+
+
+def test_a_migrated_archive_takes_new_cards_and_moves_a_link(v3):
+    ArchiveWriter.open(v3).close()
+    with ArchiveWriter.open(v3) as archive:
+        result = archive.store(
+            [
+                ArticleCard(url=SHARED, partner="visa", position=5, title="A shared story"),
+                ArticleCard(
+                    url="https://olympics.com/ioc/news/new",
+                    partner="visa",
+                    position=1,
+                    title="A new cloud story",
+                ),
+            ],
+            seen_at="2026-02-01T00:00:00Z",
+        )
+    assert result.new == {"visa": 1} and result.new_articles == 1
+    links = query(v3, "SELECT partner, position, last_seen FROM article_partners"
+                      " WHERE article_url = ? ORDER BY 1", SHARED)  # fmt: skip
+    assert links == [("alibaba", 2, "2026-01-01T00:00:00Z"), ("visa", 5, "2026-02-01T00:00:00Z")]
+    found = query(v3, CONTENT["search"])
+    assert found == [("https://olympics.com/ioc/news/cloud-games",),
+                     ("https://olympics.com/ioc/news/new",)]  # fmt: skip
+
+
+def test_a_read_only_version_3_copy_is_read_as_it_is(v3):
+    """A shared copy nobody may write: the query API reads version 3's tables unmigrated."""
+    digest = hashlib.sha256(v3.read_bytes()).hexdigest()
+    v3.chmod(0o444)
+    v3.parent.chmod(0o555)
+    try:
+        with ArchiveReader.open(v3) as reader:
+            visa = reader.articles(ArticleQuery(partner="visa", limit=10))
+            stats = {row["partner"]: row["articles"] for row in reader.partner_stats()}
+    finally:
+        v3.parent.chmod(0o755)
+    assert sorted(row["url"] for row in visa) == [
+        SHARED,
+        "https://olympics.com/ioc/news/visa-athletes",
+    ]
+    assert [row["partners"] for row in visa if row["url"] == SHARED] == [["alibaba", "visa"]]
+    assert stats == {"alibaba": 2, "visa": 2}
+    assert hashlib.sha256(v3.read_bytes()).hexdigest() == digest and version(v3) == 3
+
+
+def test_a_link_whose_article_has_no_row_gets_a_bare_article(tmp_path):
+    """Files made before versioning could hold a link to an article never stored."""
+    path = tmp_path / "old.db"
+    conn = sqlite3.connect(path)
+    for table in ("partners (slug TEXT PRIMARY KEY)", "crawls (id INTEGER PRIMARY KEY)",
+                  "articles (url TEXT PRIMARY KEY, title TEXT)",
+                  "article_partners (article_url TEXT, partner TEXT)"):  # fmt: skip
+        conn.execute(f"CREATE TABLE {table}")
+    conn.execute("INSERT INTO articles VALUES ('https://olympics.com/ioc/news/a', 'A')")
+    conn.executemany(
+        "INSERT INTO article_partners VALUES (?, ?)",
+        [("https://olympics.com/ioc/news/a", "visa"), ("https://olympics.com/ioc/news/b", "dow"),
+         ("https://olympics.com/ioc/news/b", "dow")],  # the same link twice: no key then
+    )  # fmt: skip
+    conn.commit()
+    conn.close()
+    ArchiveWriter.open(path).close()
+    assert query(path, "SELECT id, url, title FROM articles ORDER BY id") == [
+        (1, "https://olympics.com/ioc/news/a", "A"),
+        (2, "https://olympics.com/ioc/news/b", None),
+    ]
+    assert query(path, "SELECT article_url, partner FROM article_partners ORDER BY 1") == [
+        ("https://olympics.com/ioc/news/a", "visa"),
+        ("https://olympics.com/ioc/news/b", "dow"),
+    ]
+
+
+def test_a_migration_cut_short_by_a_full_disk_leaves_version_3_whole(v3):
+    """SQLite's page cap makes the disk full half-way through the rewrite: it is rolled
+    back, the file is still version 3 with every row, and the next open completes it."""
+    before = content(v3)
+    pages = query(v3, "PRAGMA page_count")[0][0]
+    with pytest.raises(ArchiveWriteError, match="disk full"):
+        ArchiveWriter.open(v3, max_page_count=pages)
+    assert version(v3) == 3 and kind(v3, "article_partners") == "table"
+    assert content(v3) == before
+    ArchiveWriter.open(v3).close()
+    assert version(v3) == 4 and content(v3) == before
