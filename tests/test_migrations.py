@@ -163,3 +163,19 @@ def test_a_migration_cut_short_by_a_full_disk_leaves_version_3_whole(v3):
     assert content(v3) == before
     ArchiveWriter.open(v3).close()
     assert version(v3) == 4 and content(v3) == before
+
+
+def test_a_deleted_article_takes_its_links_so_its_number_is_never_inherited(v3):
+    """Another program deletes the newest article; the next new article gets its number
+    (SQLite's max + 1) and must not appear on the deleted one's listings."""
+    ArchiveWriter.open(v3).close()
+    (newest,) = query(v3, "SELECT max(id) FROM articles")[0]
+    conn = sqlite3.connect(v3)
+    with conn:
+        conn.execute("DELETE FROM articles WHERE id = ?", [newest])
+    conn.close()
+    with ArchiveWriter.open(v3) as archive:
+        archive.store([ArticleCard(url="https://olympics.com/ioc/news/new", partner="dow",
+                                   position=1, title="New")])  # fmt: skip
+    assert query(v3, "SELECT id FROM articles WHERE url LIKE '%/new'") == [(newest,)]
+    assert query(v3, "SELECT partner FROM partner_links WHERE article_id = ?", newest) == [("dow",)]

@@ -142,6 +142,10 @@ _FTS_TRIGGERS = {
         INSERT INTO articles_fts (articles_fts, rowid, title, body)
         SELECT 'delete', {_OLD} WHERE {_INDEXED};
         INSERT INTO articles_fts (rowid, title, body) VALUES ({_NEW}); END""",
+    # An article deleted (by another program: olyscrape deletes nothing) takes its links
+    # with it, so a later article given the same number never inherits them.
+    "articles_links_ad": """CREATE TRIGGER articles_links_ad AFTER DELETE ON articles BEGIN
+        DELETE FROM partner_links WHERE article_id = old.id; END""",
 }
 #: Index the articles added since the index's newest row (the writer runs it after each
 #: batch; rows another program inserted are picked up by the next one).

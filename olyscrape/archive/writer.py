@@ -230,6 +230,168 @@ def check_writable(path: str | Path) -> None:
         raise ArchiveError(f"archive {path}: read-only (cannot create it in {folder})")
 
 
+class _Batch:
+    """One batch's articles and links: what the archive holds of them (read first, in the
+    batch's transaction), what each card and article page changes, then the statements
+    that write it: plain inserts for new articles and links (numbered here: the writer
+    holds the write lock), upserts for changed articles, one ``UPDATE`` per page for what
+    was seen again unchanged."""
+
+    def __init__(self, conn: sqlite3.Connection, seen: str, touch_seen: bool) -> None:
+        self.conn, self.seen, self.touch_seen = conn, seen, touch_seen
+        self.result = StoreResult()
+        # What the archive holds: each card's article as a tuple of its _TRACKED fields
+        # and its number, each article page's article as a dict of its _VERSIONED fields,
+        # and the cards' partner links.
+        self.tracked: dict[str, tuple] = {}
+        self.ids: dict[str, int] = {}
+        self.pages: dict[str, dict] = {}
+        self.links: dict[tuple[str, str], Link] = {}
+        self.current: dict[str, dict] = {}  # articles this batch changed, as they now stand
+        self.next_id = 0
+        # What to write.
+        self.new_articles: list[tuple] = []
+        self.card_rows: list[dict[str, Any]] = []  # cards that change an archived article
+        self.new_links: dict[tuple[int, str], list[Any]] = {}
+        self.moved_links: list[dict[str, Any]] = []
+        self.body_rows: list[dict[str, Any]] = []
+        self.versions: list[dict[str, Any]] = []
+        self.touched: dict[int | None, list[int]] = {}  # capture → articles seen again
+        self.touched_links: dict[str, list[int]] = {}  # partner → links seen again, in place
+
+    def read_archived(self, cards: Sequence[ArticleCard], bodies: Sequence[ArticleBody]) -> None:
+        conn = self.conn
+        for chunk in _chunks(sorted({card.url for card in cards if card.url})):
+            marks = ",".join("?" * len(chunk))
+            for row in conn.execute(_EXISTING_CARDS.format(marks=marks), chunk):
+                url, partner = row[0], row[2]
+                self.tracked[url] = row[4:]  # the _TRACKED fields
+                self.ids[url] = row[1]
+                if partner is not None:
+                    self.links[(url, partner)] = (True, row[3])
+        for chunk in _chunks(sorted({body.url for body in bodies})):
+            marks = ",".join("?" * len(chunk))
+            cursor = conn.execute(_EXISTING_BODIES.format(marks=marks), chunk)
+            names = [d[0] for d in cursor.description]
+            for values in cursor:
+                self.pages[values[0]] = dict(zip(names, values, strict=True))
+        self.next_id = conn.execute(_NEXT_ARTICLE_ID).fetchone()[0]
+
+    def state(self, url: str) -> dict[str, Any] | None:
+        """An article as it stands in this batch: what the history keeps of it."""
+        if url in self.current:
+            return self.current[url]
+        if url in self.pages:
+            return self.pages[url]
+        if url not in self.tracked:
+            return None
+        values = dict(zip(_TRACKED, self.tracked[url], strict=True))
+        (values["body"],) = self.conn.execute(_BODY, [url]).fetchone()  # rare: a changed card
+        return values
+
+    def keep_version(self, url: str, new: dict[str, Any], partner: str | None) -> None:
+        old = self.state(url)
+        if old is None:
+            self.result.new_articles += 1
+            self.result.count("new_articles_by", partner)
+        elif _replaced(new, old, _VERSIONED):
+            self.versions.append({f: old.get(f) for f in _VERSIONED} | {"url": url})
+        self.current[url] = (old or {}) | {k: v for k, v in new.items() if v is not None}
+
+    def add_card(self, card: ArticleCard) -> None:
+        url, partner, seen, result = card.url, card.partner, self.seen, self.result
+        assert url is not None and partner is not None
+        values = (
+            card.title,
+            card.category,
+            card.published,
+            card.published_raw,
+            card.image_url,
+        )  # fmt: skip  (the order of _TRACKED)
+        result.cards[partner] = result.cards.get(partner, 0) + 1
+        old = self.tracked.get(url)
+        if old is None:  # new to the archive: one plain insert, numbered here
+            article_id = self.ids[url] = self.next_id
+            self.next_id += 1
+            self.new_articles.append((article_id, url, *values, card.capture_id, seen))
+            self.tracked[url] = values
+            result.new_articles += 1
+            result.count("new_articles_by", partner)
+            self.current[url] = {
+                f: v for f, v in zip(_TRACKED, values, strict=True) if v is not None
+            }
+            changed = False
+        else:
+            article_id = self.ids[url]
+            changed = values != old and any(
+                v is not None and v != o for v, o in zip(values, old, strict=True)
+            )
+            if changed:
+                self.keep_version(url, dict(zip(_TRACKED, values, strict=True)), partner)
+                self.card_rows.append(dict(zip(_TRACKED, values, strict=True)) | {
+                    "url": url, "capture_id": card.capture_id, "seen": seen,
+                    "touch": self.touch_seen,
+                })  # fmt: skip
+                self.tracked[url] = tuple(
+                    v if v is not None else o for v, o in zip(values, old, strict=True)
+                )
+            elif self.touch_seen or card.capture_id is not None:
+                self.touched.setdefault(card.capture_id, []).append(article_id)
+        link = self.links.get((url, partner))
+        if link is None:
+            result.count("new", partner)
+            self.new_links[(article_id, partner)] = [article_id, partner, card.position, seen]
+            self.links[(url, partner)] = (False, card.position)
+            return
+        if changed:
+            result.count("updated", partner)
+        archived, position = link
+        if card.position is None or card.position == position:
+            if archived and self.touch_seen:
+                self.touched_links.setdefault(partner, []).append(article_id)
+        elif not archived:  # met earlier in this batch: not written yet
+            self.new_links[(article_id, partner)][2] = card.position
+        else:
+            self.links[(url, partner)] = (True, card.position)
+            self.moved_links.append({"article_id": article_id, "partner": partner,
+                                     "position": card.position, "seen": seen,
+                                     "touch": self.touch_seen})  # fmt: skip
+
+    def add_body(self, item: ArticleBody) -> None:
+        before = self.state(item.url) or {}
+        if item.body != before.get("body"):
+            self.result.bodies += 1
+        self.result.count("articles", item.partner)
+        self.keep_version(item.url, {"body": item.body}, item.partner)
+        self.body_rows.append({"url": item.url, "body": item.body, "published": item.published,
+                               "modified": item.modified, "category": item.category,
+                               "image_url": item.image_url, "capture_id": item.capture_id,
+                               "sources": json.dumps(_field_sources(before, item), sort_keys=True),
+                               "seen": self.seen, "tags": item.tags})  # fmt: skip
+
+    def write(self, crawl_id: int | None) -> None:
+        conn, seen = self.conn, self.seen
+        for version in self.versions:
+            version |= {"changed_at": seen, "crawl_id": crawl_id}
+        self.result.versions = len(self.versions)
+        _many(conn, _INSERT_VERSION, self.versions)
+        _many(conn, _INSERT_ARTICLE, self.new_articles)
+        _many(conn, _UPSERT_ARTICLE, self.card_rows)
+        last_seen = seen if self.touch_seen else None
+        for capture_id, article_ids in self.touched.items():
+            for chunk in _chunks(article_ids):
+                marks = ",".join("?" * len(chunk))
+                conn.execute(_TOUCH_ARTICLES.format(marks=marks), [last_seen, capture_id, *chunk])
+        _many(conn, _INSERT_LINK, self.new_links.values())
+        _many(conn, _MOVE_LINK, self.moved_links)
+        for partner, article_ids in self.touched_links.items():
+            for chunk in _chunks(article_ids):
+                marks = ",".join("?" * len(chunk))
+                conn.execute(_TOUCH_LINKS.format(marks=marks), [seen, partner, *chunk])
+        _many(conn, _UPSERT_BODY, self.body_rows)
+        _many(conn, _INSERT_TAG, [(row["url"], t) for row in self.body_rows for t in row["tags"]])
+
+
 class ArchiveWriter:
     """The one writable connection of a crawl (or a re-parse) to the archive at ``path``.
 
@@ -390,32 +552,6 @@ class ArchiveWriter:
 
     # --- batches -----------------------------------------------------------------------
 
-    def _existing(
-        self, conn: sqlite3.Connection, cards: Sequence[ArticleCard], bodies: Sequence[ArticleBody]
-    ) -> tuple[dict[str, tuple], dict[str, int], dict[str, dict], dict[tuple[str, str], Link]]:
-        """What the archive holds of a batch: each card's article as a tuple of its
-        ``_TRACKED`` fields and its id, each article page's article as a dict of its
-        ``_VERSIONED`` fields, and the cards' partner links."""
-        tracked: dict[str, tuple] = {}
-        ids: dict[str, int] = {}
-        links: dict[tuple[str, str], Link] = {}
-        for chunk in _chunks(sorted({card.url for card in cards if card.url})):
-            marks = ",".join("?" * len(chunk))
-            for row in conn.execute(_EXISTING_CARDS.format(marks=marks), chunk):
-                url, partner = row[0], row[2]
-                tracked[url] = row[4:]  # the _TRACKED fields
-                ids[url] = row[1]
-                if partner is not None:
-                    links[(url, partner)] = (True, row[3])
-        pages: dict[str, dict] = {}
-        for chunk in _chunks(sorted({body.url for body in bodies})):
-            marks = ",".join("?" * len(chunk))
-            cursor = conn.execute(_EXISTING_BODIES.format(marks=marks), chunk)
-            names = [d[0] for d in cursor.description]
-            for values in cursor:
-                pages[values[0]] = dict(zip(names, values, strict=True))
-        return tracked, ids, pages, links
-
     def store(
         self, items: Sequence[Item], *, seen_at: str | None = None, touch_seen: bool = True
     ) -> StoreResult:
@@ -450,13 +586,6 @@ class ArchiveWriter:
         self.discard_queued()
         return result
 
-    @staticmethod
-    def _card_row(card: ArticleCard, values: tuple, seen: str, touch_seen: bool) -> dict[str, Any]:
-        """The parameters of a card's article upsert."""
-        return dict(zip(_TRACKED, values, strict=True)) | {
-            "url": card.url, "capture_id": card.capture_id, "seen": seen, "touch": touch_seen,
-        }  # fmt: skip
-
     def _write_articles(
         self,
         conn: sqlite3.Connection,
@@ -465,132 +594,19 @@ class ArchiveWriter:
         seen: str,
         touch_seen: bool,
     ) -> StoreResult:
-        """Upsert what changed, row by row; only touch (``last_seen``, the capture) what did
-        not, a statement per page; index the new articles for full-text search at once."""
+        """Insert what is new, upsert what changed, only touch (``last_seen``, the capture)
+        what did not, a statement per page; index the new articles for full-text search
+        at once."""
         indexed_up_to = conn.execute(schema.INDEXED_UP_TO).fetchone()[0]
-        tracked, ids, pages, links = self._existing(conn, cards, bodies)
-        result = StoreResult()
-        new_articles: list[tuple] = []
-        card_rows: list[dict[str, Any]] = []  # cards that change an archived article
-        new_links: dict[tuple[int, str], list[Any]] = {}
-        moved_links: list[dict[str, Any]] = []
-        body_rows: list[dict[str, Any]] = []
-        versions: list[dict[str, Any]] = []
-        touched: dict[int | None, list[int]] = {}  # capture → unchanged articles seen again
-        touched_links: dict[str, list[int]] = {}  # partner → its links seen again, in place
-        current: dict[str, dict] = {}  # articles this batch changed, as they now stand
-
-        def state(url: str) -> dict[str, Any] | None:
-            """An article as it stands in this batch: what the history keeps of it."""
-            if url in current:
-                return current[url]
-            if url in pages:
-                return pages[url]
-            if url not in tracked:
-                return None
-            values = dict(zip(_TRACKED, tracked[url], strict=True))
-            (values["body"],) = conn.execute(_BODY, [url]).fetchone()  # rare: a changed card
-            return values
-
-        def keep_version(url: str, new: dict[str, Any], partner: str | None) -> None:
-            old = state(url)
-            if old is None:
-                result.new_articles += 1
-                result.count("new_articles_by", partner)
-            elif _replaced(new, old, _VERSIONED):
-                versions.append({f: old.get(f) for f in _VERSIONED} | {"url": url})
-            current[url] = (old or {}) | {k: v for k, v in new.items() if v is not None}
-
-        next_id = conn.execute(_NEXT_ARTICLE_ID).fetchone()[0]
-        cards_by, new_by, updated_by = result.cards, result.new, result.updated
+        batch = _Batch(conn, seen, touch_seen)
+        batch.read_archived(cards, bodies)
         for card in cards:
-            url, partner = card.url, card.partner
-            assert url is not None and partner is not None
-            values = (
-                card.title,
-                card.category,
-                card.published,
-                card.published_raw,
-                card.image_url,
-            )  # fmt: skip  (the order of _TRACKED)
-            cards_by[partner] = cards_by.get(partner, 0) + 1
-            old = tracked.get(url)
-            if old is None:  # new to the archive: one plain insert, numbered here
-                article_id = ids[url] = next_id
-                next_id += 1
-                new_articles.append((article_id, url, *values, card.capture_id, seen))
-                tracked[url] = values
-                result.new_articles += 1
-                result.count("new_articles_by", partner)
-                current[url] = {
-                    f: v for f, v in zip(_TRACKED, values, strict=True) if v is not None
-                }
-                changed = False
-            else:
-                article_id = ids[url]
-                changed = values != old and any(
-                    v is not None and v != o for v, o in zip(values, old, strict=True)
-                )
-                if changed:
-                    keep_version(url, dict(zip(_TRACKED, values, strict=True)), partner)
-                    card_rows.append(self._card_row(card, values, seen, touch_seen))
-                    tracked[url] = tuple(
-                        v if v is not None else o for v, o in zip(values, old, strict=True)
-                    )
-                elif touch_seen or card.capture_id is not None:
-                    touched.setdefault(card.capture_id, []).append(article_id)
-            link = links.get((url, partner))
-            if link is None:
-                new_by[partner] = new_by.get(partner, 0) + 1
-                new_links[(article_id, partner)] = [article_id, partner, card.position, seen]
-                links[(url, partner)] = (False, card.position)
-                continue
-            if changed:
-                updated_by[partner] = updated_by.get(partner, 0) + 1
-            archived, position = link
-            if card.position is None or card.position == position:
-                if archived and touch_seen:
-                    touched_links.setdefault(partner, []).append(article_id)
-            elif not archived:  # met earlier in this batch: not written yet
-                new_links[(article_id, partner)][2] = card.position
-            else:
-                links[(url, partner)] = (True, card.position)
-                moved_links.append({"article_id": article_id, "partner": partner,
-                                    "position": card.position, "seen": seen,
-                                    "touch": touch_seen})  # fmt: skip
-        for item in bodies:
-            before = state(item.url) or {}
-            if item.body != before.get("body"):
-                result.bodies += 1
-            result.count("articles", item.partner)
-            keep_version(item.url, {"body": item.body}, item.partner)
-            body_rows.append({"url": item.url, "body": item.body, "published": item.published,
-                              "modified": item.modified, "category": item.category,
-                              "image_url": item.image_url, "capture_id": item.capture_id,
-                              "sources": json.dumps(_field_sources(before, item), sort_keys=True),
-                              "seen": seen})  # fmt: skip
-
-        for version in versions:
-            version |= {"changed_at": seen, "crawl_id": self.crawl_id}
-        result.versions = len(versions)
-        _many(conn, _INSERT_VERSION, versions)
-        _many(conn, _INSERT_ARTICLE, new_articles)
-        _many(conn, _UPSERT_ARTICLE, card_rows)
-        last_seen = seen if touch_seen else None
-        for capture_id, article_ids in touched.items():
-            for chunk in _chunks(article_ids):
-                marks = ",".join("?" * len(chunk))
-                conn.execute(_TOUCH_ARTICLES.format(marks=marks), [last_seen, capture_id, *chunk])
-        _many(conn, _INSERT_LINK, new_links.values())
-        _many(conn, _MOVE_LINK, moved_links)
-        for partner, article_ids in touched_links.items():
-            for chunk in _chunks(article_ids):
-                marks = ",".join("?" * len(chunk))
-                conn.execute(_TOUCH_LINKS.format(marks=marks), [seen, partner, *chunk])
-        _many(conn, _UPSERT_BODY, body_rows)
-        _many(conn, _INSERT_TAG, [(b.url, t) for b in bodies for t in b.tags])
+            batch.add_card(card)
+        for body in bodies:
+            batch.add_body(body)
+        batch.write(self.crawl_id)
         conn.execute(schema.INDEX_NEW_ROWS, {"after": indexed_up_to})
-        return result
+        return batch.result
 
     # --- what a new crawl starts from (read on the writer's own connection) ---------------
 
