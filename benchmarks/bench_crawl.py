@@ -57,6 +57,7 @@ def _count(db: Path, table: str) -> int:
 
 
 def _stored(db: Path) -> dict[str, int]:
+    # article_partners: olyscrape's view of its links by URL, the same-job spider's table
     return {"articles": _count(db, "articles"), "links": _count(db, "article_partners")}
 
 

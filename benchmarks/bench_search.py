@@ -40,15 +40,15 @@ NAME = "search"
 TITLE = "full-text search latency on a large archive"
 TARGET_MS = 20.0
 #: Bump when the generated articles change: the cached archives are keyed by it.
-DATA_VERSION = 2  # 2: schema version 2 (new rows indexed a batch at a time)
+DATA_VERSION = 3  # 2: new rows indexed a batch at a time; 3: links by article number
 TRIGGERS = ("articles_fts_ad", "articles_fts_au")
 _INSERT_ARTICLE = """
-INSERT INTO articles (url, title, category, published, published_raw, image_url, first_seen,
-                      last_seen, body, page_published)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+INSERT INTO articles (id, url, title, category, published, published_raw, image_url,
+                      first_seen, last_seen, body, page_published)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 """
 _INSERT_LINK = """
-INSERT INTO article_partners (article_url, partner, position, first_seen, last_seen)
+INSERT INTO partner_links (article_id, partner, position, first_seen, last_seen)
 VALUES (?, ?, ?, ?, ?)
 """
 _RAW_SEARCH = """
@@ -77,10 +77,11 @@ def articles(count: int) -> Iterator[tuple[list[Any], list[list[Any]]]]:
         iso = f"{year}-{b.MONTHS.index(month) + 1:02d}-{day}"
         image = f"https://stillmed.olympic.org/media/Images/{n}.jpg"
         label = common.LABELS[n % len(common.LABELS)]
-        row = [url, title, label, iso, raw, image, SEEN, SEEN, body, iso]
-        links = [[url, slugs[n % len(slugs)], n // len(slugs) + 1, SEEN, SEEN]]
+        number = n + 1
+        row = [number, url, title, label, iso, raw, image, SEEN, SEEN, body, iso]
+        links = [[number, slugs[n % len(slugs)], n // len(slugs) + 1, SEEN, SEEN]]
         if n % 10 == 0:
-            links.append([url, slugs[(n + 5) % len(slugs)], n // len(slugs) + 1, SEEN, SEEN])
+            links.append([number, slugs[(n + 5) % len(slugs)], n // len(slugs) + 1, SEEN, SEEN])
         yield row, links
 
 

@@ -324,7 +324,7 @@ def test_shared_articles(server, archive_db):
 
 
 def test_search_articles(server):
-    data = get_json(f"{server}/articles.json?_search={WORD}&_shape=objects&_col=title")
+    data = get_json(f"{server}/articles.json?_search={WORD}&_shape=objects&_col=title&_col=url")
     assert data["filtered_table_rows_count"] == 1
     (row,) = data["rows"]
     assert row["url"] == WORD_ARTICLE
