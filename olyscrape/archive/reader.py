@@ -35,11 +35,35 @@ class ArticleQuery:
     limit: int | None = None
 
 
-_PARTNERS_OF = """(SELECT group_concat(partner, ',') FROM
-    (SELECT partner FROM article_partners WHERE article_url = a.url ORDER BY partner))"""
+@dataclass(frozen=True)
+class _Links:
+    """How the queries reach an article ``a``'s partner links: by article number (schema
+    version 4 on) or, in an older archive read as it is, by article URL."""
 
-_SEARCH = f"""
-SELECT a.url, a.title, a.category, a.published, {_PARTNERS_OF} AS partners,
+    partners_of: str  # the partners' slugs, comma-separated, in order
+    shown_by: str  # true when :partner showed it
+    per_partner: str  # FROM partners p, each partner's articles a (LEFT JOINs)
+
+
+_BY_NUMBER = _Links(
+    partners_of="""(SELECT group_concat(partner, ',') FROM
+        (SELECT partner FROM partner_links WHERE article_id = a.id ORDER BY partner))""",
+    shown_by="EXISTS (SELECT 1 FROM partner_links l"
+    " WHERE l.article_id = a.id AND l.partner = :partner)",
+    per_partner="""partners p LEFT JOIN partner_links l ON l.partner = p.slug
+        LEFT JOIN articles a ON a.id = l.article_id""",
+)
+_BY_URL = _Links(
+    partners_of="""(SELECT group_concat(partner, ',') FROM
+        (SELECT partner FROM article_partners WHERE article_url = a.url ORDER BY partner))""",
+    shown_by="EXISTS (SELECT 1 FROM article_partners p"
+    " WHERE p.article_url = a.url AND p.partner = :partner)",
+    per_partner="""partners p LEFT JOIN article_partners ap ON ap.partner = p.slug
+        LEFT JOIN articles a ON a.url = ap.article_url""",
+)
+
+_SEARCH = """
+SELECT a.url, a.title, a.category, a.published, {partners_of} AS partners,
        snippet(articles_fts, -1, :open, :close, '…', 16) AS snippet
 FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid
 WHERE articles_fts MATCH :query
@@ -119,6 +143,7 @@ class ArchiveReader:
 
     def __init__(self, conn: sqlite3.Connection) -> None:
         self.db = sqlite_utils.Database(conn)
+        self.links = _BY_NUMBER if self.db.table("partner_links").exists() else _BY_URL
 
     @classmethod
     def open(cls, path: str | Path) -> ArchiveReader:
@@ -172,8 +197,7 @@ class ArchiveReader:
         where: list[str] = []
         params: dict[str, Any] = {}
         if query.partner:
-            where.append("EXISTS (SELECT 1 FROM article_partners p"
-                         " WHERE p.article_url = a.url AND p.partner = :partner)")  # fmt: skip
+            where.append(self.links.shown_by)
             params["partner"] = query.partner
         if query.category:
             where.append("a.category = :category COLLATE NOCASE")
@@ -190,7 +214,7 @@ class ArchiveReader:
             )
             params["search"] = fts_query(query.search)
         sql = (
-            f"SELECT a.url, a.title, a.category, a.published, {_PARTNERS_OF} AS partners"
+            f"SELECT a.url, a.title, a.category, a.published, {self.links.partners_of} AS partners"
             f" FROM articles a {'WHERE ' + ' AND '.join(where) if where else ''}"
             " ORDER BY a.published DESC NULLS LAST, a.url LIMIT :limit"
         )
@@ -202,7 +226,8 @@ class ArchiveReader:
         ``text`` is what a person typed (see :func:`fts_query`)."""
         query = fts_query(text)
         params = {"query": query, "limit": limit, "open": marks[0], "close": marks[1]}
-        return _split_partners(self._query(_SEARCH, params))
+        sql = _SEARCH.format(partners_of=self.links.partners_of)
+        return _split_partners(self._query(sql, params))
 
     def _query(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         """Rows of a query whose only user input is its parameters. With a search text, an
@@ -236,12 +261,10 @@ class ArchiveReader:
     def partner_stats(self) -> list[dict[str, Any]]:
         """Per partner: articles, first and last published date."""
         return self._query(
-            """
+            f"""
             SELECT p.slug AS partner, p.name, count(a.url) AS articles,
                    min(a.published) AS first_published, max(a.published) AS last_published
-            FROM partners p
-            LEFT JOIN article_partners ap ON ap.partner = p.slug
-            LEFT JOIN articles a ON a.url = ap.article_url
+            FROM {self.links.per_partner}
             GROUP BY p.slug ORDER BY p.slug""",
             {},
         )
