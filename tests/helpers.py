@@ -12,7 +12,7 @@ import sqlite3
 import subprocess
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -111,6 +111,24 @@ def run_olyscrape(
         env=env,
         stdin=subprocess.DEVNULL,
     )
+
+
+def legacy_archive(
+    path: Path, articles: Sequence[tuple[str, str]], links: Sequence[tuple[str, str]] = ()
+) -> Path:
+    """An archive as olyscrape wrote it before versioning (application id 0): its four
+    tables, few columns, no key on the links; ``articles`` (url, title) and ``links``
+    (article_url, partner) in them."""
+    conn = sqlite3.connect(path)
+    for table in ("partners (slug TEXT PRIMARY KEY)", "crawls (id INTEGER PRIMARY KEY)",
+                  "articles (url TEXT PRIMARY KEY, title TEXT)",
+                  "article_partners (article_url TEXT, partner TEXT)"):  # fmt: skip
+        conn.execute(f"CREATE TABLE {table}")
+    conn.executemany("INSERT INTO articles VALUES (?, ?)", articles)
+    conn.executemany("INSERT INTO article_partners VALUES (?, ?)", links)
+    conn.commit()
+    conn.close()
+    return path
 
 
 def query(db: Path, sql: str, *params: object) -> list[tuple]:

@@ -8,6 +8,7 @@ import pytest
 from olyscrape.archive import SCHEMA, ArchiveRefused, ArchiveWriter, Capture
 from olyscrape.archive.schema import APPLICATION_ID, SCHEMA_VERSION
 from olyscrape.items import ArticleBody, ArticleCard, Partner
+from tests.helpers import legacy_archive
 
 
 def card(url="https://olympics.com/ioc/news/a", partner="alibaba", **fields) -> ArticleCard:
@@ -117,15 +118,7 @@ def test_the_crawl_row_opens_with_the_first_batch_and_closes_with_its_verdict(tm
 
 
 def test_opening_an_archive_made_before_versioning_adds_what_is_missing(tmp_path):
-    path = tmp_path / "old.db"
-    conn = sqlite3.connect(path)
-    for table in ("partners (slug TEXT PRIMARY KEY)", "crawls (id INTEGER PRIMARY KEY)",
-                  "articles (url TEXT PRIMARY KEY, title TEXT)",
-                  "article_partners (article_url TEXT, partner TEXT)"):  # fmt: skip
-        conn.execute(f"CREATE TABLE {table}")
-    conn.execute("INSERT INTO articles VALUES ('https://olympics.com/ioc/news/old', 'Old')")
-    conn.commit()
-    conn.close()
+    path = legacy_archive(tmp_path / "old.db", [("https://olympics.com/ioc/news/old", "Old")])
     with ArchiveWriter.open(path) as archive:
         columns = {r["name"] for r in rows(archive, "PRAGMA table_info(articles)")}
         assert {"published", "first_seen", "image_url"} <= columns

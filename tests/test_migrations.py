@@ -18,7 +18,7 @@ import pytest
 
 from olyscrape.archive import ArchiveReader, ArchiveWriteError, ArchiveWriter, ArticleQuery
 from olyscrape.items import ArticleCard
-from tests.helpers import FIXTURES, query
+from tests.helpers import FIXTURES, legacy_archive, query
 
 V3 = FIXTURES / "archives" / "v3.db"
 SHARED = "https://olympics.com/ioc/news/shared-story"
@@ -127,20 +127,12 @@ def test_a_read_only_version_3_copy_is_read_as_it_is(v3):
 
 def test_a_link_whose_article_has_no_row_gets_a_bare_article(tmp_path):
     """Files made before versioning could hold a link to an article never stored."""
-    path = tmp_path / "old.db"
-    conn = sqlite3.connect(path)
-    for table in ("partners (slug TEXT PRIMARY KEY)", "crawls (id INTEGER PRIMARY KEY)",
-                  "articles (url TEXT PRIMARY KEY, title TEXT)",
-                  "article_partners (article_url TEXT, partner TEXT)"):  # fmt: skip
-        conn.execute(f"CREATE TABLE {table}")
-    conn.execute("INSERT INTO articles VALUES ('https://olympics.com/ioc/news/a', 'A')")
-    conn.executemany(
-        "INSERT INTO article_partners VALUES (?, ?)",
+    path = legacy_archive(
+        tmp_path / "old.db",
+        [("https://olympics.com/ioc/news/a", "A")],
         [("https://olympics.com/ioc/news/a", "visa"), ("https://olympics.com/ioc/news/b", "dow"),
          ("https://olympics.com/ioc/news/b", "dow")],  # the same link twice: no key then
     )  # fmt: skip
-    conn.commit()
-    conn.close()
     ArchiveWriter.open(path).close()
     assert query(path, "SELECT id, url, title FROM articles ORDER BY id") == [
         (1, "https://olympics.com/ioc/news/a", "A"),
