@@ -10,6 +10,7 @@ brings an older archive up to :data:`SCHEMA_VERSION` and never drops anything.
 from __future__ import annotations
 
 import sqlite3
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -303,7 +304,8 @@ def read_connection(path: str | Path) -> sqlite3.Connection:
 def migrate(conn: sqlite3.Connection) -> None:
     """Create what is missing (tables, columns, indexes, the views, the full-text index and
     its triggers), then stamp the file with olyscrape's id and the schema version. Nothing
-    is dropped; a migration cut short is simply run again on the next open."""
+    is dropped (version 4 rewrites two tables, keeping every row, in one transaction); a
+    migration cut short is simply run again on the next open."""
     import sqlite_utils  # only when a file needs migrating, never on a crawl's hot path
 
     # The id first: a migration cut short (a full disk) leaves a file still known as ours,
@@ -381,8 +383,10 @@ def _number_articles(conn: sqlite3.Connection, db: Any) -> None:
             _move_links(conn, db)
         conn.execute("RELEASE number_articles")
     except BaseException:
-        conn.execute("ROLLBACK TO number_articles")
-        conn.execute("RELEASE number_articles")
+        if conn.in_transaction:  # SQLite may have rolled it all back already (a full disk)
+            with suppress(sqlite3.Error):
+                conn.execute("ROLLBACK TO number_articles")
+                conn.execute("RELEASE number_articles")
         raise
     finally:
         conn.execute(f"PRAGMA legacy_alter_table = {int(legacy)}")
