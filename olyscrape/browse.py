@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -263,13 +264,24 @@ def port_free(host: str, port: int) -> bool:
 def serve(
     db: Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, open_browser: bool = False
 ) -> int:
-    """Serve ``db`` with Datasette until it stops (Ctrl-C); its exit code."""
+    """Serve ``db`` with Datasette until it stops; its exit code. Ctrl-C stops both; so
+    does SIGTERM or SIGHUP to this process, which passes it on to Datasette (a supervisor
+    stopping ``olyscrape browse`` must not leave Datasette serving) and then exits 0."""
     require_datasette()
     with metadata_file(db) as path:
         argv = command(db, host, port, metadata_path=path, open_browser=open_browser)
         with subprocess.Popen(argv) as process:
+            asked: list[int] = []
+
+            def stop(signum: int, _frame: object) -> None:
+                asked.append(signum)
+                process.terminate()
+
+            stops = (signal.SIGTERM, signal.SIGHUP)
+            previous = {sig: signal.signal(sig, stop) for sig in stops}
             try:
-                return process.wait()
+                code = process.wait()
+                return 0 if asked else code
             except KeyboardInterrupt:
                 # Ctrl-C reached Datasette too (same process group): let it shut down.
                 try:
@@ -277,3 +289,6 @@ def serve(
                 except subprocess.TimeoutExpired:
                     process.kill()
                     return process.wait()
+            finally:
+                for sig, handler in previous.items():
+                    signal.signal(sig, handler)

@@ -272,9 +272,12 @@ def test_browse_serves_an_archive_on_a_read_only_disk(disk):
                 assert time.monotonic() < deadline, "Datasette did not answer"
                 time.sleep(0.2)
     finally:
-        process.terminate()
+        children = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+        process.terminate()  # as a supervisor stops it
         process.wait(timeout=10)
     assert answer["filtered_table_rows_count"] == articles
+    assert process.returncode == 0 and children  # browse runs Datasette as its child
+    assert not [pid for pid in children if Path(f"/proc/{pid}").exists()], "Datasette left running"
 
 
 def test_a_read_only_folder_bind_mount_refuses_the_crawl_and_answers_queries(tmp_path, disk):
