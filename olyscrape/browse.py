@@ -160,12 +160,12 @@ TABLES: dict[str, tuple[str, dict[str, str], dict[str, Any]]] = {
         {"hidden": True},
     ),
     "crawls": (
-        "One crawl: running, ok or failed.",
+        "One crawl: running, ok, failed or interrupted (a crawl that died).",
         {
             "id": "Crawl number (primary key)",
             "started_at": "When it started (UTC, ISO-8601)",
             "finished_at": "When it finished (UTC, ISO-8601)",
-            "status": "running, ok or failed",
+            "status": "running, ok, failed or interrupted",
             "stats": "Scrapy's crawl stats, as JSON",
             "reasons": "Why a failed crawl failed, as a JSON list of messages",
         },

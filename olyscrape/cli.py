@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import sys
@@ -643,6 +644,8 @@ def stats(db: Path, crawl_count: int, chart: Path | None, fmt: str) -> None:
             f"{chart}: the chart is written as {', '.join(CHART_FORMATS)} (by its extension)",
             param_hint="--chart",
         )
+    if chart is not None and importlib.util.find_spec("matplotlib") is None:
+        raise click.ClickException("--chart needs matplotlib: pip install 'olyscrape[chart]'")
     with _reader(db) as archive:
         partners = _guarded(archive.partner_stats)
         years = _guarded(archive.counts_per_year)
@@ -716,6 +719,8 @@ def runs(db: Path, limit: int, fmt: str) -> None:
         rows = _guarded(lambda: archive.crawl_history(limit))
     for row in rows:
         row["reasons"] = "; ".join(row["reasons"]) if fmt in ("table", "csv") else row["reasons"]
+        if fmt == "table" and isinstance(row["seconds"], float):
+            row["seconds"] = round(row["seconds"], 1)
     columns = ["id", "started_at", "status", "seconds", "pages", "cards", "new", "updated",
                "errors", "reasons"]  # fmt: skip
     _echo_rows(rows, fmt, columns)

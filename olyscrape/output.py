@@ -3,7 +3,8 @@
 csv, json and jsonl never change a value: text stays whole, numbers stay as SQLite gave
 them, NULL is ``null`` in JSON and an empty field in CSV, and a BLOB is base64 (in JSON
 as ``{"$base64": true, "encoded": ...}``, as sqlite-utils writes it). Tables are for
-reading: NULL shows as ``NULL``, a BLOB as ``<Binary: N bytes>``; on a terminal the
+reading: NULL shows as ``NULL``, a BLOB as ``<Binary: N bytes>``, line breaks as spaces
+(a row is one line); on a terminal the
 table fits its width, cutting the longest text cells (never a URL, never inside a
 terminal escape code); piped elsewhere, nothing is cut.
 """
@@ -26,6 +27,7 @@ NULL = "NULL"
 #: Columns never cut in a table: the archive's keys, to copy whole.
 WHOLE = frozenset({"url", "article_url", "canonical_url", "image_url"})
 _ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
+_LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
 _NARROWEST = 12  # a cut cell keeps at least this many characters
 
 
@@ -52,7 +54,7 @@ def _table_value(value: Any) -> str:
         return ", ".join(map(str, value))
     if isinstance(value, float):
         return repr(value)  # 1.0 stays 1.0
-    return str(value)
+    return _LINE_BREAKS.sub(" ", str(value))  # a row stays one line (a body's paragraphs)
 
 
 def visible_width(text: str) -> int:

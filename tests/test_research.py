@@ -285,6 +285,14 @@ def test_a_table_fits_a_narrow_terminal_and_keeps_urls_whole():
     assert table.count("\x1b[1m") == table.count("\x1b[0m")  # no cut inside, none left open
 
 
+def test_a_table_row_stays_one_line_and_other_formats_keep_line_breaks():
+    rows = [{"snippet": "end of one paragraph.\n\nStart of the [next]", "n": 1}]
+    table = render(rows, "table")
+    assert len(table.splitlines()) == 3  # header, rule, one row
+    assert "paragraph. Start of the [next]" in table
+    assert json.loads(render(rows, "json"))[0]["snippet"] == rows[0]["snippet"]
+
+
 def test_cut_never_splits_an_escape_code():
     text = "ab\x1b[1mcdefgh\x1b[0mij"
     for width in range(1, 12):
