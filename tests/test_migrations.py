@@ -2,15 +2,14 @@
 become version 4's ``partner_links`` keyed by article number, keeping every row; a shared
 read-only copy is read as it is; a migration cut short changes nothing.
 
-``fixtures/archives/v3.db`` was written by olyscrape at schema version 3 (commit 93ab4e5):
-two partners, three articles, one shown by both, a body with tags, a changed title (one
-version) and one finished crawl.
+``fixtures/archives/v3.sql`` is an archive olyscrape wrote at schema version 3 (commit
+93ab4e5), as SQL: two partners, three articles, one shown by both, a body with tags, a
+changed title (one version), its captures and one finished crawl.
 """
 
 from __future__ import annotations
 
 import hashlib
-import shutil
 import sqlite3
 from pathlib import Path
 
@@ -20,7 +19,17 @@ from olyscrape.archive import ArchiveReader, ArchiveWriteError, ArchiveWriter, A
 from olyscrape.items import ArticleCard
 from tests.helpers import FIXTURES, legacy_archive, query
 
-V3 = FIXTURES / "archives" / "v3.db"
+V3 = FIXTURES / "archives" / "v3.sql"
+
+
+def make_v3(path: Path) -> Path:
+    """The version 3 archive, as a file at ``path``."""
+    conn = sqlite3.connect(path)
+    conn.executescript(V3.read_text())
+    conn.close()
+    return path
+
+
 SHARED = "https://olympics.com/ioc/news/shared-story"
 
 #: What each table of the version 3 file holds, read the same way before and after.
@@ -52,9 +61,7 @@ def kind(db: Path, name: str) -> str:
 
 @pytest.fixture
 def v3(tmp_path) -> Path:
-    path = tmp_path / "v3.db"
-    shutil.copyfile(V3, path)
-    return path
+    return make_v3(tmp_path / "v3.db")
 
 
 def test_the_fixture_is_a_version_3_archive_with_links_by_url(v3):

@@ -173,11 +173,11 @@ def test_an_older_archive_on_a_full_disk_is_not_migrated_half_way(disk, room, de
     cannot even make its WAL index (``-shm``, 32 KiB); with 48 KiB the rewrite itself finds
     the disk full. Either way the crawl fails before any request, says the disk is full,
     and the file still holds version 3, row for row."""
-    from tests.test_migrations import V3, content
+    from tests.test_migrations import content, make_v3
 
     point = disk("256k")
     db = point / "a.db"
-    shutil.copyfile(V3, db)
+    make_v3(db)
     before = content(db)
     free = os.statvfs(point).f_bavail * os.statvfs(point).f_frsize
     (point / "filler").write_bytes(b"\0" * (free - room * 1024))
