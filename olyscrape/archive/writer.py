@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -195,7 +195,7 @@ def _replaced(new: dict[str, Any], old: dict[str, Any], fields: Iterable[str]) -
     return any(old.get(f) is not None and new.get(f) not in (None, old.get(f)) for f in fields)
 
 
-def _many(conn: sqlite3.Connection, sql: str, rows: Iterable[Any]) -> None:
+def _many(conn: sqlite3.Connection, sql: str, rows: Collection[Any]) -> None:
     """``executemany``, skipped for no rows (a batch of cards has no bodies, most often)."""
     if rows:
         conn.executemany(sql, rows)
@@ -260,6 +260,8 @@ class _Batch:
         self.touched_links: dict[str, list[int]] = {}  # partner → links seen again, in place
 
     def read_archived(self, cards: Sequence[ArticleCard], bodies: Sequence[ArticleBody]) -> None:
+        """Read, in the batch's transaction, what the archive holds of its cards and pages,
+        and the number the next new article gets."""
         conn = self.conn
         for chunk in _chunks(sorted({card.url for card in cards if card.url})):
             marks = ",".join("?" * len(chunk))
@@ -327,11 +329,11 @@ class _Batch:
                 v is not None and v != o for v, o in zip(values, old, strict=True)
             )
             if changed:
-                self.keep_version(url, dict(zip(_TRACKED, values, strict=True)), partner)
-                self.card_rows.append(dict(zip(_TRACKED, values, strict=True)) | {
-                    "url": url, "capture_id": card.capture_id, "seen": seen,
-                    "touch": self.touch_seen,
-                })  # fmt: skip
+                fields = dict(zip(_TRACKED, values, strict=True))
+                self.keep_version(url, fields, partner)
+                row = {"url": url, "capture_id": card.capture_id, "seen": seen,
+                       "touch": self.touch_seen}  # fmt: skip
+                self.card_rows.append(fields | row)
                 self.tracked[url] = tuple(
                     v if v is not None else o for v, o in zip(values, old, strict=True)
                 )
