@@ -321,9 +321,7 @@ def migrate(conn: sqlite3.Connection) -> None:
         for column, kind in columns.items():
             if column not in table.columns_dict:
                 table.add_column(column, kind)
-    for name, indexes in UNIQUE_INDEXES.items():
-        for index in indexes:
-            db.table(name).create_index(index, unique=True, if_not_exists=True)
+    _create_unique_indexes(db)
     for name, indexes in INDEXES.items():
         for index in indexes:
             db.table(name).create_index(index, if_not_exists=True)
@@ -340,6 +338,12 @@ def migrate(conn: sqlite3.Connection) -> None:
         conn.execute(trigger)
     conn.execute(INDEX_NEW_ROWS, {"after": 0})  # whatever no trigger indexed
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")  # last: the migration is whole
+
+
+def _create_unique_indexes(db: Any) -> None:
+    for name, indexes in UNIQUE_INDEXES.items():
+        for index in indexes:
+            db.table(name).create_index(index, unique=True, if_not_exists=True)
 
 
 def _create_table(conn: sqlite3.Connection, db: Any, name: str, as_name: str = "") -> None:
@@ -378,7 +382,7 @@ def _number_articles(conn: sqlite3.Connection, db: Any) -> None:
             conn.execute(f"INSERT INTO articles_v4 (id, {kept}) SELECT rowid, {kept} FROM articles")
             conn.execute("DROP TABLE articles")  # its triggers and indexes with it
             conn.execute("ALTER TABLE articles_v4 RENAME TO articles")
-        conn.execute("CREATE UNIQUE INDEX IF NOT EXISTS idx_articles_url ON articles (url)")
+        _create_unique_indexes(db)  # the links are moved by a join on the articles' URL
         if old_links:
             _move_links(conn, db)
         conn.execute("RELEASE number_articles")
