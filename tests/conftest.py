@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from tests.helpers import SITE, run_olyscrape
+from tests.helpers import REPO, SITE, run_olyscrape
 
 
 @pytest.fixture
@@ -55,3 +55,24 @@ def olyscrape() -> Any:
         return runner.invoke(cli, list(args), input=stdin, catch_exceptions=False)
 
     return invoke
+
+
+def _data_folder() -> dict[str, tuple[int, int]]:
+    """The repository's own ``data/`` (where the Quickstart's crawl writes): each file's
+    size and modification time."""
+    folder = REPO / "data"
+    if not folder.is_dir():
+        return {}
+    return {
+        str(path.relative_to(folder)): (path.stat().st_size, path.stat().st_mtime_ns)
+        for path in sorted(folder.rglob("*"))
+    }
+
+
+@pytest.fixture(scope="session", autouse=True)
+def repository_data_untouched() -> Any:
+    """No test reads or leaves anything in the repository's ``data/``: the README's first
+    Quickstart command crawls into it, and the second (the tests) must pass after it."""
+    before = _data_folder()
+    yield
+    assert _data_folder() == before, "a test changed the repository's data/ folder"

@@ -11,6 +11,7 @@ import socket
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -100,17 +101,20 @@ def file_response(path: Path, url: str) -> HtmlResponse | TextResponse:
 def run_olyscrape(
     *args: str, timeout: float = 240, cwd: Path | None = None
 ) -> subprocess.CompletedProcess:
-    """Run the ``olyscrape`` command in a fresh interpreter (Twisted's reactor runs once a process)."""
+    """Run the ``olyscrape`` command in a fresh interpreter (Twisted's reactor runs once a
+    process), in ``cwd`` or else an empty folder of its own: a command's default paths
+    (``data/olyscrape.db``) never reach the repository's own ``data/``."""
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    return subprocess.run(
-        [sys.executable, "-m", "olyscrape", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        cwd=cwd or REPO,
-        env=env,
-        stdin=subprocess.DEVNULL,
-    )
+    with tempfile.TemporaryDirectory(prefix="olyscrape-cwd-") as scratch:
+        return subprocess.run(
+            [sys.executable, "-m", "olyscrape", *args],
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            cwd=cwd or scratch,
+            env=env,
+            stdin=subprocess.DEVNULL,
+        )
 
 
 def legacy_archive(

@@ -27,8 +27,8 @@ VISA_ARTICLES = [
 ][:3]
 
 
-def check(*args: str) -> tuple[int, dict, str]:
-    result = run_olyscrape("check", "--format", "json", *args)
+def check(*args: str, cwd: Path | None = None) -> tuple[int, dict, str]:
+    result = run_olyscrape("check", "--format", "json", *args, cwd=cwd)
     assert "Traceback" not in result.stderr, result.stderr[-3000:]
     return result.returncode, json.loads(result.stdout), result.stderr
 
@@ -131,7 +131,8 @@ BREAKS: dict[str, tuple[Path | list[Path], Callable[[str], str], tuple[str | Non
 
 
 def test_every_point_holds_on_the_saved_site(tmp_path):
-    code, report, _ = check("--replay", str(SITE))
+    # Run where a crawl would make data/olyscrape.db and its lock: the probe makes neither.
+    code, report, _ = check("--replay", str(SITE), cwd=tmp_path)
     assert code == 0
     assert report["ok"] is True and report["broken"] == []
     assert len(report["partners"]) == 14
@@ -141,7 +142,6 @@ def test_every_point_holds_on_the_saved_site(tmp_path):
             "paging: load-more answer", "paging: no-script next page", "article: tags",
             "article: body"} <= names  # fmt: skip
     assert not list(tmp_path.iterdir())
-    assert not (SITE.parent.parent.parent / "data" / "olyscrape.db.lock").exists()
 
 
 @pytest.mark.parametrize(("relative", "change", "point"), BREAKS.values(), ids=BREAKS.keys())

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import re
+import runpy
+import subprocess
+import sys
 
 from tests.helpers import REPO
 
+QUICKSTART = runpy.run_path(str(REPO / "ci" / "quickstart.py"))["quickstart_commands"]
+
 
 def quickstart_commands() -> list[str]:
-    text = (REPO / "README.md").read_text()
-    block = re.search(r"^## Quickstart\n.*?```\w*\n(.*?)```", text, re.S | re.M)
-    assert block, "README has a Quickstart section with a code block"
-    return [
-        line for line in block.group(1).splitlines() if line.strip() and not line.startswith("#")
-    ]
+    return QUICKSTART((REPO / "README.md").read_text(encoding="utf-8"))
 
 
 def test_quickstart_holds_two_commands_crawl_then_tests():
@@ -22,6 +21,13 @@ def test_quickstart_holds_two_commands_crawl_then_tests():
     assert "pytest" in second
 
 
-def test_ci_runs_the_second_quickstart_command():
-    second = quickstart_commands()[1]
-    assert second in (REPO / ".ci" / "run").read_text()
+def test_ci_runs_both_quickstart_commands_in_order_as_the_readme_writes_them():
+    printed = subprocess.run(
+        [sys.executable, str(REPO / "ci" / "quickstart.py")],
+        capture_output=True, text=True, check=True, timeout=30,
+    ).stdout.splitlines()  # fmt: skip
+    assert printed == quickstart_commands()
+    script = (REPO / ".ci" / "run").read_text()
+    first = script.index('bash -euo pipefail -c "${QUICKSTART[0]}"')
+    second = script.index('bash -euo pipefail -c "${QUICKSTART[1]}"')
+    assert "ci/quickstart.py" in script and first < second
