@@ -108,7 +108,7 @@ def from_mirror(url: str, base_url: str) -> str | None:
     """The canonical URL for a URL on the mirror (None if ``url`` is not on it)."""
     base = urlsplit(base_url)
     parts = urlsplit(url)
-    if origin(url) is None or origin(url) != origin(base_url) or parts.username is not None:
+    if origin(url) is None or origin(url) != origin(base_url):
         return None  # scheme, host and port: another port of the mirror's host is not it
     if base.path and not (parts.path == base.path or parts.path.startswith(base.path + "/")):
         return None
