@@ -75,7 +75,7 @@ def join(page_url: str, href: str) -> str:
 
 def is_canonical(url: str) -> bool:
     """True when ``url`` is on the canonical site (either host spelling, default port)."""
-    return origin(url) in CANONICAL_ORIGINS
+    return url.startswith(_ORIGIN_SLASH) or origin(url) in CANONICAL_ORIGINS
 
 
 def _path_and_query(url: str) -> str:
