@@ -62,6 +62,9 @@ DEFAULTS: dict[str, Any] = {
 #: Component priority dictionaries: what the add-on enables (None disables Scrapy's own).
 COMPONENTS: dict[str, dict[str, int | None]] = {
     "DOWNLOADER_MIDDLEWARES": {
+        # Over-long URLs refused by name (not dropped unseen by Scrapy's spider
+        # middleware), measured as the spider asked for them; oversize answers named.
+        "olyscrape.downloadermiddlewares.limits.LimitsMiddleware": 30,
         # Before offsite filtering and robots.txt, so both apply to the mirror's URL.
         "olyscrape.downloadermiddlewares.mirror.MirrorMiddleware": 40,
         # Instead of Scrapy's offsite filter, which drops redirects silently and lets
@@ -72,6 +75,9 @@ COMPONENTS: dict[str, dict[str, int | None]] = {
         "olyscrape.downloadermiddlewares.retryafter.RetryAfterMiddleware": 550,
         # Last before the download handler: nothing replayed reaches the network.
         "olyscrape.downloadermiddlewares.replay.ReplayMiddleware": 950,
+    },
+    "SPIDER_MIDDLEWARES": {
+        "scrapy.spidermiddlewares.urllength.UrlLengthMiddleware": None,
     },
     "ITEM_PIPELINES": {
         "olyscrape.pipelines.normalize.NormalizePipeline": 100,

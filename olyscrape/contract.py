@@ -83,6 +83,9 @@ def listing(
     page: pages.Selectable, url: str, partner: str
 ) -> tuple[list[Point], list[ArticleCard]]:
     """§2: the listing's cards, and each card field present on at least one of them."""
+    too_deep = pages.too_deep(page)
+    if too_deep:  # its cards past the parser's depth limit are lost: no count is true
+        return [Point(partner, "listing: cards", False, too_deep, url)], []
     cards = pages.ListingPage(page, url).cards
     if not cards:
         area = page.css("div.ajax-area")

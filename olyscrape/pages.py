@@ -11,9 +11,12 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cache, cached_property
 from typing import Any, Protocol
 from urllib.parse import urljoin
+
+from lxml import etree  # type: ignore[import-untyped]  # a dependency of parsel
+from parsel import Selector
 
 from olyscrape import urls
 from olyscrape.items import ArticleBody, ArticleCard
@@ -29,6 +32,48 @@ class Selectable(Protocol):
 
 class PageFormatError(ValueError):
     """A page or answer that does not have the shape ``docs/site.md`` describes."""
+
+
+class TooDeepError(PageFormatError):
+    """A page or answer nested deeper than its parser reads: asking again would bring the
+    same answer, so it is reported at once, under its own name."""
+
+
+# --- Nesting depth ----------------------------------------------------------------------
+
+
+def tree_depth(root: Any) -> int:
+    """How many elements deep an lxml tree goes (the root counts as 1)."""
+    deepest = depth = 0
+    for event, _ in etree.iterwalk(root, events=("start", "end")):
+        if event == "start":
+            depth += 1
+            deepest = max(deepest, depth)
+        else:
+            depth -= 1
+    return deepest
+
+
+@cache
+def html_depth_limit() -> int:
+    """The depth at which the HTML parser Scrapy uses (libxml2, through parsel) stops
+    reading and silently drops the rest of the page: 2,048 with lxml's ``huge_tree``,
+    256 without. Measured once, on a page deeper than either, so that whatever libxml2
+    is installed, a page that reached its limit is known to be cut."""
+    probe = "<html><body>" + "<div>" * 5000 + "</div>" * 5000 + "</body></html>"
+    return tree_depth(Selector(text=probe, type="html").root)
+
+
+def too_deep(page: Selectable) -> str | None:
+    """Why a parsed HTML page cannot be trusted whole, or None: a page nested as deep as
+    the parser reads has lost everything after its deepest point (cards, paging links)."""
+    root = getattr(getattr(page, "selector", page), "root", None)
+    if root is None or not hasattr(root, "getroottree"):
+        return None
+    limit = html_depth_limit()
+    if tree_depth(root) >= limit:
+        return f"page too deep to parse (nested {limit} levels or more; the rest is lost)"
+    return None
 
 
 def _text(sel: Any) -> str | None:
@@ -228,16 +273,31 @@ def _entry_str(entry: dict[str, Any], key: str) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def json_text(body: str | bytes) -> str:
+    """The text of a JSON answer: its bytes read as UTF-8, as RFC 8259 (§8.1) says JSON
+    exchanged between systems is, whatever the Content-Type says or leaves out. A byte
+    that is not UTF-8 becomes U+FFFD and spoils only its own character, where guessing an
+    8-bit code page for the whole answer (what Scrapy does for ``application/json``
+    without a charset once one byte is bad) would garble every accented title in it. A
+    leading byte order mark is ignored, as the RFC allows."""
+    text = body.decode("utf-8", "replace") if isinstance(body, bytes) else body
+    return text.removeprefix("\ufeff")
+
+
 def parse_load_more(body: str | bytes, page_url: str) -> list[ArticleCard]:
-    """The cards of a load-more JSON answer (``{"content": [...]}``).
+    """The cards of a load-more JSON answer (``{"content": [...]}``); pass the answer's
+    bytes (see :func:`json_text`).
 
     Raises ``PageFormatError`` when the body is not JSON of that shape (an HTML error
-    page, a truncated answer), so that the crawl reports it instead of guessing.
+    page, a truncated answer), so that the crawl reports it instead of guessing, and
+    ``TooDeepError`` when it nests deeper than Python's parser recurses.
     """
     try:
-        data = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
+        data = json.loads(json_text(body))
+    except ValueError as exc:
         raise PageFormatError(f"load-more answer is not JSON: {exc}") from None
+    except RecursionError:
+        raise TooDeepError("answer nested too deep to parse") from None
     content = data.get("content") if isinstance(data, dict) else None
     if not isinstance(content, list):
         raise PageFormatError("load-more answer has no 'content' list")

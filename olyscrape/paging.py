@@ -14,6 +14,8 @@ from array import array
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit, urlunsplit
 
+from w3lib.url import canonicalize_url
+
 from olyscrape.stats import StopReason
 
 _LOAD_MORE_PATH = re.compile(
@@ -104,6 +106,23 @@ class PartnerPaging:
     pages: int = 0
     barren: int = 0
     stop_reason: StopReason | None = None
+    #: The listing pages and load-more answers read in this walk, canonicalized as
+    #: Scrapy's duplicate filter does (a walk reads at most ``max_pages`` of them).
+    read: set[str] = field(default_factory=set)
+
+    def mark_read(self, *page_urls: str) -> None:
+        """Record the URLs a page was read under (asked for, redirected through, answered)."""
+        self.read.update(canonicalize_url(url) for url in page_urls)
+
+    def is_cycle(self, url: str) -> bool:
+        """True (and the stop reason) when ``url`` was read already in this walk: a last
+        page linking back to the first, say. Asking for it again would only be dropped
+        by Scrapy's duplicate filter and leave the walk without an end; every card of
+        the pages in the cycle was admitted when they were read."""
+        if canonicalize_url(url) in self.read:
+            self.stop_reason = StopReason.PAGING_CYCLE
+            return True
+        return False
 
     def admit(self, url: str) -> int | None:
         """The position of a newly seen URL, or None if the partner showed it already."""

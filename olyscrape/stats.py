@@ -58,6 +58,10 @@ WARC_RECORDS = "olyscrape/warc/records"
 #: Politeness and safety counters.
 OFFSITE_LINKS_SKIPPED = "olyscrape/offsite_links_skipped"
 REFUSED_HOSTS = "olyscrape/refused_hosts"
+#: Requests refused before they left because their URL was longer than URLLENGTH_LIMIT.
+REFUSED_LONG_URLS = "olyscrape/refused_long_urls"
+#: Walks that ended at a paging cycle (a next page or load-more URL read already).
+PAGING_CYCLES = "olyscrape/paging_cycles"
 RETRY_AFTER_WAITED = "olyscrape/retry_after/waited"
 RETRY_AFTER_TOO_LONG = "olyscrape/retry_after/too_long"
 #: Article pages carrying structured data (JSON-LD or OpenGraph), and the fields where it
@@ -133,6 +137,7 @@ class StopReason(str, Enum):
     INCREMENTAL = "incremental: reached cards archived before"
     OFFSITE_NEXT = "next page on another host, not followed"
     NOT_CAPTURED = "re-parse: no capture of the next page"
+    PAGING_CYCLE = "paging cycle: the next page was read already in this walk"
     DONE = "done"
 
     @property

@@ -22,6 +22,16 @@ COLUMNS = {
 }
 #: How many failed article pages the table lists by URL.
 ARTICLE_FAILURES_SHOWN = 20
+#: A URL longer than this is shortened in the table (``--format json`` keeps it whole):
+#: a hostile page may link a 100,000-character one.
+URL_SHOWN = 300
+
+
+def shown_url(url: str) -> str:
+    """A URL for the table: whole, or its start and its length when it is very long."""
+    if len(url) <= URL_SHOWN:
+        return url
+    return f"{url[: URL_SHOWN // 2]}… ({len(url)} characters)"
 
 
 @dataclass
@@ -117,14 +127,14 @@ class CrawlSummary:
             lines.append(f"{len(self.failures)} failed request(s):")
             for f in self.failures:
                 who = f" [{f['partner']}]" if f.get("partner") else ""
-                lines.append(f"  {f['kind']}{who} {f['url']}: {f['reason']}")
+                lines.append(f"  {f['kind']}{who} {shown_url(f['url'])}: {f['reason']}")
         if self.article_failures:
             lines.append("")
             lines.append(
                 f"{len(self.article_failures)} article page(s) not archived (their cards are):"
             )
             for f in self.article_failures[:ARTICLE_FAILURES_SHOWN]:
-                lines.append(f"  {f['url']}: {f['reason']}")
+                lines.append(f"  {shown_url(f['url'])}: {f['reason']}")
             if len(self.article_failures) > ARTICLE_FAILURES_SHOWN:
                 lines.append(
                     f"  ... and {len(self.article_failures) - ARTICLE_FAILURES_SHOWN} more"

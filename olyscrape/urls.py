@@ -14,6 +14,45 @@ CANONICAL_ORIGIN = "https://olympics.com"
 CANONICAL_HOSTS = frozenset({"olympics.com", "www.olympics.com"})
 PARTNERS_PATH = "/ioc/partners"
 _ORIGIN_SLASH = CANONICAL_ORIGIN + "/"
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+#: An origin (RFC 6454): scheme, host and port, the port spelled out.
+Origin = tuple[str, str, int]
+
+#: The site's origins: either host spelling, over https (and http, which the site
+#: redirects to https), each on its scheme's default port only.
+CANONICAL_ORIGINS: frozenset[Origin] = frozenset(
+    (scheme, host, port) for host in CANONICAL_HOSTS for scheme, port in _DEFAULT_PORTS.items()
+)
+
+
+def origin(url: str) -> Origin | None:
+    """The origin of an http(s) URL: ``("http", "127.0.0.1", 19040)``; None for another
+    scheme, no host, or a port that is not a number from 0 to 65535."""
+    parts = urlsplit(url)
+    scheme = parts.scheme.lower()
+    if scheme not in _DEFAULT_PORTS or not parts.hostname:
+        return None
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    return scheme, parts.hostname, _DEFAULT_PORTS[scheme] if port is None else port
+
+
+def origin_text(value: Origin) -> str:
+    """An origin as a URL prefix, its port left out where it is the scheme's default."""
+    scheme, host, port = value
+    host = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{host}" if port == _DEFAULT_PORTS[scheme] else f"{scheme}://{host}:{port}"
+
+
+def allowed_origins(base_url: str | None) -> frozenset[Origin]:
+    """The origins a crawl may fetch from: the site's, and the mirror's (``--base-url``)
+    when one stands in for it. Scheme, host and port: another service on the mirror's
+    host, on another port, is not the mirror."""
+    mirror = origin(base_url) if base_url else None
+    return CANONICAL_ORIGINS | ({mirror} if mirror else set())
 
 
 def canonical(path_or_url: str) -> str:
@@ -35,9 +74,8 @@ def join(page_url: str, href: str) -> str:
 
 
 def is_canonical(url: str) -> bool:
-    """True when ``url`` is on the canonical site (either host spelling)."""
-    parts = urlsplit(url)
-    return parts.scheme in ("http", "https") and (parts.hostname or "") in CANONICAL_HOSTS
+    """True when ``url`` is on the canonical site (either host spelling, default port)."""
+    return url.startswith(_ORIGIN_SLASH) or origin(url) in CANONICAL_ORIGINS
 
 
 def _path_and_query(url: str) -> str:
@@ -70,8 +108,8 @@ def from_mirror(url: str, base_url: str) -> str | None:
     """The canonical URL for a URL on the mirror (None if ``url`` is not on it)."""
     base = urlsplit(base_url)
     parts = urlsplit(url)
-    if (parts.scheme, parts.netloc.lower()) != (base.scheme, base.netloc.lower()):
-        return None
+    if origin(url) is None or origin(url) != origin(base_url):
+        return None  # scheme, host and port: another port of the mirror's host is not it
     if base.path and not (parts.path == base.path or parts.path.startswith(base.path + "/")):
         return None
     path = parts.path[len(base.path) :] or "/"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from parsel import Selector
 
-from olyscrape import contract
+from olyscrape import contract, pages
 
 URL = "https://olympics.com/ioc/visa"
 
@@ -99,3 +99,11 @@ def test_the_probe_of_a_loopback_mirror_drops_the_delays_as_a_crawl_does():
     settings = _probe_settings(base_url="http://127.0.0.1:8000")
     assert settings.getbool("ROBOTSTXT_OBEY") is False
     assert settings.getfloat("DOWNLOAD_DELAY") == 0
+
+
+def test_a_listing_too_deep_to_parse_breaks_the_cards_point():
+    depth = pages.html_depth_limit() + 10
+    card = '<article class="box"><h2><a href="/ioc/news/{0}">{0}</a></h2></article>'
+    deep = card.format("a") + "<div>" * depth + "</div>" * depth + card.format("b")
+    (point,), cards = contract.listing(Selector(f'<div class="ajax-area">{deep}</div>'), URL, "v")
+    assert not point.holds and "page too deep to parse" in point.evidence and cards == []

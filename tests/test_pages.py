@@ -267,3 +267,32 @@ def test_load_more_tolerates_missing_optional_fields():
         None,
         None,
     )
+
+
+def test_a_load_more_answer_is_read_as_utf8_whatever_its_bytes():
+    entry = '{"title": "Zürich – Athlètes BAD", "url": "/ioc/news/z"}'
+    body = ('\ufeff{"content": [' + entry + "]}").encode().replace(b"BAD", b"\xff")
+    (card,) = pages.parse_load_more(body, ORIGIN + "/ioc/x")
+    assert card.title == "Zürich – Athlètes \ufffd"
+
+
+def test_a_load_more_answer_nested_too_deep_is_named():
+    with pytest.raises(pages.TooDeepError, match="answer nested too deep to parse"):
+        pages.parse_load_more(b"[" * 200_000 + b"]" * 200_000, ORIGIN + "/ioc/x")
+
+
+def _nested(depth: int) -> Selector:
+    card = '<article class="box"><h2><a href="/ioc/news/{0}">{0}</a></h2></article>'
+    html = card.format("a") + "<div>" * depth + "</div>" * depth + card.format("b")
+    return Selector(text=f"<html><body><div class='ajax-area'>{html}</div></body></html>")
+
+
+def test_a_listing_nested_past_the_parsers_limit_is_too_deep():
+    limit = pages.html_depth_limit()
+    assert limit >= 256
+    cut = _nested(limit + 10)
+    assert len(pages.ListingPage(cut, ORIGIN).cards) == 1  # what the parser did: b is lost
+    assert "page too deep to parse" in (pages.too_deep(cut) or "")
+    whole = _nested(limit // 2)
+    assert len(pages.ListingPage(whole, ORIGIN).cards) == 2
+    assert pages.too_deep(whole) is None

@@ -3,6 +3,7 @@ from __future__ import annotations
 import pytest
 
 from olyscrape.paging import LoadMoreLink, PartnerPaging
+from olyscrape.stats import StopReason
 
 URL = "https://olympics.com/ioc/ajaxscript/loadmoreoverviewnews/%7BAB12%7D/9/9/"
 
@@ -98,3 +99,13 @@ def test_the_walks_seen_set_keeps_every_url_once_through_its_growth():
     assert not any(seen.add(url) for url in urls[::3])
     assert len(seen) == len(urls)
     assert seen.add("https://olympics.com/ioc/news/one-more")
+
+
+def test_a_url_read_already_in_the_walk_is_a_cycle():
+    paging = PartnerPaging(max_pages=10)
+    paging.mark_read("https://olympics.com/ioc/omega", "https://olympics.com/ioc/omega/page/2")
+    assert not paging.is_cycle("https://olympics.com/ioc/omega/page/3")
+    assert paging.stop_reason is None
+    # Spelled as Scrapy's duplicate filter would find it the same request.
+    assert paging.is_cycle("https://olympics.com/ioc/omega#top")
+    assert paging.stop_reason is StopReason.PAGING_CYCLE and paging.stop_reason.complete

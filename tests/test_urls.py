@@ -78,3 +78,56 @@ def test_normalize_base_url_refuses_what_is_not_a_base_url(bad):
 
 def test_normalize_base_url_drops_the_trailing_slash():
     assert urls.normalize_base_url("http://127.0.0.1:8000/") == "http://127.0.0.1:8000"
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("https://olympics.com/ioc/x", ("https", "olympics.com", 443)),
+        ("HTTP://127.0.0.1:19040/x", ("http", "127.0.0.1", 19040)),
+        ("http://[::1]:8080/", ("http", "::1", 8080)),
+        ("ftp://olympics.com/", None),
+        ("http://127.0.0.1:99999/", None),
+        ("http:///nohost", None),
+    ],
+)
+def test_an_origin_is_scheme_host_and_port(url, expected):
+    assert urls.origin(url) == expected
+
+
+@pytest.mark.parametrize(
+    ("url", "canonical"),
+    [
+        ("https://olympics.com/ioc/x", True),
+        ("https://www.olympics.com:443/ioc/x", True),
+        ("http://olympics.com/ioc/x", True),
+        ("https://olympics.com:8443/ioc/x", False),
+        ("http://olympics.com:443/ioc/x", False),
+        ("https://olympics.com.evil.example/ioc/x", False),
+    ],
+)
+def test_the_canonical_site_is_its_hosts_on_their_default_ports(url, canonical):
+    assert urls.is_canonical(url) is canonical
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:8124/ioc/visa",  # another port of the mirror's host
+        "https://127.0.0.1:8123/ioc/visa",  # another scheme
+        "http://127.0.0.1/ioc/visa",  # the default port
+    ],
+)
+def test_only_the_mirrors_own_origin_is_the_mirror(url):
+    assert urls.from_mirror(url, MIRROR) is None
+    assert urls.origin(url) not in urls.allowed_origins(MIRROR)
+
+
+def test_the_allowed_origins_are_the_sites_and_the_mirrors():
+    allowed = urls.allowed_origins(MIRROR)
+    assert ("http", "127.0.0.1", 8123) in allowed
+    assert allowed >= urls.CANONICAL_ORIGINS
+    assert urls.allowed_origins(None) == urls.CANONICAL_ORIGINS
+    assert urls.from_mirror(MIRROR + "/ioc/visa", MIRROR) == "https://olympics.com/ioc/visa"
+    assert urls.origin_text(("http", "127.0.0.1", 8123)) == MIRROR
+    assert urls.origin_text(("https", "olympics.com", 443)) == "https://olympics.com"

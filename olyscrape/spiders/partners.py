@@ -144,6 +144,7 @@ class PartnersSpider(scrapy.Spider):
     keeper: ArchiveKeeper
     lock: ArchiveLock
     allowed_domains: list[str]
+    allowed_origins: frozenset[urls.Origin]
 
     def __init__(self, partners: str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -165,9 +166,12 @@ class PartnersSpider(scrapy.Spider):
                 settings.set(name, value, priority="spider")
         spider = super().from_crawler(crawler, *args, **kwargs)
         spider.base_url = base_url
+        # Host names for Scrapy's components; the origins (scheme, host, port) for
+        # olyscrape's own check, which refuses anything else before it leaves.
         spider.allowed_domains = sorted(
             urls.CANONICAL_HOSTS | {urlsplit(base_url or "").hostname or ""} - {""}
         )
+        spider.allowed_origins = urls.allowed_origins(base_url)
         spider.max_pages = setting(settings, "OLYSCRAPE_MAX_PAGES")
         spider.fetch_articles = setting(settings, "OLYSCRAPE_ARTICLES")
         spider.refresh_articles = setting(settings, "OLYSCRAPE_REFRESH_ARTICLES")
@@ -283,6 +287,7 @@ class PartnersSpider(scrapy.Spider):
     # --- listing pages and no-script pages -------------------------------------------
 
     def _listing_request(self, url: str, partner: str, paging: PartnerPaging) -> scrapy.Request:
+        paging.mark_read(url)
         return scrapy.Request(
             url,
             callback=self.parse_listing,
@@ -296,7 +301,14 @@ class PartnersSpider(scrapy.Spider):
     ) -> Iterator[PageCards | WalkDone | scrapy.Request]:
         first_page = paging.pages == 0
         paging.count_page()
+        paging.mark_read(response.url)
         self._inc(partner, "pages")
+        too_deep = pages.too_deep(response)
+        if too_deep:
+            # The parser dropped everything past its depth limit: later cards and the
+            # paging links. A page read in part is a failed page, not a short one.
+            self._fail("listing", response.url, too_deep, partner)
+            return
         page = pages.ListingPage(response, response.url)
         cards = page.cards
         if first_page:
@@ -314,6 +326,8 @@ class PartnersSpider(scrapy.Spider):
             elif self._uncaptured(link.url(link.offset)):
                 paging.stop_reason = StopReason.NOT_CAPTURED
                 yield from self._done(partner, paging, complete=True)
+            elif paging.is_cycle(link.url(link.offset)):
+                yield from self._paging_cycle(partner, paging, link.url(link.offset))
             elif paging.more_allowed():
                 yield self._load_more_request(partner, paging, link, link.offset)
             else:
@@ -327,11 +341,23 @@ class PartnersSpider(scrapy.Spider):
         elif page.next_page_url and self._uncaptured(page.next_page_url):
             paging.stop_reason = StopReason.NOT_CAPTURED
             yield from self._done(partner, paging, complete=True)
+        elif page.next_page_url and paging.is_cycle(page.next_page_url):
+            yield from self._paging_cycle(partner, paging, page.next_page_url)
         elif page.next_page_url and paging.after_page(new):
             yield self._listing_request(page.next_page_url, partner, paging)
         else:
             paging.stop_reason = paging.stop_reason or StopReason.NO_MORE_PAGES
             yield from self._done(partner, paging, complete=paging.stop_reason.complete)
+
+    def _paging_cycle(self, partner: str, paging: PartnerPaging, url: str) -> Iterator[WalkDone]:
+        """A next page or load-more URL read already in this walk (a last page linking
+        back to the first): the walk has read every page of the cycle and admitted their
+        cards, so it ends complete, named, instead of asking again for a page Scrapy's
+        duplicate filter would drop (which left the walk open: "a request was dropped")."""
+        self.crawler.stats.inc_value(keys.PAGING_CYCLES)
+        logger.warning("%s: paging cycle at %s (read already in this walk): the walk ends"
+                       " here, complete", partner, url)  # fmt: skip
+        yield from self._done(partner, paging, complete=True)
 
     def _uncaptured(self, url: str) -> bool:
         """A re-parse reads only what the archive kept: a page past that ends the walk."""
@@ -351,6 +377,7 @@ class PartnersSpider(scrapy.Spider):
     def _load_more_request(
         self, partner: str, paging: PartnerPaging, link: LoadMoreLink, offset: int
     ) -> scrapy.Request:
+        paging.mark_read(link.url(offset))
         return scrapy.Request(
             link.url(offset),
             callback=self.parse_load_more,
@@ -371,7 +398,12 @@ class PartnersSpider(scrapy.Spider):
         paging.count_page()
         self._inc(partner, "pages")
         try:
-            cards = pages.parse_load_more(response.text, response.url)
+            # The bytes, read as UTF-8 (RFC 8259): never response.text, which decodes
+            # through a guessed code page when the answer names no charset.
+            cards = pages.parse_load_more(response.body, response.url)
+        except pages.TooDeepError as exc:
+            self._fail("load-more", response.url, str(exc), partner)  # asking again: the same
+            return
         except pages.PageFormatError as exc:
             # A garbled answer may be a glitch: ask again (RETRY_TIMES at most), then fail.
             retry = get_retry_request(
@@ -395,6 +427,8 @@ class PartnersSpider(scrapy.Spider):
         elif self._uncaptured(link.url(next_offset)):
             paging.stop_reason = StopReason.NOT_CAPTURED
             yield from self._done(partner, paging, complete=True)
+        elif paging.is_cycle(link.url(next_offset)):
+            yield from self._paging_cycle(partner, paging, link.url(next_offset))
         else:
             yield self._load_more_request(partner, paging, link, next_offset)
 

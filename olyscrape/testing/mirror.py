@@ -19,6 +19,10 @@ transient fault) or to all of them (``times`` left out: a permanent fault). Kind
 ``redirect-loop``  answer 302 to the same path with a growing ``?loop=N``
 ``redirect``       answer 302 to ``location`` (another host, say)
 ``oversize``       answer 200 with ``size`` bytes of padding (over the crawl's maximum)
+``chunked``        the same padding sent in chunks, with no Content-Length
+``deep``           the saved answer nested ``depth`` levels deep: a JSON answer becomes
+                   that many nested arrays, an HTML page gets that many ``div`` around
+                   nothing after its first card
 =================  ===================================================================
 """
 
@@ -42,7 +46,7 @@ from olyscrape import sitefiles
 
 FAULT_KINDS = (
     "status", "retry-after", "slow", "reset", "truncate", "bad-json", "html",
-    "redirect-loop", "redirect", "oversize",
+    "redirect-loop", "redirect", "oversize", "chunked", "deep",
 )  # fmt: skip
 
 
@@ -56,6 +60,7 @@ class Fault:
     seconds: float = 1.0
     location: str = ""
     size: int = 32 * 1024 * 1024
+    depth: int = 5000
 
     def __post_init__(self) -> None:
         if self.kind not in FAULT_KINDS:
@@ -148,6 +153,34 @@ class MirrorHandler(BaseHTTPRequestHandler):
             self._send(302, b"", "text/plain", {"Location": fault.location})
         elif kind == "oversize":
             self._send(200, b"<html>" + b" " * fault.size + b"</html>", "text/html")
+        elif kind == "chunked":
+            self._send_chunked(b"<html>" + b" " * fault.size + b"</html>", "text/html")
+        elif kind == "deep":
+            self._send_deep(fault.depth)
+
+    def _send_chunked(self, body: bytes, content_type: str, chunk: int = 64 * 1024) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        try:
+            for start in range(0, len(body), chunk):
+                part = body[start : start + chunk]
+                self.wfile.write(b"%x\r\n%b\r\n" % (len(part), part))
+            self.wfile.write(b"0\r\n\r\n")
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client stopped reading: the point
+
+    def _send_deep(self, depth: int) -> None:
+        path = sitefiles.resolve(self.server.root, self.path)
+        if path is not None and path.suffix == ".json":
+            self._send(200, b"[" * depth + b"]" * depth, "application/json")
+            return
+        body = self._saved_body()
+        cut = body.find(b"</article>")
+        cut = len(body) // 2 if cut < 0 else cut + len(b"</article>")
+        deep = b"<div>" * depth + b"</div>" * depth
+        self._send(200, body[:cut] + deep + body[cut:], "text/html; charset=utf-8")
 
     def _saved_body(self) -> bytes:
         path = sitefiles.resolve(self.server.root, self.path)
