@@ -495,6 +495,11 @@ def _reparse(db: Path, verbose: bool) -> None:
         f"{counts['new']} new partner links, {counts['updated']} updated cards, "
         f"{counts['bodies']} bodies; {counts['versions']} previous versions kept)"
     )
+    from olyscrape.archive.health import checkpoint_line
+
+    left = checkpoint_line(db, stats.get(keys.ARCHIVE_CHECKPOINT) or {})
+    if left:  # a reader kept the WAL from being copied into the file
+        click.echo(left)
     skipped = stats.get(keys.REPARSE_SKIPPED) or []
     if skipped:
         click.echo(f"skipped, no capture of their listing: {', '.join(skipped)}", err=True)

@@ -142,6 +142,9 @@ def test_a_damaged_articles_page_makes_every_read_command_one_line(damaged):
         assert result.returncode == 1, (args, result.stdout, result.stderr)
         line = one_error_line(result.stderr)
         assert line.startswith(f"Error: archive {db}: damaged ("), line
+    browse = run_olyscrape("browse", "--db", str(db), "--port", "0", timeout=60)
+    assert browse.returncode == 1  # before Datasette starts
+    assert one_error_line(browse.stderr).startswith(f"Error: archive {db}: damaged (quick_check: ")
     runs = run_olyscrape("runs", "--db", str(db))  # the crawls' pages are intact
     assert runs.returncode == 0 and "Traceback" not in runs.stderr
     assert sha256(db) == before
