@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import sqlite3
 import sys
 import time
 from pathlib import Path
@@ -15,6 +16,7 @@ import click
 from olyscrape import stats as keys
 from olyscrape import urls
 from olyscrape.archive import ArchiveError, QueryError
+from olyscrape.archive.errors import is_corruption
 from olyscrape.archive.schema import identify
 from olyscrape.archive.writer import check_writable
 from olyscrape.lock import ArchiveLock, ArchiveLocked
@@ -227,6 +229,10 @@ class _Group(click.Group):
         except click.Abort:
             click.echo("Aborted!", err=True)
             sys.exit(1)
+        except sqlite3.DatabaseError as exc:  # a last resort: each command says it itself
+            what = "damaged" if is_corruption(exc) else "cannot be read"
+            click.echo(f"Error: archive: {what} ({exc}); left unchanged", err=True)
+            sys.exit(EXIT_FAILED)
         sys.exit(code if isinstance(code, int) else 0)
 
 
@@ -462,12 +468,18 @@ def reparse(db: Path, verbose: bool) -> None:
     Runs the current parser and pipelines over the newest capture of every page the
     crawls fetched, and reports how many rows changed (none, on an untouched archive).
     """
-    from olyscrape.crawl import run_reparse
-
     with _reader(db) as archive:  # refuses a missing, empty or foreign file, unchanged
-        if not archive.count("captures"):
+        if not _guarded(lambda: archive.count("captures")):
             raise click.ClickException(f"{db} holds no captures to re-parse (crawl it first)")
     _check_writable(db)
+    _reparse(db, verbose)
+
+
+def _reparse(db: Path, verbose: bool) -> None:
+    """Re-parse the captures of ``db`` under its lock, print what changed, exit 1 if the
+    listings could not all be re-read."""
+    from olyscrape.crawl import run_reparse
+
     lock = _lock(db)  # held until this process exits
     stats = run_reparse(str(db), verbose=verbose)
     lock.release()
@@ -483,6 +495,11 @@ def reparse(db: Path, verbose: bool) -> None:
         f"{counts['new']} new partner links, {counts['updated']} updated cards, "
         f"{counts['bodies']} bodies; {counts['versions']} previous versions kept)"
     )
+    from olyscrape.archive.health import checkpoint_line
+
+    left = checkpoint_line(db, stats.get(keys.ARCHIVE_CHECKPOINT) or {})
+    if left:  # a reader kept the WAL from being copied into the file
+        click.echo(left)
     skipped = stats.get(keys.REPARSE_SKIPPED) or []
     if skipped:
         click.echo(f"skipped, no capture of their listing: {', '.join(skipped)}", err=True)
@@ -612,7 +629,7 @@ def sql(
     with _reader(db) as archive:
         try:
             columns, rows = archive.run_sql(statement, dict(params))
-        except QueryError as exc:
+        except ArchiveError as exc:  # a refused statement, or a damaged file
             raise click.ClickException(str(exc)) from None
     records = [dict(zip(columns, row, strict=True)) for row in rows]
     _echo_rows(records, fmt, columns, headers=not no_headers)
@@ -699,6 +716,7 @@ def browse(db: Path, host: str, port: int, open_browser: bool) -> None:
     from olyscrape.browse import BrowseUnavailable, port_free, serve
 
     _reader(db).close()  # refuse a missing, empty or foreign file before Datasette starts
+    _quick_check(db)  # and a damaged one: Datasette would show tracebacks page by page
     if not port_free(host, port):
         click.echo(f"Error: {host}:{port} is in use; choose another with --port", err=True)
         sys.exit(EXIT_PORT_BUSY)
@@ -763,6 +781,95 @@ def mirror(root: Path, port: int, lifetime: float, faults: Path | None) -> None:
         pass
     finally:
         server.server_close()
+
+
+def _quick_check(db: Path) -> None:
+    """Exit 1 with the one ``damaged`` line unless ``db`` passes SQLite's quick check."""
+    from olyscrape.archive.verify import verify as verify_archive
+
+    try:
+        report = verify_archive(db, quick=True, only_integrity=True)
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from None
+    if not report.sound:
+        raise click.ClickException(report.damaged_line())
+
+
+@cli.command()
+@db_option
+@click.option("--quick", is_flag=True, help="SQLite's quick_check instead of integrity_check.")
+@report_format_option("report")
+def verify(db: Path, quick: bool, fmt: str) -> None:
+    """Is the archive sound? Checks the file and every stored capture, reads only.
+
+    SQLite's integrity_check (quick_check with --quick), every capture body against its
+    sha256, crawls left `running`, pages of the -wal not yet in the file, and articles
+    without a stored page (a note). One line per finding, with what to do where the
+    damage allows. Exits 0 when sound, 1 otherwise.
+    """
+    from olyscrape.archive.verify import verify as verify_archive
+    from olyscrape.lock import held_by_another
+
+    try:
+        report = verify_archive(db, quick=quick, crawl_running=held_by_another(db))
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(report.to_json() if fmt == "json" else "\n".join(report.lines()))
+    sys.exit(0 if report.sound else EXIT_FAILED)
+
+
+@cli.command()
+@db_option
+@click.argument("dest", type=click.Path(path_type=Path))
+def backup(db: Path, dest: Path) -> None:
+    """Copy the archive to DEST consistently, even while a crawl writes to it.
+
+    Uses SQLite's online backup API: DEST holds one snapshot of every committed crawl,
+    its -wal included, and passes SQLite's quick check. An existing DEST is replaced
+    only if it is an olyscrape archive (or empty); anything else is refused.
+    """
+    from olyscrape.archive.backup import backup as copy_archive
+    from olyscrape.archive.health import size_text
+
+    try:
+        copied = copy_archive(db, dest)
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"backup: {dest} holds {copied.articles} articles, {copied.captures} captures and"
+        f" {copied.crawls} crawls ({size_text(copied.bytes)}), a consistent copy of {db}"
+    )
+
+
+@cli.command()
+@db_option
+@click.argument("new", type=click.Path(dir_okay=False, path_type=Path))
+@verbose_option
+def recover(db: Path, new: Path, verbose: bool) -> None:
+    """Rebuild a damaged archive (--db) into a NEW file from its intact captures.
+
+    Copies every readable crawl record and every capture whose body still matches its
+    sha256, then re-parses them (as `reparse`) into cards and articles. The damaged file
+    is only read. Articles whose pages were never captured are not in NEW: the next
+    crawl into NEW fetches them.
+    """
+    from olyscrape.archive.backup import recover_captures
+
+    _check_creatable(new, "NEW")
+    if new.exists():
+        raise click.BadParameter(f"{new} already exists; recover into a new file", param_hint="NEW")
+    try:
+        result = recover_captures(db, new)
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(
+        f"recover: {result.captures} captures ({result.bodies} bodies) and {result.crawls}"
+        f" crawl records copied into {new}; left out: {result.bad_bodies} damaged bodies,"
+        f" {result.unreadable_rows} unreadable rows"
+    )
+    if not result.captures:
+        raise click.ClickException(f"{db} holds no intact capture to rebuild from")
+    _reparse(new, verbose)
 
 
 def main() -> None:

@@ -60,3 +60,19 @@ class ArchiveLock:
 
     def __exit__(self, *exc: object) -> None:
         self.release()
+
+
+def held_by_another(db: str | Path) -> bool:
+    """True when another process (a crawl, a re-parse) holds the archive's lock now. Reads
+    only: opens an existing lock file read-only, creates nothing."""
+    try:
+        handle = open(ArchiveLock(db).path)  # noqa: SIM115 - closed below
+    except OSError:
+        return False  # no lock file: nobody ever locked it here
+    with handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return True
+        fcntl.flock(handle, fcntl.LOCK_UN)
+        return False

@@ -51,6 +51,11 @@ REPLAY_MISSING_URLS = "olyscrape/replay/missing_urls"
 #: The ``crawls`` row's id, and the archive's row counts at the end.
 CRAWL_ID = "olyscrape/crawl_id"
 ARCHIVE_COUNTS = "olyscrape/archive_counts"
+#: The writer's closing checkpoint (``complete``, ``busy``, ``frames_left``, ``wal_bytes``,
+#: ``error``): not complete when a reader kept commits only in the ``-wal``.
+ARCHIVE_CHECKPOINT = "olyscrape/archive_checkpoint"
+#: The checkpoint a writer completed when it opened (one an earlier writer left unfinished).
+ARCHIVE_CHECKPOINT_AT_OPEN = "olyscrape/archive_checkpoint_at_open"
 #: Responses captured (queued), captures stored, WARC records written.
 CAPTURES = "olyscrape/captures"
 CAPTURES_STORED = "olyscrape/captures_stored"
@@ -240,6 +245,10 @@ class CrawlStats:
     @property
     def archive_counts(self) -> dict[str, int]:
         return dict(self.raw.get(ARCHIVE_COUNTS) or {})
+
+    @property
+    def archive_checkpoint(self) -> dict[str, Any]:
+        return dict(self.raw.get(ARCHIVE_CHECKPOINT) or {})
 
     def stop_reason(self, partner: str) -> str | None:
         return self.partner_value(partner, "stop_reason")

@@ -7,6 +7,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from olyscrape.archive.health import checkpoint_line
 from olyscrape.stats import CrawlStats, StopReason
 
 #: Column label → the per-partner stat it shows (``olyscrape/partner/<slug>/<stat>``).
@@ -54,6 +55,8 @@ class CrawlSummary:
     #: Article pages with structured data, and per field the values it filled (the visible
     #: markup lacked them) and the disagreements (the visible value was kept).
     structured: dict[str, Any] = field(default_factory=dict)
+    #: The writer's closing checkpoint (see ``olyscrape.archive.health.Checkpoint``).
+    checkpoint: dict[str, Any] = field(default_factory=dict)
 
     @property
     def succeeded(self) -> bool:
@@ -83,6 +86,7 @@ class CrawlSummary:
             archive=crawl.archive_counts,
             storage_error=crawl.storage_error,
             structured=crawl.structured,
+            checkpoint=crawl.archive_checkpoint,
         )
 
     def totals(self) -> dict[str, int]:
@@ -170,4 +174,7 @@ class CrawlSummary:
                 f" {self.archive['article_partners']} partner links,"
                 f" {self.archive['partners']} partners"
             )
+        left = checkpoint_line(db or "", self.checkpoint)
+        if left:
+            lines.append(left)
         return "\n".join(lines)

@@ -5,7 +5,11 @@
 - :mod:`~olyscrape.archive.writer`: the crawl's write path, the only code that writes;
 - :mod:`~olyscrape.archive.captures`: the stored responses, also a replay source;
 - :mod:`~olyscrape.archive.reader`: the read-only API of the query commands;
-- :mod:`~olyscrape.archive.errors`: what can go wrong, each as one line.
+- :mod:`~olyscrape.archive.errors`: what can go wrong, each as one line;
+- :mod:`~olyscrape.archive.health`: the check before the first write, the WAL's state and
+  its checkpoint;
+- :mod:`~olyscrape.archive.verify`: ``olyscrape verify``, every check that reads;
+- :mod:`~olyscrape.archive.backup`: a consistent copy, and recovery from a damaged file.
 
 Times are UTC ISO-8601 strings. Nothing here imports Scrapy.
 """

@@ -28,6 +28,11 @@ class ArchiveWriteError(ArchiveError):
         super().__init__(f"archive {path}: {cause} ({detail})")
 
 
+class ArchiveDamaged(ArchiveError):
+    """The file is damaged (SQLite says malformed, not a database, or a check found problems),
+    or a ``-wal`` beside it does not belong to it: nothing is written into it."""
+
+
 class QueryError(ArchiveError):
     """A query the archive refuses: malformed search syntax, bad SQL, or an attempt to write."""
 
@@ -104,3 +109,32 @@ def detail_of(exc: BaseException) -> str:
 
 def write_error(path: str | Path, exc: BaseException) -> ArchiveWriteError:
     return ArchiveWriteError(path, cause_of(exc), detail_of(exc))
+
+
+#: SQLite's primary codes of a damaged file: SQLITE_CORRUPT, SQLITE_NOTADB.
+_CORRUPTION_CODES = {11, 26}
+_CORRUPTION_WORDS = ("malformed", "not a database", "corrupt")
+
+
+def is_corruption(exc: BaseException) -> bool:
+    """True when SQLite's error says the file is damaged (malformed, not a database)."""
+    if not isinstance(exc, sqlite3.DatabaseError):
+        return False
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is not None and (code & 0xFF) in _CORRUPTION_CODES:
+        return True
+    message = str(exc).lower()
+    return any(words in message for words in _CORRUPTION_WORDS)
+
+
+def damaged_line(path: str | Path, what: str) -> str:
+    """The one line every command prints for a damaged archive."""
+    what = " ".join(what.split())  # SQLite's integrity messages hold newlines
+    return f"archive {path}: damaged ({what}); left unchanged"
+
+
+def damaged(path: str | Path, exc: BaseException) -> ArchiveDamaged:
+    """SQLite's corruption error as the one line, pointing at ``olyscrape verify``."""
+    return ArchiveDamaged(
+        damaged_line(path, f"{detail_of(exc)}; `olyscrape verify --db {path}` says more")
+    )

@@ -19,7 +19,7 @@ from typing import Any
 import sqlite_utils
 
 from olyscrape.archive import schema
-from olyscrape.archive.errors import ArchiveError, QueryError
+from olyscrape.archive.errors import ArchiveError, QueryError, damaged, is_corruption
 from olyscrape.stats import CrawlStats
 
 
@@ -141,9 +141,19 @@ def _crawl_summary(row: dict[str, Any]) -> dict[str, Any]:
 class ArchiveReader:
     """A read-only view of an olyscrape archive."""
 
-    def __init__(self, conn: sqlite3.Connection) -> None:
+    def __init__(self, conn: sqlite3.Connection, path: str | Path = "") -> None:
+        self.path = path
         self.db = sqlite_utils.Database(conn)
-        self.links = _BY_NUMBER if self.db.table("partner_links").exists() else _BY_URL
+        try:
+            self.links = _BY_NUMBER if self.db.table("partner_links").exists() else _BY_URL
+        except sqlite3.DatabaseError as exc:
+            raise self._unreadable(exc) from None
+
+    def _unreadable(self, exc: sqlite3.DatabaseError) -> ArchiveError:
+        """SQLite's error as one line: ``damaged`` for a damaged file, else unreadable."""
+        if is_corruption(exc):
+            return damaged(self.path, exc)
+        return ArchiveError(f"cannot read the archive ({exc})")
 
     @classmethod
     def open(cls, path: str | Path) -> ArchiveReader:
@@ -160,8 +170,10 @@ class ArchiveReader:
             conn.execute("PRAGMA query_only = ON")
             conn.set_authorizer(_read_only_authorizer)
         except sqlite3.DatabaseError as exc:
+            if is_corruption(exc):
+                raise damaged(path, exc) from None
             raise ArchiveError(f"archive {path}: cannot be opened ({exc})") from None
-        return cls(conn)
+        return cls(conn, path)
 
     def close(self) -> None:
         self.db.close()
@@ -187,6 +199,8 @@ class ArchiveReader:
             columns = distinct_names([d[0] for d in cursor.description or []])
             return columns, cursor.fetchall()
         except (sqlite3.DatabaseError, sqlite3.Warning, ValueError) as exc:
+            if isinstance(exc, sqlite3.DatabaseError) and is_corruption(exc):
+                raise damaged(self.path, exc) from None
             message = str(exc)
             if any(word in message for word in ("not authorized", "readonly", "authorization")):
                 message = f"the archive is read-only here; statement refused ({message})"
@@ -234,7 +248,9 @@ class ArchiveReader:
         error is that text's FTS5 syntax; without one, the archive itself (a missing table)."""
         try:
             return list(self.db.query(sql, params))
-        except sqlite3.OperationalError as exc:
+        except sqlite3.DatabaseError as exc:
+            if is_corruption(exc) or not isinstance(exc, sqlite3.OperationalError):
+                raise self._unreadable(exc) from None
             if params.get("search") or params.get("query"):
                 raise QueryError(
                     f"invalid search query ({exc}): put words with punctuation in double"
@@ -286,8 +302,11 @@ class ArchiveReader:
         )
 
     def count(self, table: str) -> int:
-        return self.db.table(table).count
+        try:
+            return self.db.table(table).count
+        except sqlite3.DatabaseError as exc:
+            raise self._unreadable(exc) from None
 
     def crawl(self, crawl_id: int) -> dict[str, Any] | None:
-        rows = list(self.db.query("SELECT * FROM crawls WHERE id = ?", [crawl_id]))
+        rows = self._query("SELECT * FROM crawls WHERE id = :id", {"id": crawl_id})
         return rows[0] if rows else None

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from olyscrape.archive.errors import ArchiveRefused
+from olyscrape.archive.errors import ArchiveRefused, damaged, is_corruption
 
 #: ``PRAGMA application_id`` of every olyscrape archive: "OLYS" in ASCII.
 APPLICATION_ID = 0x4F4C5953
@@ -264,6 +264,8 @@ def identify(path: str | Path) -> Identity:
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
+        if is_corruption(exc):  # a SQLite header, then damage
+            raise damaged(path, exc) from None
         raise ArchiveRefused(
             f"archive {path}: cannot be read as SQLite ({exc}); left unchanged"
         ) from None
@@ -296,6 +298,9 @@ def read_connection(path: str | Path) -> sqlite3.Connection:
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         return conn
     except sqlite3.OperationalError:
+        from olyscrape.archive.health import refuse_stale_read  # immutable ignores the -wal
+
+        refuse_stale_read(path)
         conn = sqlite3.connect(f"{uri}?immutable=1", uri=True)
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
         return conn

@@ -24,7 +24,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from olyscrape.archive import schema
+from olyscrape.archive import health, schema
 from olyscrape.archive.captures import Capture, CaptureStore
 from olyscrape.archive.errors import ArchiveError, ArchiveWriteError, write_error
 from olyscrape.items import ArticleBody, ArticleCard, Partner, WalkDone
@@ -415,6 +415,10 @@ class ArchiveWriter:
         self._queued: list[Capture] = []
         self._queued_bytes = 0
         self._next_capture_id = 1
+        #: The checkpoint that completed one a reader left unfinished (at open), and the
+        #: closing one (``None`` until closed, or when nothing was ever opened).
+        self.opening_checkpoint: health.Checkpoint | None = None
+        self.closing_checkpoint: health.Checkpoint | None = None
 
     @classmethod
     def open(cls, path: str | Path, *, create: bool = True, **options: Any) -> ArchiveWriter:
@@ -429,6 +433,8 @@ class ArchiveWriter:
         if identity.empty and not create:
             what = "no such file" if not identity.exists else "an empty file, not an archive"
             raise ArchiveError(f"archive {path}: {what}")
+        if not identity.empty:  # before any writable connection, which could checkpoint
+            health.check_before_write(path)
         writer = cls(path, **options)
         if not identity.empty:
             writer._connect(migrate=identity.needs_migration)
@@ -453,6 +459,8 @@ class ArchiveWriter:
             conn.execute("PRAGMA wal_autocheckpoint = 10000")
             if self.max_page_count:
                 conn.execute(f"PRAGMA max_page_count = {int(self.max_page_count)}")
+            if not health.wal_state(self.path).empty:  # a checkpoint a reader kept unfinished
+                self.opening_checkpoint = health.checkpoint(conn, self.path)
             if migrate:
                 schema.migrate(conn)
         except (sqlite3.Error, OSError) as exc:
@@ -489,8 +497,12 @@ class ArchiveWriter:
             raise  # a bug, not the disk: rolled back all the same
 
     def close(self) -> None:
+        """Copy the WAL into the file (so the ``.db`` alone holds every commit), then close.
+        A reader of an older snapshot can keep the copy from finishing: ``closing_checkpoint``
+        says so, and the next writer completes it when it opens."""
         if self.conn is not None:
             try:
+                self.closing_checkpoint = health.checkpoint(self.conn, self.path)
                 self.conn.close()
             finally:
                 self.conn = None

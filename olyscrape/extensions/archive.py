@@ -25,6 +25,7 @@ from scrapy.utils.defer import deferred_from_coro
 from olyscrape import stats as keys
 from olyscrape.addon import setting
 from olyscrape.archive import ArchiveError, ArchiveWriter, StoreResult
+from olyscrape.archive.health import checkpoint_line
 from olyscrape.archive.writer import Item
 
 if TYPE_CHECKING:
@@ -162,6 +163,19 @@ class ArchiveKeeper:
         self.close()
 
     def close(self) -> None:
+        """Close the writer, which copies the WAL into the file; say in the stats whether
+        a reader kept that from finishing."""
         if self.writer is not None:
-            self.writer.close()
-            self.writer = None
+            writer, self.writer = self.writer, None
+            writer.close()
+            stats = self.crawler.stats
+            if writer.opening_checkpoint is not None:
+                stats.set_value(
+                    keys.ARCHIVE_CHECKPOINT_AT_OPEN, writer.opening_checkpoint.as_stats()
+                )
+            if writer.closing_checkpoint is not None:
+                stats.set_value(keys.ARCHIVE_CHECKPOINT, writer.closing_checkpoint.as_stats())
+                if not writer.closing_checkpoint.complete:
+                    logger.warning(
+                        "%s", checkpoint_line(self.path, writer.closing_checkpoint.as_stats())
+                    )

@@ -1,0 +1,222 @@
+"""Is the archive file sound, and does the ``.db`` alone hold what was committed?
+
+Checks that never write: SQLite's ``quick_check`` / ``integrity_check`` on a read-only
+connection (a read-only connection cannot checkpoint, so a ``-wal`` that does not belong
+to the file is never copied into it), and the state of the ``-wal`` read from its header.
+:func:`check_before_write` is what the writer runs before its first write;
+:func:`checkpoint` is how the writer copies the WAL into the file when it opens and closes.
+
+Why the full ``integrity_check`` when a non-empty ``-wal`` lies beside the file: the
+quick check verifies each b-tree on its own, not that an index holds the rows of its
+table, and a ``-wal`` from another copy of the archive (after a different crawl) mixes
+pages of two files into exactly that kind of mismatch. A ``-wal`` is left only by a
+crash, a reader that kept the last checkpoint from completing, or a foreign file, so a
+normal start pays only the quick check.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import struct
+from contextlib import suppress
+from dataclasses import dataclass
+from pathlib import Path
+
+from olyscrape.archive.errors import (
+    ArchiveDamaged,
+    ArchiveError,
+    damaged_line,
+    detail_of,
+    is_corruption,
+)
+
+#: How many problems an integrity check lists at most.
+PROBLEMS_LISTED = 100
+#: How long closing writer waits for readers before leaving the rest of the WAL (ms).
+CHECKPOINT_WAIT_MS = 2000
+_WAL_HEADER = 32
+_FRAME_HEADER = 24
+_WAL_MAGIC = (0x377F0682, 0x377F0683)
+
+
+def wal_path(path: str | Path) -> Path:
+    return Path(f"{path}-wal")
+
+
+@dataclass(frozen=True)
+class WalState:
+    """The ``-wal`` beside an archive: its size, its frames (pages written and not yet
+    known to be copied into the file), and whether the ``-shm`` that indexes it exists."""
+
+    bytes: int = 0
+    frames: int = 0
+    page_size: int = 0
+    shm: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return self.frames == 0
+
+
+def wal_state(path: str | Path) -> WalState:
+    """Read from the ``-wal`` file itself (its header gives the page size, its length the
+    frames), never through SQLite: nothing is opened, locked or created."""
+    wal = wal_path(path)
+    shm = Path(f"{path}-shm").exists()
+    try:
+        size = wal.stat().st_size
+        with open(wal, "rb") as fh:
+            header = fh.read(_WAL_HEADER)
+    except OSError:
+        return WalState(shm=shm)
+    if len(header) < _WAL_HEADER or struct.unpack(">I", header[:4])[0] not in _WAL_MAGIC:
+        return WalState(bytes=size, shm=shm)
+    page_size = struct.unpack(">I", header[8:12])[0] or 65536
+    frames = max(0, (size - _WAL_HEADER) // (_FRAME_HEADER + page_size))
+    return WalState(bytes=size, frames=frames, page_size=page_size, shm=shm)
+
+
+def size_text(count: int) -> str:
+    """``323.4 MB``, ``118 KB``, ``512 bytes``."""
+    if count >= 1_000_000:
+        return f"{count / 1_000_000:.1f} MB"
+    if count >= 1_000:
+        return f"{count // 1_000} KB"
+    return f"{count} bytes"
+
+
+def open_read_only(path: str | Path) -> sqlite3.Connection:
+    """A ``mode=ro`` connection that reads the ``-wal`` too (never ``immutable``, which
+    would ignore it). It cannot write the file, nor checkpoint into it."""
+    uri = Path(path).resolve().as_uri()
+    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30)
+    conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    return conn
+
+
+def integrity_problems(conn: sqlite3.Connection, quick: bool) -> list[str]:
+    """SQLite's ``quick_check`` (``quick``) or ``integrity_check``: the problems, one line
+    each (none for a sound file). A file too damaged to check raises SQLite's error."""
+    pragma = "quick_check" if quick else "integrity_check"
+    rows = conn.execute(f"PRAGMA {pragma}({PROBLEMS_LISTED})").fetchall()
+    return [" ".join(str(row[0]).split()) for row in rows if row[0] != "ok"]
+
+
+def problems_text(check: str, problems: list[str]) -> str:
+    more = len(problems) - 1
+    first = problems[0]
+    if more:
+        listed = f"{more}+" if len(problems) >= PROBLEMS_LISTED else str(more)
+        return f"{check}: {first}, and {listed} more"
+    return f"{check}: {first}"
+
+
+def check_before_write(path: str | Path) -> WalState:
+    """Raise :class:`ArchiveDamaged` (one line) unless the archive at ``path`` passes the
+    quick check (the full check when a non-empty ``-wal`` lies beside it), read through a
+    read-only connection: nothing is written or checkpointed. The ``-wal``'s state back."""
+    wal = wal_state(path)
+    full = not wal.empty
+    check = "integrity_check" if full else "quick_check"
+    try:
+        conn = open_read_only(path)
+    except sqlite3.DatabaseError as exc:
+        if is_corruption(exc):
+            problems = [detail_of(exc)]
+        else:
+            raise ArchiveError(f"archive {path}: cannot be read ({detail_of(exc)})") from None
+    else:
+        try:
+            problems = integrity_problems(conn, quick=not full)
+        except sqlite3.DatabaseError as exc:
+            if not is_corruption(exc):
+                raise ArchiveError(f"archive {path}: cannot be read ({detail_of(exc)})") from None
+            problems = [detail_of(exc)]
+        finally:
+            conn.close()
+    if problems:
+        what = problems_text(check, problems)
+        if full:
+            what += (
+                f"; read with the {size_text(wal.bytes)} -wal beside it, which may belong to"
+                " another copy of the archive"
+            )
+        raise ArchiveDamaged(
+            damaged_line(path, f"{what}; `olyscrape verify --db {path}` says more")
+        )
+    return wal
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    """What ``PRAGMA wal_checkpoint(TRUNCATE)`` did: ``busy`` when a reader kept it from
+    finishing; ``frames`` in the WAL and ``copied`` into the file; ``error`` when it failed."""
+
+    busy: bool
+    frames: int
+    copied: int
+    wal_bytes: int = 0
+    error: str | None = None
+
+    @property
+    def complete(self) -> bool:
+        """True when the file alone holds every commit (the WAL may still be there)."""
+        return self.error is None and self.frames == self.copied and self.frames >= 0
+
+    @property
+    def frames_left(self) -> int:
+        return max(0, self.frames - max(self.copied, 0))
+
+    def as_stats(self) -> dict[str, object]:
+        return {"complete": self.complete, "busy": self.busy, "frames": self.frames,
+                "copied": self.copied, "frames_left": self.frames_left,
+                "wal_bytes": self.wal_bytes, "error": self.error}  # fmt: skip
+
+
+def checkpoint(
+    conn: sqlite3.Connection, path: str | Path, wait_ms: int = CHECKPOINT_WAIT_MS
+) -> Checkpoint:
+    """Copy the WAL into the file and truncate it, waiting at most ``wait_ms`` for readers
+    of older snapshots. Never raises: a failure is the result's ``error``."""
+    (previous,) = conn.execute("PRAGMA busy_timeout").fetchone()
+    try:
+        conn.execute(f"PRAGMA busy_timeout = {int(wait_ms)}")
+        busy, frames, copied = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        result = Checkpoint(bool(busy), frames, copied)
+    except sqlite3.Error as exc:
+        result = Checkpoint(True, wal_state(path).frames, 0, error=detail_of(exc))
+    finally:
+        with suppress(sqlite3.Error):
+            conn.execute(f"PRAGMA busy_timeout = {int(previous)}")
+    return Checkpoint(result.busy, result.frames, result.copied,
+                      wal_state(path).bytes, result.error)  # fmt: skip
+
+
+def checkpoint_line(path: str | Path, state: dict[str, object]) -> str | None:
+    """The summary's line when a writer's closing checkpoint left commits only in the WAL."""
+    if not state or state.get("complete"):
+        return None
+    size = size_text(int(state.get("wal_bytes") or 0))  # type: ignore[call-overload]
+    why = (
+        f"it failed: {state['error']}" if state.get("error") else "a reader held an older snapshot"
+    )
+    where = f" {path}" if str(path) else ""
+    return (
+        f"archive{where}: {state.get('frames_left')} page(s) of the last commits are still"
+        f" only in its -wal ({size}; {why}); the next crawl copies them into the file. Until"
+        " then copy it with `olyscrape backup`, not cp"
+    )
+
+
+def refuse_stale_read(path: str | Path) -> None:
+    """Before a read that must ignore the ``-wal`` (``immutable=1``, where no ``-shm`` can be
+    made: a read-only disk or folder): refuse in one line if the ``-wal`` holds pages,
+    since the file alone would answer from before those commits."""
+    wal = wal_state(path)
+    if not wal.empty:
+        raise ArchiveError(
+            f"archive {path}: its -wal ({size_text(wal.bytes)}) holds commits not yet in the"
+            " file, and they cannot be read here (a read-only place without the -shm file);"
+            " refusing to answer from the file alone. Copy the file with its -wal to a"
+            " writable folder and query it there"
+        )
