@@ -132,7 +132,10 @@ def _lock(db: Path, what: str = "crawl") -> ArchiveLock:
         click.echo(f"Error: {exc}; not starting a {what} on it.", err=True)
         sys.exit(EXIT_LOCKED)
     except OSError as exc:
-        raise click.ClickException(f"archive {db}: cannot take its lock ({exc.strerror})") from None
+        from olyscrape.archive.errors import cause_of
+
+        message = f"archive {db}: {cause_of(exc)} (cannot take its lock: {exc.strerror})"
+        raise click.ClickException(message) from None
     return lock
 
 

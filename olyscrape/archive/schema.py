@@ -9,10 +9,12 @@ brings an older archive up to :data:`SCHEMA_VERSION` and never drops anything.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from olyscrape.archive import paths
 from olyscrape.archive.errors import ArchiveError, ArchiveRefused
@@ -285,6 +287,19 @@ def identify(path: str | Path) -> Identity:
             " left unchanged"
         )
     raise ArchiveRefused(_describe(path, tables))
+
+
+def crawl_stats(text: str | None) -> dict[str, Any] | None:
+    """A ``crawls`` row's ``stats`` as the dict a crawl wrote: ``{}`` for none yet (a crawl
+    still running), ``None`` for text that is not a JSON object (edited by hand, written by
+    a bug), which every reader shows as unreadable rather than failing on."""
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except (ValueError, TypeError):
+        return None
+    return value if isinstance(value, dict) else None
 
 
 def check_for_writing(path: str | Path) -> Identity:

@@ -634,8 +634,9 @@ class ArchiveWriter:
             for name, table in tables.items()
         }
 
-    def last_successful_stats(self, before_id: int | None = None) -> dict[str, Any]:
-        """The stats of the newest crawl that ended ``ok`` (before ``before_id``)."""
+    def last_successful_stats(self, before_id: int | None = None) -> dict[str, Any] | None:
+        """The stats of the newest crawl that ended ``ok`` (before ``before_id``): ``{}``
+        when there is none, ``None`` when its stored stats are not a JSON object."""
         sql = "SELECT stats FROM crawls WHERE status = 'ok' AND id < ? ORDER BY id DESC LIMIT 1"
         rows = self._rows(sql, [before_id if before_id is not None else 2**62])
-        return json.loads(rows[0][0] or "{}") if rows else {}
+        return schema.crawl_stats(rows[0][0]) if rows else {}
