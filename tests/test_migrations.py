@@ -258,6 +258,21 @@ def test_a_version_4_archive_gains_a_new_column_and_index_in_the_same_transactio
     assert query(v3, "SELECT name FROM sqlite_master WHERE name = 'idx_articles_page_failures'")
 
 
+def test_a_reader_holding_the_file_open_leaves_the_migration_in_wal_mode_whole(v3):
+    """A reader mid-query keeps the file in WAL mode: the migration cannot switch to its
+    rollback journal, and runs as one transaction in WAL mode instead."""
+    query(v3, "PRAGMA journal_mode = WAL")  # as olyscrape leaves an archive
+    reader = sqlite3.connect(v3, isolation_level=None)
+    reader.execute("BEGIN")
+    assert reader.execute("SELECT count(*) FROM articles").fetchone()[0] == 3
+    try:
+        ArchiveWriter.open(v3).close()
+    finally:
+        reader.close()
+    assert version(v3) == 4 and kind(v3, "partner_links") == "table"
+    assert query(v3, "PRAGMA journal_mode") == [("wal",)]
+
+
 def test_a_deleted_article_takes_its_links_so_its_number_is_never_inherited(v3):
     """Another program deletes the newest article; the next new article gets its number
     (SQLite's max + 1) and must not appear on the deleted one's listings."""

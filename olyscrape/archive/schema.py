@@ -390,7 +390,9 @@ def migrate(conn: sqlite3.Connection) -> None:
     mode cannot change and the migration runs in WAL mode, one transaction all the same;
     the WAL it leaves on failure is truncated.
     """
-    journal = _enter_rollback_journal(conn)
+    # A new file has nothing to keep: it is made in the writer's WAL mode, as before.
+    has_tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    journal = _enter_rollback_journal(conn) if has_tables else "wal"
     secure_delete = conn.execute("PRAGMA secure_delete").fetchone()[0]
     # Overwriting the pages of version 3's dropped tables with zeros would put each of
     # them in the journal: as much room again as those tables. Their text lives on in the
@@ -412,7 +414,7 @@ def migrate(conn: sqlite3.Connection) -> None:
     finally:
         with suppress(sqlite3.Error):
             conn.execute(f"PRAGMA secure_delete = {int(secure_delete)}")
-        if journal != "wal":
+        if journal == "delete":
             # Back to WAL (the writer's mode); on a disk too full even for that, the file
             # stays in rollback-journal mode, readable as it is, and the next open retries.
             with suppress(sqlite3.Error):
