@@ -12,6 +12,7 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -241,12 +242,29 @@ def command(
     """The argv that serves ``db`` with Datasette: read-only, as a mutable file (a crawl may
     write it meanwhile), or with ``-i`` (immutable) where the file or its folder cannot
     be written, since SQLite could not create a WAL archive's ``-shm`` file there."""
-    path = Path(db)
+    path = Path(db).resolve()  # Datasette opens file:{path}: an absolute path, as a path
     writable = os.access(path.parent, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
-    database = [str(db)] if writable else ["-i", str(db)]
+    database = [str(path)] if writable else ["-i", str(path)]
     argv = [sys.executable, "-m", "datasette", "serve", *database, "--metadata", str(metadata_path)]
     argv += ["--host", host, "--port", str(port)]
     return [*argv, "--open"] if open_browser else argv
+
+
+#: What Datasette's ``file:{path}?mode=ro`` would read as URI syntax in a file's path.
+_URI_SYNTAX = re.compile(r"[?#%]")
+
+
+def served_path(db: Path, folder: Path) -> Path:
+    """The name Datasette opens ``db`` by: its real path, or, where that path holds ``?``,
+    ``#`` or ``%`` (which Datasette, opening ``file:{path}`` as a URI, would read as
+    syntax and so open another file), a symlink to it in ``folder`` with those replaced.
+    SQLite follows the link, so the ``-wal`` and ``-shm`` stay beside the file itself."""
+    real = Path(db).resolve()
+    if not _URI_SYNTAX.search(str(real)):
+        return real
+    link = folder / _URI_SYNTAX.sub("_", real.name)
+    link.symlink_to(real)
+    return link
 
 
 def port_free(host: str, port: int) -> bool:
@@ -269,7 +287,10 @@ def serve(
     stopping ``olyscrape browse`` must not leave Datasette serving) and then exits 0."""
     require_datasette()
     with metadata_file(db) as path:
-        argv = command(db, host, port, metadata_path=path, open_browser=open_browser)
+        served = served_path(db, path.parent)
+        if served.stem != Path(db).stem:  # Datasette names the database by the link's stem
+            path.write_text(json.dumps(metadata(served.stem), indent=2), encoding="utf-8")
+        argv = command(served, host, port, metadata_path=path, open_browser=open_browser)
         with subprocess.Popen(argv) as process:
             asked: list[int] = []
 

@@ -17,8 +17,8 @@ from olyscrape import stats as keys
 from olyscrape import urls
 from olyscrape.archive import ArchiveError, QueryError
 from olyscrape.archive.errors import is_corruption
-from olyscrape.archive.schema import identify
-from olyscrape.archive.writer import check_writable
+from olyscrape.archive.paths import nearest_folder
+from olyscrape.archive.schema import check_for_writing
 from olyscrape.lock import ArchiveLock, ArchiveLocked
 from olyscrape.output import FORMATS, render, terminal_width
 
@@ -134,7 +134,10 @@ def _lock(db: Path, what: str = "crawl") -> ArchiveLock:
         click.echo(f"Error: {exc}; not starting a {what} on it.", err=True)
         sys.exit(EXIT_LOCKED)
     except OSError as exc:
-        raise click.ClickException(f"archive {db}: cannot take its lock ({exc.strerror})") from None
+        from olyscrape.archive.errors import cause_of
+
+        message = f"archive {db}: {cause_of(exc)} (cannot take its lock: {exc.strerror})"
+        raise click.ClickException(message) from None
     return lock
 
 
@@ -142,8 +145,7 @@ def _check_writable(db: Path) -> None:
     """Refuse, before the lock and any request, an archive path that cannot be written or
     a file that is not an olyscrape archive (exit 1); reads only, writes nothing."""
     try:
-        check_writable(db)
-        identify(db)
+        check_for_writing(db)
     except ArchiveError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -153,9 +155,7 @@ def _check_creatable(path: Path, option: str, writable: bool = True) -> None:
     a folder, and (``writable``) the file, or that folder, writable. A usage error if not."""
     if path.is_dir():
         raise click.BadParameter(f"{path} is a folder", param_hint=option)
-    folder = path.parent
-    while not folder.exists():
-        folder = folder.parent
+    folder = nearest_folder(path)
     if not folder.is_dir():
         message = f"cannot create {path}: {folder} is not a folder"
         raise click.BadParameter(message, param_hint=option)

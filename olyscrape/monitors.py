@@ -66,16 +66,32 @@ class PartnerCardsMonitor(_CrawlMonitor):
         writer = ArchiveKeeper.of(self.data.crawler).writer
         if writer is None:
             return  # the archive was refused; the crawl has failed already
-        previous = writer.last_successful_stats(writer.crawl_id)
+        previous = _previous_cards(writer.last_successful_stats(writer.crawl_id), self.partners)
         max_drop = setting(self.settings, "OLYSCRAPE_MONITOR_MAX_DROP")
         fallen = []
         for p in self.partners:
-            before = keys.CrawlStats(previous).count("listing_cards", p)
+            before = previous.get(p, 0)
             now = self.partner_stat(p, "listing_cards")
             if before and now < before * (1 - max_drop):
                 fallen.append(f"partner {p}: {now} cards on its listing page, {before} last time")
         if fallen:
             self.fail(f"fell by more than {max_drop:.0%}: " + "; ".join(fallen))
+
+
+def _previous_cards(previous: dict[str, Any] | None, partners: list[str]) -> dict[str, int]:
+    """Per partner, the listing cards of the last successful crawl; none to compare (and a
+    log line) when that crawl's stored stats cannot be read."""
+    try:
+        if previous is None:
+            raise ValueError("not a JSON object")
+        stats = keys.CrawlStats(previous)
+        return {p: stats.count("listing_cards", p) for p in partners}
+    except (ValueError, TypeError, AttributeError):
+        logger.warning(
+            "the last successful crawl's stats in the archive are unreadable (not the JSON"
+            " a crawl writes): no previous crawl to compare listing cards against"
+        )
+        return {}
 
 
 @monitors.name("Field coverage")

@@ -54,7 +54,12 @@ def one_error_line(stderr: str) -> str:
 
 
 def committed(message: str) -> int:
-    match = re.search(r"; (\d+) cards committed before it$", message)
+    # The crawl's own row may not fit either (assert_full_disk_outcome allows it): then the
+    # line goes on to say so.
+    match = re.search(
+        r"; (\d+) cards committed before it(?:$|; and the crawl's own row could not be written)",
+        message,
+    )
     assert match, message
     return int(match.group(1))
 
@@ -164,14 +169,14 @@ def test_a_warc_on_a_full_disk_stops_the_crawl_naming_the_warc(disk, tmp_path):
 
 
 @pytest.mark.parametrize(
-    ("room", "detail"),
-    [(16, "disk I/O error"), (48, "database or disk is full")],
-    ids=["no-room-for-the-wal-index", "full-during-the-rewrite"],
+    "room", [16, 32], ids=["no-room-for-the-wal-index", "full-during-the-migration"]
 )
-def test_an_older_archive_on_a_full_disk_is_not_migrated_half_way(disk, room, detail):
+def test_an_older_archive_on_a_full_disk_is_not_migrated_half_way(disk, room):
     """Opening a version 3 archive rewrites its links (version 4). With 16 KiB left SQLite
-    cannot even make its WAL index (``-shm``, 32 KiB); with 48 KiB the rewrite itself finds
-    the disk full. Either way the crawl fails before any request, says the disk is full,
+    cannot even make its WAL index (``-shm``, 32 KiB); with 32 KiB the WAL index or the
+    migration finds the disk full (it runs in rollback-journal mode, so 48 KiB is enough
+    for it; tests/test_migration_faults.py fills a large archive's disk at set levels).
+    Either way the crawl fails before any request, says the disk is full,
     and the file still holds version 3, row for row."""
     from tests.test_migrations import content, make_v3
 
@@ -185,7 +190,7 @@ def test_an_older_archive_on_a_full_disk_is_not_migrated_half_way(disk, room, de
     result = crawl(db)
     assert result.returncode == 1, result.stdout + result.stderr
     line = one_error_line(result.stderr)
-    assert line.startswith(f"Error: archive {db}: disk full ({detail})"), line
+    assert line.startswith(f"Error: archive {db}: disk full ("), line  # SQLite's words vary
     assert "discovered" not in result.stderr  # nothing fetched
     (point / "filler").unlink()
     assert query(db, "PRAGMA user_version") == [(3,)] and content(db) == before

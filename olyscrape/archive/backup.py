@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from olyscrape.archive import health, schema
+from olyscrape.archive import health, paths, schema
 from olyscrape.archive.errors import (
     ArchiveDamaged,
     ArchiveError,
@@ -89,7 +89,7 @@ def backup(source: str | Path, dest: str | Path) -> Copied:
     try:
         src = schema.read_connection(source)
         try:
-            out = sqlite3.connect(partial, isolation_level=None)
+            out = sqlite3.connect(paths.sqlite_uri(partial), uri=True, isolation_level=None)
             try:
                 src.backup(out)
                 problems = health.integrity_problems(out, quick=True)
@@ -183,7 +183,7 @@ def recover_captures(source: str | Path, dest: str | Path) -> Recovered:
     except sqlite3.DatabaseError as exc:
         raise ArchiveError(f"archive {source}: cannot be opened ({detail_of(exc)})") from None
     try:
-        out = sqlite3.connect(dest, isolation_level=None)
+        out = sqlite3.connect(paths.sqlite_uri(dest), uri=True, isolation_level=None)
         try:
             out.execute("PRAGMA journal_mode = WAL")
             schema.migrate(out)

@@ -22,6 +22,7 @@ from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 
+from olyscrape.archive import paths
 from olyscrape.archive.errors import (
     ArchiveDamaged,
     ArchiveError,
@@ -88,8 +89,7 @@ def size_text(count: int) -> str:
 def open_read_only(path: str | Path) -> sqlite3.Connection:
     """A ``mode=ro`` connection that reads the ``-wal`` too (never ``immutable``, which
     would ignore it). It cannot write the file, nor checkpoint into it."""
-    uri = Path(path).resolve().as_uri()
-    conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30)
+    conn = sqlite3.connect(paths.sqlite_uri(path, mode="ro"), uri=True, timeout=30)
     conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     return conn
 

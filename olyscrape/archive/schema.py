@@ -9,13 +9,15 @@ brings an older archive up to :data:`SCHEMA_VERSION` and never drops anything.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from olyscrape.archive.errors import ArchiveRefused, damaged, is_corruption
+from olyscrape.archive import paths
+from olyscrape.archive.errors import ArchiveError, ArchiveRefused, damaged, is_corruption
 
 #: ``PRAGMA application_id`` of every olyscrape archive: "OLYS" in ASCII.
 APPLICATION_ID = 0x4F4C5953
@@ -247,6 +249,7 @@ def identify(path: str | Path) -> Identity:
         return Identity(exists=False, empty=True)
     if path.is_dir():
         raise ArchiveRefused(f"archive {path}: is a folder, not a file")
+    paths.check_file(path, writing=False)  # a device, a FIFO, a second name: not opened
     if path.stat().st_size == 0:
         return Identity(exists=True, empty=True)
     with open(path, "rb") as fh:
@@ -288,52 +291,220 @@ def identify(path: str | Path) -> Identity:
     raise ArchiveRefused(_describe(path, tables))
 
 
+def crawl_stats(text: str | None) -> dict[str, Any] | None:
+    """A ``crawls`` row's ``stats`` as the dict a crawl wrote: ``{}`` for none yet (a crawl
+    still running), ``None`` for text that is not a JSON object (edited by hand, written by
+    a bug), which every reader shows as unreadable rather than failing on."""
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except (ValueError, TypeError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def check_for_writing(path: str | Path) -> Identity:
+    """The one check before an archive is written (``crawl``, ``reparse``, ``check
+    --keep``, :meth:`ArchiveWriter.open`): the path can be written, is a regular file with
+    one name, and holds an olyscrape archive or nothing. Raises :class:`ArchiveError` (or
+    :class:`ArchiveRefused`) having written nothing."""
+    paths.check_writable(path)
+    return identify(path)
+
+
+#: SQLITE_READONLY_ROLLBACK: a read-only connection met a hot journal it cannot roll back.
+_READONLY_ROLLBACK = 776
+
+
 def read_connection(path: str | Path) -> sqlite3.Connection:
     """A connection that cannot write to ``path``: ``mode=ro``, or SQLite's ``immutable=1``
     where the file or its folder is read-only (a WAL archive's reader needs to write its
-    ``-shm`` file otherwise), as Datasette's immutable mode does."""
-    uri = Path(path).resolve().as_uri()
+    ``-shm`` file otherwise), as Datasette's immutable mode does.
+
+    A write cut short in rollback-journal mode (a migration killed half-way) leaves a hot
+    ``-journal`` that only a writable connection can roll back: it is rolled back first, as
+    the ``sqlite3`` shell would on its first read, so the file reads as it was before that
+    write. Where it cannot be (a read-only disk), the file is refused, never read with
+    ``immutable=1``, which would ignore the journal and read half-written pages."""
     try:
-        conn = sqlite3.connect(f"{uri}?mode=ro", uri=True, timeout=30)
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        return conn
-    except sqlite3.OperationalError:
+        return _connect_read_only(path, mode="ro", timeout=30)
+    except sqlite3.OperationalError as exc:
+        if getattr(exc, "sqlite_errorcode", None) == _READONLY_ROLLBACK:
+            _roll_back_hot_journal(path)
+            return _connect_read_only(path, mode="ro", timeout=30)
+        journal = Path(f"{Path(path).resolve()}-journal")
+        if journal.exists() and journal.stat().st_size:
+            raise ArchiveError(_HOT_JOURNAL.format(path=path, journal=journal)) from None
         from olyscrape.archive.health import refuse_stale_read  # immutable ignores the -wal
 
         refuse_stale_read(path)
-        conn = sqlite3.connect(f"{uri}?immutable=1", uri=True)
+        return _connect_read_only(path, immutable=1)
+
+
+_HOT_JOURNAL = (
+    "archive {path}: an interrupted write left {journal}, which must be rolled back before"
+    " the file can be read, and this disk or folder is read-only; left unchanged"
+)
+
+
+def _connect_read_only(
+    path: str | Path, timeout: float = 5, **params: str | int
+) -> sqlite3.Connection:
+    conn = sqlite3.connect(paths.sqlite_uri(path, **params), uri=True, timeout=timeout)
+    try:
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        return conn
+    except BaseException:
+        conn.close()
+        raise
+    return conn
+
+
+def _roll_back_hot_journal(path: str | Path) -> None:
+    """Let SQLite roll back a hot journal through a writable connection (its first read
+    does), or refuse the file in one line when it cannot be written."""
+    journal = Path(f"{Path(path).resolve()}-journal")
+    try:
+        conn = sqlite3.connect(paths.sqlite_uri(path, mode="rw"), uri=True, timeout=30)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        raise ArchiveError(_HOT_JOURNAL.format(path=path, journal=journal)) from None
 
 
 def migrate(conn: sqlite3.Connection) -> None:
-    """Create what is missing (tables, columns, indexes, the views, the full-text index and
-    its triggers), then stamp the file with olyscrape's id and the schema version. Nothing
-    is dropped (version 4 rewrites two tables, keeping every row, in one transaction); a
-    migration cut short is simply run again on the next open."""
-    import sqlite_utils  # only when a file needs migrating, never on a crawl's hot path
+    """Bring the archive on ``conn`` (autocommit, no transaction open) up to
+    :data:`SCHEMA_VERSION` in **one** ``BEGIN IMMEDIATE`` … ``COMMIT``: the id, the missing
+    tables, columns and indexes (whatever :data:`SCHEMA` and :data:`INDEXES` name), version
+    4's rewrite, the views, the full-text index and its triggers, and the version last.
 
-    # The id first: a migration cut short (a full disk) leaves a file still known as ours,
-    # which the next open migrates again, rather than one refused as another program's.
+    Cut short at any point (a full disk, a kill), nothing of it is committed: the file keeps
+    its version, tables, views, triggers and rows, and the next open migrates again. Every
+    statement is built here and run on ``conn``; no helper that commits on its own
+    (sqlite-utils' ``add_column``, ``create_index``, ``with conn:``) is used.
+
+    The transaction runs in SQLite's rollback-journal mode, then the file goes back to WAL:
+    a journal holds only the original pages a migration overwrites (next to nothing: the
+    rewrite writes new tables at the end of the file), where a WAL would hold a copy of
+    every page written, then need as much room again in the file when checkpointed. A
+    migration cut short by a full disk is rolled back and its journal removed; one
+    killed leaves a hot journal, which the next connection rolls back (see
+    :func:`read_connection`). When another connection holds the file open in WAL mode, the
+    mode cannot change and the migration runs in WAL mode, one transaction all the same;
+    the WAL it leaves on failure is truncated.
+    """
+    # A new file has nothing to keep: it is made in the writer's WAL mode, as before.
+    has_tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
+    journal = _enter_rollback_journal(conn) if has_tables else "wal"
+    secure_delete = conn.execute("PRAGMA secure_delete").fetchone()[0]
+    # Overwriting the pages of version 3's dropped tables with zeros would put each of
+    # them in the journal: as much room again as those tables. Their text lives on in the
+    # new tables, so nothing is kept that was meant to be erased.
+    conn.execute("PRAGMA secure_delete = OFF")
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            _migrate_in_transaction(conn)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:  # SQLite may have rolled it back already (a full disk)
+                with suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            if journal == "wal":
+                with suppress(sqlite3.Error):  # the WAL's frames were never committed
+                    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            raise
+    finally:
+        with suppress(sqlite3.Error):
+            conn.execute(f"PRAGMA secure_delete = {int(secure_delete)}")
+        if journal == "delete":
+            # Back to WAL (the writer's mode); on a disk too full even for that, the file
+            # stays in rollback-journal mode, readable as it is, and the next open retries.
+            with suppress(sqlite3.Error):
+                conn.execute("PRAGMA journal_mode = WAL")
+
+
+def _enter_rollback_journal(conn: sqlite3.Connection) -> str:
+    """Switch ``conn``'s file to rollback-journal (``DELETE``) mode for the migration, and
+    say which mode it runs in: ``delete``, or ``wal`` when the file could not change mode
+    (another connection has it open)."""
+    timeout = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+    conn.execute("PRAGMA busy_timeout = 1000")  # a reader holding the file: not worth 30 s
+    try:
+        return str(conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]).lower()
+    except sqlite3.OperationalError as exc:
+        if "locked" not in str(exc) and "busy" not in str(exc):
+            raise
+        return "wal"
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {int(timeout)}")
+
+
+def _names(conn: sqlite3.Connection, kind: str) -> set[str]:
+    return {name for (name,) in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = ?", [kind])}  # fmt: skip
+
+
+def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
+    return [row[1] for row in conn.execute(f"PRAGMA table_info([{table}])")]
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+_TYPES = {str: "TEXT", int: "INTEGER", float: "FLOAT", bytes: "BLOB"}
+
+
+def create_table_sql(name: str, as_name: str = "") -> str:
+    """``CREATE TABLE`` for :data:`SCHEMA`'s table ``name`` (called ``as_name`` if given),
+    written as sqlite-utils writes it, so older and newer archives read alike."""
+    columns, pk = SCHEMA[name]
+    references = {column: (table, other) for column, table, other in FOREIGN_KEYS.get(name, [])}
+    lines = []
+    for column, kind in columns.items():
+        line = f"   {_quote(column)} {_TYPES[kind]}" + (" PRIMARY KEY" if pk == column else "")
+        if column in references:
+            table, other = references[column]
+            line += f" REFERENCES {_quote(table)}({_quote(other)})"
+        lines.append(line)
+    if isinstance(pk, tuple):
+        lines.append(f"   PRIMARY KEY ({', '.join(_quote(c) for c in pk)})")
+    rowid = " WITHOUT ROWID" if name in WITHOUT_ROWID else ""
+    return f"CREATE TABLE {_quote(as_name or name)} (\n" + ",\n".join(lines) + f"\n){rowid}"
+
+
+def create_index_sql(table: str, columns: list[str], unique: bool = False) -> str:
+    """``CREATE [UNIQUE] INDEX IF NOT EXISTS``, named as sqlite-utils names it."""
+    name = f"idx_{table.replace(' ', '_')}_{'_'.join(columns)}"
+    return (
+        f"CREATE {'UNIQUE ' if unique else ''}INDEX IF NOT EXISTS {_quote(name)}"
+        f" ON {_quote(table)} ({', '.join(_quote(c) for c in columns)})"
+    )
+
+
+def _migrate_in_transaction(conn: sqlite3.Connection) -> None:
+    """Every step of :func:`migrate`, inside its transaction."""
     conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-    db = sqlite_utils.Database(conn)
-    _number_articles(conn, db)
+    _number_articles(conn)
+    tables = _names(conn, "table")
     for name, (columns, _) in SCHEMA.items():
-        table = db.table(name)
-        if not table.exists():
-            _create_table(conn, db, name)
+        if name not in tables:
+            conn.execute(create_table_sql(name))
             continue
+        present = set(_columns(conn, name))
         for column, kind in columns.items():
-            if column not in table.columns_dict:
-                table.add_column(column, kind)
-    _create_unique_indexes(db)
-    for name, indexes in INDEXES.items():
-        for index in indexes:
-            db.table(name).create_index(index, if_not_exists=True)
+            if column not in present:
+                conn.execute(
+                    f"ALTER TABLE {_quote(name)} ADD COLUMN {_quote(column)} {_TYPES[kind]}"
+                )
+    _create_indexes(conn)
     for name, sql in VIEWS.items():
         conn.execute(f"DROP VIEW IF EXISTS {name}")  # an older version's definition
         conn.execute(f"CREATE VIEW {name} AS {sql}")
-    if not db.table("articles").detect_fts():
+    if "articles_fts" not in _names(conn, "table"):
         # An external-content FTS5 index, filled from the rows already there.
         conn.execute(_FTS_CREATE)
         conn.execute("INSERT INTO articles_fts (articles_fts) VALUES ('rebuild')")
@@ -345,71 +516,63 @@ def migrate(conn: sqlite3.Connection) -> None:
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")  # last: the migration is whole
 
 
-def _create_unique_indexes(db: Any) -> None:
+def _create_indexes(conn: sqlite3.Connection) -> None:
+    """The unique indexes, then the others, each made once: :data:`INDEXES` may name new ones."""
     for name, indexes in UNIQUE_INDEXES.items():
         for index in indexes:
-            db.table(name).create_index(index, unique=True, if_not_exists=True)
+            conn.execute(create_index_sql(name, index, unique=True))
+    for name, indexes in INDEXES.items():
+        for index in indexes:
+            conn.execute(create_index_sql(name, index))
 
 
-def _create_table(conn: sqlite3.Connection, db: Any, name: str, as_name: str = "") -> None:
-    columns, pk = SCHEMA[name]
-    sql = db.create_table_sql(as_name or name, columns, pk=pk,
-                              foreign_keys=FOREIGN_KEYS.get(name))  # fmt: skip
-    sql = sql.strip().rstrip(";")  # sqlite-utils 4 ends it with ";", 3 does not
-    conn.execute(sql + (" WITHOUT ROWID" if name in WITHOUT_ROWID else ""))
-
-
-def _number_articles(conn: sqlite3.Connection, db: Any) -> None:
+def _number_articles(conn: sqlite3.Connection) -> None:
     """Version 4: give ``articles`` its ``id`` column (each row keeps its rowid as its id,
     so the full-text index stays valid) and move the partner links from ``article_partners``
-    (keyed by article URL) to ``partner_links`` (keyed by that id), in one transaction.
+    (keyed by article URL) to ``partner_links`` (keyed by that id), inside the migration's
+    transaction.
 
     SQLite's own procedure for changing a table's key: create the new table, copy, drop the
     old one, rename. A link whose article had no row (possible in a file made before
     versioning) gets a bare article row first: every link is kept.
     """
-    articles = db.table("articles")
-    old_links = "article_partners" in db.table_names()
-    if not articles.exists() or ("id" in articles.columns_dict and not old_links):
+    tables = _names(conn, "table")
+    old_links = "article_partners" in tables
+    columns = _columns(conn, "articles") if "articles" in tables else []
+    if not columns or ("id" in columns and not old_links):
         return
-    conn.execute("SAVEPOINT number_articles")
     # Rename without rewriting (or checking) views: a researcher's own view of ``articles``
     # keeps naming the new table.
     legacy = conn.execute("PRAGMA legacy_alter_table").fetchone()[0]
     conn.execute("PRAGMA legacy_alter_table = ON")
     try:
+        views = _names(conn, "view")
         for view in VIEWS:  # ours are made anew once the tables stand
-            if view in db.view_names():
+            if view in views:
                 conn.execute(f"DROP VIEW {view}")
-        if "id" not in articles.columns_dict:
-            kept = ", ".join(f"[{c}]" for c in SCHEMA["articles"][0] if c in articles.columns_dict)
-            _create_table(conn, db, "articles", as_name="articles_v4")
+        if "id" not in columns:
+            kept = ", ".join(f"[{c}]" for c in SCHEMA["articles"][0] if c in columns)
+            conn.execute(create_table_sql("articles", as_name="articles_v4"))
             conn.execute(f"INSERT INTO articles_v4 (id, {kept}) SELECT rowid, {kept} FROM articles")
             conn.execute("DROP TABLE articles")  # its triggers and indexes with it
             conn.execute("ALTER TABLE articles_v4 RENAME TO articles")
-        _create_unique_indexes(db)  # the links are moved by a join on the articles' URL
+        for index in UNIQUE_INDEXES["articles"]:  # the links are moved by a join on the URL
+            conn.execute(create_index_sql("articles", index, unique=True))
         if old_links:
-            _move_links(conn, db)
-        conn.execute("RELEASE number_articles")
-    except BaseException:
-        if conn.in_transaction:  # SQLite may have rolled it all back already (a full disk)
-            with suppress(sqlite3.Error):
-                conn.execute("ROLLBACK TO number_articles")
-                conn.execute("RELEASE number_articles")
-        raise
+            _move_links(conn)
     finally:
         conn.execute(f"PRAGMA legacy_alter_table = {int(legacy)}")
 
 
-def _move_links(conn: sqlite3.Connection, db: Any) -> None:
+def _move_links(conn: sqlite3.Connection) -> None:
     """``article_partners`` (article URL, partner, ...) → ``partner_links`` (article id, ...)."""
-    old = db.table("article_partners")
+    present = _columns(conn, "article_partners")
     for column in ("position", "first_seen", "last_seen"):  # a file made before versioning
-        if column not in old.columns_dict:
-            old.add_column(column, str)
+        if column not in present:
+            conn.execute(f"ALTER TABLE article_partners ADD COLUMN {column} TEXT")
     conn.execute(_ARTICLES_ONLY_LINKED)
-    if not db.table("partner_links").exists():
-        _create_table(conn, db, "partner_links")
+    if "partner_links" not in _names(conn, "table"):
+        conn.execute(create_table_sql("partner_links"))
     conn.execute(_MOVE_LINKS)
     conn.execute("DROP TABLE article_partners")
 

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from olyscrape.archive import health, schema
+from olyscrape.archive import health, paths, schema
 from olyscrape.archive.errors import (
     ArchiveDamaged,
     ArchiveError,
@@ -100,9 +100,8 @@ def wal_backlog(path: str | Path, wal: health.WalState) -> int:
 
 def _file_alone_sound(path: str | Path) -> bool:
     """Does the ``.db`` pass ``integrity_check`` read without its ``-wal``?"""
-    uri = Path(path).resolve().as_uri()
     try:
-        conn = sqlite3.connect(f"{uri}?immutable=1", uri=True)
+        conn = sqlite3.connect(paths.sqlite_uri(path, immutable=1), uri=True)
         try:
             return not health.integrity_problems(conn, quick=False)
         finally:

@@ -15,7 +15,6 @@ stops before storing anything, a mistyped partner say, leaves no file behind.
 from __future__ import annotations
 
 import json
-import os
 import sqlite3
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -27,6 +26,7 @@ from typing import Any
 from olyscrape.archive import health, schema
 from olyscrape.archive.captures import Capture, CaptureStore
 from olyscrape.archive.errors import ArchiveError, ArchiveWriteError, write_error
+from olyscrape.archive.paths import sqlite_uri
 from olyscrape.items import ArticleBody, ArticleCard, Partner, WalkDone
 
 # Fields compared to tell an updated article from an unchanged one.
@@ -204,30 +204,6 @@ def _many(conn: sqlite3.Connection, sql: str, rows: Collection[Any]) -> None:
 def _chunks(values: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
     for start in range(0, len(values), size):
         yield values[start : start + size]
-
-
-def check_writable(path: str | Path) -> None:
-    """Raise :class:`ArchiveError` unless an archive can be written at ``path``: the file
-    (if there) and its folder writable, or the folder creatable. Writes nothing."""
-    path = Path(path)
-    if path.exists():
-        if path.is_dir():
-            raise ArchiveError(f"archive {path}: is a folder")
-        if not os.access(path, os.W_OK):
-            raise ArchiveError(f"archive {path}: read-only (the file cannot be written)")
-        if not os.access(path.parent, os.W_OK | os.X_OK):
-            raise ArchiveError(
-                f"archive {path}: read-only (its folder {path.parent} cannot be written, and"
-                " SQLite keeps its journal there)"
-            )
-        return
-    folder = path.parent
-    while not folder.exists():
-        folder = folder.parent
-    if not folder.is_dir():
-        raise ArchiveError(f"archive {path}: cannot create its folder ({folder} is a file)")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise ArchiveError(f"archive {path}: read-only (cannot create it in {folder})")
 
 
 class _Batch:
@@ -428,8 +404,7 @@ class ArchiveWriter:
         :class:`~olyscrape.archive.errors.ArchiveRefused` for a file that is not ours;
         either way nothing was written. ``create=False`` refuses a missing or empty file.
         """
-        check_writable(path)
-        identity = schema.identify(path)
+        identity = schema.check_for_writing(path)
         if identity.empty and not create:
             what = "no such file" if not identity.exists else "an empty file, not an archive"
             raise ArchiveError(f"archive {path}: {what}")
@@ -446,9 +421,12 @@ class ArchiveWriter:
         """Open the connection (creating the file and its folder), migrating if behind."""
         if self.conn is not None:
             return self.conn
+        conn = None
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None)
+            # The path as a path, never read as a URI (see olyscrape.archive.paths).
+            conn = sqlite3.connect(sqlite_uri(self.path), uri=True, timeout=30,
+                                   isolation_level=None)  # fmt: skip
             conn.execute("PRAGMA busy_timeout = 30000")
             conn.execute("PRAGMA journal_mode = WAL")
             # In WAL mode, NORMAL survives a killed process (only an OS crash may lose the
@@ -464,6 +442,9 @@ class ArchiveWriter:
             if migrate:
                 schema.migrate(conn)
         except (sqlite3.Error, OSError) as exc:
+            if conn is not None:  # closed now: a failed migration's journal goes with it
+                with suppress(sqlite3.Error):
+                    conn.close()
             raise self._failed(exc) from None
         self.conn = conn
         self.captures = CaptureStore(conn)
@@ -665,8 +646,9 @@ class ArchiveWriter:
             for name, table in tables.items()
         }
 
-    def last_successful_stats(self, before_id: int | None = None) -> dict[str, Any]:
-        """The stats of the newest crawl that ended ``ok`` (before ``before_id``)."""
+    def last_successful_stats(self, before_id: int | None = None) -> dict[str, Any] | None:
+        """The stats of the newest crawl that ended ``ok`` (before ``before_id``): ``{}``
+        when there is none, ``None`` when its stored stats are not a JSON object."""
         sql = "SELECT stats FROM crawls WHERE status = 'ok' AND id < ? ORDER BY id DESC LIMIT 1"
         rows = self._rows(sql, [before_id if before_id is not None else 2**62])
-        return json.loads(rows[0][0] or "{}") if rows else {}
+        return schema.crawl_stats(rows[0][0]) if rows else {}

@@ -1,0 +1,100 @@
+"""Where an archive lives: one file, one name, reached as a path and never as a URI.
+
+SQLite keeps an archive's journal, WAL and WAL index (``-journal``, ``-wal``, ``-shm``)
+beside the *name* it was opened by, and this SQLite is built to read ``file:...`` names as
+URIs (``file:x.db?mode=memory`` would write nothing anywhere). So every connection opens
+:func:`sqlite_uri`: the real path (symlinks resolved) as an escaped ``file://`` URI, in
+which ``?``, ``#`` and ``%`` are letters of the name; ``--db file:x.db`` is the file named
+``file:x.db`` in the current folder. A file with a second name (a hard link) could be
+written under each name with its own WAL, which corrupts it, and a device or a FIFO is
+no archive: :func:`check_file` refuses both before anything is created beside them.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+from pathlib import Path
+from urllib.parse import urlencode
+
+from olyscrape.archive.errors import ArchiveError, ArchiveRefused
+
+_KINDS = {
+    stat.S_IFCHR: "a device",
+    stat.S_IFBLK: "a device",
+    stat.S_IFIFO: "a named pipe (FIFO)",
+    stat.S_IFSOCK: "a socket",
+}
+
+
+def sqlite_uri(path: str | Path, **params: str | int) -> str:
+    """``path`` as the URI SQLite opens: absolute, symlinks resolved, every character that
+    means something in a URI escaped, then ``params`` (``mode=ro``, ``immutable=1``)."""
+    uri = Path(path).resolve().as_uri()
+    return f"{uri}?{urlencode(params)}" if params else uri
+
+
+def nearest_folder(path: str | Path) -> Path:
+    """The nearest existing ancestor of ``path`` (where creating it would start)."""
+    folder = Path(path).absolute().parent
+    while not folder.exists():
+        folder = folder.parent
+    return folder
+
+
+def _in_wal_mode(path: Path) -> bool:
+    """True when the SQLite file at ``path`` is in WAL mode (its header's bytes 18-19)."""
+    try:
+        with open(path, "rb") as fh:
+            header = fh.read(20)
+    except OSError:
+        return False
+    return len(header) == 20 and header[18:20] == b"\x02\x02"
+
+
+def check_file(path: str | Path, *, writing: bool) -> None:
+    """Refuse (:class:`ArchiveRefused`, nothing touched) a ``path`` that is not a regular
+    file (a device, a FIFO, a socket), or a file with more than one name (hard links) when
+    ``writing``, or when reading would create a WAL's ``-shm`` beside one of its names.
+    A missing path passes: it is where a new archive goes. Opens nothing but a regular
+    file's first bytes."""
+    path = Path(path)
+    try:
+        info = path.stat()  # through symlinks: the file itself
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise ArchiveError(f"archive {path}: cannot be read ({exc.strerror})") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise ArchiveError(f"archive {path}: is a folder")
+    if not stat.S_ISREG(info.st_mode):
+        kind = _KINDS.get(stat.S_IFMT(info.st_mode), "not a regular file")
+        raise ArchiveRefused(f"archive {path}: {kind}, not a regular file; left unchanged")
+    if info.st_nlink > 1 and (writing or _in_wal_mode(path)):
+        raise ArchiveRefused(
+            f"archive {path}: the file has {info.st_nlink} names (hard links), and SQLite"
+            " under two names can corrupt it; keep one (a symlink is fine). Left unchanged"
+        )
+
+
+def check_writable(path: str | Path) -> None:
+    """Raise :class:`ArchiveError` unless an archive can be written at ``path``: a regular
+    file with one name (see :func:`check_file`), the file (if there) and its folder
+    writable, or the folder creatable. Writes nothing."""
+    path = Path(path)
+    check_file(path, writing=True)
+    if path.exists():
+        if not os.access(path, os.W_OK):
+            raise ArchiveError(f"archive {path}: read-only (the file cannot be written)")
+        folder = path.resolve().parent  # where SQLite puts the journal: beside the file
+        if not os.access(folder, os.W_OK | os.X_OK):
+            raise ArchiveError(
+                f"archive {path}: read-only (its folder {folder} cannot be written, and"
+                " SQLite keeps its journal there)"
+            )
+        return
+    folder = nearest_folder(path)
+    if not folder.is_dir():
+        raise ArchiveError(f"archive {path}: cannot create its folder ({folder} is a file)")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise ArchiveError(f"archive {path}: read-only (cannot create it in {folder})")
