@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from olyscrape.archive import ArchiveReader, ArchiveWriteError, ArchiveWriter, ArticleQuery
+from olyscrape.archive.schema import SCHEMA_VERSION
 from olyscrape.items import ArticleCard
 from tests.helpers import FIXTURES, legacy_archive, query
 
@@ -78,7 +79,7 @@ def test_opening_a_version_3_archive_numbers_its_articles_and_keeps_every_row(v3
     before = content(v3)
     ArchiveWriter.open(v3).close()
 
-    assert version(v3) == 4
+    assert version(v3) == SCHEMA_VERSION
     assert content(v3) == before  # every link, tag, version, crawl; search finds the same
     assert (kind(v3, "partner_links"), kind(v3, "article_partners")) == ("table", "view")
     ids = query(v3, "SELECT id, rowid, url FROM articles ORDER BY id")
@@ -161,7 +162,7 @@ def test_a_migration_cut_short_by_a_full_disk_leaves_version_3_whole(v3):
     assert version(v3) == 3 and kind(v3, "article_partners") == "table"
     assert content(v3) == before
     ArchiveWriter.open(v3).close()
-    assert version(v3) == 4 and content(v3) == before
+    assert version(v3) == SCHEMA_VERSION and content(v3) == before
 
 
 def test_a_deleted_article_takes_its_links_so_its_number_is_never_inherited(v3):

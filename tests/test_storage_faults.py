@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pytest
 
+from olyscrape.archive.schema import SCHEMA_VERSION
 from olyscrape.lock import ArchiveLock
 from tests.helpers import (
     EXPECTED_PER_PARTNER,
@@ -193,7 +194,7 @@ def test_an_older_archive_on_a_full_disk_is_not_migrated_half_way(disk, room, de
     disk.remount("size=20m")
     again = crawl(db)  # room again: migrated, then crawled
     assert again.returncode == 0, again.stdout + again.stderr
-    assert query(db, "PRAGMA user_version") == [(4,)]
+    assert query(db, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
     kept = Counter(partner for _, partner, *_ in before["links"])  # not on the saved site
     assert links_per_partner(db) == {p: n + kept[p] for p, n in EXPECTED_PER_PARTNER.items()}
 

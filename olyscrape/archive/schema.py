@@ -23,8 +23,10 @@ APPLICATION_ID = 0x4F4C5953
 #: made before versioning, recognised by its tables; version 1 indexed each new article
 #: by a trigger, version 2 indexes a batch's new articles at once (see INDEX_NEW_ROWS),
 #: version 3 adds each article's ``modified`` date and ``field_sources``, version 4 numbers
-#: articles (``articles.id``) and keys each partner link by that number (``partner_links``).
-SCHEMA_VERSION = 4
+#: articles (``articles.id``) and keys each partner link by that number (``partner_links``),
+#: version 5 records each article page's failed fetches (``page_failures``, ``page_error``,
+#: ``page_tried``) and indexes the articles still without a page (:data:`PARTIAL_INDEXES`).
+SCHEMA_VERSION = 5
 
 
 #: Table → (columns in order, primary key). Opening an older archive adds what is
@@ -51,6 +53,11 @@ SCHEMA: dict[str, tuple[dict[str, type], str | tuple[str, ...]]] = {
             "capture_id": int,
             "modified": str,
             "field_sources": str,
+            # The article's page: crawls in a row whose fetch of it failed (reset when it is
+            # stored), the last failure's reason and when the page was last asked for.
+            "page_failures": int,
+            "page_error": str,
+            "page_tried": str,
         },
         "id",
     ),
@@ -206,6 +213,13 @@ INDEXES = {
     "captures": [["canonical_url"]],
 }
 
+#: Index name → (table, columns, condition): indexes of a few rows only. The articles
+#: still without a page are what every crawl asks for again and every summary counts: at a
+#: million articles, reading them must not read the million bodies.
+PARTIAL_INDEXES = {
+    "articles_without_page": ("articles", ["id"], "body IS NULL"),
+}
+
 
 #: The tables that make a file made before versioning (application id 0) an olyscrape archive.
 _LEGACY_TABLES = {"partners", "articles", "article_partners", "crawls"}
@@ -325,6 +339,7 @@ def migrate(conn: sqlite3.Connection) -> None:
     for name, indexes in INDEXES.items():
         for index in indexes:
             db.table(name).create_index(index, if_not_exists=True)
+    _create_partial_indexes(conn)
     for name, sql in VIEWS.items():
         conn.execute(f"DROP VIEW IF EXISTS {name}")  # an older version's definition
         conn.execute(f"CREATE VIEW {name} AS {sql}")
@@ -344,6 +359,13 @@ def _create_unique_indexes(db: Any) -> None:
     for name, indexes in UNIQUE_INDEXES.items():
         for index in indexes:
             db.table(name).create_index(index, unique=True, if_not_exists=True)
+
+
+def _create_partial_indexes(conn: sqlite3.Connection) -> None:
+    for name, (table, columns, where) in PARTIAL_INDEXES.items():
+        conn.execute(
+            f"CREATE INDEX IF NOT EXISTS [{name}] ON [{table}] ({', '.join(columns)}) WHERE {where}"
+        )
 
 
 def _create_table(conn: sqlite3.Connection, db: Any, name: str, as_name: str = "") -> None:
