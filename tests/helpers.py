@@ -20,6 +20,8 @@ from typing import Any
 
 from scrapy.http import HtmlResponse, Request, TextResponse
 
+from olyscrape import pages, urls
+
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
 SITE = FIXTURES / "site"
@@ -194,3 +196,33 @@ def webhook() -> Iterator[Any]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+# --- archives compared field by field -------------------------------------------------
+
+# What a crawl archives of each article and link: compared field by field with a clean crawl.
+ARTICLE_FIELDS = """SELECT url, title, published, published_raw, page_published, modified,
+    category, image_url, body FROM articles ORDER BY url"""
+TAGS = "SELECT article_url, tag FROM article_tags ORDER BY 1, 2"
+LINKS = "SELECT article_url, partner, position FROM article_partners ORDER BY 1, 2"
+
+
+def archive_fields(db: Path) -> dict[str, list[tuple]]:
+    """What a crawl archives of each article and partner link, to compare archives field
+    by field (captures and times aside)."""
+    return {name: query(db, sql) for name, sql in
+            (("articles", ARTICLE_FIELDS), ("tags", TAGS), ("links", LINKS))}  # fmt: skip
+
+
+def load_more_articles() -> list[str]:
+    """The article URLs the saved site shows only in load-more answers (not on a listing
+    page): the cards the issue found left without a page."""
+    found: list[str] = []
+    for path in sorted(SITE.glob("ioc/ajaxscript/**/index.json")):
+        page_url = f"{ORIGIN}/{path.parent.relative_to(SITE)}"
+        for card in pages.parse_load_more(path.read_text(), page_url):
+            url = urls.canonical_url(card.url, card.page_url or page_url)
+            if url and urls.is_canonical(url) and url not in found:
+                found.append(url)
+    listed = "".join(p.read_text() for p in (SITE / "ioc").glob("*.html"))
+    return [u for u in found if u.removeprefix(ORIGIN) not in listed]

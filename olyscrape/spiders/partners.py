@@ -276,13 +276,16 @@ class PartnersSpider(scrapy.Spider):
             chosen = self._captured(chosen)
         self.crawler.stats.set_value(keys.PARTNERS, [p.slug for p in chosen])
         logger.info("discovered %d partners, crawling %d", len(found), len(chosen))
+        # Read before the first listing answer can store anything: what earlier crawls left.
+        missing = self._missing_pages([p.slug for p in chosen])
         for partner in chosen:
             yield partner
             self.open_walks[partner.slug] = partner.url
             paging = PartnerPaging(max_pages=self.max_pages)
             yield self._listing_request(partner.url, partner.slug, paging)
         yield from self._refresh_requests()
-        yield from self._missing_page_requests([p.slug for p in chosen])
+        for url, slug in missing:  # after the listings: they decide what else to fetch
+            yield from self._ask_page(url, slug)
 
     def _captured(self, partners: list[Partner]) -> list[Partner]:
         """A re-parse: the partners whose listing the archive kept; the others are named."""
@@ -302,22 +305,21 @@ class PartnersSpider(scrapy.Spider):
             if self._may_fetch_article(url):
                 yield from self._ask_page(url, partner)
 
-    def _missing_page_requests(self, chosen: list[str]) -> Iterator[scrapy.Request]:
-        """The pages of archived articles that no crawl stored yet (never fetched, failed,
-        cut off by an interrupt), whether or not a walk reaches their cards again: the
-        archive, not one crawl, is what must be complete. Pages that failed
-        ``OLYSCRAPE_PAGE_MAX_FAILURES`` crawls in a row are reported instead. With
-        ``--partners``, only the articles those partners showed."""
+    def _missing_pages(self, chosen: list[str]) -> list[tuple[str, str | None]]:
+        """The archived articles whose page no crawl stored yet (never fetched, failed, cut
+        off by an interrupt), each with a partner that showed it: this crawl asks for them
+        whether or not a walk reaches their cards again, as the archive, not one crawl, is
+        what must be complete. Pages that failed ``OLYSCRAPE_PAGE_MAX_FAILURES`` crawls in
+        a row are reported instead. With ``--partners``, only those partners' articles."""
         if not self.fetch_articles or self.refresh_articles or self.reparse:
-            return  # refreshing asks for every page; a re-parse reads captures only
+            return []  # refreshing asks for every page; a re-parse reads captures only
         assert self.keeper.writer is not None
         partners = chosen if self.wanted else None
         wanted = self.keeper.writer.pages_wanted(self.page_max_failures, partners)
         if wanted:
             logger.info("asking again for %d article page(s) the archive lacks", len(wanted))
             self.crawler.stats.set_value(keys.PAGES_ASKED_AGAIN, len(wanted))
-        for url, partner in wanted:
-            yield from self._ask_page(url, partner)
+        return wanted
 
     # --- listing pages and no-script pages -------------------------------------------
 
