@@ -130,3 +130,62 @@ def test_an_article_page_failing_every_crawl_is_given_up_and_named(archive_copy,
     assert [r for r in got["articles"] if r[0] != target] == [
         r for r in expected["articles"] if r[0] != target
     ]
+
+
+# --- with --partners, and in a re-parse ---------------------------------------------------
+
+
+def make_holes(db: Path, *urls_: str) -> None:
+    """Articles an earlier crawl left without their page."""
+    conn = sqlite3.connect(db)
+    with conn:
+        for url in urls_:
+            conn.execute("DELETE FROM article_tags WHERE article_url = ?", [url])
+            conn.execute("UPDATE articles SET body = NULL WHERE url = ?", [url])
+    conn.close()
+
+
+def only_partner(db: Path, partner: str) -> str:
+    """An article that only ``partner`` showed (on a load-more answer, where there is one)."""
+    linked = query(
+        db, "SELECT article_url FROM article_partners GROUP BY article_url"
+        " HAVING count(*) = 1 AND min(partner) = ? ORDER BY article_url", partner,
+    )  # fmt: skip
+    urls_ = [u for (u,) in linked]
+    return next((u for u in load_more_articles() if u in urls_), urls_[0])
+
+
+def test_partners_asks_only_for_the_pages_of_the_chosen_partners(archive_copy, archive_db):
+    db = archive_copy
+    alibaba, omega = only_partner(db, "alibaba"), only_partner(db, "omega")
+    make_holes(db, alibaba, omega)
+    result = run_olyscrape(
+        "crawl", "--replay", str(SITE), "--db", str(db), "--partners", "alibaba"
+    )  # fmt: skip
+    assert_clean(result)
+    assert "asking again for 1 article page(s)" in result.stderr
+    assert "archive: 1 article has no page yet (the next crawl asks for them)" in result.stdout
+    assert [u for (u, *_) in holes(db)] == [omega]
+    again = run_olyscrape("crawl", "--replay", str(SITE), "--db", str(db))
+    assert_clean(again)
+    assert "archive: every article on the site has its page" in again.stdout
+    assert archive_fields(db) == archive_fields(archive_db)
+
+
+def test_a_reparse_reads_captures_only_and_leaves_holes_and_failures_as_they_were(
+    archive_copy,
+):
+    db = archive_copy
+    target = load_more_articles()[2]
+    make_holes(db, target)
+    conn = sqlite3.connect(db)
+    with conn:  # its page was never captured, and failed once
+        conn.execute(
+            "UPDATE articles SET page_failures = 1, page_error = 'HTTP 503' WHERE url = ?", [target]
+        )
+        conn.execute("DELETE FROM captures WHERE canonical_url = ?", [target])
+    conn.close()
+    result = run_olyscrape("reparse", "--db", str(db))
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr and "asking again" not in result.stderr
+    assert holes(db) == [(target, 1, "HTTP 503")]
