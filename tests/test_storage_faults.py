@@ -55,7 +55,8 @@ def one_error_line(stderr: str) -> str:
 
 
 def committed(message: str) -> int:
-    match = re.search(r"; (\d+) cards committed before it$", message)
+    # Then, if the full disk had no room for it either, the crawl's own row's failure.
+    match = re.search(r"; (\d+) cards committed before it(; and the crawl's own row .*)?$", message)
     assert match, message
     return int(match.group(1))
 
