@@ -27,6 +27,8 @@ DEFAULTS: dict[str, Any] = {
     "OLYSCRAPE_BATCH_SIZE": 200,  # cards written per transaction
     "OLYSCRAPE_ARTICLES": True,  # fetch the page of each article not archived yet
     "OLYSCRAPE_REFRESH_ARTICLES": False,  # fetch every article's page again
+    # An article page that failed this many crawls in a row is reported, no longer asked for
+    "OLYSCRAPE_PAGE_MAX_FAILURES": 3,
     "OLYSCRAPE_CAPTURE": True,  # keep every response in the captures table
     "OLYSCRAPE_WARC": None,  # also write requests and responses to this WARC file
     "OLYSCRAPE_REPLAY_WARC": None,  # answer every request from this WARC file

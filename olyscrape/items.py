@@ -76,9 +76,22 @@ class ArticleBody:
 
 
 @dataclass
+class ArticlePageFailed:
+    """An article page this crawl asked for and could not store (an HTTP error after the
+    retries, a network error, a page with no body): recorded on the article, so that the
+    archive says what it lacks and the next crawls ask again, a bounded number of times."""
+
+    url: str
+    reason: str
+    partner: str | None = None  # the partner whose card led to this page
+
+
+@dataclass
 class WalkDone:
     """A partner's listing was walked to its end (or, incrementally, to cards archived
-    before). Stored after the partner's cards, so an archive that says a walk completed
-    holds every card of it; an interrupted walk makes the next crawl walk it in full."""
+    before). Stored after the partner's cards and after the pages of those cards (each
+    stored, or recorded as failed), so an archive that says a walk completed holds every
+    card of it and every page it could get; an interrupted walk makes the next crawl walk
+    it in full."""
 
     partner: str

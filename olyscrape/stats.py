@@ -37,6 +37,10 @@ FAILURES = "olyscrape/failures"
 #: Article pages that failed: a count, and a list of dicts (url, partner, reason).
 ARTICLES_FAILED = "olyscrape/articles/failed"
 ARTICLE_FAILURES = "olyscrape/article_failures"
+#: Pages of archived articles a crawl asked for again because the archive lacked them, and
+#: article page failures recorded in the archive.
+PAGES_ASKED_AGAIN = "olyscrape/articles/asked_again"
+PAGE_FAILURES_RECORDED = "olyscrape/articles/failures_recorded"
 MONITOR_FAILURES = "olyscrape/monitor/failures"
 ALERT_FAILURES = "olyscrape/alert_failures"
 #: The partners walked, and (when some asked for are unknown) the known and unknown ones.
@@ -56,6 +60,11 @@ ARCHIVE_COUNTS = "olyscrape/archive_counts"
 ARCHIVE_CHECKPOINT = "olyscrape/archive_checkpoint"
 #: The checkpoint a writer completed when it opened (one an earlier writer left unfinished).
 ARCHIVE_CHECKPOINT_AT_OPEN = "olyscrape/archive_checkpoint_at_open"
+#: The counts also say what the archive still lacks at the end: ``articles_without_page``
+#: (on the canonical origin), of those ``pages_given_up`` (failed ``page_max_failures``
+#: crawls in a row, no longer asked for); these pages' first few (url, failures, reason,
+#: tried) are listed under ARCHIVE_GIVEN_UP.
+ARCHIVE_GIVEN_UP = "olyscrape/archive_given_up_pages"
 #: Responses captured (queued), captures stored, WARC records written.
 CAPTURES = "olyscrape/captures"
 CAPTURES_STORED = "olyscrape/captures_stored"
@@ -249,6 +258,10 @@ class CrawlStats:
     @property
     def archive_checkpoint(self) -> dict[str, Any]:
         return dict(self.raw.get(ARCHIVE_CHECKPOINT) or {})
+
+    @property
+    def given_up_pages(self) -> list[dict[str, Any]]:
+        return self._list(ARCHIVE_GIVEN_UP)
 
     def stop_reason(self, partner: str) -> str | None:
         return self.partner_value(partner, "stop_reason")

@@ -51,6 +51,9 @@ class CrawlSummary:
     status: str = "failed"
     reasons: list[str] = field(default_factory=list)
     archive: dict[str, int] = field(default_factory=dict)
+    #: The first article pages the archive gave up on (failed ``page_max_failures`` crawls
+    #: in a row): url, failures, reason, tried. ``archive`` counts them all.
+    given_up_pages: list[dict[str, Any]] = field(default_factory=list)
     storage_error: str | None = None
     #: Article pages with structured data, and per field the values it filled (the visible
     #: markup lacked them) and the disagreements (the visible value was kept).
@@ -84,6 +87,7 @@ class CrawlSummary:
             status=judged.status,
             reasons=judged.reasons,
             archive=crawl.archive_counts,
+            given_up_pages=crawl.given_up_pages,
             storage_error=crawl.storage_error,
             structured=crawl.structured,
             checkpoint=crawl.archive_checkpoint,
@@ -174,7 +178,35 @@ class CrawlSummary:
                 f" {self.archive['article_partners']} partner links,"
                 f" {self.archive['partners']} partners"
             )
+        if "articles_without_page" in self.archive:
+            lines.extend(self._missing_lines())
         left = checkpoint_line(db or "", self.checkpoint)
         if left:
             lines.append(left)
         return "\n".join(lines)
+
+    def _missing_lines(self) -> list[str]:
+        """What the archive still lacks, whichever crawl left it so: always said, so that
+        ``crawl OK`` never hides a hole."""
+        missing = self.archive["articles_without_page"]
+        given_up = self.archive.get("pages_given_up", 0)
+        if not missing:
+            return ["archive: every article on the site has its page"]
+        articles = "1 article has" if missing == 1 else f"{missing} articles have"
+        line = f"archive: {articles} no page yet"
+        if given_up:
+            crawls = self.archive.get("page_max_failures", 0)
+            line += (
+                f" ({given_up} failed {crawls} crawls in a row: no longer asked for; the others"
+                " are asked for by the next crawl)"
+            )
+        else:
+            line += " (the next crawl asks for them)"
+        lines = [line]
+        for page in self.given_up_pages:
+            lines.append(
+                f"  {page['url']}: {page['reason']} (failed {page['failures']} crawls in a row)"
+            )
+        if given_up > len(self.given_up_pages):
+            lines.append(f"  ... and {given_up - len(self.given_up_pages)} more")
+        return lines

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -10,7 +11,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from tests.helpers import REPO, SITE, run_olyscrape
+from tests.helpers import REPO, SITE, mount, run_olyscrape
 
 
 @pytest.fixture
@@ -76,3 +77,32 @@ def repository_data_untouched() -> Any:
     before = _data_folder()
     yield
     assert _data_folder() == before, "a test changed the repository's data/ folder"
+
+
+@pytest.fixture
+def disk(tmp_path: Path) -> Any:
+    """A real, small tmpfs at ``tmp_path/disk``: ``disk(size)`` mounts it, ``disk.remount(
+    options)`` changes it. Unmounted afterwards. Skips unless the test may mount."""
+    point = tmp_path / "disk"
+    point.mkdir()
+    mounted = []
+
+    class Disk:
+        path = point
+
+        def __call__(self, size: str) -> Path:
+            if os.geteuid() != 0:
+                pytest.skip("mounting a tmpfs needs root (CI runs as root)")
+            try:
+                mount("-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(point))
+            except (subprocess.CalledProcessError, FileNotFoundError) as exc:
+                pytest.skip(f"cannot mount a tmpfs here: {getattr(exc, 'stderr', exc)}")
+            mounted.append(point)
+            return point
+
+        def remount(self, options: str) -> None:
+            mount("-o", f"remount,{options}", str(point))
+
+    yield Disk()
+    for path in mounted:
+        subprocess.run(["umount", "-l", str(path)], capture_output=True)

@@ -5,6 +5,7 @@ another; fixtures live in ``conftest.py``."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -20,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 from scrapy.http import HtmlResponse, Request, TextResponse
+
+from olyscrape import pages, urls
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"
@@ -198,3 +201,136 @@ def webhook() -> Iterator[Any]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+# --- archives compared field by field -------------------------------------------------
+
+# What a crawl archives of each article and link: compared field by field with a clean crawl.
+ARTICLE_FIELDS = """SELECT url, title, published, published_raw, page_published, modified,
+    category, image_url, body FROM articles ORDER BY url"""
+TAGS = "SELECT article_url, tag FROM article_tags ORDER BY 1, 2"
+LINKS = "SELECT article_url, partner, position FROM article_partners ORDER BY 1, 2"
+
+
+def archive_fields(db: Path) -> dict[str, list[tuple]]:
+    """What a crawl archives of each article and partner link, to compare archives field
+    by field (captures and times aside)."""
+    return {name: query(db, sql) for name, sql in
+            (("articles", ARTICLE_FIELDS), ("tags", TAGS), ("links", LINKS))}  # fmt: skip
+
+
+def load_more_articles() -> list[str]:
+    """The article URLs the saved site shows only in load-more answers (not on a listing
+    page): the cards the issue found left without a page."""
+    found: list[str] = []
+    for path in sorted(SITE.glob("ioc/ajaxscript/**/index.json")):
+        page_url = f"{ORIGIN}/{path.parent.relative_to(SITE)}"
+        for card in pages.parse_load_more(path.read_text(), page_url):
+            url = urls.canonical_url(card.url, card.page_url or page_url)
+            if url and urls.is_canonical(url) and url not in found:
+                found.append(url)
+    listed = "".join(p.read_text() for p in (SITE / "ioc").glob("*.html"))
+    return [u for u in found if u.removeprefix(ORIGIN) not in listed]
+
+
+# --- files: digests, error lines, mounts, archives of older versions ---------------------
+
+
+def mount(*args: str) -> None:
+    """``mount ARGS`` (root only): the tmpfs and bind mounts of the storage-fault tests."""
+    subprocess.run(["mount", *args], check=True, capture_output=True, text=True)
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def one_error_line(stderr: str) -> str:
+    """The single ``Error: ...`` line, after asserting no traceback and only one such line."""
+    assert "Traceback" not in stderr
+    errors = [line for line in stderr.splitlines() if line.startswith("Error: ")]
+    assert len(errors) == 1, stderr
+    return errors[0]
+
+
+V3 = FIXTURES / "archives" / "v3.sql"
+
+
+def make_v3(path: Path) -> Path:
+    """The version 3 archive, as a file at ``path``."""
+    conn = sqlite3.connect(path)
+    conn.executescript(V3.read_text())
+    conn.close()
+    return path
+
+
+def make_large_v3(path: Path, articles: int = 40_000) -> Path:
+    """The version 3 archive with ``articles`` more articles (each linked to one partner,
+    with a short body, all indexed for search), built in SQL in about a second: large
+    enough (about 37 MB for 40,000) that a migration takes a while and needs room."""
+    make_v3(path)
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("BEGIN")
+    conn.execute(
+        """WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
+        INSERT INTO articles (url, title, category, published, first_seen, last_seen, body)
+        SELECT 'https://olympics.com/ioc/news/story-' || i, 'Story ' || i || ' of athletes',
+            'News', printf('20%02d-%02d-%02d', i % 20, 1 + i % 12, 1 + i % 28),
+            '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z',
+            replace(printf('%.40c', '*'), '*', 'word ' || (i % 97) || ' ')
+        FROM n""",
+        [articles],
+    )
+    conn.execute(
+        """INSERT INTO article_partners (article_url, partner, position, first_seen, last_seen)
+        SELECT url, CASE WHEN rowid % 2 THEN 'visa' ELSE 'alibaba' END, rowid, first_seen,
+            last_seen FROM articles WHERE url LIKE '%/story-%'"""
+    )
+    conn.execute("INSERT INTO articles_fts (articles_fts) VALUES ('rebuild')")
+    conn.execute("COMMIT")
+    conn.execute("PRAGMA journal_mode = WAL")  # as olyscrape left it
+    conn.close()
+    return path
+
+
+def snapshot(db: Path) -> dict[str, object]:
+    """Everything a migration may change, read with plain sqlite3: the version and id, the
+    schema (every table, index, view and trigger as ``sqlite_master`` holds it) and a
+    digest of every table's rows (the full-text index's own tables included)."""
+    conn = sqlite3.connect(db)
+    try:
+        master = conn.execute(
+            "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name"
+        ).fetchall()
+        rows = {}
+        for kind, name, _, sql in master:
+            if kind == "table" and not (sql or "").startswith("CREATE VIRTUAL"):
+                found = sorted(conn.execute(f"SELECT * FROM [{name}]").fetchall(), key=repr)
+                rows[name] = (len(found), hashlib.sha256(repr(found).encode()).hexdigest())
+        return {
+            "user_version": conn.execute("PRAGMA user_version").fetchone()[0],
+            "application_id": conn.execute("PRAGMA application_id").fetchone()[0],
+            "schema": master,
+            "rows": rows,
+        }
+    finally:
+        conn.close()
+
+
+#: What each table of the version 3 file holds, read the same way before and after.
+CONTENT = {
+    "articles": "SELECT rowid, url, title, category, published, body, first_seen, last_seen"
+    " FROM articles ORDER BY rowid",
+    "links": "SELECT article_url, partner, position, first_seen, last_seen"
+    " FROM article_partners ORDER BY 1, 2",
+    "tags": "SELECT article_url, tag FROM article_tags ORDER BY 1, 2",
+    "versions": "SELECT article_url, title, body FROM article_versions ORDER BY id",
+    "crawls": "SELECT id, status, stats FROM crawls ORDER BY id",
+    "search": "SELECT a.url FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid"
+    " WHERE articles_fts MATCH 'cloud' ORDER BY 1",
+    "partner_articles": "SELECT partner, url, position FROM partner_articles ORDER BY 1, 2",
+}
+
+
+def content(db: Path) -> dict[str, list[tuple]]:
+    return {name: query(db, sql) for name, sql in CONTENT.items()}

@@ -7,7 +7,7 @@ import pytest
 
 from olyscrape.archive import SCHEMA, ArchiveRefused, ArchiveWriter, Capture
 from olyscrape.archive.schema import APPLICATION_ID, SCHEMA_VERSION
-from olyscrape.items import ArticleBody, ArticleCard, Partner
+from olyscrape.items import ArticleBody, ArticleCard, ArticlePageFailed, Partner
 from tests.helpers import legacy_archive
 
 
@@ -270,3 +270,44 @@ def test_sqlite_result_codes_name_the_causes_python_names():
         code = getattr(sqlite3, name, None)
         if code is not None:
             assert _SQLITE_CAUSES[code] == cause
+
+
+# --- article pages the archive lacks -------------------------------------------------------
+
+
+def test_a_failed_page_counts_once_a_batch_and_a_stored_page_resets_it(archive):
+    url, other = "https://olympics.com/ioc/news/a", "https://olympics.com/ioc/news/b"
+    archive.store([card(url), card(other, partner="visa")])
+    failed = ArticlePageFailed(url=url, reason="HTTP 503", partner="alibaba")
+    result = archive.store([failed, failed])  # retries of one crawl: one failure
+    assert result.page_failures == 1
+    archive.store([ArticlePageFailed(url=url, reason="HTTP 404")])
+    fields = "SELECT page_failures, page_error FROM articles WHERE url = ?"
+    assert rows(archive, fields, url) == [{"page_failures": 2, "page_error": "HTTP 404"}]
+    assert archive.pages_wanted(3) == [(url, "alibaba"), (other, "visa")]
+    assert archive.pages_wanted(2) == [(other, "visa")]  # given up after 2 crawls in a row
+    assert archive.pages_wanted(3, ["visa"]) == [(other, "visa")]
+    assert archive.pages_not_wanted([url, other], 2) == {url}
+    missing = archive.missing_pages(2)
+    assert (missing.missing, missing.given_up) == (2, 1)
+    assert [(p["url"], p["failures"], p["reason"]) for p in missing.listed] == [
+        (url, 2, "HTTP 404")
+    ]
+
+    archive.store([ArticleBody(url=url, body="Text.")])
+    assert rows(archive, fields, url) == [{"page_failures": 0, "page_error": None}]
+    assert archive.pages_not_wanted([url, other], 2) == {url}
+    assert archive.pages_wanted(3) == [(other, "visa")]
+    assert archive.missing_pages(2).missing == 1
+
+
+def test_a_reparse_records_no_page_failure(archive):
+    url = "https://olympics.com/ioc/news/a"
+    archive.store([card(url)])
+    archive.store([ArticlePageFailed(url=url, reason="no body")], touch_seen=False)
+    assert rows(archive, "SELECT page_failures FROM articles") == [{"page_failures": None}]
+
+
+def test_articles_off_the_canonical_origin_are_no_hole(archive):
+    archive.store([card("https://www.bridgestone.com/news")])
+    assert archive.pages_wanted(3) == [] and archive.missing_pages(3).missing == 0

@@ -9,7 +9,6 @@ Each case asserts the exit code, the one line, no traceback, and what the files 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sqlite3
@@ -19,22 +18,11 @@ from pathlib import Path
 import pytest
 
 from olyscrape.lock import ArchiveLock
-from tests.helpers import SITE, query, run_olyscrape
+from tests.helpers import SITE, one_error_line, query, run_olyscrape, sha256
 
 pytestmark = pytest.mark.slow
 
 BESIDE = ("-wal", "-shm", "-journal", ".lock")
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def one_error_line(stderr: str) -> str:
-    assert "Traceback" not in stderr, stderr
-    errors = [line for line in stderr.splitlines() if line.startswith("Error: ")]
-    assert len(errors) == 1, stderr
-    return errors[0]
 
 
 def crawl(db: str | Path, *args: str, cwd: Path | None = None):

@@ -9,7 +9,6 @@ another process, a tmpfs remounted read-only. Each case asserts the exit code, t
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import shutil
@@ -23,22 +22,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import EXPECTED_PER_PARTNER, SITE, query, run_olyscrape
+from tests.helpers import EXPECTED_PER_PARTNER, SITE, one_error_line, query, run_olyscrape, sha256
 
 pytestmark = pytest.mark.slow  # real crawls in subprocesses
 
 ALL_ARTICLES = sum(EXPECTED_PER_PARTNER.values()) - 1  # one article is shared by two
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def one_error_line(stderr: str) -> str:
-    assert "Traceback" not in stderr
-    errors = [line for line in stderr.splitlines() if line.startswith("Error: ")]
-    assert len(errors) == 1, stderr
-    return errors[0]
 
 
 def crawl(db: Path, *args: str) -> subprocess.CompletedProcess:
@@ -62,36 +50,6 @@ def flip_byte_in_page(db: Path, table: str) -> int:
     data[(page - 1) * page_size] ^= 0xFF
     db.write_bytes(bytes(data))
     return page
-
-
-@pytest.fixture
-def disk(tmp_path):
-    """A real tmpfs at ``tmp_path/disk`` (as in test_storage_faults): ``disk(size)`` mounts
-    it, ``disk.remount(options)`` changes it; unmounted afterwards. Skips unless root."""
-    point = tmp_path / "disk"
-    point.mkdir()
-    mounted: list[Path] = []
-
-    def mount(*args: str) -> None:
-        subprocess.run(["mount", *args], check=True, capture_output=True, text=True)
-
-    class Disk:
-        def __call__(self, size: str) -> Path:
-            if os.geteuid() != 0:
-                pytest.skip("mounting a tmpfs needs root (CI runs as root)")
-            try:
-                mount("-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(point))
-            except (subprocess.CalledProcessError, FileNotFoundError) as exc:
-                pytest.skip(f"cannot mount a tmpfs here: {getattr(exc, 'stderr', exc)}")
-            mounted.append(point)
-            return point
-
-        def remount(self, options: str) -> None:
-            mount("-o", f"remount,{options}", str(point))
-
-    yield Disk()
-    for path in mounted:
-        subprocess.run(["umount", "-l", str(path)], capture_output=True)
 
 
 @pytest.fixture

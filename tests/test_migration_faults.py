@@ -17,9 +17,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPO, query, run_olyscrape
-from tests.test_migrations import make_large_v3, snapshot
-from tests.test_storage_faults import disk, one_error_line  # noqa: F401 - a fixture
+from olyscrape.archive.schema import SCHEMA_VERSION
+from tests.helpers import REPO, make_large_v3, one_error_line, query, run_olyscrape, snapshot
 
 pytestmark = pytest.mark.slow
 
@@ -58,7 +57,7 @@ def fill(point: Path, room: int) -> Path:
     ids=["16KiB-no-room-for-the-wal-index", "5pct-of-the-file", "40pct-of-the-file"],
 )
 def test_a_large_migration_on_a_full_disk_changes_nothing_then_completes(
-    disk,  # noqa: F811
+    disk,
     large_v3,
     room,
 ):
@@ -84,7 +83,7 @@ def test_a_large_migration_on_a_full_disk_changes_nothing_then_completes(
     again = run_olyscrape("crawl", "--replay", str(REPO / "tests/fixtures/site"), "--db", str(db))
     assert again.returncode == 0, again.stdout + again.stderr
     after = snapshot(db)
-    assert after["user_version"] == 4
+    assert after["user_version"] == SCHEMA_VERSION
     assert query(
         db, "SELECT count(*) FROM article_partners WHERE article_url LIKE '%/story-%'"
     ) == [(ARTICLES,)]
@@ -123,6 +122,6 @@ def test_a_migration_killed_half_way_reads_as_before_and_the_next_open_migrates(
     result = run_olyscrape("sql", "--db", str(db), "PRAGMA user_version", "--format", "csv")
     assert result.returncode == 0 and result.stdout.split() == ["user_version", "3"]
     subprocess.run([sys.executable, "-c", _MIGRATE, str(db)], cwd=REPO, check=True)
-    assert snapshot(db)["user_version"] == 4
+    assert snapshot(db)["user_version"] == SCHEMA_VERSION
     assert query(db, "SELECT count(*) FROM article_partners") == [(ARTICLES + 4,)]
     assert query(db, "PRAGMA integrity_check") == [("ok",)]

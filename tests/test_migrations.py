@@ -16,92 +16,11 @@ from pathlib import Path
 import pytest
 
 from olyscrape.archive import ArchiveReader, ArchiveWriteError, ArchiveWriter, ArticleQuery
+from olyscrape.archive.schema import SCHEMA_VERSION
 from olyscrape.items import ArticleCard
-from tests.helpers import FIXTURES, legacy_archive, query
-
-V3 = FIXTURES / "archives" / "v3.sql"
-
-
-def make_v3(path: Path) -> Path:
-    """The version 3 archive, as a file at ``path``."""
-    conn = sqlite3.connect(path)
-    conn.executescript(V3.read_text())
-    conn.close()
-    return path
-
-
-def make_large_v3(path: Path, articles: int = 40_000) -> Path:
-    """The version 3 archive with ``articles`` more articles (each linked to one partner,
-    with a short body, all indexed for search), built in SQL in about a second: large
-    enough (about 37 MB for 40,000) that a migration takes a while and needs room."""
-    make_v3(path)
-    conn = sqlite3.connect(path, isolation_level=None)
-    conn.execute("BEGIN")
-    conn.execute(
-        """WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < ?)
-        INSERT INTO articles (url, title, category, published, first_seen, last_seen, body)
-        SELECT 'https://olympics.com/ioc/news/story-' || i, 'Story ' || i || ' of athletes',
-            'News', printf('20%02d-%02d-%02d', i % 20, 1 + i % 12, 1 + i % 28),
-            '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z',
-            replace(printf('%.40c', '*'), '*', 'word ' || (i % 97) || ' ')
-        FROM n""",
-        [articles],
-    )
-    conn.execute(
-        """INSERT INTO article_partners (article_url, partner, position, first_seen, last_seen)
-        SELECT url, CASE WHEN rowid % 2 THEN 'visa' ELSE 'alibaba' END, rowid, first_seen,
-            last_seen FROM articles WHERE url LIKE '%/story-%'"""
-    )
-    conn.execute("INSERT INTO articles_fts (articles_fts) VALUES ('rebuild')")
-    conn.execute("COMMIT")
-    conn.execute("PRAGMA journal_mode = WAL")  # as olyscrape left it
-    conn.close()
-    return path
-
-
-def snapshot(db: Path) -> dict[str, object]:
-    """Everything a migration may change, read with plain sqlite3: the version and id, the
-    schema (every table, index, view and trigger as ``sqlite_master`` holds it) and a
-    digest of every table's rows (the full-text index's own tables included)."""
-    conn = sqlite3.connect(db)
-    try:
-        master = conn.execute(
-            "SELECT type, name, tbl_name, sql FROM sqlite_master ORDER BY type, name"
-        ).fetchall()
-        rows = {}
-        for kind, name, _, sql in master:
-            if kind == "table" and not (sql or "").startswith("CREATE VIRTUAL"):
-                found = sorted(conn.execute(f"SELECT * FROM [{name}]").fetchall(), key=repr)
-                rows[name] = (len(found), hashlib.sha256(repr(found).encode()).hexdigest())
-        return {
-            "user_version": conn.execute("PRAGMA user_version").fetchone()[0],
-            "application_id": conn.execute("PRAGMA application_id").fetchone()[0],
-            "schema": master,
-            "rows": rows,
-        }
-    finally:
-        conn.close()
-
+from tests.helpers import CONTENT, content, legacy_archive, make_v3, query, snapshot
 
 SHARED = "https://olympics.com/ioc/news/shared-story"
-
-#: What each table of the version 3 file holds, read the same way before and after.
-CONTENT = {
-    "articles": "SELECT rowid, url, title, category, published, body, first_seen, last_seen"
-    " FROM articles ORDER BY rowid",
-    "links": "SELECT article_url, partner, position, first_seen, last_seen"
-    " FROM article_partners ORDER BY 1, 2",
-    "tags": "SELECT article_url, tag FROM article_tags ORDER BY 1, 2",
-    "versions": "SELECT article_url, title, body FROM article_versions ORDER BY id",
-    "crawls": "SELECT id, status, stats FROM crawls ORDER BY id",
-    "search": "SELECT a.url FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid"
-    " WHERE articles_fts MATCH 'cloud' ORDER BY 1",
-    "partner_articles": "SELECT partner, url, position FROM partner_articles ORDER BY 1, 2",
-}
-
-
-def content(db: Path) -> dict[str, list[tuple]]:
-    return {name: query(db, sql) for name, sql in CONTENT.items()}
 
 
 def version(db: Path) -> int:
@@ -131,7 +50,7 @@ def test_opening_a_version_3_archive_numbers_its_articles_and_keeps_every_row(v3
     before = content(v3)
     ArchiveWriter.open(v3).close()
 
-    assert version(v3) == 4
+    assert version(v3) == SCHEMA_VERSION
     assert content(v3) == before  # every link, tag, version, crawl; search finds the same
     assert (kind(v3, "partner_links"), kind(v3, "article_partners")) == ("table", "view")
     ids = query(v3, "SELECT id, rowid, url FROM articles ORDER BY id")
@@ -214,7 +133,7 @@ def test_a_migration_cut_short_by_a_full_disk_leaves_version_3_whole(v3):
     assert version(v3) == 3 and kind(v3, "article_partners") == "table"
     assert content(v3) == before
     ArchiveWriter.open(v3).close()
-    assert version(v3) == 4 and content(v3) == before
+    assert version(v3) == SCHEMA_VERSION and content(v3) == before
 
 
 def test_a_migration_is_one_transaction_no_helper_commits_half_way(v3):
@@ -232,11 +151,11 @@ def test_a_migration_is_one_transaction_no_helper_commits_half_way(v3):
     conn.set_trace_callback(hook)
     schema.migrate(conn)
     conn.close()
-    assert commits == [4]
-    assert version(v3) == 4 and kind(v3, "partner_links") == "table"
+    assert commits == [SCHEMA_VERSION]
+    assert version(v3) == SCHEMA_VERSION and kind(v3, "partner_links") == "table"
 
 
-def test_a_version_4_archive_gains_a_new_column_and_index_in_the_same_transaction(v3, monkeypatch):
+def test_a_current_archive_gains_a_later_column_and_index_in_the_same_transaction(v3, monkeypatch):
     """A later version adds columns to SCHEMA and indexes to INDEXES: the migration adds
     them from those dicts, generically, and a page cap cutting it short adds none."""
     from olyscrape.archive import schema
@@ -244,18 +163,18 @@ def test_a_version_4_archive_gains_a_new_column_and_index_in_the_same_transactio
     ArchiveWriter.open(v3).close()
     query(v3, "VACUUM")  # no free page left: the index needs a new one
     columns, pk = schema.SCHEMA["articles"]
-    monkeypatch.setitem(schema.SCHEMA, "articles", ({**columns, "page_failures": int}, pk))
-    monkeypatch.setitem(schema.INDEXES, "articles", [["published"], ["page_failures"]])
-    monkeypatch.setattr(schema, "SCHEMA_VERSION", 5)
+    monkeypatch.setitem(schema.SCHEMA, "articles", ({**columns, "later_column": int}, pk))
+    monkeypatch.setitem(schema.INDEXES, "articles", [["published"], ["later_column"]])
+    monkeypatch.setattr(schema, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
     before = snapshot(v3)
     pages = query(v3, "PRAGMA page_count")[0][0]
     with pytest.raises(ArchiveWriteError, match="disk full"):
         ArchiveWriter.open(v3, max_page_count=pages)
     assert snapshot(v3) == before
     ArchiveWriter.open(v3).close()
-    assert version(v3) == 5
-    assert "page_failures" in [r[1] for r in query(v3, "PRAGMA table_info(articles)")]
-    assert query(v3, "SELECT name FROM sqlite_master WHERE name = 'idx_articles_page_failures'")
+    assert version(v3) == SCHEMA_VERSION + 1
+    assert "later_column" in [r[1] for r in query(v3, "PRAGMA table_info(articles)")]
+    assert query(v3, "SELECT name FROM sqlite_master WHERE name = 'idx_articles_later_column'")
 
 
 def test_a_reader_holding_the_file_open_leaves_the_migration_in_wal_mode_whole(v3):
@@ -269,7 +188,7 @@ def test_a_reader_holding_the_file_open_leaves_the_migration_in_wal_mode_whole(v
         ArchiveWriter.open(v3).close()
     finally:
         reader.close()
-    assert version(v3) == 4 and kind(v3, "partner_links") == "table"
+    assert version(v3) == SCHEMA_VERSION and kind(v3, "partner_links") == "table"
     assert query(v3, "PRAGMA journal_mode") == [("wal",)]
 
 

@@ -9,7 +9,6 @@ full-disk case also runs everywhere through SQLite's ``max_page_count``.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import re
@@ -25,32 +24,26 @@ from pathlib import Path
 
 import pytest
 
+from olyscrape.archive.schema import SCHEMA_VERSION
 from olyscrape.lock import ArchiveLock
 from tests.helpers import (
     EXPECTED_PER_PARTNER,
     SITE,
+    content,
     free_port,
     links_per_partner,
+    make_v3,
+    mount,
+    one_error_line,
     query,
     run_olyscrape,
+    sha256,
     webhook,
 )
 
 pytestmark = pytest.mark.slow  # see pyproject's markers
 
 ALL_LINKS = sum(EXPECTED_PER_PARTNER.values())
-
-
-def sha256(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def one_error_line(stderr: str) -> str:
-    """The single ``Error: ...`` line, after asserting no traceback and only one such line."""
-    assert "Traceback" not in stderr
-    errors = [line for line in stderr.splitlines() if line.startswith("Error: ")]
-    assert len(errors) == 1, stderr
-    return errors[0]
 
 
 def committed(message: str) -> int:
@@ -62,39 +55,6 @@ def committed(message: str) -> int:
     )
     assert match, message
     return int(match.group(1))
-
-
-def _mount(*args: str) -> None:
-    subprocess.run(["mount", *args], check=True, capture_output=True, text=True)
-
-
-@pytest.fixture
-def disk(tmp_path):
-    """A real, small tmpfs at ``tmp_path/disk``: ``disk(size)`` mounts it, ``disk.remount(
-    options)`` changes it. Unmounted afterwards. Skips unless the test may mount."""
-    point = tmp_path / "disk"
-    point.mkdir()
-    mounted = []
-
-    class Disk:
-        path = point
-
-        def __call__(self, size: str) -> Path:
-            if os.geteuid() != 0:
-                pytest.skip("mounting a tmpfs needs root (CI runs as root)")
-            try:
-                _mount("-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(point))
-            except (subprocess.CalledProcessError, FileNotFoundError) as exc:
-                pytest.skip(f"cannot mount a tmpfs here: {getattr(exc, 'stderr', exc)}")
-            mounted.append(point)
-            return point
-
-        def remount(self, options: str) -> None:
-            _mount("-o", f"remount,{options}", str(point))
-
-    yield Disk()
-    for path in mounted:
-        subprocess.run(["umount", "-l", str(path)], capture_output=True)
 
 
 def crawl(db: Path, *args: str) -> subprocess.CompletedProcess:
@@ -178,8 +138,6 @@ def test_an_older_archive_on_a_full_disk_is_not_migrated_half_way(disk, room):
     for it; tests/test_migration_faults.py fills a large archive's disk at set levels).
     Either way the crawl fails before any request, says the disk is full,
     and the file still holds version 3, row for row."""
-    from tests.test_migrations import content, make_v3
-
     point = disk("256k")
     db = point / "a.db"
     make_v3(db)
@@ -198,7 +156,7 @@ def test_an_older_archive_on_a_full_disk_is_not_migrated_half_way(disk, room):
     disk.remount("size=20m")
     again = crawl(db)  # room again: migrated, then crawled
     assert again.returncode == 0, again.stdout + again.stderr
-    assert query(db, "PRAGMA user_version") == [(4,)]
+    assert query(db, "PRAGMA user_version") == [(SCHEMA_VERSION,)]
     kept = Counter(partner for _, partner, *_ in before["links"])  # not on the saved site
     assert links_per_partner(db) == {p: n + kept[p] for p, n in EXPECTED_PER_PARTNER.items()}
 
@@ -293,8 +251,8 @@ def test_a_read_only_folder_bind_mount_refuses_the_crawl_and_answers_queries(tmp
     view = tmp_path / "shared"
     view.mkdir()
     try:
-        _mount("--bind", str(source), str(view))
-        _mount("-o", "remount,bind,ro", str(view))
+        mount("--bind", str(source), str(view))
+        mount("-o", "remount,bind,ro", str(view))
     except subprocess.CalledProcessError as exc:
         pytest.skip(f"cannot make a read-only bind mount here: {exc.stderr}")
     try:

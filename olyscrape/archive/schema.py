@@ -25,8 +25,10 @@ APPLICATION_ID = 0x4F4C5953
 #: made before versioning, recognised by its tables; version 1 indexed each new article
 #: by a trigger, version 2 indexes a batch's new articles at once (see INDEX_NEW_ROWS),
 #: version 3 adds each article's ``modified`` date and ``field_sources``, version 4 numbers
-#: articles (``articles.id``) and keys each partner link by that number (``partner_links``).
-SCHEMA_VERSION = 4
+#: articles (``articles.id``) and keys each partner link by that number (``partner_links``),
+#: version 5 records each article page's failed fetches (``page_failures``, ``page_error``,
+#: ``page_tried``) and indexes the articles still without a page (:data:`PARTIAL_INDEXES`).
+SCHEMA_VERSION = 5
 
 
 #: Table → (columns in order, primary key). Opening an older archive adds what is
@@ -53,6 +55,11 @@ SCHEMA: dict[str, tuple[dict[str, type], str | tuple[str, ...]]] = {
             "capture_id": int,
             "modified": str,
             "field_sources": str,
+            # The article's page: crawls in a row whose fetch of it failed (reset when it is
+            # stored), the last failure's reason and when the page was last asked for.
+            "page_failures": int,
+            "page_error": str,
+            "page_tried": str,
         },
         "id",
     ),
@@ -206,6 +213,13 @@ INDEXES = {
     "articles": [["published"]],
     "article_versions": [["article_url"]],
     "captures": [["canonical_url"]],
+}
+
+#: Index name → (table, columns, condition): indexes of a few rows only. The articles
+#: still without a page are what every crawl asks for again and every summary counts: at a
+#: million articles, reading them must not read the million bodies.
+PARTIAL_INDEXES = {
+    "articles_without_page": ("articles", ["id"], "body IS NULL"),
 }
 
 
@@ -501,6 +515,7 @@ def _migrate_in_transaction(conn: sqlite3.Connection) -> None:
                     f"ALTER TABLE {_quote(name)} ADD COLUMN {_quote(column)} {_TYPES[kind]}"
                 )
     _create_indexes(conn)
+    _create_partial_indexes(conn)
     for name, sql in VIEWS.items():
         conn.execute(f"DROP VIEW IF EXISTS {name}")  # an older version's definition
         conn.execute(f"CREATE VIEW {name} AS {sql}")
@@ -524,6 +539,13 @@ def _create_indexes(conn: sqlite3.Connection) -> None:
     for name, indexes in INDEXES.items():
         for index in indexes:
             conn.execute(create_index_sql(name, index))
+
+
+def _create_partial_indexes(conn: sqlite3.Connection) -> None:
+    for name, (table, columns, where) in PARTIAL_INDEXES.items():
+        conn.execute(
+            f"CREATE INDEX IF NOT EXISTS [{name}] ON [{table}] ({', '.join(columns)}) WHERE {where}"
+        )
 
 
 def _number_articles(conn: sqlite3.Connection) -> None:

@@ -27,7 +27,8 @@ from olyscrape.archive import health, schema
 from olyscrape.archive.captures import Capture, CaptureStore
 from olyscrape.archive.errors import ArchiveError, ArchiveWriteError, write_error
 from olyscrape.archive.paths import sqlite_uri
-from olyscrape.items import ArticleBody, ArticleCard, Partner, WalkDone
+from olyscrape.items import ArticleBody, ArticleCard, ArticlePageFailed, Partner, WalkDone
+from olyscrape.urls import CANONICAL_ORIGIN
 
 # Fields compared to tell an updated article from an unchanged one.
 _TRACKED = ("title", "category", "published", "published_raw", "image_url")
@@ -74,10 +75,13 @@ WHERE article_id = :article_id AND partner = :partner
 #: card left empty (the card's visible values are kept).
 _UPSERT_BODY = """
 INSERT INTO articles (url, body, page_published, modified, category, image_url, field_sources,
-    capture_id, first_seen, last_seen)
+    capture_id, first_seen, last_seen, page_failures, page_tried)
 VALUES (:url, :body, :published, :modified, :category, :image_url, :sources, :capture_id,
-    :seen, :seen)
+    :seen, :seen, 0, :tried)
 ON CONFLICT (url) DO UPDATE SET
+    page_failures = 0,
+    page_error = NULL,
+    page_tried = coalesce(excluded.page_tried, page_tried),
     body = COALESCE(excluded.body, body),
     page_published = COALESCE(excluded.page_published, page_published),
     modified = COALESCE(excluded.modified, modified),
@@ -85,6 +89,14 @@ ON CONFLICT (url) DO UPDATE SET
     image_url = COALESCE(image_url, excluded.image_url),
     field_sources = COALESCE(excluded.field_sources, field_sources),
     capture_id = COALESCE(excluded.capture_id, capture_id)
+"""
+
+#: An article page that could not be stored: one more crawl in a row that failed to get it
+#: (the spider asks for a page once a crawl, so a crawl counts once, retries included).
+_FAIL_PAGE = """
+UPDATE articles SET page_failures = coalesce(page_failures, 0) + 1, page_error = :reason,
+    page_tried = :seen
+WHERE url = :url
 """
 
 _INSERT_TAG = """
@@ -128,9 +140,41 @@ _SEEN_LINKS = "SELECT l.partner, a.url FROM partner_links l JOIN articles a ON a
 _COMPLETED_WALKS = """SELECT slug FROM partners WHERE walk_completed IS NOT NULL
     AND (walk_started IS NULL OR walk_completed >= walk_started)"""
 
-Item = ArticleCard | ArticleBody | Partner | WalkDone
+#: Articles on the canonical origin whose page is not stored: ``body IS NULL`` reads the
+#: partial index ``articles_without_page`` (the holes, not the archive).
+_WITHOUT_PAGE = "a.body IS NULL AND substr(a.url, 1, :n) = :origin"
+#: The pages a crawl asks for again: holes that failed fewer than ``:max`` crawls in a row,
+#: each with one partner that showed it (the first by slug; None for an article no link
+#: names), only those of ``partners`` when given.
+_PAGES_WANTED = """SELECT a.url, (SELECT min(l.partner) FROM partner_links l
+        WHERE l.article_id = a.id {only}) AS partner
+    FROM articles a WHERE a.body IS NULL AND substr(a.url, 1, ?) = ?
+        AND coalesce(a.page_failures, 0) < ?"""
+_ONLY_PARTNERS = "AND l.partner IN ({marks})"
+_MISSING_PAGES = f"""SELECT count(*), count(*) FILTER (WHERE a.page_failures >= :max)
+    FROM articles a WHERE {_WITHOUT_PAGE}"""
+_GIVEN_UP = f"""SELECT a.url, a.page_failures, a.page_error, a.page_tried FROM articles a
+    WHERE {_WITHOUT_PAGE} AND a.page_failures >= :max ORDER BY a.id LIMIT :limit"""
+#: Of some article URLs, those whose page a crawl need not ask for: stored already, or
+#: failed ``:max`` crawls in a row (reported, not asked for again).
+_PAGE_NOT_WANTED = """SELECT url FROM articles WHERE url IN ({marks})
+    AND (body IS NOT NULL OR coalesce(page_failures, 0) >= ?)"""
+
+Item = ArticleCard | ArticleBody | ArticlePageFailed | Partner | WalkDone
 #: A partner link a batch met: (already in the archive, its position).
 Link = tuple[bool, int | None]
+
+
+@dataclass
+class MissingPages:
+    """The articles of the archive still without a page (``missing``), and the ``given_up``
+    ones among them: their page failed ``max_failures`` crawls in a row, so crawls no longer
+    ask for it (``listed``: the first of them, with their last failure)."""
+
+    missing: int
+    given_up: int
+    max_failures: int
+    listed: list[dict[str, Any]] = field(default_factory=list)
 
 
 def utcnow() -> str:
@@ -153,6 +197,7 @@ class StoreResult:
     bodies: int = 0
     versions: int = 0
     captures: int = 0
+    page_failures: int = 0
 
     def count(self, kind: str, partner: str | None) -> None:
         if partner:
@@ -345,7 +390,8 @@ class _Batch:
                                "modified": item.modified, "category": item.category,
                                "image_url": item.image_url, "capture_id": item.capture_id,
                                "sources": json.dumps(_field_sources(before, item), sort_keys=True),
-                               "seen": self.seen, "tags": item.tags})  # fmt: skip
+                               "seen": self.seen, "tags": item.tags,
+                               "tried": self.seen if self.touch_seen else None})  # fmt: skip
 
     def write(self, crawl_id: int | None) -> None:
         conn, seen = self.conn, self.seen
@@ -569,6 +615,12 @@ class ArchiveWriter:
         bodies = [i for i in items if isinstance(i, ArticleBody)]
         walks = [{"partner": i.partner, "seen": seen} for i in items if isinstance(i, WalkDone)]
         walks = walks if touch_seen else []  # a re-parse walks nothing on the site
+        # A re-parse asks the site for nothing: no page of it failed to come.
+        failed = {
+            i.url: {"url": i.url, "reason": i.reason, "seen": seen}
+            for i in items
+            if isinstance(i, ArticlePageFailed) and touch_seen
+        }
         queued = self._queued
         with self._transaction() as conn:
             self._begin_crawl(conn)
@@ -576,8 +628,10 @@ class ArchiveWriter:
                 self.captures.insert(capture, self.crawl_id)
             _many(conn, _UPSERT_PARTNER, partners)
             result = self._write_articles(conn, cards, bodies, seen, touch_seen)
-            _many(conn, _COMPLETE_WALK, walks)  # last: after the walk's cards
+            _many(conn, _FAIL_PAGE, list(failed.values()))
+            _many(conn, _COMPLETE_WALK, walks)  # last: after the walk's cards and pages
         result.captures = len(queued)
+        result.page_failures = len(failed)
         self.discard_queued()
         return result
 
@@ -605,7 +659,7 @@ class ArchiveWriter:
 
     # --- what a new crawl starts from (read on the writer's own connection) ---------------
 
-    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+    def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[tuple]:
         if self.conn is None:
             return []
         try:
@@ -624,9 +678,44 @@ class ArchiveWriter:
         """Partners whose last walk of their listing ended (none interrupted since)."""
         return {slug for (slug,) in self._rows(_COMPLETED_WALKS)}
 
-    def article_urls_with_body(self) -> set[str]:
-        """The articles whose page has been archived already."""
-        return {url for (url,) in self._rows("SELECT url FROM articles WHERE body IS NOT NULL")}
+    def pages_wanted(
+        self, max_failures: int, partners: Collection[str] | None = None
+    ) -> list[tuple[str, str | None]]:
+        """The articles on the canonical origin whose page is not stored (never fetched,
+        failed, cut off by an interrupt) and has failed fewer than ``max_failures`` crawls in
+        a row, each with a partner that showed it; only those ``partners`` showed, if given.
+        Reads the holes only, never the whole archive."""
+        chosen = sorted(partners) if partners is not None else []
+        only = _ONLY_PARTNERS.format(marks=",".join("?" * len(chosen))) if chosen else ""
+        origin = CANONICAL_ORIGIN + "/"
+        rows = self._rows(_PAGES_WANTED.format(only=only),
+                          [*chosen, len(origin), origin, max_failures])  # fmt: skip
+        if partners is None:
+            return [(url, partner) for url, partner in rows]
+        return [(url, partner) for url, partner in rows if partner is not None]
+
+    def pages_not_wanted(self, urls: Sequence[str], max_failures: int) -> set[str]:
+        """Of ``urls``, the articles whose page is stored already, or failed
+        ``max_failures`` crawls in a row: a crawl does not ask for them."""
+        found: set[str] = set()
+        for chunk in _chunks(urls):
+            marks = ",".join("?" * len(chunk))
+            sql = _PAGE_NOT_WANTED.format(marks=marks)
+            found.update(url for (url,) in self._rows(sql, [*chunk, max_failures]))
+        return found
+
+    def missing_pages(self, max_failures: int, shown: int = 20) -> MissingPages:
+        """What the archive still lacks: articles on the canonical origin without a page,
+        and of those the pages given up on (``max_failures`` crawls in a row failed)."""
+        origin = CANONICAL_ORIGIN + "/"
+        params = {"n": len(origin), "origin": origin, "max": max_failures, "limit": shown}
+        rows = self._rows(_MISSING_PAGES, params)
+        missing, given_up = rows[0] if rows else (0, 0)
+        listed = [
+            {"url": url, "failures": failures, "reason": reason, "tried": tried}
+            for url, failures, reason, tried in self._rows(_GIVEN_UP, params)
+        ] if given_up else []  # fmt: skip
+        return MissingPages(missing, given_up or 0, max_failures, listed)
 
     def article_partners(self) -> dict[str, str]:
         """Every archived article and one partner that showed it (the first by slug)."""

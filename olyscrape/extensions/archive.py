@@ -133,9 +133,20 @@ class ArchiveKeeper:
         self.close()
 
     def _count_archive(self) -> None:
+        """What the archive holds at the end, and what it still lacks (counted from the
+        archive, not from this crawl: a hole an earlier crawl left is named too)."""
         assert self.writer is not None
+        stats = self.crawler.stats
+        max_failures = setting(self.crawler.settings, "OLYSCRAPE_PAGE_MAX_FAILURES")
         with suppress(ArchiveError):  # a failure was reported already
-            self.crawler.stats.set_value(keys.ARCHIVE_COUNTS, self.writer.counts())
+            counts = self.writer.counts()
+            if self.writer.exists:
+                missing = self.writer.missing_pages(max_failures)
+                counts |= {"articles_without_page": missing.missing,
+                           "pages_given_up": missing.given_up,
+                           "page_max_failures": max_failures}  # fmt: skip
+                stats.set_value(keys.ARCHIVE_GIVEN_UP, missing.listed)
+            stats.set_value(keys.ARCHIVE_COUNTS, counts)
 
     def record(self, reason: str | None) -> None:
         """Write the crawl's row: ``ok``, ``failed`` or ``interrupted``, stats and reasons."""

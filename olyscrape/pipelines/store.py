@@ -10,7 +10,14 @@ from olyscrape import stats as keys
 from olyscrape.addon import setting
 from olyscrape.archive.writer import Item, StoreResult
 from olyscrape.extensions.archive import ArchiveKeeper
-from olyscrape.items import ArticleBody, ArticleCard, PageCards, Partner, WalkDone
+from olyscrape.items import (
+    ArticleBody,
+    ArticleCard,
+    ArticlePageFailed,
+    PageCards,
+    Partner,
+    WalkDone,
+)
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -22,8 +29,9 @@ MAX_QUEUED_BYTES = 8 * 1024 * 1024
 
 class StorePipeline:
     """Hand the archive's writer ``OLYSCRAPE_BATCH_SIZE`` items a transaction, in the order
-    they came (a partner before its cards, bodies after the cards that link them, a
-    completed walk after its cards), with the captures they were parsed from.
+    they came (a partner before its cards, bodies and failed article pages after the cards
+    that link them, a completed walk after its cards and their pages), with the captures
+    they were parsed from.
 
     The last batch is committed in ``close_spider``, which Scrapy runs before the crawl
     reports its end. Stats count only what committed: per partner ``cards``-stored,
@@ -60,7 +68,7 @@ class StorePipeline:
         if isinstance(item, PageCards):
             self.pending.extend(item.cards)
             self._pending_cards += len(item.cards)
-        elif isinstance(item, (Partner, ArticleCard, ArticleBody, WalkDone)):
+        elif isinstance(item, (Partner, ArticleCard, ArticleBody, ArticlePageFailed, WalkDone)):
             self.pending.append(item)
             self._pending_cards += 1
         else:
@@ -95,6 +103,7 @@ class StorePipeline:
                 if kind in ("new", "updated", "articles"):
                     inc(keys.key(kind), count)
         inc(keys.STORED_CARDS, sum(result.cards.values()))
+        inc(keys.PAGE_FAILURES_RECORDED, result.page_failures)
         for name in ("new_articles", "bodies", "versions", "changed_rows", "captures"):
             inc(keys.CAPTURES_STORED if name == "captures" else keys.key(name),
                 getattr(result, name))  # fmt: skip

@@ -25,7 +25,14 @@ from olyscrape.addon import setting
 from olyscrape.downloadermiddlewares.replay import MISSING_HEADER
 from olyscrape.extensions.archive import ArchiveKeeper
 from olyscrape.extensions.capture import CAPTURE_ID
-from olyscrape.items import ArticleBody, ArticleCard, PageCards, Partner, WalkDone
+from olyscrape.items import (
+    ArticleBody,
+    ArticleCard,
+    ArticlePageFailed,
+    PageCards,
+    Partner,
+    WalkDone,
+)
 from olyscrape.lock import ArchiveLock
 from olyscrape.paging import LoadMoreLink, PartnerPaging
 from olyscrape.stats import StopReason
@@ -62,6 +69,9 @@ LOCAL_ORIGIN_SETTINGS = {
     "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
     "ROBOTSTXT_OBEY": False,
 }
+
+#: The request meta key holding the article URL a page was asked for (its card's link).
+ARTICLE_KEY = "olyscrape_article"
 
 JSON_HEADERS = {"Accept": "application/json", "X-Requested-With": "XMLHttpRequest"}
 
@@ -135,11 +145,18 @@ class PartnersSpider(scrapy.Spider):
     refresh_articles: bool
     reparse: bool
     full: bool
-    archived_articles: set[str]
+    page_max_failures: int
     articles_to_refresh: dict[str, str]
     known_links: dict[str, set[str]]
     completed_walks: set[str]
     open_walks: dict[str, str]  # partner → its listing URL, until its walk ends or fails
+    # Article pages asked for in this crawl (once each), the partners waiting for each page
+    # still on its way, the pages each partner waits for, and the partners whose walk ended
+    # complete but is recorded so only once those pages are stored or recorded as failed.
+    asked_pages: set[str]
+    page_waiters: dict[str, set[str]]
+    awaited_pages: dict[str, set[str]]
+    deferred_walks: set[str]
     discovered: bool
     keeper: ArchiveKeeper
     lock: ArchiveLock
@@ -178,7 +195,11 @@ class PartnersSpider(scrapy.Spider):
         spider.reparse = setting(settings, "OLYSCRAPE_REPARSE")
         # A re-parse reads every page the archive kept: never the incremental stop.
         spider.full = setting(settings, "OLYSCRAPE_FULL") or spider.reparse
-        spider.archived_articles = set()
+        spider.page_max_failures = setting(settings, "OLYSCRAPE_PAGE_MAX_FAILURES")
+        spider.asked_pages = set()
+        spider.page_waiters = {}
+        spider.awaited_pages = {}
+        spider.deferred_walks = set()
         spider.known_links = {}
         spider.articles_to_refresh = {}
         spider.completed_walks = set()
@@ -227,11 +248,11 @@ class PartnersSpider(scrapy.Spider):
         )
 
     def _load_archive_state(self) -> None:
-        """What earlier crawls archived: article pages, each partner's cards, complete walks."""
+        """What earlier crawls archived: each partner's cards, complete walks (and, to
+        refresh them, every article). Which article pages are stored is asked page by page
+        (:meth:`_admit`) and for the holes only (:meth:`_missing_page_requests`)."""
         archive = self.keeper.writer
         assert archive is not None
-        if self.fetch_articles and not self.refresh_articles:
-            self.archived_articles = archive.article_urls_with_body()
         if self.fetch_articles and self.refresh_articles:
             self.articles_to_refresh = archive.article_partners()
         self.known_links = archive.known_links()
@@ -259,12 +280,16 @@ class PartnersSpider(scrapy.Spider):
             chosen = self._captured(chosen)
         self.crawler.stats.set_value(keys.PARTNERS, [p.slug for p in chosen])
         logger.info("discovered %d partners, crawling %d", len(found), len(chosen))
+        # Read before the first listing answer can store anything: what earlier crawls left.
+        missing = self._missing_pages([p.slug for p in chosen])
         for partner in chosen:
             yield partner
             self.open_walks[partner.slug] = partner.url
             paging = PartnerPaging(max_pages=self.max_pages)
             yield self._listing_request(partner.url, partner.slug, paging)
         yield from self._refresh_requests()
+        for url, slug in missing:  # after the listings: they decide what else to fetch
+            yield from self._ask_page(url, slug)
 
     def _captured(self, partners: list[Partner]) -> list[Partner]:
         """A re-parse: the partners whose listing the archive kept; the others are named."""
@@ -281,8 +306,24 @@ class PartnersSpider(scrapy.Spider):
         """``--refresh-articles``: every archived article's page, not only those the walks
         reach (an incremental walk reaches only the newest)."""
         for url, partner in sorted(self.articles_to_refresh.items()):
-            if self._wants_article(url):
-                yield self._article_request(url, partner)
+            if self._may_fetch_article(url):
+                yield from self._ask_page(url, partner)
+
+    def _missing_pages(self, chosen: list[str]) -> list[tuple[str, str | None]]:
+        """The archived articles whose page no crawl stored yet (never fetched, failed, cut
+        off by an interrupt), each with a partner that showed it: this crawl asks for them
+        whether or not a walk reaches their cards again, as the archive, not one crawl, is
+        what must be complete. Pages that failed ``OLYSCRAPE_PAGE_MAX_FAILURES`` crawls in
+        a row are reported instead. With ``--partners``, only those partners' articles."""
+        if not self.fetch_articles or self.refresh_articles or self.reparse:
+            return []  # refreshing asks for every page; a re-parse reads captures only
+        assert self.keeper.writer is not None
+        partners = chosen if self.wanted else None
+        wanted = self.keeper.writer.pages_wanted(self.page_max_failures, partners)
+        if wanted:
+            logger.info("asking again for %d article page(s) the archive lacks", len(wanted))
+            self.crawler.stats.set_value(keys.PAGES_ASKED_AGAIN, len(wanted))
+        return wanted
 
     # --- listing pages and no-script pages -------------------------------------------
 
@@ -451,7 +492,7 @@ class PartnersSpider(scrapy.Spider):
         new, known = 0, False
         archived = self.known_links.get(partner, set())
         admitted: list[ArticleCard] = []
-        articles: list[str] = []
+        articles: dict[str, None] = {}  # in page order, once each
         for card in cards:
             card.partner = partner
             card.capture_id = capture_id
@@ -462,47 +503,93 @@ class PartnersSpider(scrapy.Spider):
                     continue
                 new += 1
                 known = known or key in archived
-                if self._wants_article(key):
-                    articles.append(key)
+                if self._may_fetch_article(key):
+                    articles[key] = None
             admitted.append(card)
         if admitted:
             self._inc(partner, "cards", len(admitted))
             page_url = admitted[0].page_url or ""
             yield PageCards(partner=partner, page_url=page_url, cards=admitted)
-        for url in articles:
-            yield self._article_request(url, partner)
+        yield from self._article_requests(list(articles), partner)
         return new, known
 
     # --- article pages ----------------------------------------------------------------
 
-    def _wants_article(self, url: str) -> bool:
-        """Articles on the canonical origin whose page is not archived yet (or all, refreshing)."""
-        if not self.fetch_articles or not urls.is_canonical(url) or self._uncaptured(url):
-            return False
-        return self.refresh_articles or url not in self.archived_articles
+    def _may_fetch_article(self, url: str) -> bool:
+        """Articles on the canonical origin (in a re-parse, those the archive captured)."""
+        return self.fetch_articles and urls.is_canonical(url) and not self._uncaptured(url)
 
-    def _article_request(self, url: str, partner: str) -> scrapy.Request:
+    def _article_requests(self, wanted: list[str], partner: str) -> Iterator[scrapy.Request]:
+        """The pages of a page's cards that the archive lacks (all of them, refreshing):
+        one question to the archive for the cards of one listing page, never a load of
+        every article it holds."""
+        fresh = [url for url in wanted if url not in self.asked_pages]
+        for url in wanted:
+            if url in self.page_waiters:  # asked for already (another partner, a hole)
+                self._await_page(partner, url)
+        if fresh and not self.refresh_articles:
+            assert self.keeper.writer is not None
+            stored = self.keeper.writer.pages_not_wanted(fresh, self.page_max_failures)
+            fresh = [url for url in fresh if url not in stored]
+        for url in fresh:
+            yield from self._ask_page(url, partner)
+
+    def _ask_page(self, url: str, partner: str | None) -> Iterator[scrapy.Request]:
+        """Ask for an article's page once a crawl; ``partner``'s walk waits for it."""
+        if url not in self.asked_pages:
+            self.asked_pages.add(url)
+            self.page_waiters[url] = set()
+            yield self._article_request(url, partner)
+        if partner is not None and url in self.page_waiters:
+            self._await_page(partner, url)
+
+    def _await_page(self, partner: str, url: str) -> None:
+        self.page_waiters[url].add(partner)
+        self.awaited_pages.setdefault(partner, set()).add(url)
+
+    def _page_settled(self, url: str) -> Iterator[WalkDone]:
+        """An article page was stored or its failure recorded (the item is on its way to
+        the archive, ahead of what this yields): the walks that waited only for it end."""
+        for partner in sorted(self.page_waiters.pop(url, ())):
+            waiting = self.awaited_pages.get(partner, set())
+            waiting.discard(url)
+            if not waiting and partner in self.deferred_walks:
+                self.deferred_walks.discard(partner)
+                yield WalkDone(partner)
+
+    def _article_request(self, url: str, partner: str | None) -> scrapy.Request:
         return scrapy.Request(
             url,
             callback=self.parse_article,
             errback=self.on_article_error,
             priority=-1,  # listings first: they decide what else to fetch
             cb_kwargs={"partner": partner},
-            meta={"olyscrape_kind": "article"},
+            # Asked for once a crawl (see _ask_page): never dropped as a duplicate, so every
+            # request ends in parse_article or on_article_error, which walks wait for.
+            dont_filter=True,
+            meta={"olyscrape_kind": "article", ARTICLE_KEY: url},
         )
 
-    def parse_article(self, response: Response, partner: str) -> Iterator[ArticleBody]:
+    def parse_article(
+        self, response: Response, partner: str | None
+    ) -> Iterator[ArticleBody | ArticlePageFailed | WalkDone]:
+        """An article page, stored under the URL its card links (a redirect followed on
+        the way does not make it another article)."""
+        key = response.meta.get(ARTICLE_KEY) or response.url
         page = pages.ArticlePage(response, response.url)
         try:
             item = page.to_item()
         except pages.PageFormatError as exc:
-            self._article_failed(response.url, str(exc), partner)
+            yield self._article_failed(key, str(exc), partner)
+            yield from self._page_settled(key)
             return
+        item.url = key
         item.capture_id = response.meta.get(CAPTURE_ID)
         item.partner = partner
         if page.structured:
             self._count_structured(item)
         yield item
+        yield from self._page_settled(key)
 
     def _count_structured(self, item: ArticleBody) -> None:
         """Count a page's structured data: the fields it filled, those it contradicted."""
@@ -520,18 +607,23 @@ class PartnersSpider(scrapy.Spider):
                 " values are kept)", item.url, ", ".join(item.disagreements),
             )  # fmt: skip
 
-    def on_article_error(self, failure: Failure) -> None:
+    def on_article_error(self, failure: Failure) -> Iterator[ArticlePageFailed | WalkDone]:
         request = request_of(failure)
-        self._article_failed(request.url, failure_reason(failure), request.cb_kwargs.get("partner"))
+        key = request.meta.get(ARTICLE_KEY) or request.url
+        yield self._article_failed(key, failure_reason(failure), request.cb_kwargs.get("partner"))
+        yield from self._page_settled(key)
 
-    def _article_failed(self, url: str, reason: str, partner: str | None) -> None:
-        """A missing or broken article page: counted and reported; its card stays archived."""
+    def _article_failed(self, url: str, reason: str, partner: str | None) -> ArticlePageFailed:
+        """A missing or broken article page: counted and reported; its card stays archived,
+        and the failure goes to the archive (the next crawls ask again, a bounded number
+        of times)."""
         stats = self.crawler.stats
         stats.inc_value(keys.ARTICLES_FAILED)
         keys.append(
             stats, keys.ARTICLE_FAILURES, {"url": url, "reason": reason, "partner": partner}
         )
         logger.warning("article %s not archived: %s", url, reason, extra={"spider": self})
+        return ArticlePageFailed(url=url, reason=reason, partner=partner)
 
     def closed(self, reason: str) -> None:
         """A walk that neither ended nor failed lost its request on the way (a redirect
@@ -545,6 +637,11 @@ class PartnersSpider(scrapy.Spider):
         for partner, url in list(self.open_walks.items()):
             reason = "the walk stopped without an answer (a request was dropped on the way)"
             self._fail("listing", url, reason, partner)
+        for partner in sorted(self.deferred_walks):  # cannot happen: every page settles
+            logger.warning(
+                "%s: walk not recorded complete: %d article page(s) never answered",
+                partner, len(self.awaited_pages.get(partner, ())),
+            )  # fmt: skip
 
     # --- end of a partner's walk ---------------------------------------------------
 
@@ -558,7 +655,9 @@ class PartnersSpider(scrapy.Spider):
         yield from self._done(partner, paging, complete=True)
 
     def _done(self, partner: str, paging: PartnerPaging, complete: bool) -> Iterator[WalkDone]:
-        """Log the end of a partner's walk; a complete walk is recorded (after its cards)."""
+        """Log the end of a partner's walk; a complete walk is recorded after its cards
+        and, once the last of them is stored or recorded as failed, the pages of its cards
+        (so a crawl stopped before that walks the partner in full next time)."""
         self.open_walks.pop(partner, None)
         stop_reason = paging.stop_reason or StopReason.DONE
         self.crawler.stats.set_value(keys.partner_key(partner, "stop_reason"), stop_reason.value)
@@ -566,5 +665,7 @@ class PartnersSpider(scrapy.Spider):
             "%s: done, %d cards in %d pages (%s)",
             partner, len(paging.seen), paging.pages, paging.stop_reason,
         )  # fmt: skip
-        if complete:
+        if complete and self.awaited_pages.get(partner):
+            self.deferred_walks.add(partner)
+        elif complete:
             yield WalkDone(partner)
