@@ -7,6 +7,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from olyscrape import urls
 from olyscrape.archive.health import checkpoint_line
 from olyscrape.stats import CrawlStats, StopReason
 
@@ -23,16 +24,6 @@ COLUMNS = {
 }
 #: How many failed article pages the table lists by URL.
 ARTICLE_FAILURES_SHOWN = 20
-#: A URL longer than this is shortened in the table (``--format json`` keeps it whole):
-#: a hostile page may link a 100,000-character one.
-URL_SHOWN = 300
-
-
-def shown_url(url: str) -> str:
-    """A URL for the table: whole, or its start and its length when it is very long."""
-    if len(url) <= URL_SHOWN:
-        return url
-    return f"{url[: URL_SHOWN // 2]}… ({len(url)} characters)"
 
 
 @dataclass
@@ -135,14 +126,14 @@ class CrawlSummary:
             lines.append(f"{len(self.failures)} failed request(s):")
             for f in self.failures:
                 who = f" [{f['partner']}]" if f.get("partner") else ""
-                lines.append(f"  {f['kind']}{who} {shown_url(f['url'])}: {f['reason']}")
+                lines.append(f"  {f['kind']}{who} {urls.shown(f['url'])}: {f['reason']}")
         if self.article_failures:
             lines.append("")
             lines.append(
                 f"{len(self.article_failures)} article page(s) not archived (their cards are):"
             )
             for f in self.article_failures[:ARTICLE_FAILURES_SHOWN]:
-                lines.append(f"  {shown_url(f['url'])}: {f['reason']}")
+                lines.append(f"  {urls.shown(f['url'])}: {f['reason']}")
             if len(self.article_failures) > ARTICLE_FAILURES_SHOWN:
                 lines.append(
                     f"  ... and {len(self.article_failures) - ARTICLE_FAILURES_SHOWN} more"
@@ -204,9 +195,8 @@ class CrawlSummary:
             line += " (the next crawl asks for them)"
         lines = [line]
         for page in self.given_up_pages:
-            lines.append(
-                f"  {page['url']}: {page['reason']} (failed {page['failures']} crawls in a row)"
-            )
+            url, failures = urls.shown(page["url"]), page["failures"]
+            lines.append(f"  {url}: {page['reason']} (failed {failures} crawls in a row)")
         if given_up > len(self.given_up_pages):
             lines.append(f"  ... and {given_up - len(self.given_up_pages)} more")
         return lines

@@ -165,3 +165,16 @@ def _fast_canonical(href: str, page_url: str) -> str | None:
 def _is_safe(url: str) -> bool:
     """True when ``safe_url_string`` would return ``url`` unchanged (the common case)."""
     return url.isascii() and url.isprintable() and not _UNSAFE.intersection(url)
+
+
+#: A URL longer than this is shortened where a person reads it (the summary table, the
+#: log); ``--format json`` and the archive keep it whole: a hostile page may link a
+#: 100,000-character one.
+URL_SHOWN = 300
+
+
+def shown(url: str) -> str:
+    """A URL for a person to read: whole, or its start and its length when very long."""
+    if len(url) <= URL_SHOWN:
+        return url
+    return f"{url[: URL_SHOWN // 2]}… ({len(url)} characters)"

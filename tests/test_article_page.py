@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from parsel import Selector
+from scrapy.http import HtmlResponse
 
 from olyscrape import pages
 from tests.helpers import CHRIS_TUNG, SITE, file_response
@@ -80,3 +81,18 @@ def test_a_quote_without_paragraphs_is_one_block():
 def test_a_page_without_article_body_is_an_error(html):
     with pytest.raises(pages.PageFormatError):
         pages.ArticlePage(Selector(html), "u").to_item()
+
+
+def test_an_article_page_nested_past_the_parsers_limit_is_too_deep_not_cut_short():
+    """libxml2 stops reading at its depth limit and drops the rest of the page silently:
+    such a page is a failed page with its own name, never a body that lost its end."""
+    limit = pages.html_depth_limit()
+    body = (
+        "<html><body><section class='post-box text-content'><h1>Deep</h1><p>Start.</p>"
+        + "<div>" * (limit + 10) + "<p>End.</p>" + "</div>" * (limit + 10)
+        + "</section></body></html>"
+    )  # fmt: skip
+    url = "https://olympics.com/ioc/news/deep"
+    response = HtmlResponse(url=url, body=body.encode(), encoding="utf-8")
+    with pytest.raises(pages.TooDeepError, match="page too deep to parse"):
+        pages.ArticlePage(response, url).to_item()

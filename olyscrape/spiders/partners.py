@@ -226,7 +226,7 @@ class PartnersSpider(scrapy.Spider):
         stats = self.crawler.stats
         failure = {"kind": kind, "url": url, "partner": partner, "reason": reason}
         keys.append(stats, keys.FAILURES, failure)
-        logger.error("%s %s failed: %s", kind, url, reason, extra={"spider": self})
+        logger.error("%s %s failed: %s", kind, urls.shown(url), reason, extra={"spider": self})
 
     def on_error(self, failure: Failure) -> None:
         request = request_of(failure)
@@ -622,7 +622,9 @@ class PartnersSpider(scrapy.Spider):
         keys.append(
             stats, keys.ARTICLE_FAILURES, {"url": url, "reason": reason, "partner": partner}
         )
-        logger.warning("article %s not archived: %s", url, reason, extra={"spider": self})
+        logger.warning(
+            "article %s not archived: %s", urls.shown(url), reason, extra={"spider": self}
+        )
         return ArticlePageFailed(url=url, reason=reason, partner=partner)
 
     def closed(self, reason: str) -> None:
