@@ -83,6 +83,10 @@ TABLES: dict[str, tuple[str, dict[str, str], dict[str, Any]]] = {
             " structured data declares it",
             "field_sources": "JSON: where each field came from: listing (the card), page"
             " (the article page's markup), json-ld or opengraph (its structured data)",
+            "page_failures": "Crawls in a row whose fetch of the article's page failed (0 once"
+            " stored); at OLYSCRAPE_PAGE_MAX_FAILURES it is no longer asked for",
+            "page_error": "Why the last fetch of the article's page failed",
+            "page_tried": "When the article's page was last asked for (UTC)",
         },
         {"facets": ["category"], "sort_desc": "published", "label_column": "title"},
     ),
