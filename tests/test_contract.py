@@ -5,6 +5,7 @@ from __future__ import annotations
 from parsel import Selector
 
 from olyscrape import contract, pages
+from tests.helpers import needs_depth_limit
 
 URL = "https://olympics.com/ioc/visa"
 
@@ -101,6 +102,7 @@ def test_the_probe_of_a_loopback_mirror_drops_the_delays_as_a_crawl_does():
     assert settings.getfloat("DOWNLOAD_DELAY") == 0
 
 
+@needs_depth_limit
 def test_a_listing_too_deep_to_parse_breaks_the_cards_point():
     depth = pages.html_depth_limit() + 10
     card = '<article class="box"><h2><a href="/ioc/news/{0}">{0}</a></h2></article>'

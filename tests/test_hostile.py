@@ -21,7 +21,7 @@ import pytest
 
 from olyscrape.pages import html_depth_limit
 from olyscrape.testing.mirror import Fault, serve_in_thread
-from tests.helpers import EXPECTED_PER_PARTNER, SITE, query, run_olyscrape
+from tests.helpers import EXPECTED_PER_PARTNER, SITE, needs_depth_limit, query, run_olyscrape
 
 pytestmark = pytest.mark.slow  # see pyproject's markers
 
@@ -146,6 +146,7 @@ def test_another_port_of_the_mirrors_host_is_never_asked(tmp_path):
 # --- too deep to parse -----------------------------------------------------------------
 
 
+@needs_depth_limit
 def test_a_listing_nested_past_the_parsers_limit_is_a_failed_page(tmp_path):
     """libxml2 stops at its depth limit and drops the rest of the page: its later cards
     and its paging link. The page fails, by name, instead of ending the walk "done"."""
@@ -161,6 +162,7 @@ def test_a_listing_nested_past_the_parsers_limit_is_a_failed_page(tmp_path):
     assert crawl_status(db) == [("failed",)]
 
 
+@needs_depth_limit
 def test_a_listing_nested_within_the_limit_is_read_whole(tmp_path):
     faults = {"/ioc/omega/page/2": Fault("deep", depth=html_depth_limit() // 2)}
     db, result, _ = crawl(tmp_path, SITE, faults, "--no-articles", "--partners", "omega")

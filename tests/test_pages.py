@@ -7,7 +7,15 @@ from parsel import Selector
 
 from olyscrape import pages
 from olyscrape.text import clean_text
-from tests.helpers import CHRIS_TUNG, FIXTURES, ORIGIN, SEED_ALIBABA, SITE, file_response
+from tests.helpers import (
+    CHRIS_TUNG,
+    FIXTURES,
+    ORIGIN,
+    SEED_ALIBABA,
+    SITE,
+    file_response,
+    needs_depth_limit,
+)
 
 TOP_PARTNERS = [
     "Airbnb",
@@ -287,6 +295,7 @@ def _nested(depth: int) -> Selector:
     return Selector(text=f"<html><body><div class='ajax-area'>{html}</div></body></html>")
 
 
+@needs_depth_limit
 def test_a_listing_nested_past_the_parsers_limit_is_too_deep():
     limit = pages.html_depth_limit()
     assert limit >= 256
