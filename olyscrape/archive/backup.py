@@ -199,10 +199,13 @@ def _readable(
         if failures > _FAILED_READS_MAX:  # a tree too damaged to walk: the rest is lost
             lost.append((start, stop))
             continue
+        # One row by equality: a range scan steps past its last row into the next page,
+        # which may be the damaged one.
+        where = "rowid = ?" if start == stop else "rowid BETWEEN ? AND ?"
         try:
             rows = conn.execute(
-                f"SELECT rowid, {columns} FROM {table} WHERE rowid BETWEEN ? AND ? ORDER BY rowid",
-                [start, stop],
+                f"SELECT rowid, {columns} FROM {table} WHERE {where} ORDER BY rowid",
+                [start] if start == stop else [start, stop],
             ).fetchall()
         except sqlite3.DatabaseError:
             failures += 1
