@@ -848,10 +848,10 @@ def backup(db: Path, dest: Path) -> None:
 def recover(db: Path, new: Path, verbose: bool) -> None:
     """Rebuild a damaged archive (--db) into a NEW file from its intact captures.
 
-    Copies every readable crawl record and every capture whose body still matches its
-    sha256, then re-parses them (as `reparse`) into cards and articles. The damaged file
-    is only read. Articles whose pages were never captured are not in NEW: the next
-    crawl into NEW fetches them.
+    Copies every readable crawl record and partner, and every capture whose body still
+    matches its sha256, then re-parses them (as `reparse`) into cards and articles. The
+    damaged file is only read (a file cut short included). Articles whose pages were
+    never captured are not in NEW: the next crawl into NEW fetches them.
     """
     from olyscrape.archive.backup import recover_captures
 
@@ -863,9 +863,9 @@ def recover(db: Path, new: Path, verbose: bool) -> None:
     except ArchiveError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(
-        f"recover: {result.captures} captures ({result.bodies} bodies) and {result.crawls}"
-        f" crawl records copied into {new}; left out: {result.bad_bodies} damaged bodies,"
-        f" {result.unreadable_rows} unreadable rows"
+        f"recover: {result.captures} captures ({result.bodies} bodies), {result.crawls}"
+        f" crawl records and {result.partners} partners copied into {new}; left out:"
+        f" {result.left_out()}"
     )
     if not result.captures:
         raise click.ClickException(f"{db} holds no intact capture to rebuild from")

@@ -16,7 +16,7 @@ import os
 import sqlite3
 import zlib
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from olyscrape.archive import health, paths, schema
@@ -121,95 +121,192 @@ def backup(source: str | Path, dest: str | Path) -> Copied:
 
 #: Failed reads after which a damaged table is given up on.
 _FAILED_READS_MAX = 5000
+#: How far rowids are probed in a table whose highest rowid cannot be read.
+_PROBE_TOP = 1 << 20
+#: What recovery copies of each table: the captures and their crawls (what ``reparse``
+#: rebuilds cards and articles from) and the partners (the partner list, should the
+#: capture of its page be lost).
+_TABLES = {
+    "capture_bodies": "sha256, size, body",
+    "captures": "id, url, canonical_url, fetched_at, status, content_type, sha256, crawl_id",
+    "crawls": "id, started_at, finished_at, status, stats, reasons",
+    "partners": "slug, name, url",
+}
 
 
 @dataclass
 class Recovered:
-    """What :func:`recover_captures` copied, and what it left out as unreadable or damaged."""
+    """What :func:`recover_captures` copied, and what it left out as unreadable or damaged:
+    per table, how many rows could not be read (``None``: some, how many is unknown)."""
 
     bodies: int = 0
     bad_bodies: int = 0
     captures: int = 0
     crawls: int = 0
-    unreadable_rows: int = 0
+    partners: int = 0
+    unreadable: dict[str, int | None] = field(default_factory=dict)
+
+    @property
+    def unreadable_rows(self) -> int:
+        """The unreadable rows counted (those of tables where the count is unknown not)."""
+        return sum(count or 0 for count in self.unreadable.values())
+
+    def left_out(self) -> str:
+        """What was left out, in words: ``1 damaged body; up to 3 rows of captures and
+        some rows of crawls could not be read``."""
+        parts = [f"{self.bad_bodies} damaged bod{'y' if self.bad_bodies == 1 else 'ies'}"]
+        lost = [
+            f"some rows of {table}"
+            if count is None
+            else f"up to {count} row{'' if count == 1 else 's'} of {table}"
+            for table, count in self.unreadable.items()
+            if count != 0
+        ]
+        if lost:
+            parts.append(f"{' and '.join(lost)} could not be read")
+        else:
+            parts.append("no unreadable rows")
+        return "; ".join(parts)
+
+
+def _bound(conn: sqlite3.Connection, table: str, which: str) -> int | None:
+    """``min`` or ``max`` rowid of ``table``; ``None`` when that part of its tree cannot
+    be read (or it is empty)."""
+    try:
+        (value,) = conn.execute(f"SELECT {which}(rowid) FROM {table}").fetchone()
+    except sqlite3.DatabaseError:
+        return None
+    return None if value is None else int(value)
 
 
 def _readable(
     conn: sqlite3.Connection, table: str, columns: str, result: Recovered
 ) -> Iterator[tuple]:
     """Every row of ``table`` that can still be read, by rowid ranges: a range that fails
-    is split until the rows that cannot be read are single, and skipped."""
-    try:
-        (top,) = conn.execute(f"SELECT max(rowid) FROM {table}").fetchone()
-    except sqlite3.DatabaseError:
-        top = None
-    if top is None:
-        top = 1 << 20  # the table's tree cannot say: probe a wide range
-    ranges = [(1, int(top))]
+    is split until the rows that cannot be read are single, and skipped.
+
+    What was lost is counted only where rows can have been (:func:`_lost_rows`); past
+    the last row known it is "some rows" (``None``), never a guess."""
+    low, high = _bound(conn, table, "min"), _bound(conn, table, "max")
+    if low is not None and high is not None and low > high:
+        low = high = None
+    ranges = [(low if low is not None else 1, high if high is not None else _PROBE_TOP)]
+    lost: list[tuple[int, int]] = []
+    last_read: int | None = None
     failures = 0
     while ranges:
-        low, high = ranges.pop()
+        start, stop = ranges.pop()
         if failures > _FAILED_READS_MAX:  # a tree too damaged to walk: the rest is lost
-            result.unreadable_rows += high - low + 1
+            lost.append((start, stop))
             continue
+        # One row by equality: a range scan steps past its last row into the next page,
+        # which may be the damaged one.
+        where = "rowid = ?" if start == stop else "rowid BETWEEN ? AND ?"
         try:
             rows = conn.execute(
-                f"SELECT {columns} FROM {table} WHERE rowid BETWEEN ? AND ? ORDER BY rowid",
-                [low, high],
+                f"SELECT rowid, {columns} FROM {table} WHERE {where} ORDER BY rowid",
+                [start] if start == stop else [start, stop],
             ).fetchall()
         except sqlite3.DatabaseError:
             failures += 1
-            if low == high:
-                result.unreadable_rows += 1
+            if start == stop:
+                lost.append((start, stop))
                 continue
-            middle = (low + high) // 2
-            ranges += [(middle + 1, high), (low, middle)]
+            middle = (start + stop) // 2
+            ranges += [(middle + 1, stop), (start, middle)]
             continue
-        yield from rows
+        if rows:
+            last_read = rows[-1][0] if last_read is None else max(last_read, rows[-1][0])
+        for row in rows:
+            yield row[1:]
+    if lost:
+        result.unreadable[table] = _lost_rows(lost, low, high, last_read)
+
+
+def _lost_rows(lost: list[tuple[int, int]], low: int | None, high: int | None,
+               last_read: int | None) -> int | None:  # fmt: skip
+    """At most how many rows the ``lost`` rowid ranges held: the rowids between the
+    table's lowest rowid (1 when its tree cannot say: SQLite numbers rows from 1) and its
+    highest (that of the last row read when its tree cannot say); ``None`` when some lost
+    range lies past what is known of the table's end."""
+    floor = low if low is not None else 1
+    ceiling = high if high is not None else last_read
+    count = 0
+    for start, stop in lost:
+        if ceiling is None or (stop > ceiling and high is None):
+            return None
+        count += max(0, min(stop, ceiling) - max(start, floor) + 1)
+    return count
+
+
+def _tables(conn: sqlite3.Connection) -> set[str]:
+    return {name for (name,) in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+
+
+def open_damaged(source: str | Path) -> tuple[sqlite3.Connection, set[str]]:
+    """A read-only connection to a damaged archive, and the tables its schema names.
+
+    ``writable_schema`` lets SQLite open what its checks at open would refuse, such as a
+    file shorter than its header says (cut off by a full disk or a copy): the pages that
+    are there are read as they are. It writes nothing on a read-only connection.
+    :class:`ArchiveError` (one line) when not even the schema can be read."""
+    # With no -wal to read, immutable: nothing is created beside the damaged file.
+    read = {"immutable": 1} if health.wal_state(source).empty else {"mode": "ro"}
+    try:
+        conn = sqlite3.connect(paths.sqlite_uri(source, **read), uri=True, timeout=30)
+    except sqlite3.Error as exc:
+        raise ArchiveError(f"archive {source}: cannot be opened ({detail_of(exc)})") from None
+    try:
+        conn.execute("PRAGMA writable_schema = ON")
+        tables = _tables(conn)
+    except sqlite3.DatabaseError as exc:
+        conn.close()
+        if not is_corruption(exc):
+            raise ArchiveError(f"archive {source}: cannot be opened ({detail_of(exc)})") from None
+        raise ArchiveError(unreadable_schema_line(source, detail_of(exc))) from None
+    if "captures" not in tables or "capture_bodies" not in tables:
+        conn.close()
+        raise ArchiveError(unreadable_schema_line(source, "its schema names no captures"))
+    return conn, tables
+
+
+def unreadable_schema_line(source: str | Path, detail: str) -> str:
+    """Why nothing can be recovered from a file whose schema is lost, and what is left."""
+    return (
+        f"archive {source}: damaged beyond recovery: its schema (the table of its tables)"
+        f" cannot be read ({detail}), so no table can be found in it; restore it from a copy"
+        f" (`olyscrape backup` makes one) or crawl again into a new file"
+    )
+
+
+def schema_readable(source: str | Path) -> bool:
+    """Can :func:`recover_captures` find the tables of the damaged archive at ``source``?"""
+    try:
+        conn, _ = open_damaged(source)
+    except ArchiveError:
+        return False
+    conn.close()
+    return True
 
 
 def recover_captures(source: str | Path, dest: str | Path) -> Recovered:
-    """Copy the readable crawls, and the captures whose body is intact (it decompresses to
-    its sha256), from the damaged archive at ``source`` into a new archive at ``dest``
-    (which must not exist). ``source`` is only read."""
+    """Copy the readable crawls and partners, and the captures whose body is intact (it
+    decompresses to its sha256), from the damaged archive at ``source`` into a new archive
+    at ``dest`` (which must not exist). ``source`` is only read."""
     source, dest = Path(source), Path(dest)
     if dest.exists():
         raise ArchiveError(f"{dest}: already exists; recover into a new file")
     if not source.exists():
         raise ArchiveError(f"archive {source}: no such file")
     result = Recovered()
-    try:
-        src = health.open_read_only(source)
-    except sqlite3.DatabaseError as exc:
-        raise ArchiveError(f"archive {source}: cannot be opened ({detail_of(exc)})") from None
+    src, tables = open_damaged(source)
     try:
         out = sqlite3.connect(paths.sqlite_uri(dest), uri=True, isolation_level=None)
         try:
             out.execute("PRAGMA journal_mode = WAL")
             schema.migrate(out)
             out.execute("BEGIN IMMEDIATE")
-            good: set[str] = set()
-            for sha, size, body in _readable(src, "capture_bodies", "sha256, size, body", result):
-                try:
-                    data = zlib.decompress(body)
-                except (zlib.error, TypeError):
-                    data = None
-                if data is None or hashlib.sha256(data).hexdigest() != sha or len(data) != size:
-                    result.bad_bodies += 1
-                    continue
-                out.execute("INSERT INTO capture_bodies (sha256, size, body) VALUES (?, ?, ?)",
-                            [sha, size, body])  # fmt: skip
-                good.add(sha)
-            result.bodies = len(good)
-            columns = "id, url, canonical_url, fetched_at, status, content_type, sha256, crawl_id"
-            for row in _readable(src, "captures", columns, result):
-                if row[6] in good:
-                    out.execute(f"INSERT INTO captures ({columns}) VALUES (?,?,?,?,?,?,?,?)", row)
-                    result.captures += 1
-            crawl_columns = "id, started_at, finished_at, status, stats, reasons"
-            for row in _readable(src, "crawls", crawl_columns, result):
-                out.execute(f"INSERT INTO crawls ({crawl_columns}) VALUES (?,?,?,?,?,?)", row)
-                result.crawls += 1
+            _copy(src, out, tables, result)
             out.execute("COMMIT")
         finally:
             out.close()
@@ -220,3 +317,43 @@ def recover_captures(source: str | Path, dest: str | Path) -> Recovered:
     finally:
         src.close()
     return result
+
+
+def _copy(src: sqlite3.Connection, out: sqlite3.Connection, tables: set[str],
+          result: Recovered) -> None:  # fmt: skip
+    """The readable rows of :data:`_TABLES` from ``src`` into ``out``: bodies that check
+    out, the captures of those bodies, the crawls and the partners (name and URL)."""
+    good: set[str] = set()
+    for sha, size, body in _rows(src, tables, "capture_bodies", result):
+        try:
+            data = zlib.decompress(body)
+        except (zlib.error, TypeError):
+            data = None
+        if data is None or hashlib.sha256(data).hexdigest() != sha or len(data) != size:
+            result.bad_bodies += 1
+            continue
+        out.execute("INSERT INTO capture_bodies (sha256, size, body) VALUES (?, ?, ?)",
+                    [sha, size, body])  # fmt: skip
+        good.add(sha)
+    result.bodies = len(good)
+    columns = _TABLES["captures"]
+    for row in _rows(src, tables, "captures", result):
+        if row[6] in good:
+            out.execute(f"INSERT INTO captures ({columns}) VALUES (?,?,?,?,?,?,?,?)", row)
+            result.captures += 1
+    columns = _TABLES["crawls"]
+    for row in _rows(src, tables, "crawls", result):
+        out.execute(f"INSERT INTO crawls ({columns}) VALUES (?,?,?,?,?,?)", row)
+        result.crawls += 1
+    for slug, name, url in _rows(src, tables, "partners", result):
+        if slug and url:  # a re-parse may take the partner list from these
+            out.execute("INSERT OR IGNORE INTO partners (slug, name, url) VALUES (?, ?, ?)",
+                        [slug, name, url])  # fmt: skip
+            result.partners += 1
+
+
+def _rows(src: sqlite3.Connection, tables: set[str], table: str, result: Recovered
+          ) -> Iterator[tuple]:  # fmt: skip
+    if table not in tables:  # an older archive without it (captures are checked on opening)
+        return iter(())
+    return _readable(src, table, _TABLES[table], result)

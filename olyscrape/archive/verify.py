@@ -12,14 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
-import struct
-import sys
 import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from olyscrape.archive import health, paths, schema
+from olyscrape.archive import backup, health, paths, schema, walfile
 from olyscrape.archive.errors import (
     ArchiveDamaged,
     ArchiveError,
@@ -82,20 +80,11 @@ class Report:
         return json.dumps(data, indent=2, ensure_ascii=False)
 
 
-def wal_backlog(path: str | Path, wal: health.WalState) -> int:
-    """Pages in the ``-wal`` not yet copied into the file: from the WAL index (``-shm``)
-    when there is one (its last frame minus those backfilled), else every frame."""
-    try:
-        with open(f"{path}-shm", "rb") as fh:
-            header = fh.read(136)
-    except OSError:
-        return wal.frames
-    if len(header) < 136 or not header[12]:  # isInit
-        return wal.frames
-    order = "<" if sys.byteorder == "little" else ">"
-    (max_frame,) = struct.unpack(order + "I", header[16:20])
-    (backfilled,) = struct.unpack(order + "I", header[96:100])
-    return max(0, max_frame - backfilled)
+def wal_backlog(path: str | Path) -> int:
+    """Pages of committed transactions in the ``-wal`` not yet copied into the file,
+    counted from the ``-wal`` itself; the ``-shm``'s count of copied frames is used only
+    when its header checks out and belongs to this ``-wal`` (:mod:`~olyscrape.archive.walfile`)."""
+    return walfile.wal_frames(path).not_copied
 
 
 def _file_alone_sound(path: str | Path) -> bool:
@@ -114,6 +103,18 @@ def _recover_hint(path: str | Path) -> str:
     return (
         f"rebuild it from its intact captures into a new file: `olyscrape recover --db {path}"
         " NEW.db` (the damaged file is left as it is)"
+    )
+
+
+def _open_hint(path: str | Path) -> str:
+    """For a file SQLite will not open: ``recover`` when it can still find the tables (a
+    file cut short, a damaged page), else what is left (its schema is lost)."""
+    if backup.schema_readable(path):
+        return _recover_hint(path)
+    return (
+        "its schema (the table of its tables) cannot be read, so `olyscrape recover` cannot"
+        " find its tables either: restore it from a copy (`olyscrape backup` makes one) or"
+        " crawl again into a new file"
     )
 
 
@@ -136,7 +137,7 @@ def verify(
         if isinstance(exc, sqlite3.DatabaseError) and not is_corruption(exc):
             raise ArchiveError(f"archive {path}: cannot be opened ({detail_of(exc)})") from None
         report.checks.append("open")
-        report.add("open", str(exc), hint=_recover_hint(path))
+        report.add("open", str(exc), hint=_open_hint(path))
         return report
     try:
         _check_integrity(report, conn, path, quick, wal)
@@ -251,7 +252,7 @@ def _check_crawls(report: Report, conn: sqlite3.Connection, crawl_running: bool)
 
 def _check_wal(report: Report, path: str | Path, wal: health.WalState, crawl_running: bool) -> None:
     report.checks.append("wal")
-    backlog = wal_backlog(path, wal)
+    backlog = wal_backlog(path)
     report.facts["wal"] = {"bytes": wal.bytes, "frames": wal.frames, "not_checkpointed": backlog}
     if not backlog:
         return

@@ -674,6 +674,12 @@ class ArchiveWriter:
             known.setdefault(partner, set()).add(url)
         return known
 
+    def partners(self) -> list[tuple[str, str, str]]:
+        """The partners the archive lists (slug, name, listing URL), in the order first
+        found: what a re-parse walks when the capture of the partner list is lost."""
+        sql = "SELECT slug, name, url FROM partners WHERE url IS NOT NULL ORDER BY rowid"
+        return [(slug, name, url) for slug, name, url in self._rows(sql)]
+
     def completed_walks(self) -> set[str]:
         """Partners whose last walk of their listing ended (none interrupted since)."""
         return {slug for (slug,) in self._rows(_COMPLETED_WALKS)}

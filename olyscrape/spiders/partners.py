@@ -235,11 +235,16 @@ class PartnersSpider(scrapy.Spider):
 
     # --- discovery ----------------------------------------------------------------
 
-    async def start(self) -> AsyncIterator[scrapy.Request]:
+    async def start(self) -> AsyncIterator[Partner | scrapy.Request]:
         self.keeper = ArchiveKeeper.of(self.crawler)
         if not self.keeper.usable:
             return  # the archive was refused: not a single request
         self._load_archive_state()
+        archived = self._archived_partners()
+        if archived:
+            for item in self._walk_partners(archived):
+                yield item
+            return
         yield scrapy.Request(
             urls.canonical(urls.PARTNERS_PATH),
             callback=self.parse,
@@ -270,6 +275,27 @@ class PartnersSpider(scrapy.Spider):
         if not found:
             self._fail("discovery", response.url, "no menu column headed TOP (markup changed?)")
             raise CloseSpider("no_partners")
+        yield from self._walk_partners(found)
+
+    def _archived_partners(self) -> list[Partner]:
+        """A re-parse whose archive lost the capture of the partner list (``recover`` left
+        out its damaged body): the partners the archive lists instead, so one lost page
+        does not lose every article. Empty otherwise (discovery reads the page)."""
+        if not self.reparse:
+            return []
+        assert self.keeper.writer is not None
+        if self.keeper.writer.captures.has(urls.canonical(urls.PARTNERS_PATH)):
+            return []
+        found = [Partner(slug=slug, name=name, url=url)
+                 for slug, name, url in self.keeper.writer.partners()]  # fmt: skip
+        if found:
+            logger.warning("no capture of the partner list %s: taking the %d partners the"
+                           " archive lists instead", urls.PARTNERS_PATH, len(found))  # fmt: skip
+            self.discovered = True
+        return found
+
+    def _walk_partners(self, found: list[Partner]) -> Iterator[Partner | scrapy.Request]:
+        """The chosen partners of ``found`` (``--partners``), then each one's listing."""
         chosen, unknown = select_partners(found, self.wanted)
         if unknown:
             stats = self.crawler.stats
