@@ -213,7 +213,7 @@ def test_a_redirect_to_a_refused_url_is_refused_again_by_name(tmp_path):
     visa = next(x for x in lines if "listing [visa]" in x)
     assert f"origin {other.base_url} is not allowed" in dow
     assert f"origin {other.base_url} is not allowed" in visa
-    assert f"(redirected from {ORIGIN}/ioc/visa)" in visa or "/ioc/visa)" in visa
+    assert re.search(r"\(redirected from \S+/ioc/visa\)$", visa), visa
     assert (links(db, "dow"), links(db, "visa")) == (0, 0)
     assert links(db, "intel") == EXPECTED_PER_PARTNER["intel"]
     assert last_crawl(db)[0] == "failed"
