@@ -65,7 +65,8 @@ DEFAULTS: dict[str, Any] = {
 COMPONENTS: dict[str, dict[str, int | None]] = {
     "DOWNLOADER_MIDDLEWARES": {
         # Over-long URLs refused by name (not dropped unseen by Scrapy's spider
-        # middleware), measured as the spider asked for them; oversize answers named.
+        # middleware), measured as on the site (a mirror's URL as its canonical one);
+        # oversize answers named.
         "olyscrape.downloadermiddlewares.limits.LimitsMiddleware": 30,
         # Before offsite filtering and robots.txt, so both apply to the mirror's URL.
         "olyscrape.downloadermiddlewares.mirror.MirrorMiddleware": 40,

@@ -35,6 +35,20 @@ EXIT_PORT_BUSY = 4
 LIMIT_MAX = 1_000_000
 
 
+class FilePath(click.Path):
+    """A file's path (a folder refused, unless ``dir_okay``); an empty one is a usage
+    error. (``Path("")`` is ``.``, the current folder: one command called it a folder,
+    another not an archive, with different exit codes.)"""
+
+    def __init__(self, dir_okay: bool = False) -> None:
+        super().__init__(dir_okay=dir_okay, path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value:
+            self.fail("an empty path names no file", param, ctx)
+        return super().convert(value, param, ctx)
+
+
 def db_option(func: Any) -> Any:
     """``--db PATH``: the archive (default ``data/olyscrape.db``)."""
     return click.option(
@@ -42,7 +56,7 @@ def db_option(func: Any) -> Any:
         "db",
         default=DEFAULT_DB,
         show_default=True,
-        type=click.Path(dir_okay=False, path_type=Path),
+        type=FilePath(),
         help="The SQLite archive.",
     )(func)
 
@@ -258,7 +272,7 @@ def cli() -> None:
 )
 @click.option(
     "--warc",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FilePath(),
     help="Also write every request and response to this WARC file (appended).",
 )
 @click.option("--no-articles", is_flag=True, help="Do not fetch article pages.")
@@ -418,7 +432,7 @@ def _report_check(
 @click.option("--partners", help="Only these partners: slugs or names, comma-separated.")
 @click.option(
     "--keep",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FilePath(),
     help="Keep the fetched pages as captures in this archive (for `reparse` after a fix).",
 )
 @report_format_option("report")
@@ -650,7 +664,7 @@ CHART_FORMATS = (".png", ".svg", ".pdf")
 )
 @click.option(
     "--chart",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=FilePath(),
     help="Also draw articles per partner and year into this file (.png, .svg or .pdf).",
 )
 @report_format_option("figures")
@@ -820,7 +834,7 @@ def verify(db: Path, quick: bool, fmt: str) -> None:
 
 @cli.command()
 @db_option
-@click.argument("dest", type=click.Path(path_type=Path))
+@click.argument("dest", type=FilePath(dir_okay=True))  # backup refuses a folder itself
 def backup(db: Path, dest: Path) -> None:
     """Copy the archive to DEST consistently, even while a crawl writes to it.
 
@@ -843,7 +857,7 @@ def backup(db: Path, dest: Path) -> None:
 
 @cli.command()
 @db_option
-@click.argument("new", type=click.Path(dir_okay=False, path_type=Path))
+@click.argument("new", type=FilePath())
 @verbose_option
 def recover(db: Path, new: Path, verbose: bool) -> None:
     """Rebuild a damaged archive (--db) into a NEW file from its intact captures.

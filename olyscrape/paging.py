@@ -106,8 +106,9 @@ class PartnerPaging:
     pages: int = 0
     barren: int = 0
     stop_reason: StopReason | None = None
-    #: The listing pages and load-more answers read in this walk, canonicalized as
-    #: Scrapy's duplicate filter does (a walk reads at most ``max_pages`` of them).
+    #: The listing pages and load-more answers read in this walk (asked for, or reached
+    #: through a redirect), canonicalized as Scrapy's duplicate filter does (a walk reads
+    #: at most ``max_pages`` of them).
     read: set[str] = field(default_factory=set)
 
     def mark_read(self, *page_urls: str) -> None:
@@ -116,9 +117,11 @@ class PartnerPaging:
 
     def is_cycle(self, url: str) -> bool:
         """True (and the stop reason) when ``url`` was read already in this walk: a last
-        page linking back to the first, say. Asking for it again would only be dropped
-        by Scrapy's duplicate filter and leave the walk without an end; every card of
-        the pages in the cycle was admitted when they were read."""
+        page linking back to the first, or a page redirected to one read before. Every
+        card of the pages in the cycle was admitted when they were read; reading one of
+        them again would only walk the cycle again. (Paging requests are never left to
+        Scrapy's duplicate filter, which would drop such a page unseen: this is the one
+        judge of what a walk read.)"""
         if canonicalize_url(url) in self.read:
             self.stop_reason = StopReason.PAGING_CYCLE
             return True

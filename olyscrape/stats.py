@@ -76,6 +76,9 @@ REFUSED_HOSTS = "olyscrape/refused_hosts"
 REFUSED_LONG_URLS = "olyscrape/refused_long_urls"
 #: Walks that ended at a paging cycle (a next page or load-more URL read already).
 PAGING_CYCLES = "olyscrape/paging_cycles"
+#: Walks that ended at a next page (linked or redirected to) that is another partner's
+#: listing: not read as this partner's.
+OTHER_PARTNER_LINKS = "olyscrape/other_partner_links"
 RETRY_AFTER_WAITED = "olyscrape/retry_after/waited"
 RETRY_AFTER_TOO_LONG = "olyscrape/retry_after/too_long"
 #: Article pages carrying structured data (JSON-LD or OpenGraph), and the fields where it
@@ -152,6 +155,7 @@ class StopReason(str, Enum):
     OFFSITE_NEXT = "next page on another host, not followed"
     NOT_CAPTURED = "re-parse: no capture of the next page"
     PAGING_CYCLE = "paging cycle: the next page was read already in this walk"
+    OTHER_PARTNER = "next page is another partner's listing, not followed"
     DONE = "done"
 
     @property

@@ -183,20 +183,30 @@ class CrawlSummary:
         given_up = self.archive.get("pages_given_up", 0)
         if not missing:
             return ["archive: every article on the site has its page"]
-        articles = "1 article has" if missing == 1 else f"{missing} articles have"
-        line = f"archive: {articles} no page yet"
-        if given_up:
-            crawls = self.archive.get("page_max_failures", 0)
-            line += (
-                f" ({given_up} failed {crawls} crawls in a row: no longer asked for; the others"
-                " are asked for by the next crawl)"
-            )
-        else:
-            line += " (the next crawl asks for them)"
-        lines = [line]
+        max_failures = self.archive.get("page_max_failures", 0)
+        lines = [f"archive: {missing_articles_text(missing, given_up, max_failures)}"]
         for page in self.given_up_pages:
             url, failures = urls.shown(page["url"]), page["failures"]
-            lines.append(f"  {url}: {page['reason']} (failed {failures} crawls in a row)")
+            lines.append(f"  {url}: {page['reason']} (failed {crawls_text(failures)} in a row)")
         if given_up > len(self.given_up_pages):
             lines.append(f"  ... and {given_up - len(self.given_up_pages)} more")
         return lines
+
+
+def crawls_text(count: int) -> str:
+    return "1 crawl" if count == 1 else f"{count} crawls"
+
+
+def missing_articles_text(missing: int, given_up: int, max_failures: int) -> str:
+    """``3 articles have no page yet (…)``: how many the next crawl asks for, how many it
+    no longer asks for (given up), worded for each case (all of them, some, one)."""
+    articles = "1 article has" if missing == 1 else f"{missing} articles have"
+    if not given_up:
+        them = "it" if missing == 1 else "them"
+        return f"{articles} no page yet (the next crawl asks for {them})"
+    reason = f"{given_up} failed {crawls_text(max_failures)} in a row: no longer asked for"
+    others = missing - given_up
+    if others <= 0:
+        return f"{articles} no page yet ({reason})"
+    rest = "the other one is" if others == 1 else f"the other {others} are"
+    return f"{articles} no page yet ({reason}; {rest} asked for by the next crawl)"

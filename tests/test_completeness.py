@@ -65,7 +65,7 @@ def test_an_article_page_failing_once_is_stored_by_the_next_crawl(tmp_path, arch
     assert_clean(first)
     assert asked_first == 4  # the first answer and RETRY_TIMES retries, all 503
     assert f"{target}: HTTP 503" in first.stdout
-    assert "archive: 1 article has no page yet (the next crawl asks for them)" in first.stdout
+    assert "archive: 1 article has no page yet (the next crawl asks for it)" in first.stdout
     # Only the stored fields of the page are missing: the card, its links, its walk are kept.
     assert after_first == [(None, 1, "HTTP 503")]
 
@@ -164,7 +164,7 @@ def test_partners_asks_only_for_the_pages_of_the_chosen_partners(archive_copy, a
     )  # fmt: skip
     assert_clean(result)
     assert "asking again for 1 article page(s)" in result.stderr
-    assert "archive: 1 article has no page yet (the next crawl asks for them)" in result.stdout
+    assert "archive: 1 article has no page yet (the next crawl asks for it)" in result.stdout
     assert [u for (u, *_) in holes(db)] == [omega]
     again = run_olyscrape("crawl", "--replay", str(SITE), "--db", str(db))
     assert_clean(again)

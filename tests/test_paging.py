@@ -1,8 +1,12 @@
 from __future__ import annotations
 
 import pytest
+import scrapy
+from scrapy import signals
+from scrapy.utils.test import get_crawler
 
 from olyscrape.paging import LoadMoreLink, PartnerPaging
+from olyscrape.spiders.partners import PartnersSpider
 from olyscrape.stats import StopReason
 
 URL = "https://olympics.com/ioc/ajaxscript/loadmoreoverviewnews/%7BAB12%7D/9/9/"
@@ -109,3 +113,32 @@ def test_a_url_read_already_in_the_walk_is_a_cycle():
     # Spelled as Scrapy's duplicate filter would find it the same request.
     assert paging.is_cycle("https://olympics.com/ioc/omega#top")
     assert paging.stop_reason is StopReason.PAGING_CYCLE and paging.stop_reason.complete
+
+
+# --- a dropped request, named in the closing line ----------------------------------------
+
+
+def test_a_walk_whose_request_was_dropped_names_it(tmp_path):
+    """Scrapy's ``request_dropped`` signal: the walk left without an answer says which
+    request the scheduler dropped, and why."""
+    settings = {"OLYSCRAPE_LOCK_HELD": True, "OLYSCRAPE_DB": str(tmp_path / "a.db")}
+    crawler = get_crawler(PartnersSpider, settings)
+    crawler.spider = spider = PartnersSpider.from_crawler(crawler)
+    crawler.stats.open_spider()
+    spider.discovered = True
+    spider.open_walks = {
+        "omega": "https://olympics.com/ioc/omega",
+        "visa": "https://olympics.com/ioc/visa",
+    }
+    dropped = scrapy.Request("https://olympics.com/ioc/omega/page/2", cb_kwargs={"partner": "omega"},
+                             meta={"olyscrape_kind": "listing"})  # fmt: skip
+    crawler.signals.send_catch_log(signals.request_dropped, request=dropped, spider=spider)
+    spider.closed("finished")
+    reasons = {f["partner"]: f["reason"] for f in crawler.stats.get_value("olyscrape/failures")}
+    assert reasons["omega"] == (
+        "the walk stopped without an answer: listing https://olympics.com/ioc/omega/page/2"
+        " dropped as a duplicate of a request already made"
+    )
+    assert (
+        reasons["visa"] == "the walk stopped without an answer (a request was dropped on the way)"
+    )

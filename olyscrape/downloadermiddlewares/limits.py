@@ -6,6 +6,12 @@ article with such a URL simply kept no body; and an answer sent in chunks past
 ``DOWNLOAD_MAXSIZE`` fails as ``DownloadCancelledError('')``. This middleware (which
 replaces Scrapy's URL length one) refuses the first and renames the second, each to the
 request's errback, so the request is reported as failed with a reason that says why.
+
+A URL is measured as the site would see it: a request sent to a mirror (``--base-url``)
+passes here again under the mirror's URL (the mirror middleware reschedules it, and a
+redirect is followed on the mirror), which is measured as its canonical URL, so one URL is
+fetched from a mirror exactly when it would be from the site, and the line gives the
+length of the URL it names.
 """
 
 from __future__ import annotations
@@ -15,6 +21,8 @@ from typing import TYPE_CHECKING
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 
 from olyscrape import stats as keys
+from olyscrape import urls
+from olyscrape.addon import setting
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -36,18 +44,30 @@ class AnswerTooLarge(IgnoreRequest):
 class LimitsMiddleware:
     """Refuse over-long URLs by name; name oversize answers."""
 
-    def __init__(self, crawler: Crawler, max_length: int, max_size: int) -> None:
+    def __init__(
+        self, crawler: Crawler, max_length: int, max_size: int, base_url: str | None = None
+    ) -> None:
         self.crawler = crawler
         self.max_length = max_length
         self.max_size = max_size
+        self.base_url = urls.normalize_base_url(base_url) if base_url else None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> LimitsMiddleware:
         settings = crawler.settings
-        return cls(crawler, settings.getint("URLLENGTH_LIMIT"), settings.getint("DOWNLOAD_MAXSIZE"))
+        return cls(
+            crawler,
+            settings.getint("URLLENGTH_LIMIT"),
+            settings.getint("DOWNLOAD_MAXSIZE"),
+            setting(settings, "OLYSCRAPE_BASE_URL"),
+        )
+
+    def _site_url(self, url: str) -> str:
+        """``url`` as on the site: the canonical URL of a mirror's URL."""
+        return (self.base_url and urls.from_mirror(url, self.base_url)) or url
 
     def process_request(self, request: Request) -> None:
-        length = len(request.url)
+        length = len(self._site_url(request.url))
         if self.max_length and length > self.max_length:
             self.crawler.stats.inc_value(keys.REFUSED_LONG_URLS)
             kind = request.meta.get("olyscrape_kind", "request")

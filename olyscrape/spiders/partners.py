@@ -18,6 +18,7 @@ import scrapy
 from scrapy import signals
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import CloseSpider
+from w3lib.url import canonicalize_url
 
 from olyscrape import pages, structured, urls
 from olyscrape import stats as keys
@@ -157,6 +158,12 @@ class PartnersSpider(scrapy.Spider):
     page_waiters: dict[str, set[str]]
     awaited_pages: dict[str, set[str]]
     deferred_walks: set[str]
+    # Every discovered partner's listing URL (canonicalized) → its slug: a next page that
+    # is one of them (another partner's) is not read as this partner's.
+    partner_listings: dict[str, str]
+    # The requests Scrapy's scheduler dropped (request_dropped): by partner (None for
+    # discovery), their kind and URL, so a walk left without an answer names them.
+    dropped: dict[str | None, tuple[str, str]]
     discovered: bool
     keeper: ArchiveKeeper
     lock: ArchiveLock
@@ -204,7 +211,10 @@ class PartnersSpider(scrapy.Spider):
         spider.articles_to_refresh = {}
         spider.completed_walks = set()
         spider.open_walks = {}
+        spider.partner_listings = {}
+        spider.dropped = {}
         spider.discovered = False
+        crawler.signals.connect(spider._request_dropped, signal=signals.request_dropped)
         if not setting(settings, "OLYSCRAPE_LOCK_HELD"):
             # Under plain `scrapy crawl` or Scrapyd; the CLI takes the lock itself, earlier.
             spider.lock = ArchiveLock(setting(settings, "OLYSCRAPE_DB"))
@@ -232,6 +242,25 @@ class PartnersSpider(scrapy.Spider):
         request = request_of(failure)
         kind = request.meta.get("olyscrape_kind", "request")
         self._fail(kind, request.url, failure_reason(failure), request.cb_kwargs.get("partner"))
+
+    def _request_dropped(self, request: scrapy.Request) -> None:
+        """Scrapy's scheduler refused a request (its duplicate filter: a URL asked for
+        already): no callback or errback will ever see it, so keep its name for
+        :meth:`closed`. Paging and article requests are never filtered; this is what is
+        left (discovery redirected to itself, say)."""
+        kind = request.meta.get("olyscrape_kind", "request")
+        url = self._canonical(request.url)
+        self.dropped[request.cb_kwargs.get("partner")] = (kind, url)
+        logger.warning("%s %s dropped by Scrapy's scheduler as a duplicate of a request already"
+                       " made", kind, urls.shown(url))  # fmt: skip
+
+    def _dropped_reason(self, partner: str | None, fallback: str) -> str:
+        """Why a walk (or discovery) got no answer: the request the scheduler dropped."""
+        if partner not in self.dropped:
+            return fallback
+        kind, url = self.dropped[partner]
+        dropped = "dropped as a duplicate of a request already made"
+        return f"{fallback}: {kind} {urls.shown(url)} {dropped}"
 
     # --- discovery ----------------------------------------------------------------
 
@@ -296,6 +325,7 @@ class PartnersSpider(scrapy.Spider):
 
     def _walk_partners(self, found: list[Partner]) -> Iterator[Partner | scrapy.Request]:
         """The chosen partners of ``found`` (``--partners``), then each one's listing."""
+        self.partner_listings = {canonicalize_url(p.url): p.slug for p in found}
         chosen, unknown = select_partners(found, self.wanted)
         if unknown:
             stats = self.crawler.stats
@@ -360,6 +390,10 @@ class PartnersSpider(scrapy.Spider):
             callback=self.parse_listing,
             errback=self.on_error,
             cb_kwargs={"partner": partner, "paging": paging},
+            # The walk judges what it read (PartnerPaging.read, _answer_elsewhere): left to
+            # Scrapy's duplicate filter, a page redirected to one read already (or to a
+            # URL refused already) was dropped unseen and the walk ended without an answer.
+            dont_filter=True,
             meta={"olyscrape_kind": "listing"},
         )
 
@@ -368,8 +402,11 @@ class PartnersSpider(scrapy.Spider):
     ) -> Iterator[PageCards | WalkDone | scrapy.Request]:
         first_page = paging.pages == 0
         paging.count_page()
-        paging.mark_read(response.url)
         self._inc(partner, "pages")
+        ended = self._answer_elsewhere(response, partner, paging)
+        if ended is not None:
+            yield from ended
+            return
         too_deep = pages.too_deep(response)
         if too_deep:
             # The parser dropped everything past its depth limit: later cards and the
@@ -408,6 +445,8 @@ class PartnersSpider(scrapy.Spider):
         elif page.next_page_url and self._uncaptured(page.next_page_url):
             paging.stop_reason = StopReason.NOT_CAPTURED
             yield from self._done(partner, paging, complete=True)
+        elif page.next_page_url and self._other_partner(page.next_page_url, partner):
+            yield from self._other_listing(partner, paging, page.next_page_url)
         elif page.next_page_url and paging.is_cycle(page.next_page_url):
             yield from self._paging_cycle(partner, paging, page.next_page_url)
         elif page.next_page_url and paging.after_page(new):
@@ -416,15 +455,75 @@ class PartnersSpider(scrapy.Spider):
             paging.stop_reason = paging.stop_reason or StopReason.NO_MORE_PAGES
             yield from self._done(partner, paging, complete=paging.stop_reason.complete)
 
-    def _paging_cycle(self, partner: str, paging: PartnerPaging, url: str) -> Iterator[WalkDone]:
+    def _paging_cycle(
+        self, partner: str, paging: PartnerPaging, url: str, redirected_from: str | None = None
+    ) -> Iterator[WalkDone]:
         """A next page or load-more URL read already in this walk (a last page linking
-        back to the first): the walk has read every page of the cycle and admitted their
-        cards, so it ends complete, named, instead of asking again for a page Scrapy's
-        duplicate filter would drop (which left the walk open: "a request was dropped")."""
+        back to the first, a page redirected to one read before): the walk has read every
+        page of the cycle and admitted their cards, so it ends complete, named. (Left to
+        Scrapy's duplicate filter, the page was dropped unseen and the walk left open:
+        "a request was dropped on the way", a failed crawl every night.)"""
+        paging.stop_reason = StopReason.PAGING_CYCLE
         self.crawler.stats.inc_value(keys.PAGING_CYCLES)
-        logger.warning("%s: paging cycle at %s (read already in this walk): the walk ends"
-                       " here, complete", partner, url)  # fmt: skip
+        how = f"; redirected from {urls.shown(redirected_from)}" if redirected_from else ""
+        logger.warning("%s: paging cycle at %s (read already in this walk%s): the walk ends"
+                       " here, complete", partner, urls.shown(url), how)  # fmt: skip
         yield from self._done(partner, paging, complete=True)
+
+    def _other_partner(self, url: str, partner: str) -> str | None:
+        """The slug of the partner whose listing ``url`` is, when it is not ``partner``'s."""
+        other = self.partner_listings.get(canonicalize_url(self._canonical(url)))
+        return other if other != partner else None
+
+    def _other_listing(
+        self, partner: str, paging: PartnerPaging, url: str, redirected_from: str | None = None
+    ) -> Iterator[WalkDone]:
+        """A next page (linked, or reached through a redirect) that is another partner's
+        listing: its cards are that partner's, never this one's, and its walk reads them.
+        Like a next page on another host, it is not followed and the walk ends complete:
+        every page of this partner's own list up to there was read (a page that redirected
+        there had no cards of this partner's to give)."""
+        other = self._other_partner(url, partner)
+        paging.stop_reason = StopReason.OTHER_PARTNER
+        self.crawler.stats.inc_value(keys.OTHER_PARTNER_LINKS)
+        how = f" (redirected from {urls.shown(redirected_from)})" if redirected_from else ""
+        logger.warning("%s: next page %s is %s's listing%s: another partner's listing, not"
+                       " read as %s's; the walk ends here, complete", partner, urls.shown(url),
+                       other, how, partner)  # fmt: skip
+        yield from self._done(partner, paging, complete=True)
+
+    def _answer_elsewhere(
+        self, response: Response, partner: str, paging: PartnerPaging
+    ) -> Iterator[WalkDone] | None:
+        """Judge where a paging request's answer came from. Redirected to another
+        partner's listing, or to a page or answer read already in this walk (a cycle), it
+        ends the walk (what that yields; a partner's own listing redirected to another
+        partner's fails it: none of its cards could be read); otherwise None, and the
+        URLs it came through count as read."""
+        asked, *through = self._answer_urls(response)
+        for url in through:
+            other = self._other_partner(url, partner)
+            if other and paging.pages == 1:  # its own listing: none of its pages was read
+                reason = f"redirected to {other}'s listing {urls.shown(url)}, another partner's"
+                self._fail("listing", asked, reason, partner)
+                return iter(())
+            if other:
+                return self._other_listing(partner, paging, url, redirected_from=asked)
+            if paging.is_cycle(url):
+                return self._paging_cycle(partner, paging, url, redirected_from=asked)
+        paging.mark_read(*through)
+        return None
+
+    def _answer_urls(self, response: Response) -> list[str]:
+        """The canonical URLs an answer came through: the one asked for, each redirect's
+        target, the answer's own (one URL when nothing redirected)."""
+        hops = [*response.meta.get("redirect_urls", ()), response.url]
+        return [self._canonical(url) for url in hops]
+
+    def _canonical(self, url: str) -> str:
+        """``url`` as on the canonical origin when it is the mirror's (redirects are
+        followed on the mirror), else as it is."""
+        return (self.base_url and urls.from_mirror(url, self.base_url)) or url
 
     def _uncaptured(self, url: str) -> bool:
         """A re-parse reads only what the archive kept: a page past that ends the walk."""
@@ -451,6 +550,7 @@ class PartnersSpider(scrapy.Spider):
             errback=self.on_error,
             headers=JSON_HEADERS,
             cb_kwargs={"partner": partner, "paging": paging, "link": link, "offset": offset},
+            dont_filter=True,  # the walk judges what it read, as for listing pages
             meta={"olyscrape_kind": "load-more"},
         )
 
@@ -464,6 +564,10 @@ class PartnersSpider(scrapy.Spider):
     ) -> Iterator[PageCards | WalkDone | scrapy.Request]:
         paging.count_page()
         self._inc(partner, "pages")
+        ended = self._answer_elsewhere(response, partner, paging)
+        if ended is not None:
+            yield from ended
+            return
         try:
             # The bytes, read as UTF-8 (RFC 8259): never response.text, which decodes
             # through a guessed code page when the answer names no charset.
@@ -659,11 +763,12 @@ class PartnersSpider(scrapy.Spider):
         if reason != "finished":
             return
         if not self.discovered and not self.crawler.stats.get_value(keys.ERRORS):
-            self._fail(
-                "discovery", urls.canonical(urls.PARTNERS_PATH), "no answer reached the spider"
-            )
+            reason = self._dropped_reason(None, "no answer reached the spider")
+            self._fail("discovery", urls.canonical(urls.PARTNERS_PATH), reason)
         for partner, url in list(self.open_walks.items()):
-            reason = "the walk stopped without an answer (a request was dropped on the way)"
+            reason = self._dropped_reason(partner, "the walk stopped without an answer")
+            if partner not in self.dropped:
+                reason += " (a request was dropped on the way)"
             self._fail("listing", url, reason, partner)
         for partner in sorted(self.deferred_walks):  # cannot happen: every page settles
             logger.warning(
