@@ -30,6 +30,7 @@ from olyscrape.archive.errors import (
     detail_of,
     is_corruption,
 )
+from olyscrape.archive.text import read_text_leniently
 
 #: How many problems an integrity check lists at most.
 PROBLEMS_LISTED = 100
@@ -90,6 +91,7 @@ def open_read_only(path: str | Path) -> sqlite3.Connection:
     """A ``mode=ro`` connection that reads the ``-wal`` too (never ``immutable``, which
     would ignore it). It cannot write the file, nor checkpoint into it."""
     conn = sqlite3.connect(paths.sqlite_uri(path, mode="ro"), uri=True, timeout=30)
+    read_text_leniently(conn)
     conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     return conn
 

@@ -18,6 +18,7 @@ from typing import Any
 
 from olyscrape.archive import paths
 from olyscrape.archive.errors import ArchiveError, ArchiveRefused, damaged, is_corruption
+from olyscrape.archive.text import read_text_leniently
 
 #: ``PRAGMA application_id`` of every olyscrape archive: "OLYS" in ASCII.
 APPLICATION_ID = 0x4F4C5953
@@ -366,6 +367,7 @@ def _connect_read_only(
     path: str | Path, timeout: float = 5, **params: str | int
 ) -> sqlite3.Connection:
     conn = sqlite3.connect(paths.sqlite_uri(path, **params), uri=True, timeout=timeout)
+    read_text_leniently(conn)
     try:
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except BaseException:

@@ -27,6 +27,7 @@ from olyscrape.archive import health, schema
 from olyscrape.archive.captures import Capture, CaptureStore
 from olyscrape.archive.errors import ArchiveError, ArchiveWriteError, write_error
 from olyscrape.archive.paths import sqlite_uri
+from olyscrape.archive.text import read_text_leniently
 from olyscrape.items import ArticleBody, ArticleCard, ArticlePageFailed, Partner, WalkDone
 from olyscrape.urls import CANONICAL_ORIGIN
 
@@ -473,6 +474,7 @@ class ArchiveWriter:
             # The path as a path, never read as a URI (see olyscrape.archive.paths).
             conn = sqlite3.connect(sqlite_uri(self.path), uri=True, timeout=30,
                                    isolation_level=None)  # fmt: skip
+            read_text_leniently(conn)  # a cell that is not UTF-8 costs its bytes only
             conn.execute("PRAGMA busy_timeout = 30000")
             conn.execute("PRAGMA journal_mode = WAL")
             # In WAL mode, NORMAL survives a killed process (only an OS crash may lose the
