@@ -140,6 +140,7 @@ def verify(
         report.add("open", str(exc), hint=_recover_hint(path))
         return report
     try:
+        _check_header(report, path)
         _check_integrity(report, conn, path, quick, wal)
         if only_integrity:
             return report
@@ -179,6 +180,14 @@ def _check_integrity(
         )
     for n, problem in enumerate(problems):
         report.add(check, problem, hint=hint if n == 0 else None)
+
+
+def _check_header(report: Report, path: str | Path) -> None:
+    """The SQLite header's bytes SQLite itself does not report (the write version)."""
+    report.checks.append("header")
+    problem = schema.header_problem(path)
+    if problem:
+        report.add("header", problem, hint=_recover_hint(path))
 
 
 @dataclass(frozen=True)

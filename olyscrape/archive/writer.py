@@ -444,8 +444,11 @@ class ArchiveWriter:
         self.closing_checkpoint: health.Checkpoint | None = None
 
     @classmethod
-    def open(cls, path: str | Path, *, create: bool = True, **options: Any) -> ArchiveWriter:
-        """Check that ``path`` can hold our archive, and connect to it if it exists.
+    def open(
+        cls, path: str | Path, *, create: bool = True, check: str = "full", **options: Any
+    ) -> ArchiveWriter:
+        """Check that ``path`` can hold our archive and is sound (SQLite's ``check``, see
+        :func:`~olyscrape.archive.health.check_before_write`), and connect to it if it exists.
 
         Raises :class:`ArchiveError` for a path that cannot be written, and
         :class:`~olyscrape.archive.errors.ArchiveRefused` for a file that is not ours;
@@ -456,7 +459,7 @@ class ArchiveWriter:
             what = "no such file" if not identity.exists else "an empty file, not an archive"
             raise ArchiveError(f"archive {path}: {what}")
         if not identity.empty:  # before any writable connection, which could checkpoint
-            health.check_before_write(path)
+            health.check_before_write(path, check)
         writer = cls(path, **options)
         if not identity.empty:
             writer._connect(migrate=identity.needs_migration)
