@@ -27,7 +27,7 @@ from olyscrape.archive.errors import (
     detail_of,
     is_corruption,
 )
-from olyscrape.archive.text import read_text_leniently
+from olyscrape.archive.text import decode, read_text_leniently
 
 #: How many damaged capture bodies are listed one by one.
 BODIES_LISTED = 20
@@ -249,7 +249,14 @@ def text_damage(conn: sqlite3.Connection) -> list[TextDamage]:
             f"CASE WHEN typeof({_quoted(c)}) = 'text' THEN CAST({_quoted(c)} AS BLOB) END"
             for c in columns
         )
-        key_sql = ", ".join(_quoted(k) for k in keys) if keys else "rowid"
+        key_sql = (
+            ", ".join(
+                f"CASE WHEN typeof({_quoted(k)}) = 'text' THEN CAST({_quoted(k)} AS BLOB)"
+                f" ELSE {_quoted(k)} END"
+                for k in keys
+            )
+            or "rowid"
+        )
         counts = [0] * len(columns)
         rows: list[list[str]] = [[] for _ in columns]
         width = len(keys) or 1
@@ -285,7 +292,7 @@ def _row_key(conn: sqlite3.Connection, table: str) -> list[str]:
 def _key_text(keys: list[str], values: tuple) -> str:
     if not keys:
         return str(values[0])
-    return " ".join(f"{k}={v!r}" if isinstance(v, str) else f"{k}={v}"
+    return " ".join(f"{k}={decode(v)!r}" if isinstance(v, bytes) else f"{k}={v}"
                     for k, v in zip(keys, values, strict=True))  # fmt: skip
 
 
