@@ -36,6 +36,10 @@ DEFAULTS: dict[str, Any] = {
     "OLYSCRAPE_REPARSE": False,  # a re-parse: keep last_seen, record no crawl
     "OLYSCRAPE_FULL": False,  # walk every listing to its end, even past cards archived before
     "OLYSCRAPE_LOCK_HELD": False,  # the caller (the CLI) holds the archive's lock already
+    # SQLite's check of the archive before a crawl writes: "full" (integrity_check, which
+    # also sees an index that lost rows) or "quick" (quick_check: faster start on a large
+    # archive, blind to that damage)
+    "OLYSCRAPE_ARCHIVE_CHECK": "full",
     "OLYSCRAPE_MAX_PAGE_COUNT": 0,  # tests only: cap the archive's size (pages): a full disk
     "OLYSCRAPE_RECORD_CRAWL": True,  # write the crawl's row in the crawls table
     "OLYSCRAPE_CHECK_KEEP": None,  # olyscrape check: keep what it fetched in this archive

@@ -19,6 +19,7 @@ from spidermon.core.actions import Action
 
 from olyscrape import stats as keys
 from olyscrape.addon import setting
+from olyscrape.archive.errors import ArchiveError
 from olyscrape.extensions.archive import ArchiveKeeper
 
 logger = logging.getLogger(__name__)
@@ -66,7 +67,11 @@ class PartnerCardsMonitor(_CrawlMonitor):
         writer = ArchiveKeeper.of(self.data.crawler).writer
         if writer is None:
             return  # the archive was refused; the crawl has failed already
-        previous = _previous_cards(writer.last_successful_stats(writer.crawl_id), self.partners)
+        try:
+            last = writer.last_successful_stats(writer.crawl_id)
+        except ArchiveError as exc:  # the check's own line, never Spidermon's bare "None"
+            self.fail(f"the last successful crawl cannot be read: {exc}")
+        previous = _previous_cards(last, self.partners)
         max_drop = setting(self.settings, "OLYSCRAPE_MONITOR_MAX_DROP")
         fallen = []
         for p in self.partners:

@@ -80,10 +80,20 @@ _WRITE_ACTIONS = {
 
 
 def _read_only_authorizer(action: int, *args: Any) -> int:
-    """Deny schema changes and attaching other files. Row writes are refused by the
-    read-only connection itself (FTS5 prepares UPDATEs of its own shadow tables while
-    reading, so the authorizer cannot refuse those)."""
+    """Deny schema changes, attaching other files, and the pragmas that write the file or
+    its ``-wal`` (a checkpoint, a journal mode change: on a read-only connection SQLite
+    answers those with a bare ``disk I/O error`` once a ``-wal`` exists). Row writes are
+    refused by the read-only connection itself (FTS5 prepares UPDATEs of its own shadow
+    tables while reading, so the authorizer cannot refuse those)."""
+    if action == sqlite3.SQLITE_PRAGMA and _writing_pragma(args[0], args[1]):
+        return sqlite3.SQLITE_DENY
     return sqlite3.SQLITE_DENY if action in _WRITE_ACTIONS else sqlite3.SQLITE_OK
+
+
+def _writing_pragma(name: str | None, argument: str | None) -> bool:
+    """``PRAGMA wal_checkpoint`` (always), ``PRAGMA journal_mode = ...`` (a change)."""
+    name = (name or "").lower()
+    return name == "wal_checkpoint" or (name == "journal_mode" and argument is not None)
 
 
 def _split_partners(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:

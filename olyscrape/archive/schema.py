@@ -17,7 +17,15 @@ from pathlib import Path
 from typing import Any
 
 from olyscrape.archive import paths
-from olyscrape.archive.errors import ArchiveError, ArchiveRefused, damaged, is_corruption
+from olyscrape.archive.errors import (
+    ArchiveDamaged,
+    ArchiveError,
+    ArchiveRefused,
+    damaged,
+    damaged_line,
+    is_corruption,
+)
+from olyscrape.archive.text import read_text_leniently
 
 #: ``PRAGMA application_id`` of every olyscrape archive: "OLYS" in ASCII.
 APPLICATION_ID = 0x4F4C5953
@@ -324,7 +332,37 @@ def check_for_writing(path: str | Path) -> Identity:
     one name, and holds an olyscrape archive or nothing. Raises :class:`ArchiveError` (or
     :class:`ArchiveRefused`) having written nothing."""
     paths.check_writable(path)
-    return identify(path)
+    identity = identify(path)
+    problem = None if identity.empty else header_problem(path)
+    if problem:
+        raise ArchiveDamaged(
+            damaged_line(path, f"{problem}; `olyscrape verify --db {path}` says more")
+        )
+    return identity
+
+
+#: The file format write versions SQLite writes (header byte 18): 1 legacy, 2 WAL.
+_WRITE_VERSIONS = (1, 2)
+
+
+def header_problem(path: str | Path) -> str | None:
+    """What is wrong in the SQLite header of the file at ``path`` that SQLite itself does
+    not report: a file format write version (byte 18) other than 1 or 2 makes SQLite open
+    the file read-only, and every write fails as ``attempt to write a readonly database``
+    on a file that can be written. ``None`` when it is right (or the file is unreadable:
+    its opening says so)."""
+    try:
+        with open(path, "rb") as fh:
+            header = fh.read(20)
+    except OSError:
+        return None
+    if len(header) < 20 or header[18] in _WRITE_VERSIONS:
+        return None
+    return (
+        f"its SQLite header gives a file format write version of {header[18]} (byte 18),"
+        " which this SQLite cannot write: only 1 or 2 are written, so SQLite would open it"
+        " read-only"
+    )
 
 
 #: SQLITE_READONLY_ROLLBACK: a read-only connection met a hot journal it cannot roll back.
@@ -366,6 +404,7 @@ def _connect_read_only(
     path: str | Path, timeout: float = 5, **params: str | int
 ) -> sqlite3.Connection:
     conn = sqlite3.connect(paths.sqlite_uri(path, **params), uri=True, timeout=timeout)
+    read_text_leniently(conn)
     try:
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except BaseException:

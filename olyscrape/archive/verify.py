@@ -25,6 +25,7 @@ from olyscrape.archive.errors import (
     detail_of,
     is_corruption,
 )
+from olyscrape.archive.text import decode, read_text_leniently
 
 #: How many damaged capture bodies are listed one by one.
 BODIES_LISTED = 20
@@ -90,7 +91,7 @@ def wal_backlog(path: str | Path) -> int:
 def _file_alone_sound(path: str | Path) -> bool:
     """Does the ``.db`` pass ``integrity_check`` read without its ``-wal``?"""
     try:
-        conn = sqlite3.connect(paths.sqlite_uri(path, immutable=1), uri=True)
+        conn = read_text_leniently(sqlite3.connect(paths.sqlite_uri(path, immutable=1), uri=True))
         try:
             return not health.integrity_problems(conn, quick=False)
         finally:
@@ -140,9 +141,12 @@ def verify(
         report.add("open", str(exc), hint=_open_hint(path))
         return report
     try:
+        _check_header(report, path)
         _check_integrity(report, conn, path, quick, wal)
         if only_integrity:
             return report
+        if not quick:
+            _check_text(report, conn)
         _check_bodies(report, conn)
         _check_articles(report, conn)
         _check_crawls(report, conn, crawl_running)
@@ -177,6 +181,143 @@ def _check_integrity(
         )
     for n, problem in enumerate(problems):
         report.add(check, problem, hint=hint if n == 0 else None)
+
+
+def _check_header(report: Report, path: str | Path) -> None:
+    """The SQLite header's bytes SQLite itself does not report (the write version)."""
+    report.checks.append("header")
+    problem = schema.header_problem(path)
+    if problem:
+        report.add("header", problem, hint=_recover_hint(path))
+
+
+@dataclass(frozen=True)
+class TextDamage:
+    """The cells of one TEXT column that are not UTF-8: how many, and the first few rows
+    (by rowid, or by primary key in a table without rowid)."""
+
+    table: str
+    column: str
+    count: int
+    rows: tuple[str, ...]
+
+    def message(self) -> str:
+        cells = "1 text cell is" if self.count == 1 else f"{self.count} text cells are"
+        key = "rowid" if self.rows and "=" not in self.rows[0] else "row"
+        more = ", ..." if self.count > len(self.rows) else ""
+        return (
+            f"{self.table}.{self.column}: {cells} not valid UTF-8 ({key}"
+            f" {', '.join(self.rows)}{more}); each bad byte reads as U+FFFD"
+        )
+
+
+#: How many rows of a damaged TEXT column are named.
+TEXT_ROWS_LISTED = 5
+
+
+def _text_columns(conn: sqlite3.Connection, table: str) -> list[str]:
+    """The columns of ``table`` with TEXT affinity (declared TEXT, CHAR or CLOB)."""
+    return [
+        name
+        for _, name, declared, *_ in conn.execute(f"PRAGMA table_info({_quoted(table)})")
+        if any(word in (declared or "").upper() for word in ("CHAR", "CLOB", "TEXT"))
+    ]
+
+
+def _quoted(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def text_damage(conn: sqlite3.Connection) -> list[TextDamage]:
+    """Every TEXT cell of the archive's own tables that is not valid UTF-8, by column.
+
+    SQLite checks no encoding (``integrity_check`` passes such a file), and reading the
+    cell as text would replace the bad bytes, so each cell is read as its bytes
+    (``CAST(col AS BLOB)``) and decoded here. It reads every text cell once: on a large
+    archive about as long as ``integrity_check`` (the article bodies dominate). Virtual
+    tables (the full-text index) and their shadow tables (no TEXT columns) are left out.
+    Raises SQLite's error for a table too damaged to read."""
+    tables = [name for (name,) in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
+        " AND sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY name")]  # fmt: skip
+    found = []
+    for table in tables:
+        columns = _text_columns(conn, table)
+        if not columns:
+            continue
+        keys = _row_key(conn, table)
+        cells = ", ".join(
+            f"CASE WHEN typeof({_quoted(c)}) = 'text' THEN CAST({_quoted(c)} AS BLOB) END"
+            for c in columns
+        )
+        key_sql = (
+            ", ".join(
+                f"CASE WHEN typeof({_quoted(k)}) = 'text' THEN CAST({_quoted(k)} AS BLOB)"
+                f" ELSE {_quoted(k)} END"
+                for k in keys
+            )
+            or "rowid"
+        )
+        counts = [0] * len(columns)
+        rows: list[list[str]] = [[] for _ in columns]
+        width = len(keys) or 1
+        for row in conn.execute(f"SELECT {key_sql}, {cells} FROM {_quoted(table)}"):
+            for n, value in enumerate(row[width:]):
+                if value is None:
+                    continue
+                try:
+                    value.decode("utf-8")
+                except UnicodeDecodeError:
+                    counts[n] += 1
+                    if len(rows[n]) < TEXT_ROWS_LISTED:
+                        rows[n].append(_key_text(keys, row[:width]))
+        found += [
+            TextDamage(table, column, count, tuple(listed))
+            for column, count, listed in zip(columns, counts, rows, strict=True)
+            if count
+        ]
+    return found
+
+
+def _row_key(conn: sqlite3.Connection, table: str) -> list[str]:
+    """The primary key's columns of a table without rowid; none for a rowid table."""
+    (sql,) = conn.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table]
+    ).fetchone()
+    if "WITHOUT ROWID" not in " ".join((sql or "").upper().split()):
+        return []
+    info = conn.execute(f"PRAGMA table_info({_quoted(table)})").fetchall()
+    return [row[1] for row in sorted((r for r in info if r[5]), key=lambda r: r[5])]
+
+
+def _key_text(keys: list[str], values: tuple) -> str:
+    if not keys:
+        return str(values[0])
+    return " ".join(f"{k}={decode(v)!r}" if isinstance(v, bytes) else f"{k}={v}"
+                    for k, v in zip(keys, values, strict=True))  # fmt: skip
+
+
+def _check_text(report: Report, conn: sqlite3.Connection) -> None:
+    """Text cells that are not UTF-8: each reads with its bad bytes replaced, so nothing
+    fails on them, but their text is not what was written."""
+    report.checks.append("text")
+    try:
+        damage = text_damage(conn)
+    except sqlite3.DatabaseError as exc:
+        _unreadable(report, "text", "the text columns", exc, report.path)
+        return
+    report.facts["text_cells_not_utf8"] = sum(d.count for d in damage)
+    for d in damage:
+        report.add("text", d.message(), hint=_TEXT_HINTS.get(d.table, _TEXT_HINT))
+
+
+_TEXT_HINT = "the row's text was changed outside olyscrape; correct it, or recover the archive"
+_TEXT_HINTS = {
+    "articles": "`olyscrape reparse` writes the text again from the stored pages"
+    " (`olyscrape crawl --full --refresh-articles` from the site)",
+    "partners": "the next crawl writes the partner's name again",
+    "crawls": "only that crawl's record is touched; commands show it unreadable",
+}
 
 
 def _check_bodies(report: Report, conn: sqlite3.Connection) -> None:

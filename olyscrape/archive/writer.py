@@ -27,6 +27,7 @@ from olyscrape.archive import health, schema
 from olyscrape.archive.captures import Capture, CaptureStore
 from olyscrape.archive.errors import ArchiveError, ArchiveWriteError, write_error
 from olyscrape.archive.paths import sqlite_uri
+from olyscrape.archive.text import read_text_leniently
 from olyscrape.items import ArticleBody, ArticleCard, ArticlePageFailed, Partner, WalkDone
 from olyscrape.urls import CANONICAL_ORIGIN
 
@@ -443,8 +444,11 @@ class ArchiveWriter:
         self.closing_checkpoint: health.Checkpoint | None = None
 
     @classmethod
-    def open(cls, path: str | Path, *, create: bool = True, **options: Any) -> ArchiveWriter:
-        """Check that ``path`` can hold our archive, and connect to it if it exists.
+    def open(
+        cls, path: str | Path, *, create: bool = True, check: str = "full", **options: Any
+    ) -> ArchiveWriter:
+        """Check that ``path`` can hold our archive and is sound (SQLite's ``check``, see
+        :func:`~olyscrape.archive.health.check_before_write`), and connect to it if it exists.
 
         Raises :class:`ArchiveError` for a path that cannot be written, and
         :class:`~olyscrape.archive.errors.ArchiveRefused` for a file that is not ours;
@@ -455,7 +459,7 @@ class ArchiveWriter:
             what = "no such file" if not identity.exists else "an empty file, not an archive"
             raise ArchiveError(f"archive {path}: {what}")
         if not identity.empty:  # before any writable connection, which could checkpoint
-            health.check_before_write(path)
+            health.check_before_write(path, check)
         writer = cls(path, **options)
         if not identity.empty:
             writer._connect(migrate=identity.needs_migration)
@@ -473,6 +477,7 @@ class ArchiveWriter:
             # The path as a path, never read as a URI (see olyscrape.archive.paths).
             conn = sqlite3.connect(sqlite_uri(self.path), uri=True, timeout=30,
                                    isolation_level=None)  # fmt: skip
+            read_text_leniently(conn)  # a cell that is not UTF-8 costs its bytes only
             conn.execute("PRAGMA busy_timeout = 30000")
             conn.execute("PRAGMA journal_mode = WAL")
             # In WAL mode, NORMAL survives a killed process (only an OS crash may lose the

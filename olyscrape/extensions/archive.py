@@ -68,6 +68,7 @@ class ArchiveKeeper:
             self.writer = ArchiveWriter.open(
                 self.path,
                 create=not reparse,
+                check=setting(settings, "OLYSCRAPE_ARCHIVE_CHECK"),
                 record_crawl=not reparse and setting(settings, "OLYSCRAPE_RECORD_CRAWL"),
                 max_page_count=setting(settings, "OLYSCRAPE_MAX_PAGE_COUNT"),
             )
