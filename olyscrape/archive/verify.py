@@ -26,6 +26,7 @@ from olyscrape.archive.errors import (
     is_corruption,
 )
 from olyscrape.archive.text import decode, read_text_leniently
+from olyscrape.urls import CANONICAL_ORIGIN
 
 #: How many damaged capture bodies are listed one by one.
 BODIES_LISTED = 20
@@ -356,19 +357,27 @@ def _check_bodies(report: Report, conn: sqlite3.Connection) -> None:
 
 
 def _check_articles(report: Report, conn: sqlite3.Connection) -> None:
+    """Articles on the site (the canonical origin, as a crawl counts them) whose page is
+    not stored: a note, not a problem (a ``--no-articles`` crawl leaves them on purpose)."""
     report.checks.append("article pages")
+    on_site = "body IS NULL AND substr(url, 1, ?) = ?"
+    columns = {row[1] for row in conn.execute("PRAGMA table_info(articles)")}
+    failed = "page_failures > 0" if "page_failures" in columns else "0"  # version 5 on
     try:
-        articles, missing = conn.execute(
-            "SELECT count(*), count(*) - count(body) FROM articles"
+        articles, missing, failing = conn.execute(
+            f"SELECT count(*), count(*) FILTER (WHERE {on_site}),"
+            f" count(*) FILTER (WHERE {on_site} AND {failed}) FROM articles",
+            [len(CANONICAL_ORIGIN), CANONICAL_ORIGIN] * 2,
         ).fetchone()
     except sqlite3.DatabaseError as exc:
         _unreadable(report, "article pages", "articles", exc, report.path)
         return
     report.facts |= {"articles": articles, "articles_without_page": missing}
     if missing:
-        report.add("article pages", f"{missing} of {articles} articles have no page stored"
-                   " (body empty): a crawl fetches them (`--refresh-articles` all)",
-                   sound=True)  # fmt: skip
+        why = f", {failing} of them failed before (articles.page_error says why)" if failing else ""
+        report.add("article pages", f"{missing} of {articles} articles on the site have no"
+                   f" page stored{why}: the next crawl asks for those that failed fewer than"
+                   " OLYSCRAPE_PAGE_MAX_FAILURES crawls in a row", sound=True)  # fmt: skip
 
 
 def _check_crawls(report: Report, conn: sqlite3.Connection, crawl_running: bool) -> None:
