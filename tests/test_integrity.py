@@ -150,9 +150,10 @@ def test_verify_says_a_sound_archive_is_sound(archive_db):
     result = run_olyscrape("verify", "--db", str(archive_db), "--format", "json")
     assert result.returncode == 0, result.stdout + result.stderr
     report = json.loads(result.stdout)
-    articles, missing = query(archive_db, "SELECT count(*), count(*) - count(body) FROM articles")[
-        0
-    ]
+    (articles,) = query(archive_db, "SELECT count(*) FROM articles")[0]
+    # Holes as a crawl counts them: on the site; the saved site links one article elsewhere.
+    (missing,) = query(archive_db, "SELECT count(*) FROM articles WHERE body IS NULL"
+                       " AND url LIKE 'https://olympics.com/%'")[0]  # fmt: skip
     assert report["sound"] is True
     assert report["facts"]["articles"] == articles
     assert report["facts"]["articles_without_page"] == missing
