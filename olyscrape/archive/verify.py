@@ -131,6 +131,8 @@ def verify(
         if identity.empty:
             what = "no such file" if not identity.exists else "an empty file, not an archive"
             raise ArchiveError(f"archive {path}: {what}")
+        if not crawl_running and _foreign_wal(report, path, wal):
+            return report  # read with it, every other check would describe two files mixed
         conn = schema.read_connection(path)
     except (ArchiveDamaged, sqlite3.DatabaseError) as exc:
         if isinstance(exc, sqlite3.DatabaseError) and not is_corruption(exc):
@@ -153,6 +155,24 @@ def verify(
 
 def _unreadable(report: Report, check: str, what: str, exc: sqlite3.Error, path: str) -> None:
     report.add(check, f"{what} cannot be read ({detail_of(exc)})", hint=_recover_hint(path))
+
+
+def _foreign_wal(report: Report, path: str | Path, wal: health.WalState) -> bool:
+    """Report a ``-wal`` that belongs to another copy of the archive (true), with what to do:
+    move it aside when the file alone is sound."""
+    owner = health.wal_owner(path, wal)
+    if not owner.foreign:
+        return False
+    report.checks.append("wal")
+    report.facts["wal"] = {"bytes": wal.bytes, "frames": wal.frames, "foreign": True}
+    aside = f"move {path}-wal and {path}-shm aside (the other copy's commits go with them)"
+    if _file_alone_sound(path):
+        hint = f"the file is sound without it: {aside}, then verify again"
+    else:
+        hint = f"{aside}; the file alone is not sound either: then {_recover_hint(path)}"
+    report.add("wal", f"its -wal ({health.size_text(wal.bytes)}) belongs to another copy of"
+               f" the archive: {owner.why}", hint=hint)  # fmt: skip
+    return True
 
 
 def _check_integrity(
