@@ -358,7 +358,9 @@ def wal_owner(path: str | Path, wal: WalState | None = None) -> WalOwner:
         return WalOwner("unknown", "an archive without writer marks (before schema version 6)")
     try:
         through = _read_stamp(paths.sqlite_uri(path, mode="ro"))
-    except sqlite3.Error:
+    except sqlite3.Error as exc:
+        if is_corruption(exc):  # the file alone reads, and its own writers' -wal never breaks it
+            return WalOwner("foreign", f"read with it, the file is unreadable ({detail_of(exc)})")
         return WalOwner("unknown", "the file cannot be read with its -wal here")
     if through is None:
         return WalOwner("foreign", "read with it, the file loses its writer's mark")

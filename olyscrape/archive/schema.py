@@ -305,7 +305,10 @@ def identify(path: str | Path) -> Identity:
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
-        if is_corruption(exc):  # a SQLite header, then damage
+        if is_corruption(exc):  # a SQLite header, then damage: or another copy's -wal
+            from olyscrape.archive.health import refuse_foreign_wal
+
+            refuse_foreign_wal(path)
             raise damaged(path, exc) from None
         raise ArchiveRefused(
             f"archive {path}: cannot be read as SQLite ({exc}); left unchanged"

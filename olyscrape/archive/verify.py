@@ -126,13 +126,13 @@ def verify(
     are expected. ``only_integrity``: SQLite's check alone."""
     report = Report(str(path))
     wal = health.wal_state(path)
+    if not crawl_running and _foreign_wal(report, path, wal):
+        return report  # read with it, every other check would describe two files mixed
     try:
         identity = schema.identify(path)
         if identity.empty:
             what = "no such file" if not identity.exists else "an empty file, not an archive"
             raise ArchiveError(f"archive {path}: {what}")
-        if not crawl_running and _foreign_wal(report, path, wal):
-            return report  # read with it, every other check would describe two files mixed
         conn = schema.read_connection(path)
     except (ArchiveDamaged, sqlite3.DatabaseError) as exc:
         if isinstance(exc, sqlite3.DatabaseError) and not is_corruption(exc):
