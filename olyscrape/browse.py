@@ -176,6 +176,19 @@ TABLES: dict[str, tuple[str, dict[str, str], dict[str, Any]]] = {
         },
         {"facets": ["status"], "sort_desc": "id"},
     ),
+    "writer_session": (
+        "The mark of the crawl or re-parse that last opened the archive, by which a -wal left "
+        "beside the file is told to be its own or another copy's (one row).",
+        {
+            "id": "Always 1: one row",
+            "token": "A random token, new each time a writer opens the archive",
+            "commits": "The commits that writer made so far (each one adds one)",
+            "history": "JSON: the [token, commits] marks earlier writers started from, newest"
+            " first",
+            "opened_at": "When that writer opened the archive (UTC, ISO-8601)",
+        },
+        {},
+    ),
     "articles_fts": (
         "Full-text index (SQLite FTS5, porter stemming) of articles' titles and bodies, kept "
         "in step by triggers. Search it from articles or partner_articles.",

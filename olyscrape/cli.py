@@ -800,9 +800,11 @@ def mirror(root: Path, port: int, lifetime: float, faults: Path | None) -> None:
 def _quick_check(db: Path) -> None:
     """Exit 1 with the one ``damaged`` line unless ``db`` passes SQLite's quick check."""
     from olyscrape.archive.verify import verify as verify_archive
+    from olyscrape.lock import held_by_another
 
-    try:
-        report = verify_archive(db, quick=True, only_integrity=True)
+    try:  # a crawl's -wal is live: not judged against the file while it writes
+        report = verify_archive(db, quick=True, only_integrity=True,
+                                crawl_running=held_by_another(db))  # fmt: skip
     except ArchiveError as exc:
         raise click.ClickException(str(exc)) from None
     if not report.sound:

@@ -25,7 +25,8 @@ from tests.helpers import SITE, query
 ADDON = {"ADDONS": {Olyscrape: 0}}
 
 
-def test_the_addon_sets_olyscrape_defaults_and_enables_its_components(tmp_path):
+def test_the_addon_sets_olyscrape_defaults_and_enables_its_components(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # "x.db" and the default archive path, away from the repository
     crawler = get_crawler(PartnersSpider, settings_dict={**ADDON, "OLYSCRAPE_DB": "x.db"})
     settings = crawler.settings
     assert settings.getint("OLYSCRAPE_BATCH_SIZE") == 200
@@ -40,7 +41,8 @@ def test_the_addon_sets_olyscrape_defaults_and_enables_its_components(tmp_path):
     assert ArchiveKeeper.of(crawler).path == "x.db"
 
 
-def test_a_project_setting_beats_the_addon_default():
+def test_a_project_setting_beats_the_addon_default(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the default archive, data/olyscrape.db, is opened here
     crawler = get_crawler(PartnersSpider, settings_dict={**ADDON, "OLYSCRAPE_BATCH_SIZE": 5})
     assert crawler.settings.getint("OLYSCRAPE_BATCH_SIZE") == 5
     assert crawler.settings.getint("OLYSCRAPE_MAX_PAGES") == DEFAULTS["OLYSCRAPE_MAX_PAGES"]

@@ -85,6 +85,7 @@ def backup(source: str | Path, dest: str | Path) -> Copied:
         raise ArchiveError(f"archive {source}: no such file" if not identity.exists
                            else f"archive {source}: an empty file, not an archive")  # fmt: skip
     _check_dest(source, dest)
+    health.check_before_read(source)  # a copy of this file, never of another copy's -wal
     partial = dest.with_name(f".{dest.name}.partial-{os.getpid()}")
     try:
         src = schema.read_connection(source)

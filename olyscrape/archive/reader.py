@@ -18,7 +18,7 @@ from typing import Any
 
 import sqlite_utils
 
-from olyscrape.archive import schema
+from olyscrape.archive import health, schema
 from olyscrape.archive.errors import ArchiveError, QueryError, damaged, is_corruption
 from olyscrape.stats import CrawlStats
 
@@ -207,6 +207,7 @@ class ArchiveReader:
             raise ArchiveError(f"archive {path}: no such file")
         if identity.empty:
             raise ArchiveError(f"archive {path}: an empty file, not an olyscrape archive")
+        health.check_before_read(path)  # never answer from another copy's -wal
         try:
             conn = schema.read_connection(path)
             conn.execute("PRAGMA query_only = ON")

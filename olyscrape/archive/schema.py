@@ -35,8 +35,11 @@ APPLICATION_ID = 0x4F4C5953
 #: version 3 adds each article's ``modified`` date and ``field_sources``, version 4 numbers
 #: articles (``articles.id``) and keys each partner link by that number (``partner_links``),
 #: version 5 records each article page's failed fetches (``page_failures``, ``page_error``,
-#: ``page_tried``) and indexes the articles still without a page (:data:`PARTIAL_INDEXES`).
-SCHEMA_VERSION = 5
+#: ``page_tried``) and indexes the articles still without a page (:data:`PARTIAL_INDEXES`),
+#: version 6 keeps the mark of the last writer session (``writer_session``), by which a
+#: ``-wal`` left beside the file is told to be its own or another copy's
+#: (:func:`olyscrape.archive.health.wal_owner`).
+SCHEMA_VERSION = 6
 
 
 #: Table → (columns in order, primary key). Opening an older archive adds what is
@@ -114,6 +117,14 @@ SCHEMA: dict[str, tuple[dict[str, type], str | tuple[str, ...]]] = {
         },
         "id",
     ),
+    # One row (id 1), on a page of its own: the writer session that last opened the file
+    # (a random token), its commits so far (each commit adds one, so each commit's WAL
+    # frames carry this page), and the stamps (token, commits) earlier sessions started
+    # from, newest first, as JSON.
+    "writer_session": (
+        {"id": int, "token": str, "commits": int, "history": str, "opened_at": str},
+        "id",
+    ),
 }
 
 #: Tables stored WITHOUT ROWID: their primary key is the table. ``partner_links`` is keyed by
@@ -173,6 +184,19 @@ SELECT rowid, title, body FROM articles
 WHERE rowid > :after AND rowid NOT IN (SELECT id FROM articles_fts_docsize)
 """
 INDEXED_UP_TO = "SELECT coalesce(max(id), 0) FROM articles_fts_docsize"
+
+#: What every writer's commit runs once: its mark one commit further (a page SQLite writes
+#: only when it changes, hence the count).
+BUMP_COMMITS = "UPDATE writer_session SET commits = commits + 1 WHERE id = 1"
+#: A writer session's mark, set when it opens: a new token, the stamp it started from
+#: first in the history (of at most :data:`SESSION_HISTORY` stamps).
+OPEN_SESSION = """
+INSERT INTO writer_session (id, token, commits, history, opened_at)
+VALUES (1, :token, 0, :history, :opened_at)
+ON CONFLICT (id) DO UPDATE SET token = excluded.token, commits = 0,
+    history = excluded.history, opened_at = excluded.opened_at
+"""
+SESSION_HISTORY = 8
 
 #: Canned queries (``olyscrape browse`` offers them in Datasette): name → (title,
 #: description, SQL).
@@ -289,7 +313,10 @@ def identify(path: str | Path) -> Identity:
         finally:
             conn.close()
     except sqlite3.DatabaseError as exc:
-        if is_corruption(exc):  # a SQLite header, then damage
+        if is_corruption(exc):  # a SQLite header, then damage: or another copy's -wal
+            from olyscrape.archive.health import refuse_foreign_wal
+
+            refuse_foreign_wal(path)
             raise damaged(path, exc) from None
         raise ArchiveRefused(
             f"archive {path}: cannot be read as SQLite ({exc}); left unchanged"
@@ -567,6 +594,7 @@ def _migrate_in_transaction(conn: sqlite3.Connection) -> None:
         conn.execute(f"DROP TRIGGER IF EXISTS {name}")
         conn.execute(trigger)
     conn.execute(INDEX_NEW_ROWS, {"after": 0})  # whatever no trigger indexed
+    conn.execute(BUMP_COMMITS)  # a migration's -wal carries the writer's mark too
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")  # last: the migration is whole
 
 

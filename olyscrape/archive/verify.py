@@ -129,6 +129,8 @@ def verify(
     are expected. ``only_integrity``: SQLite's check alone."""
     report = Report(str(path))
     wal = health.wal_state(path)
+    if not crawl_running and _foreign_wal(report, path, wal):
+        return report  # read with it, every other check would describe two files mixed
     try:
         identity = schema.identify(path)
         if identity.empty:
@@ -159,6 +161,24 @@ def verify(
 
 def _unreadable(report: Report, check: str, what: str, exc: sqlite3.Error, path: str) -> None:
     report.add(check, f"{what} cannot be read ({detail_of(exc)})", hint=_recover_hint(path))
+
+
+def _foreign_wal(report: Report, path: str | Path, wal: health.WalState) -> bool:
+    """Report a ``-wal`` that belongs to another copy of the archive (true), with what to do:
+    move it aside when the file alone is sound."""
+    owner = health.wal_owner(path, wal)
+    if not owner.foreign:
+        return False
+    report.checks.append("wal")
+    report.facts["wal"] = {"bytes": wal.bytes, "frames": wal.frames, "foreign": True}
+    aside = f"move {path}-wal and {path}-shm aside (the other copy's commits go with them)"
+    if _file_alone_sound(path):
+        hint = f"the file is sound without it: {aside}, then verify again"
+    else:
+        hint = f"{aside}; the file alone is not sound either: then {_recover_hint(path)}"
+    report.add("wal", f"its -wal ({health.size_text(wal.bytes)}) belongs to another copy of"
+               f" the archive: {owner.why}", hint=hint)  # fmt: skip
+    return True
 
 
 def _check_integrity(

@@ -15,6 +15,7 @@ stops before storing anything, a mistyped partner say, leaves no file behind.
 from __future__ import annotations
 
 import json
+import secrets
 import sqlite3
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from contextlib import contextmanager, suppress
@@ -116,6 +117,8 @@ ON CONFLICT (slug) DO UPDATE SET
     name = excluded.name, url = excluded.url,
     walk_started = COALESCE(excluded.walk_started, walk_started)
 """
+
+_SESSION = "SELECT token, commits, history FROM writer_session WHERE id = 1"
 
 _FINISH_CRAWL = "UPDATE crawls SET finished_at = ?, status = ?, stats = ?, reasons = ? WHERE id = ?"
 
@@ -492,6 +495,7 @@ class ArchiveWriter:
                 self.opening_checkpoint = health.checkpoint(conn, self.path)
             if migrate:
                 schema.migrate(conn)
+            self._open_session(conn)
         except (sqlite3.Error, OSError) as exc:
             if conn is not None:  # closed now: a failed migration's journal goes with it
                 with suppress(sqlite3.Error):
@@ -501,6 +505,30 @@ class ArchiveWriter:
         self.captures = CaptureStore(conn)
         self._next_capture_id = max(self._next_capture_id, self.captures.next_id())
         return conn
+
+    def _open_session(self, conn: sqlite3.Connection) -> None:
+        """Mark the archive as this writer session's (see ``health.wal_owner``): a new
+        random token, the stamp it starts from kept in its history, committed, then copied
+        into the file. A ``PASSIVE`` checkpoint: a reader of an older snapshot never delays
+        a crawl, and the history tells this session's -wal from another copy's whether or
+        not the copy completed."""
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            row = conn.execute(_SESSION).fetchone()
+            history: list[tuple[str, int]] = []
+            if row is not None and row[0]:
+                history = [(str(row[0]), int(row[1] or 0)), *health.history_of(row[2])]
+            conn.execute(schema.OPEN_SESSION, {
+                "token": secrets.token_hex(16), "opened_at": utcnow(),
+                "history": json.dumps(history[: schema.SESSION_HISTORY])})  # fmt: skip
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                with suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+            raise
+        with suppress(sqlite3.Error):  # left in the -wal, the mark is ours all the same
+            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def _failed(self, exc: BaseException) -> ArchiveWriteError:
         self.failure = exc if isinstance(exc, ArchiveWriteError) else write_error(self.path, exc)
@@ -517,6 +545,7 @@ class ArchiveWriter:
         crawl_id = self.crawl_id  # a crawl row opened in a transaction rolled back is gone
         try:
             conn.execute("BEGIN IMMEDIATE")
+            conn.execute(schema.BUMP_COMMITS)  # so this commit's -wal frames carry our mark
             yield conn
             conn.execute("COMMIT")
         except BaseException as exc:
