@@ -26,6 +26,7 @@ from olyscrape.items import ArticleCard, Partner, WalkDone
 from olyscrape.testing import site as generator
 from olyscrape.testing.mirror import Fault, serve_in_thread
 from tests.helpers import (
+    EXPECTED_PER_PARTNER,
     SITE,
     archive_fields,
     query,
@@ -129,6 +130,7 @@ def test_a_walk_not_completed_moves_nothing_it_did_not_see(db):
 # --- real crawls: the saved site missing omega's 8 newest cards, then the saved site ---------
 
 NEWEST = 8  # omega's newest cards: its first page (6) and two of its second
+OMEGA_CARDS = EXPECTED_PER_PARTNER["omega"]  # on the saved site
 
 
 @pytest.fixture(scope="module")
@@ -187,7 +189,9 @@ def count(db: Path, sql: str) -> int:
         return 0
 
 
-OMEGA_NEW_LINKS = f"""SELECT count(*) > {15 - NEWEST} FROM partner_links WHERE partner = 'omega'"""
+OMEGA_NEW_LINKS = (
+    f"""SELECT count(*) > {OMEGA_CARDS - NEWEST} FROM partner_links WHERE partner = 'omega'"""
+)
 OMEGA_PAGES = """SELECT count(*) FROM articles a JOIN partner_links l ON l.article_id = a.id
     WHERE l.partner = 'omega' AND a.body IS NOT NULL"""
 CRAWLS = "SELECT count(*) FROM crawls"
@@ -214,7 +218,7 @@ TRIALS: list[tuple[str, str, Callable[[Path], bool], dict[str, Fault]]] = [
     ("SIGKILL", "crawl row opened", lambda db: count(db, CRAWLS) >= 2, {}),
     ("SIGKILL", "omega's new cards stored", lambda db: count(db, OMEGA_NEW_LINKS) == 1, {}),
     ("SIGTERM", "some of omega's new pages stored",
-     lambda db: count(db, OMEGA_PAGES) >= 15 - NEWEST + 2, OMEGA_PAGES_LATE),
+     lambda db: count(db, OMEGA_PAGES) >= OMEGA_CARDS - NEWEST + 2, OMEGA_PAGES_LATE),
     ("SIGKILL", "omega's walk recorded complete", lambda db: count(db, OMEGA_DONE) == 1,
      VISA_LATE),
 ]  # fmt: skip
