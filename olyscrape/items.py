@@ -92,6 +92,12 @@ class WalkDone:
     before). Stored after the partner's cards and after the pages of those cards (each
     stored, or recorded as failed), so an archive that says a walk completed holds every
     card of it and every page it could get; an interrupted walk makes the next crawl walk
-    it in full."""
+    it in full.
+
+    ``incremental``: the walk stopped at cards archived before, so the partner's older
+    links were not seen; the archive moves their positions down by as far as the known
+    cards it saw moved (new cards were added above them), keeping ``position`` the card's
+    place on the listing as a full walk would number it."""
 
     partner: str
+    incremental: bool = False

@@ -124,6 +124,15 @@ _FINISH_CRAWL = "UPDATE crawls SET finished_at = ?, status = ?, stats = ?, reaso
 
 _COMPLETE_WALK = "UPDATE partners SET walk_completed = :seen WHERE slug = :partner"
 
+#: After a walk that stopped at cards archived before: the partner's links it did not reach
+#: (below ``:reached``, the archived place of the last known card it saw, and not seen in
+#: this crawl: ``:seen`` is a JSON array of their article numbers) move down as far as
+#: that card did. Links above it that the walk did not meet left the listing: they keep
+#: their place as last walked, as after a full walk.
+_SHIFT_UNREACHED = """UPDATE partner_links SET position = position + :shift
+    WHERE partner = :partner AND position > :reached
+        AND article_id NOT IN (SELECT value FROM json_each(:seen))"""
+
 #: Articles a batch saw again unchanged: a statement per page, not an upsert per card.
 _TOUCH_ARTICLES = """UPDATE articles SET last_seen = coalesce(?, last_seen),
     capture_id = coalesce(?, capture_id) WHERE id IN ({marks})"""
@@ -167,6 +176,36 @@ _PAGE_NOT_WANTED = """SELECT url FROM articles WHERE url IN ({marks})
 Item = ArticleCard | ArticleBody | ArticlePageFailed | Partner | WalkDone
 #: A partner link a batch met: (already in the archive, its position).
 Link = tuple[bool, int | None]
+
+
+@dataclass
+class WalkLinks:
+    """What a crawl met, so far, of one partner's links (across batches, until the walk's
+    :class:`WalkDone`): the articles whose link it saw (new, moved or in place), and the
+    link archived before this crawl that it met furthest down the listing, as (its place
+    now, its place before). An incremental walk's older links move by the difference."""
+
+    seen: set[int] = field(default_factory=set)
+    last_known: tuple[int, int] | None = None
+
+    def meet(self, article_id: int, position: int | None, archived: int | None) -> None:
+        """A link seen at ``position``; ``archived``: its place before this crawl (None
+        for a link new to the archive)."""
+        if article_id in self.seen:
+            return  # met earlier in this crawl: its archived place is this crawl's
+        self.seen.add(article_id)
+        if position is None or archived is None:
+            return
+        if self.last_known is None or position > self.last_known[0]:
+            self.last_known = (position, archived)
+
+    def shift(self) -> dict[str, Any] | None:
+        """The parameters of :data:`_SHIFT_UNREACHED`, or None when nothing moves."""
+        if self.last_known is None or self.last_known[0] == self.last_known[1]:
+            return None
+        position, archived = self.last_known
+        return {"shift": position - archived, "reached": archived,
+                "seen": json.dumps(sorted(self.seen))}  # fmt: skip
 
 
 @dataclass
@@ -262,8 +301,16 @@ class _Batch:
     holds the write lock), upserts for changed articles, one ``UPDATE`` per page for what
     was seen again unchanged."""
 
-    def __init__(self, conn: sqlite3.Connection, seen: str, touch_seen: bool) -> None:
+    def __init__(
+        self,
+        conn: sqlite3.Connection,
+        seen: str,
+        touch_seen: bool,
+        walks: dict[str, WalkLinks] | None = None,
+    ) -> None:
         self.conn, self.seen, self.touch_seen = conn, seen, touch_seen
+        # The crawl's links met per partner (the writer keeps them across batches).
+        self.walks = walks if walks is not None else {}
         self.result = StoreResult()
         # What the archive holds: each card's article as a tuple of its _TRACKED fields
         # and its number, each article page's article as a dict of its _VERSIONED fields,
@@ -365,6 +412,8 @@ class _Batch:
             elif self.touch_seen or card.capture_id is not None:
                 self.touched.setdefault(card.capture_id, []).append(article_id)
         link = self.links.get((url, partner))
+        walk = self.walks.setdefault(partner, WalkLinks())
+        walk.meet(article_id, card.position, link[1] if link and link[0] else None)
         if link is None:
             result.count("new", partner)
             self.new_links[(article_id, partner)] = [article_id, partner, card.position, seen]
@@ -441,6 +490,8 @@ class ArchiveWriter:
         self._queued: list[Capture] = []
         self._queued_bytes = 0
         self._next_capture_id = 1
+        #: Per partner, the links this crawl met until its walk ends (see WalkLinks).
+        self._walks: dict[str, WalkLinks] = {}
         #: The checkpoint that completed one a reader left unfinished (at open), and the
         #: closing one (``None`` until closed, or when nothing was ever opened).
         self.opening_checkpoint: health.Checkpoint | None = None
@@ -647,8 +698,9 @@ class ArchiveWriter:
         ]
         cards = [i for i in items if isinstance(i, ArticleCard) and i.url]
         bodies = [i for i in items if isinstance(i, ArticleBody)]
-        walks = [{"partner": i.partner, "seen": seen} for i in items if isinstance(i, WalkDone)]
-        walks = walks if touch_seen else []  # a re-parse walks nothing on the site
+        # A re-parse walks nothing on the site.
+        done = [i for i in items if isinstance(i, WalkDone)] if touch_seen else []
+        walks = [{"partner": i.partner, "seen": seen} for i in done]
         # A re-parse asks the site for nothing: no page of it failed to come.
         failed = {
             i.url: {"url": i.url, "reason": i.reason, "seen": seen}
@@ -663,6 +715,7 @@ class ArchiveWriter:
             _many(conn, _UPSERT_PARTNER, partners)
             result = self._write_articles(conn, cards, bodies, seen, touch_seen)
             _many(conn, _FAIL_PAGE, list(failed.values()))
+            self._shift_unreached(conn, done)
             _many(conn, _COMPLETE_WALK, walks)  # last: after the walk's cards and pages
         result.captures = len(queued)
         result.page_failures = len(failed)
@@ -681,7 +734,7 @@ class ArchiveWriter:
         what did not, a statement per page; index the new articles for full-text search
         at once."""
         indexed_up_to = conn.execute(schema.INDEXED_UP_TO).fetchone()[0]
-        batch = _Batch(conn, seen, touch_seen)
+        batch = _Batch(conn, seen, touch_seen, self._walks if touch_seen else None)
         batch.read_archived(cards, bodies)
         for card in cards:
             batch.add_card(card)
@@ -690,6 +743,18 @@ class ArchiveWriter:
         batch.write(self.crawl_id)
         conn.execute(schema.INDEX_NEW_ROWS, {"after": indexed_up_to})
         return batch.result
+
+    def _shift_unreached(self, conn: sqlite3.Connection, done: list[WalkDone]) -> None:
+        """Walks ended: an incremental one moves the partner's links it did not reach by
+        as far as the known cards it saw moved (new cards were added above them), so that
+        ``position`` stays the card's place on the listing, as a full walk numbers it.
+        A full walk saw every card on the listing: nothing to move. (A batch that fails
+        ends the writer's writing, so what this forgets is never needed again.)"""
+        for item in done:
+            walk = self._walks.pop(item.partner, None)
+            params = walk.shift() if walk is not None and item.incremental else None
+            if params is not None:
+                conn.execute(_SHIFT_UNREACHED, params | {"partner": item.partner})
 
     # --- what a new crawl starts from (read on the writer's own connection) ---------------
 

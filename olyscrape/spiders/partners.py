@@ -153,11 +153,12 @@ class PartnersSpider(scrapy.Spider):
     open_walks: dict[str, str]  # partner → its listing URL, until its walk ends or fails
     # Article pages asked for in this crawl (once each), the partners waiting for each page
     # still on its way, the pages each partner waits for, and the partners whose walk ended
-    # complete but is recorded so only once those pages are stored or recorded as failed.
+    # complete but is recorded so only once those pages are stored or recorded as failed
+    # (with the WalkDone that records it then).
     asked_pages: set[str]
     page_waiters: dict[str, set[str]]
     awaited_pages: dict[str, set[str]]
-    deferred_walks: set[str]
+    deferred_walks: dict[str, WalkDone]
     # Every discovered partner's listing URL (canonicalized) → its slug: a next page that
     # is one of them (another partner's) is not read as this partner's.
     partner_listings: dict[str, str]
@@ -206,7 +207,7 @@ class PartnersSpider(scrapy.Spider):
         spider.asked_pages = set()
         spider.page_waiters = {}
         spider.awaited_pages = {}
-        spider.deferred_walks = set()
+        spider.deferred_walks = {}
         spider.known_links = {}
         spider.articles_to_refresh = {}
         spider.completed_walks = set()
@@ -684,8 +685,7 @@ class PartnersSpider(scrapy.Spider):
             waiting = self.awaited_pages.get(partner, set())
             waiting.discard(url)
             if not waiting and partner in self.deferred_walks:
-                self.deferred_walks.discard(partner)
-                yield WalkDone(partner)
+                yield self.deferred_walks.pop(partner)
 
     def _article_request(self, url: str, partner: str | None) -> scrapy.Request:
         return scrapy.Request(
@@ -798,7 +798,12 @@ class PartnersSpider(scrapy.Spider):
             "%s: done, %d cards in %d pages (%s)",
             partner, len(paging.seen), paging.pages, paging.stop_reason,
         )  # fmt: skip
-        if complete and self.awaited_pages.get(partner):
-            self.deferred_walks.add(partner)
-        elif complete:
-            yield WalkDone(partner)
+        if not complete:
+            return
+        # Stopped at archived cards: the archive shifts the older links this walk never
+        # reached (their place on the listing moved by as many cards as were added).
+        walk = WalkDone(partner, incremental=stop_reason is StopReason.INCREMENTAL)
+        if self.awaited_pages.get(partner):
+            self.deferred_walks[partner] = walk
+        else:
+            yield walk
