@@ -853,7 +853,8 @@ def backup(db: Path, dest: Path) -> None:
         raise click.ClickException(str(exc)) from None
     click.echo(
         f"backup: {dest} holds {copied.articles} articles, {copied.captures} captures and"
-        f" {copied.crawls} crawls ({size_text(copied.bytes)}), a consistent copy of {db}"
+        f" {copied.crawls} crawl{'' if copied.crawls == 1 else 's'} ({size_text(copied.bytes)}),"
+        f" a consistent copy of {db}"
     )
 
 

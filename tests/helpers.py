@@ -373,3 +373,52 @@ def site_without_newest(target: Path, partner: str, count: int) -> Path:
             mock.patch.dict(generator.LAYOUT, {partner: new_layout}):  # fmt: skip
         generator.write_listing(partner, name, guid, older)
     return target
+
+
+# --- crawls stopped at a chosen moment (kill trials) ------------------------------------
+
+
+def count(db: Path, sql: str, *params: object) -> int:
+    """The first value ``sql`` reads from ``db``, or 0 while the archive has no such table
+    yet (or is busy at that very moment): what a kill trial polls for its moment."""
+    try:
+        return query(db, sql, *params)[0][0]
+    except sqlite3.OperationalError:
+        return 0
+
+
+def crawl_process(base_url: str, db: Path, *args: str, cwd: Path | None = None) -> subprocess.Popen:
+    """``olyscrape crawl --base-url URL --db DB ARGS`` in a process of its own, running."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "olyscrape", "crawl", "--base-url", base_url, "--db", str(db),
+         *args],
+        cwd=cwd or REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )  # fmt: skip
+
+
+def stop_when(
+    process: subprocess.Popen, condition: Any, how: str = "SIGKILL", timeout: float = 60
+) -> tuple[str, str]:
+    """Wait until ``condition()`` holds (the crawl still running), then stop the crawl
+    ``how``: ``SIGKILL``, ``SIGTERM``, or ``double SIGTERM`` (the second signal while the
+    first waits for the requests in flight forces the stop). Its stdout and stderr back;
+    the process never outlives the call."""
+    import signal
+    import time
+
+    try:
+        deadline = time.monotonic() + timeout
+        while not condition():
+            assert process.poll() is None, "the crawl ended before the moment to stop it"
+            assert time.monotonic() < deadline, "timed out"
+            time.sleep(0.01)
+        process.send_signal(signal.SIGKILL if how == "SIGKILL" else signal.SIGTERM)
+        if how == "double SIGTERM":
+            time.sleep(0.05)
+            process.send_signal(signal.SIGTERM)
+        return process.communicate(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()

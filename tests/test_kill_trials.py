@@ -6,19 +6,24 @@ for good."""
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
-import subprocess
-import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from olyscrape.testing.mirror import serve_in_thread
-from tests.helpers import REPO, SITE, archive_fields, load_more_articles, query, run_olyscrape
+from tests.helpers import (
+    SITE,
+    archive_fields,
+    count,
+    crawl_process,
+    load_more_articles,
+    query,
+    run_olyscrape,
+    stop_when,
+)
 
 pytestmark = pytest.mark.slow  # real crawls in subprocesses
 
@@ -28,13 +33,6 @@ def holes(db: Path) -> list[tuple]:
     return query(
         db, "SELECT url FROM articles WHERE body IS NULL AND url LIKE 'https://olympics.com/%'"
     )
-
-
-def count(db: Path, sql: str) -> int:
-    try:
-        return query(db, sql)[0][0]
-    except sqlite3.OperationalError:  # not created yet
-        return 0
 
 
 LINKS_STORED = "SELECT count(*) FROM partner_links"
@@ -50,25 +48,6 @@ def load_more_cards_without_page(db: Path) -> int:
         return query(db, sql, *wanted)[0][0]
     except sqlite3.OperationalError:
         return 0
-
-
-def wait_for(condition: Callable[[], bool], process: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert process.poll() is None, "the crawl ended before the moment to stop it"
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
-
-
-def stop(process: subprocess.Popen, how: str) -> None:
-    if how == "SIGKILL":
-        process.send_signal(signal.SIGKILL)
-    elif how == "SIGTERM":
-        process.send_signal(signal.SIGTERM)
-    else:  # a double SIGTERM: the second, while the first waits for requests, forces the stop
-        process.send_signal(signal.SIGTERM)
-        time.sleep(0.05)
-        process.send_signal(signal.SIGTERM)
 
 
 # (signal, the moment: a condition on what the archive holds). Some land after cards of
@@ -94,20 +73,8 @@ def test_a_crawl_stopped_at_any_moment_is_completed_by_one_ordinary_rerun(
     # A double SIGTERM's second signal must find the crawl still waiting for its requests
     # in flight (after that, the command is past Scrapy's signal handling): slower answers.
     with serve_in_thread(SITE, delay=0.3 if how == "double SIGTERM" else 0.02) as server:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "olyscrape", "crawl", "--base-url", server.base_url,
-             "--db", str(db), "--batch-size", "5"],
-            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env={**os.environ, "PYTHONWARNINGS": "ignore"},
-        )  # fmt: skip
-        try:
-            wait_for(lambda: condition(db), process)
-            stop(process, how)
-            out, err = process.communicate(timeout=60)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.communicate()
+        process = crawl_process(server.base_url, db, "--batch-size", "5")
+        out, err = stop_when(process, lambda: condition(db), how)
         if how == "SIGKILL":
             assert process.returncode == -signal.SIGKILL
         else:  # stopped by Scrapy: the crawl's row and summary say so

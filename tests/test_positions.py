@@ -10,12 +10,8 @@ and rerun), and compare the archive with a clean crawl's, field by field."""
 
 from __future__ import annotations
 
-import os
 import signal
 import sqlite3
-import subprocess
-import sys
-import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -29,9 +25,12 @@ from tests.helpers import (
     EXPECTED_PER_PARTNER,
     SITE,
     archive_fields,
+    count,
+    crawl_process,
     query,
     run_olyscrape,
     site_without_newest,
+    stop_when,
 )
 
 NEWS = "https://olympics.com/ioc/news/"
@@ -182,13 +181,6 @@ def test_an_archive_grown_incrementally_equals_a_clean_crawl(older_archive, arch
     assert archive_fields(db) == archive_fields(archive_db)
 
 
-def count(db: Path, sql: str) -> int:
-    try:
-        return query(db, sql)[0][0]
-    except sqlite3.OperationalError:  # busy at the very moment: not yet
-        return 0
-
-
 OMEGA_NEW_LINKS = (
     f"""SELECT count(*) > {OMEGA_CARDS - NEWEST} FROM partner_links WHERE partner = 'omega'"""
 )
@@ -224,18 +216,6 @@ TRIALS: list[tuple[str, str, Callable[[Path], bool], dict[str, Fault]]] = [
 ]  # fmt: skip
 
 
-def stop(process: subprocess.Popen, how: str) -> None:
-    process.send_signal(signal.SIGKILL if how == "SIGKILL" else signal.SIGTERM)
-
-
-def wait_for(condition: Callable[[], bool], process: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert process.poll() is None, "the crawl ended before the moment to stop it"
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.01)
-
-
 @pytest.mark.slow
 @pytest.mark.parametrize(("how", "moment", "condition", "faults"), TRIALS,
                          ids=[f"{t[0]}-{t[1]}" for t in TRIALS])  # fmt: skip
@@ -246,20 +226,8 @@ def test_an_incremental_crawl_stopped_at_any_moment_is_completed_by_one_rerun(
     with serve_in_thread(SITE, delay=0.2, faults=faults) as server:
         # A batch of one: each page's cards, each page and each walk's end are committed
         # as they come (a larger batch would hold omega's last items until more came).
-        process = subprocess.Popen(
-            [sys.executable, "-m", "olyscrape", "crawl", "--base-url", server.base_url,
-             "--db", str(db), "--batch-size", "1"],
-            cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env={**os.environ, "PYTHONWARNINGS": "ignore"},
-        )  # fmt: skip
-        try:
-            wait_for(lambda: condition(db), process)
-            stop(process, how)
-            out, err = process.communicate(timeout=60)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.communicate()
+        process = crawl_process(server.base_url, db, "--batch-size", "1", cwd=tmp_path)
+        out, err = stop_when(process, lambda: condition(db), how)
         if how == "SIGKILL":
             assert process.returncode == -signal.SIGKILL
         else:

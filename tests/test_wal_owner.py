@@ -11,13 +11,11 @@ crawl of a slow mirror killed with SIGKILL.
 
 from __future__ import annotations
 
-import os
 import shutil
 import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -26,7 +24,16 @@ from olyscrape.archive import ArchiveWriter, health
 from olyscrape.archive.errors import ArchiveDamaged
 from olyscrape.archive.schema import SCHEMA_VERSION
 from olyscrape.testing.mirror import serve_in_thread
-from tests.helpers import REPO, SITE, one_error_line, query, run_olyscrape, sha256
+from tests.helpers import (
+    REPO,
+    SITE,
+    crawl_process,
+    one_error_line,
+    query,
+    run_olyscrape,
+    sha256,
+    stop_when,
+)
 
 # A process that commits ``sql`` and is killed (SIGKILL) holding its connection: its commit
 # stays in the -wal, never checkpointed.
@@ -142,17 +149,6 @@ def test_a_consistent_wal_from_another_copy_is_refused_by_every_command(archive_
     assert query(db, "SELECT count(*) FROM crawls WHERE status = 'failed'") == [(0,)]
 
 
-def _stop_when(condition, process: subprocess.Popen, timeout: float = 60) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert process.poll() is None, "the crawl ended before the moment to kill it"
-        assert time.monotonic() < deadline, "timed out"
-        time.sleep(0.02)
-    process.send_signal(signal.SIGKILL)
-    process.communicate(timeout=60)
-    assert process.returncode == -signal.SIGKILL
-
-
 def _captures(db: Path) -> int:
     try:
         return ro_query(db, "SELECT count(*) FROM captures")[0][0]
@@ -165,18 +161,9 @@ def kill_a_crawl(db: Path, captures: int = 5) -> None:
     ``captures`` new captures: its -wal is left beside the file."""
     start = _captures(db)
     with serve_in_thread(SITE, delay=0.02) as server:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "olyscrape", "crawl", "--base-url", server.base_url,
-             "--db", str(db), "--batch-size", "5"],
-            cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-            env={**os.environ, "PYTHONWARNINGS": "ignore"},
-        )  # fmt: skip
-        try:
-            _stop_when(lambda: _captures(db) >= start + captures, process)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.communicate()
+        process = crawl_process(server.base_url, db, "--batch-size", "5")
+        stop_when(process, lambda: _captures(db) >= start + captures)
+        assert process.returncode == -signal.SIGKILL
     assert health.wal_state(db).frames > 0
 
 
