@@ -35,10 +35,16 @@ def distinctive_words(site: Path) -> dict[str, str]:
 
 
 def dump(db: Path) -> dict[str, list[tuple]]:
-    """Every row of every table, to compare an archive before and after."""
+    """Every row of every table, to compare an archive before and after; but the writer's
+    own mark (``writer_session``), which every writer opening the file renews by design."""
     conn = sqlite3.connect(db)
     try:
-        tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        tables = [
+            r[0]
+            for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'table' AND name != 'writer_session'"
+            )
+        ]
         return {t: sorted(map(repr, conn.execute(f"SELECT * FROM [{t}]"))) for t in tables}
     finally:
         conn.close()
