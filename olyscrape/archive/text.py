@@ -21,6 +21,10 @@ costs twice as much). On an archive of 20,000 articles, ``search`` (20 results),
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
+from typing import TypeVar
+
+T = TypeVar("T")
 
 #: What a byte that is not UTF-8 reads as.
 REPLACEMENT = "\ufffd"
@@ -35,3 +39,25 @@ def read_text_leniently(conn: sqlite3.Connection) -> sqlite3.Connection:
     """Make ``conn`` read TEXT through :func:`decode`; ``conn`` back."""
     conn.text_factory = decode
     return conn
+
+
+def is_not_utf8(exc: BaseException) -> bool:
+    """True for SQLite's complaint about a TEXT cell that is not UTF-8."""
+    return isinstance(exc, sqlite3.OperationalError) and "Could not decode" in str(exc)
+
+
+def on_bad_text_leniently(conn: sqlite3.Connection, read: Callable[[], T]) -> T:
+    """``read()``, with the default (C) decoding of TEXT, which costs nothing; only when a
+    cell is not UTF-8 again through :func:`decode`. The write path's reads take this way:
+    decoding every cell in Python would cost a re-crawl a seventh of its speed."""
+    try:
+        return read()
+    except sqlite3.OperationalError as exc:
+        if not is_not_utf8(exc):
+            raise
+    factory = conn.text_factory
+    conn.text_factory = decode
+    try:
+        return read()
+    finally:
+        conn.text_factory = factory

@@ -28,7 +28,7 @@ from olyscrape.archive import health, schema
 from olyscrape.archive.captures import Capture, CaptureStore
 from olyscrape.archive.errors import ArchiveError, ArchiveWriteError, write_error
 from olyscrape.archive.paths import sqlite_uri
-from olyscrape.archive.text import read_text_leniently
+from olyscrape.archive.text import on_bad_text_leniently
 from olyscrape.items import ArticleBody, ArticleCard, ArticlePageFailed, Partner, WalkDone
 from olyscrape.urls import CANONICAL_ORIGIN
 
@@ -360,7 +360,10 @@ class _Batch:
         if url not in self.tracked:
             return None
         values = dict(zip(_TRACKED, self.tracked[url], strict=True))
-        (values["body"],) = self.conn.execute(_BODY, [url]).fetchone()  # rare: a changed card
+        conn = self.conn  # rare: a changed card
+        (values["body"],) = on_bad_text_leniently(
+            conn, lambda: conn.execute(_BODY, [url]).fetchone()
+        )
         return values
 
     def keep_version(self, url: str, new: dict[str, Any], partner: str | None) -> None:
@@ -531,7 +534,6 @@ class ArchiveWriter:
             # The path as a path, never read as a URI (see olyscrape.archive.paths).
             conn = sqlite3.connect(sqlite_uri(self.path), uri=True, timeout=30,
                                    isolation_level=None)  # fmt: skip
-            read_text_leniently(conn)  # a cell that is not UTF-8 costs its bytes only
             conn.execute("PRAGMA busy_timeout = 30000")
             conn.execute("PRAGMA journal_mode = WAL")
             # In WAL mode, NORMAL survives a killed process (only an OS crash may lose the
@@ -735,7 +737,8 @@ class ArchiveWriter:
         at once."""
         indexed_up_to = conn.execute(schema.INDEXED_UP_TO).fetchone()[0]
         batch = _Batch(conn, seen, touch_seen, self._walks if touch_seen else None)
-        batch.read_archived(cards, bodies)
+        # A cell that is not UTF-8 costs its bytes only (read again, decoded leniently).
+        on_bad_text_leniently(conn, lambda: batch.read_archived(cards, bodies))
         for card in cards:
             batch.add_card(card)
         for body in bodies:
@@ -762,7 +765,8 @@ class ArchiveWriter:
         if self.conn is None:
             return []
         try:
-            return self.conn.execute(sql, params).fetchall()
+            conn = self.conn
+            return on_bad_text_leniently(conn, lambda: conn.execute(sql, params).fetchall())
         except sqlite3.Error as exc:
             raise self._failed(exc) from None
 
