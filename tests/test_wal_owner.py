@@ -126,14 +126,21 @@ def assert_refused_everywhere(db: Path, tmp_path: Path) -> None:
     assert files(db) == before
 
 
-@pytest.mark.slow
-def test_a_consistent_wal_from_another_copy_is_refused_by_every_command(archive_copy, tmp_path):
-    db = archive_copy
+def diverged_copy(db: Path, tmp_path: Path) -> Path:
+    """A copy of the archive ``db``, made before ``db`` takes a crawl of its own (checkpointed
+    when it ends): two copies of one archive, grown apart."""
     other = tmp_path / "other" / "archive.db"
     other.parent.mkdir()
     shutil.copyfile(db, other)
     changed = run_olyscrape("crawl", "--replay", str(SITE), "--db", str(db), "--partners", "dow")
     assert changed.returncode == 0, changed.stdout + changed.stderr
+    return other
+
+
+@pytest.mark.slow
+def test_a_consistent_wal_from_another_copy_is_refused_by_every_command(archive_copy, tmp_path):
+    db = archive_copy
+    other = diverged_copy(db, tmp_path)
     assert not Path(f"{db}-wal").exists()  # checkpointed when the crawl ended
     commit_and_die(other, "UPDATE crawls SET status = 'failed'")
     shutil.copyfile(f"{other}-wal", f"{db}-wal")
@@ -170,11 +177,7 @@ def kill_a_crawl(db: Path, captures: int = 5) -> None:
 @pytest.mark.slow
 def test_the_wal_of_a_crawl_killed_on_another_copy_is_refused(archive_copy, tmp_path):
     db = archive_copy
-    other = tmp_path / "other" / "archive.db"
-    other.parent.mkdir()
-    shutil.copyfile(db, other)
-    changed = run_olyscrape("crawl", "--replay", str(SITE), "--db", str(db), "--partners", "dow")
-    assert changed.returncode == 0, changed.stdout + changed.stderr
+    other = diverged_copy(db, tmp_path)
     kill_a_crawl(other)  # its -wal carries its own writer's mark
     shutil.copyfile(f"{other}-wal", f"{db}-wal")  # consistent with this file or not
     owner = health.wal_owner(db)  # its pages may even make the file unreadable

@@ -35,15 +35,12 @@ from olyscrape.archive.errors import (
     detail_of,
     is_corruption,
 )
-from olyscrape.archive.text import read_text_leniently
+from olyscrape.archive.walfile import FRAME_HEADER, MAGIC, WAL_HEADER
 
 #: How many problems an integrity check lists at most.
 PROBLEMS_LISTED = 100
 #: How long closing writer waits for readers before leaving the rest of the WAL (ms).
 CHECKPOINT_WAIT_MS = 2000
-_WAL_HEADER = 32
-_FRAME_HEADER = 24
-_WAL_MAGIC = (0x377F0682, 0x377F0683)
 
 
 def wal_path(path: str | Path) -> Path:
@@ -73,13 +70,13 @@ def wal_state(path: str | Path) -> WalState:
     try:
         size = wal.stat().st_size
         with open(wal, "rb") as fh:
-            header = fh.read(_WAL_HEADER)
+            header = fh.read(WAL_HEADER)
     except OSError:
         return WalState(shm=shm)
-    if len(header) < _WAL_HEADER or struct.unpack(">I", header[:4])[0] not in _WAL_MAGIC:
+    if len(header) < WAL_HEADER or struct.unpack(">I", header[:4])[0] not in MAGIC:
         return WalState(bytes=size, shm=shm)
     page_size = struct.unpack(">I", header[8:12])[0] or 65536
-    frames = max(0, (size - _WAL_HEADER) // (_FRAME_HEADER + page_size))
+    frames = max(0, (size - WAL_HEADER) // (FRAME_HEADER + page_size))
     return WalState(bytes=size, frames=frames, page_size=page_size, shm=shm)
 
 
@@ -95,10 +92,7 @@ def size_text(count: int) -> str:
 def open_read_only(path: str | Path) -> sqlite3.Connection:
     """A ``mode=ro`` connection that reads the ``-wal`` too (never ``immutable``, which
     would ignore it). It cannot write the file, nor checkpoint into it."""
-    conn = sqlite3.connect(paths.sqlite_uri(path, mode="ro"), uri=True, timeout=30)
-    read_text_leniently(conn)
-    conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    return conn
+    return paths.connect_read_only(path, mode="ro", timeout=30)
 
 
 def integrity_problems(conn: sqlite3.Connection, quick: bool) -> list[str]:
@@ -303,21 +297,21 @@ def _wal_changes_file(path: str | Path) -> bool:
     the last commit are not SQLite's either, and are skipped as SQLite skips them."""
     try:
         with open(wal_path(path), "rb") as wal, open(path, "rb") as db:
-            header = wal.read(_WAL_HEADER)
+            header = wal.read(WAL_HEADER)
             page_size = struct.unpack(">I", header[8:12])[0] or 65536
             salts = header[16:24]
             size = wal_path(path).stat().st_size
             latest: dict[int, int] = {}  # page → offset of its newest committed frame
             pending: dict[int, int] = {}
-            offset = _WAL_HEADER
-            while offset + _FRAME_HEADER + page_size <= size:
+            offset = WAL_HEADER
+            while offset + FRAME_HEADER + page_size <= size:
                 wal.seek(offset)
-                frame = wal.read(_FRAME_HEADER)
+                frame = wal.read(FRAME_HEADER)
                 if frame[8:16] != salts:
                     break
                 page, commit = struct.unpack(">II", frame[:8])
-                pending[page] = offset + _FRAME_HEADER
-                offset += _FRAME_HEADER + page_size
+                pending[page] = offset + FRAME_HEADER
+                offset += FRAME_HEADER + page_size
                 if commit:
                     latest.update(pending)
                     pending.clear()

@@ -13,11 +13,13 @@ no archive: :func:`check_file` refuses both before anything is created beside th
 from __future__ import annotations
 
 import os
+import sqlite3
 import stat
 from pathlib import Path
 from urllib.parse import urlencode
 
 from olyscrape.archive.errors import ArchiveError, ArchiveRefused
+from olyscrape.archive.text import read_text_leniently
 
 _KINDS = {
     stat.S_IFCHR: "a device",
@@ -32,6 +34,22 @@ def sqlite_uri(path: str | Path, **params: str | int) -> str:
     means something in a URI escaped, then ``params`` (``mode=ro``, ``immutable=1``)."""
     uri = Path(path).resolve().as_uri()
     return f"{uri}?{urlencode(params)}" if params else uri
+
+
+def connect_read_only(
+    path: str | Path, timeout: float = 5, **params: str | int
+) -> sqlite3.Connection:
+    """A connection to ``path`` opened with ``params`` (``mode="ro"`` or ``immutable=1``),
+    reading TEXT that is not UTF-8 with its bad bytes replaced, checked to read the schema
+    (closed again if it cannot)."""
+    conn = sqlite3.connect(sqlite_uri(path, **params), uri=True, timeout=timeout)
+    read_text_leniently(conn)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    except BaseException:
+        conn.close()
+        raise
+    return conn
 
 
 def nearest_folder(path: str | Path) -> Path:

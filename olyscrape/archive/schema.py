@@ -25,7 +25,6 @@ from olyscrape.archive.errors import (
     damaged_line,
     is_corruption,
 )
-from olyscrape.archive.text import read_text_leniently
 
 #: ``PRAGMA application_id`` of every olyscrape archive: "OLYS" in ASCII.
 APPLICATION_ID = 0x4F4C5953
@@ -407,37 +406,24 @@ def read_connection(path: str | Path) -> sqlite3.Connection:
     write. Where it cannot be (a read-only disk), the file is refused, never read with
     ``immutable=1``, which would ignore the journal and read half-written pages."""
     try:
-        return _connect_read_only(path, mode="ro", timeout=30)
+        return paths.connect_read_only(path, mode="ro", timeout=30)
     except sqlite3.OperationalError as exc:
         if getattr(exc, "sqlite_errorcode", None) == _READONLY_ROLLBACK:
             _roll_back_hot_journal(path)
-            return _connect_read_only(path, mode="ro", timeout=30)
+            return paths.connect_read_only(path, mode="ro", timeout=30)
         journal = Path(f"{Path(path).resolve()}-journal")
         if journal.exists() and journal.stat().st_size:
             raise ArchiveError(_HOT_JOURNAL.format(path=path, journal=journal)) from None
         from olyscrape.archive.health import refuse_stale_read  # immutable ignores the -wal
 
         refuse_stale_read(path)
-        return _connect_read_only(path, immutable=1)
+        return paths.connect_read_only(path, immutable=1)
 
 
 _HOT_JOURNAL = (
     "archive {path}: an interrupted write left {journal}, which must be rolled back before"
     " the file can be read, and this disk or folder is read-only; left unchanged"
 )
-
-
-def _connect_read_only(
-    path: str | Path, timeout: float = 5, **params: str | int
-) -> sqlite3.Connection:
-    conn = sqlite3.connect(paths.sqlite_uri(path, **params), uri=True, timeout=timeout)
-    read_text_leniently(conn)
-    try:
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-    except BaseException:
-        conn.close()
-        raise
-    return conn
 
 
 def _roll_back_hot_journal(path: str | Path) -> None:

@@ -25,7 +25,7 @@ from olyscrape.archive.errors import (
     detail_of,
     is_corruption,
 )
-from olyscrape.archive.text import decode, read_text_leniently
+from olyscrape.archive.text import decode
 from olyscrape.urls import CANONICAL_ORIGIN
 
 #: How many damaged capture bodies are listed one by one.
@@ -92,7 +92,7 @@ def wal_backlog(path: str | Path) -> int:
 def _file_alone_sound(path: str | Path) -> bool:
     """Does the ``.db`` pass ``integrity_check`` read without its ``-wal``?"""
     try:
-        conn = read_text_leniently(sqlite3.connect(paths.sqlite_uri(path, immutable=1), uri=True))
+        conn = paths.connect_read_only(path, immutable=1)
         try:
             return not health.integrity_problems(conn, quick=False)
         finally:

@@ -20,9 +20,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-_WAL_HEADER = 32
-_FRAME_HEADER = 24
+#: The WAL format's sizes and magic numbers (checksums little- or big-endian), which
+#: :func:`olyscrape.archive.health.wal_state` reads too.
+WAL_HEADER = 32
+FRAME_HEADER = 24
 _MAGIC_LITTLE, _MAGIC_BIG = 0x377F0682, 0x377F0683
+MAGIC = (_MAGIC_LITTLE, _MAGIC_BIG)
 _WAL_VERSION = 3007000
 _MASK = 0xFFFFFFFF
 #: The WAL index header (two copies of 48 bytes) and the checkpoint info after them.
@@ -64,8 +67,8 @@ def committed_frames(wal: str | Path) -> tuple[int, bytes]:
     except OSError:
         return 0, b""
     with fh:
-        header = fh.read(_WAL_HEADER)
-        if len(header) < _WAL_HEADER:
+        header = fh.read(WAL_HEADER)
+        if len(header) < WAL_HEADER:
             return 0, b""
         magic, version, page_size = struct.unpack(">III", header[:12])
         if magic not in (_MAGIC_LITTLE, _MAGIC_BIG) or version != _WAL_VERSION:
@@ -79,14 +82,14 @@ def committed_frames(wal: str | Path) -> tuple[int, bytes]:
             return 0, b""
         frames = committed = 0
         while True:
-            frame = fh.read(_FRAME_HEADER + page_size)
-            if len(frame) < _FRAME_HEADER + page_size:
+            frame = fh.read(FRAME_HEADER + page_size)
+            if len(frame) < FRAME_HEADER + page_size:
                 break
             page, db_size = struct.unpack(">II", frame[:8])
             if page == 0 or frame[8:16] != salts:
                 break
             s0, s1 = _checksum(frame[:8], s0, s1, order)
-            s0, s1 = _checksum(frame[_FRAME_HEADER:], s0, s1, order)
+            s0, s1 = _checksum(frame[FRAME_HEADER:], s0, s1, order)
             if struct.pack(">II", s0, s1) != frame[16:24]:
                 break
             frames += 1
