@@ -25,6 +25,7 @@ from olyscrape.cli.types import DateBound, FilePath
 
 if TYPE_CHECKING:
     from olyscrape.archive.reader import ArchiveReader
+    from olyscrape.cli.reports.figures import StatsReport
 
 CHART_FORMATS = (".png", ".svg", ".pdf")
 NO_MATPLOTLIB = "--chart needs matplotlib: pip install 'olyscrape[chart]'"
@@ -163,7 +164,7 @@ def stats(db: Path, crawl_count: int, chart: Path | None, fmt: str) -> None:
         _draw(report, chart, db)
 
 
-def _draw(report: Any, chart: Path, db: Path) -> None:
+def _draw(report: StatsReport, chart: Path, db: Path) -> None:
     """The chart of ``stats --chart`` (a message on stderr once written)."""
     from olyscrape.cli.chart import draw_articles_per_year
 
