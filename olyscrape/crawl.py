@@ -107,7 +107,7 @@ def run_crawl(
     Logs olyscrape's progress at INFO and Scrapy's own messages from WARNING up (all of
     them with ``verbose``), on stderr.
     """
-    from olyscrape.checkreport import CheckReport
+    from olyscrape.cli.reports.check import CheckReport
     from olyscrape.spiders.check import CheckSpider
 
     process = _process(settings, verbose)

@@ -1,7 +1,7 @@
 """``olyscrape browse``: Datasette metadata, then the real server, its JSON API and Chromium.
 
 The server tests crawl the saved site into a temporary archive, start Datasette on
-127.0.0.1 exactly as ``olyscrape browse`` does (:func:`olyscrape.browse.command`), and
+127.0.0.1 exactly as ``olyscrape browse`` does (:func:`olyscrape.cli.browse.command`), and
 compare what it answers with the archive read by plain sqlite3. The browser tests load
 the search page in headless Chromium. Nothing leaves the loopback interface.
 """
@@ -25,8 +25,8 @@ from typing import Any
 import pytest
 from parsel import Selector
 
-from olyscrape import browse
 from olyscrape.archive import CANNED_QUERIES
+from olyscrape.cli import browse
 from tests.helpers import SHARED, SITE, free_port, query, run_olyscrape
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]  # see pyproject's markers

@@ -19,7 +19,7 @@ import zlib
 import pytest
 
 from olyscrape.cli import LIMIT_MAX
-from olyscrape.output import NULL, cut, render, visible_width
+from olyscrape.cli.output import NULL, cut, render, visible_width
 from tests.helpers import SITE, query, run_olyscrape
 
 pytestmark = pytest.mark.slow  # see pyproject's markers

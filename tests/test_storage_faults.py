@@ -208,7 +208,7 @@ def test_a_read_only_disk_refuses_the_crawl_and_answers_every_query(disk):
 
 
 def test_browse_serves_an_archive_on_a_read_only_disk(disk):
-    from olyscrape import browse
+    from olyscrape.cli import browse
 
     if not browse.datasette_available():
         pytest.skip("Datasette (the browse extra) is not installed")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from olyscrape.summary import CrawlSummary
+from olyscrape.cli.reports.crawl import CrawlSummary
 
 ARCHIVE = {"articles": 129, "article_partners": 130, "partners": 14, "page_max_failures": 3}
 

@@ -37,6 +37,11 @@ class QueryError(ArchiveError):
     """A query the archive refuses: malformed search syntax, bad SQL, or an attempt to write."""
 
 
+#: What SQLite itself raises, for a caller's last resort (the CLI's) to name without
+#: importing sqlite3: every path that can say more turns it into an ``ArchiveError``.
+SQLiteError = sqlite3.DatabaseError
+
+
 #: SQLite's primary result codes (stable across versions; Python names them only from 3.11,
 #: and gives a failed statement's code as ``sqlite_errorcode`` from 3.11) → a cause.
 _SQLITE_CAUSES = {

@@ -9,6 +9,8 @@ from typing import Any
 
 from olyscrape import urls
 from olyscrape.archive.health import checkpoint_line
+from olyscrape.cli.exits import EXIT_FAILED, EXIT_OK
+from olyscrape.cli.output import aligned
 from olyscrape.stats import CrawlStats, StopReason
 
 #: Column label → the per-partner stat it shows (``olyscrape/partner/<slug>/<stat>``).
@@ -51,13 +53,19 @@ class CrawlSummary:
     structured: dict[str, Any] = field(default_factory=dict)
     #: The writer's closing checkpoint (see ``olyscrape.archive.health.Checkpoint``).
     checkpoint: dict[str, Any] = field(default_factory=dict)
+    #: The archive's path, as the text names it (not part of the JSON form).
+    db: str | None = field(default=None, repr=False)
 
     @property
     def succeeded(self) -> bool:
         return self.status == "ok"
 
+    @property
+    def exit_code(self) -> int:
+        return EXIT_OK if self.succeeded else EXIT_FAILED
+
     @classmethod
-    def from_stats(cls, stats: dict[str, Any]) -> CrawlSummary:
+    def from_stats(cls, stats: dict[str, Any], db: str | None = None) -> CrawlSummary:
         crawl = CrawlStats(stats)
         partners = crawl.partners
         rows = {
@@ -82,6 +90,7 @@ class CrawlSummary:
             storage_error=crawl.storage_error,
             structured=crawl.structured,
             checkpoint=crawl.archive_checkpoint,
+            db=db,
         )
 
     def totals(self) -> dict[str, int]:
@@ -90,6 +99,7 @@ class CrawlSummary:
     def to_json(self) -> str:
         """The summary as one JSON object: per partner, totals, failures, checks, verdict."""
         data = asdict(self)
+        del data["db"]
 
         def keyed(row: dict[str, int]) -> dict[str, int]:
             return {label.replace(" ", "_"): value for label, value in row.items()}
@@ -111,16 +121,16 @@ class CrawlSummary:
         )
 
     def render(self, db: str | None = None) -> str:
-        """A one-screen plain-text table, then the failed requests, then the verdict."""
-        width = max([len("partner"), len("total"), *(len(slug) for slug in self.rows)])
-        sizes = {col: max(len(col), 5) + 2 for col in COLUMNS}
-        header = "partner".ljust(width) + "".join(col.rjust(sizes[col]) for col in COLUMNS)
-        lines = [header, "-" * len(header)]
-        for slug, row in self.rows.items():
-            lines.append(slug.ljust(width) + "".join(f"{row[c]:>{sizes[c]}}" for c in COLUMNS))
-        lines.append("-" * len(header))
-        totals = self.totals()
-        lines.append("total".ljust(width) + "".join(f"{totals[c]:>{sizes[c]}}" for c in COLUMNS))
+        """A one-screen plain-text table, then the failed requests, then the verdict;
+        ``db`` (else the summary's own) names the archive."""
+        db = db or self.db
+        lines = aligned(
+            ["partner", *COLUMNS],
+            [[slug, *(str(row[c]) for c in COLUMNS)] for slug, row in self.rows.items()],
+            right=range(1, len(COLUMNS) + 1),
+            widths=[0, *(5 for _ in COLUMNS)],
+            totals=[["total", *(str(n) for n in self.totals().values())]],
+        )
         if self.failures:
             lines.append("")
             lines.append(f"{len(self.failures)} failed request(s):")

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from olyscrape import stats as keys
+from olyscrape.cli.exits import EXIT_FAILED, EXIT_OK
+from olyscrape.cli.output import aligned
 from olyscrape.contract import ORDER
 
 
@@ -40,6 +42,10 @@ class CheckReport:
         discovered = any(p["partner"] is None and p["holds"] for p in self.points)
         return discovered and not self.broken
 
+    @property
+    def exit_code(self) -> int:
+        return EXIT_OK if self.ok else EXIT_FAILED
+
     def broken_lines(self) -> list[str]:
         """One line per broken point, naming the partner and the point."""
         return [f"{p['partner'] or 'discovery'}: {p['name']}: {p['evidence']}" for p in self.broken]
@@ -56,15 +62,13 @@ class CheckReport:
         return f"check FAILED: {len(self.broken)} of {len(self.points)} points broken ({partners})"
 
     def render(self) -> str:
-        width = max([len("discovery"), *(len(p["partner"] or "") for p in self.points)])
-        name_width = max([len("point"), *(len(p["name"]) for p in self.points)])
-        lines = [f"{'partner'.ljust(width)}  {'point'.ljust(name_width)}  result  evidence"]
-        lines.append("-" * (width + name_width + 20))
-        for p in self.points:
-            result = "holds " if p["holds"] else "BROKEN"
-            who = p["partner"] or "discovery"
-            lines.append(f"{who.ljust(width)}  {p['name'].ljust(name_width)}  {result}  "
-                         f"{p['evidence']}")  # fmt: skip
+        """Each point on a line (partner, point, holds or BROKEN, evidence), then the verdict."""
+        rows = [
+            [p["partner"] or "discovery", p["name"], "holds " if p["holds"] else "BROKEN",
+             str(p["evidence"])]
+            for p in self.points
+        ]  # fmt: skip
+        lines = aligned(["partner", "point", "result", "evidence"], rows, widths=[len("discovery")])
         lines.append("")
         lines.append(self.verdict_line())
         return "\n".join(lines)

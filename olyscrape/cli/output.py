@@ -1,4 +1,4 @@
-"""One way to print rows, in every format the query commands offer.
+"""One way to print rows and reports, in every format the commands offer.
 
 csv, json and jsonl never change a value: text stays whole, numbers stay as SQLite gave
 them, NULL is ``null`` in JSON and an empty field in CSV, and a BLOB is base64 (in JSON
@@ -7,6 +7,10 @@ reading: NULL shows as ``NULL``, a BLOB as ``<Binary: N bytes>``, line breaks as
 (a row is one line); on a terminal the
 table fits its width, cutting the longest text cells (never a URL, never inside a
 terminal escape code); piped elsewhere, nothing is cut.
+
+Reports (a crawl's summary, a probe's, the archive's figures) are objects with a text and
+a JSON form; :func:`echo_report` prints one, and their fixed tables are drawn by
+:func:`aligned`.
 """
 
 from __future__ import annotations
@@ -17,9 +21,11 @@ import io
 import json
 import re
 import shutil
-from collections.abc import Sequence
-from typing import Any
+import sys
+from collections.abc import Collection, Sequence
+from typing import Any, Protocol
 
+import click
 from tabulate import tabulate
 
 FORMATS = ("table", "csv", "json", "jsonl")
@@ -151,3 +157,58 @@ def terminal_width(stream: Any) -> int | None:
     if isatty is None or not isatty():
         return None
     return shutil.get_terminal_size((100, 24)).columns
+
+
+def aligned(
+    columns: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    right: Collection[int] = (),
+    widths: Sequence[int] = (),
+    totals: Sequence[Sequence[str]] = (),
+) -> list[str]:
+    """A plain-text table as lines, for a report read on one screen: columns two spaces
+    apart, each as wide as its widest cell, its header or ``widths[i]``; the columns
+    numbered in ``right`` aligned right; a dashed rule as long as the header under it,
+    and another above the ``totals`` rows. A last column aligned left is not padded."""
+    every = [*rows, *totals]
+    sizes = [
+        max(len(name), widths[i] if i < len(widths) else 0, *(len(row[i]) for row in every))
+        for i, name in enumerate(columns)
+    ]
+    last = len(columns) - 1
+
+    def line(cells: Sequence[str]) -> str:
+        return "  ".join(
+            cell.rjust(sizes[i]) if i in right else cell if i == last else cell.ljust(sizes[i])
+            for i, cell in enumerate(cells)
+        )
+
+    header = line(columns)
+    rule = "-" * len(header)
+    lines = [header, rule, *(line(row) for row in rows)]
+    if totals:
+        lines += [rule, *(line(row) for row in totals)]
+    return lines
+
+
+class Report(Protocol):
+    """What a command prints: a text for people, one JSON object for programs."""
+
+    def render(self) -> str: ...
+
+    def to_json(self) -> str: ...
+
+
+def echo_report(report: Report, fmt: str, *, err: bool = False) -> None:
+    """``report`` as one JSON object (``--format json``), else as its text."""
+    click.echo(report.to_json() if fmt == "json" else report.render(), err=err)
+
+
+def echo_rows(
+    rows: list[dict[str, Any]], fmt: str, columns: list[str] | None = None, headers: bool = True
+) -> None:
+    """Rows on stdout; a table fits the terminal, and is cut nowhere when piped."""
+    text = render(rows, fmt, columns, width=terminal_width(sys.stdout), headers=headers)
+    if text:
+        click.echo(text)

@@ -1,0 +1,85 @@
+"""The ``olyscrape`` command: a click group of thin commands that parse options, call the
+library and print its report.
+
+Where a command goes: the crawl side (``crawl``, ``check``, ``reparse``) in
+:mod:`~olyscrape.cli.crawling`, the queries (``articles``, ``search``, ``sql``, ``stats``,
+``runs``) in :mod:`~olyscrape.cli.research`, the archive's upkeep (``verify``, ``backup``,
+``recover``) in :mod:`~olyscrape.cli.keeping`, the servers (``browse``, ``mirror``) in
+:mod:`~olyscrape.cli.serving`. Option types are in :mod:`~olyscrape.cli.types`, shared
+options in :mod:`~olyscrape.cli.options`, the reports in :mod:`~olyscrape.cli.reports`,
+and every table or JSON form is printed by :mod:`~olyscrape.cli.output`.
+
+This module holds the group and its error policy: a usage error is one line
+(``Error: ...``) and exits 2; a fault the library reports is one line and exits 1; the
+exit codes are in :mod:`~olyscrape.cli.exits`.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from olyscrape.archive.errors import SQLiteError, is_corruption
+from olyscrape.cli import crawling, keeping, research, serving
+from olyscrape.cli.exits import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_PORT_BUSY, EXIT_USAGE
+from olyscrape.cli.options import DEFAULT_DB, LIMIT_MAX
+
+__all__ = [
+    "DEFAULT_DB",
+    "EXIT_FAILED",
+    "EXIT_LOCKED",
+    "EXIT_OK",
+    "EXIT_PORT_BUSY",
+    "EXIT_USAGE",
+    "LIMIT_MAX",
+    "cli",
+    "main",
+]
+
+
+class _Group(click.Group):
+    """olyscrape's commands, whose usage errors are one line (``Error: ...``) and exit 2."""
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        run: Any = super().main  # click's overloads cannot see through *args
+        if not standalone_mode:
+            return run(*args, standalone_mode=False, **kwargs)
+        try:
+            code = run(*args, standalone_mode=False, **kwargs)
+        except click.UsageError as exc:
+            where = f" (see: {exc.ctx.command_path} --help)" if exc.ctx is not None else ""
+            click.echo(f"Error: {exc.format_message()}{where}", err=True)
+            sys.exit(exc.exit_code)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except click.Abort:
+            click.echo("Aborted!", err=True)
+            sys.exit(1)
+        except SQLiteError as exc:  # a last resort: each command says it itself
+            what = "damaged" if is_corruption(exc) else "cannot be read"
+            click.echo(f"Error: archive: {what} ({exc}); left unchanged", err=True)
+            sys.exit(EXIT_FAILED)
+        sys.exit(code if isinstance(code, int) else 0)
+
+
+@click.group(cls=_Group)
+@click.version_option(package_name="olyscrape")
+def cli() -> None:
+    """Archive the IOC's news about its worldwide TOP partners, and query the archive."""
+
+
+COMMANDS = (
+    crawling.crawl, crawling.check, crawling.reparse,
+    research.articles, research.search, research.sql, research.stats, research.runs,
+    keeping.verify, keeping.backup, keeping.recover,
+    serving.browse, serving.mirror,
+)  # fmt: skip
+for command in COMMANDS:  # --help lists them by name
+    cli.add_command(command)
+
+
+def main() -> None:
+    cli()

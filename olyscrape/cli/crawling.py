@@ -1,0 +1,334 @@
+"""The commands that fetch or re-read the site: ``crawl``, ``check`` and ``reparse``.
+
+Each parses its options, checks the paths it will write before any request, takes the
+archive's lock, hands over to the runner (:mod:`olyscrape.crawl`) and prints its report.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from olyscrape import stats as keys
+from olyscrape import urls
+from olyscrape.archive import ArchiveError
+from olyscrape.archive.paths import nearest_folder
+from olyscrape.archive.schema import check_for_writing
+from olyscrape.cli.exits import EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE
+from olyscrape.cli.options import (
+    db_option,
+    guarded,
+    open_reader,
+    report_format_option,
+    verbose_option,
+)
+from olyscrape.cli.output import echo_report
+from olyscrape.cli.types import FilePath, SettingOverride
+from olyscrape.lock import ArchiveLock, ArchiveLocked
+
+
+def _lock(db: Path, what: str = "crawl") -> ArchiveLock:
+    """Take the archive's lock for this process, or exit at once (code 3), touching nothing."""
+    lock = ArchiveLock(db)
+    try:
+        lock.acquire()
+    except ArchiveLocked as exc:
+        click.echo(f"Error: {exc}; not starting a {what} on it.", err=True)
+        sys.exit(EXIT_LOCKED)
+    except OSError as exc:
+        from olyscrape.archive.errors import cause_of
+
+        message = f"archive {db}: {cause_of(exc)} (cannot take its lock: {exc.strerror})"
+        raise click.ClickException(message) from None
+    return lock
+
+
+def _check_writable(db: Path) -> None:
+    """Refuse, before the lock and any request, an archive path that cannot be written or
+    a file that is not an olyscrape archive (exit 1); reads only, writes nothing."""
+    try:
+        check_for_writing(db)
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _check_creatable(path: Path, option: str, writable: bool = True) -> None:
+    """A file an option names must be creatable: not a folder, its nearest existing parent
+    a folder, and (``writable``) the file, or that folder, writable. A usage error if not."""
+    if path.is_dir():
+        raise click.BadParameter(f"{path} is a folder", param_hint=option)
+    folder = nearest_folder(path)
+    if not folder.is_dir():
+        message = f"cannot create {path}: {folder} is not a folder"
+        raise click.BadParameter(message, param_hint=option)
+    target = path if path.exists() else folder
+    if writable and not os.access(target, os.W_OK):
+        raise click.BadParameter(f"cannot write {path}: {target} is read-only", param_hint=option)
+
+
+def _check_warc(path: Path) -> None:
+    from olyscrape.warc import WarcIndex
+
+    try:
+        index = WarcIndex(path)
+    except Exception as exc:  # warcio raises several kinds on a file that is no WARC
+        raise click.ClickException(f"cannot read WARC {path}: {exc}") from None
+    if not len(index):
+        raise click.ClickException(f"{path} holds no response records")
+
+
+@click.command()
+@db_option
+@click.option("--partners", help="Only these partners: slugs or names, comma-separated.")
+@click.option("--base-url", help="Fetch every canonical URL from this mirror instead.")
+@click.option(
+    "--replay",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Answer every request from this saved copy of the site: no network at all.",
+)
+@click.option(
+    "--replay-warc",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="Answer every request from this WARC file (as --warc writes them): no network.",
+)
+@click.option(
+    "--warc",
+    type=FilePath(),
+    help="Also write every request and response to this WARC file (appended).",
+)
+@click.option("--no-articles", is_flag=True, help="Do not fetch article pages.")
+@click.option("--refresh-articles", is_flag=True, help="Fetch every article page again.")
+@click.option(
+    "--full", is_flag=True, help="Walk every listing to its end (default: stop at archived cards)."
+)
+@click.option("--max-pages", type=click.IntRange(min=1), help="Pages per partner, at most.")
+@click.option("--batch-size", type=click.IntRange(min=1), help="Cards written per transaction.")
+@click.option("--alert-command", help="When a check fails, run this with the report on stdin.")
+@click.option("--alert-webhook", help="When a check fails, POST the report as JSON here.")
+@click.option(
+    "-s",
+    "--set",
+    "overrides",
+    type=SettingOverride(),
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Override a Scrapy setting (repeatable), e.g. -s DOWNLOAD_TIMEOUT=10.",
+)
+@report_format_option("summary (JSON for schedulers)")
+@click.option(
+    "--check-first",
+    is_flag=True,
+    help="Run `olyscrape check` on the same site first; crawl only if every point holds.",
+)
+@verbose_option
+def crawl(
+    db: Path,
+    partners: str | None,
+    base_url: str | None,
+    replay: Path | None,
+    replay_warc: Path | None,
+    warc: Path | None,
+    no_articles: bool,
+    refresh_articles: bool,
+    full: bool,
+    max_pages: int | None,
+    batch_size: int | None,
+    alert_command: str | None,
+    alert_webhook: str | None,
+    overrides: tuple[tuple[str, str], ...],
+    fmt: str,
+    check_first: bool,
+    verbose: bool,
+) -> None:
+    """Crawl every TOP partner's news into the archive and print a summary.
+
+    Incremental by default: a partner's paging stops at the first page holding a card
+    archived before. Exits 0 only when every discovery, listing and load-more request
+    succeeded and every closing check passed; 1 otherwise, 2 for bad usage, 3 when
+    another crawl holds the archive.
+    """
+    from olyscrape.cli.reports.crawl import CrawlSummary
+    from olyscrape.crawl import run_crawl
+
+    base_url = _one_source(base_url, replay, replay_warc)
+    if no_articles and refresh_articles:
+        raise click.UsageError("--no-articles and --refresh-articles exclude each other")
+    settings = {**dict(overrides), "OLYSCRAPE_LOCK_HELD": True}
+    if replay_warc:
+        _check_warc(replay_warc)
+    if warc:
+        _check_creatable(warc, "--warc")
+    _check_creatable(db, "--db", writable=False)  # a read-only archive is a fault (exit 1)
+    _check_writable(db)
+    lock = _lock(db)  # held until this process exits
+
+    arguments = {
+        "db": db, "partners": partners, "base_url": base_url, "replay": replay,
+        "replay_warc": replay_warc, "warc": warc, "max_pages": max_pages, "full": full or None,
+        "batch_size": batch_size, "alert_command": alert_command, "alert_webhook": alert_webhook,
+        "articles": False if no_articles else None, "refresh_articles": refresh_articles or None,
+    }  # fmt: skip
+
+    def checked(stats: dict[str, Any]) -> None:
+        """The probe's verdict, before the crawl starts (its whole report when it fails),
+        on stderr: stdout is the crawl's summary."""
+        _report_check(stats, fmt, quiet=True, brief=True)
+
+    run = run_crawl(arguments, settings, verbose=verbose, on_check=checked if check_first else None)
+    lock.release()
+    if run.check is not None:
+        _unknown_partners(run.check)
+    if run.stats is None:  # the probe found the site changed: nothing was fetched further
+        click.echo("Error: the site check failed (above); nothing was crawled", err=True)
+        sys.exit(EXIT_FAILED)
+    stats = run.stats
+    _unknown_partners(stats)
+    if stats.get(keys.STORAGE_REFUSED):  # refused before the first request
+        click.echo(f"Error: {stats[keys.STORAGE_ERROR]}", err=True)
+        sys.exit(EXIT_FAILED)
+
+    summary = CrawlSummary.from_stats(stats, db=str(db))
+    echo_report(summary, fmt)
+    errors = [
+        str(stats[key]) for key in (keys.STORAGE_ERROR, keys.CRAWL_RECORD_ERROR) if stats.get(key)
+    ]
+    if errors:  # one line, whatever failed
+        click.echo("Error: " + "; and ".join(errors), err=True)
+    sys.exit(summary.exit_code)
+
+
+def _one_source(
+    base_url: str | None, replay: Path | None, replay_warc: Path | None = None
+) -> str | None:
+    """Where the pages come from: at most one of --base-url, --replay, --replay-warc (a
+    usage error otherwise); the base URL, normalized."""
+    chosen = {"--base-url": base_url, "--replay": replay, "--replay-warc": replay_warc}
+    sources = [name for name, value in chosen.items() if value]
+    if len(sources) > 1:
+        raise click.UsageError(f"{' and '.join(sources)} exclude each other")
+    if not base_url:
+        return None
+    try:
+        return urls.normalize_base_url(base_url)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--base-url") from None
+
+
+def _unknown_partners(stats: dict[str, Any]) -> None:
+    """A run that named partners the site does not list: a usage error (exit 2)."""
+    crawl = keys.CrawlStats(stats)
+    if crawl.finish_reason == keys.UNKNOWN_PARTNER:
+        unknown = ", ".join(crawl.unknown_partners)
+        known = ", ".join(crawl.known_partners)
+        click.echo(f"Error: unknown partner(s): {unknown}. Known partners: {known}", err=True)
+        sys.exit(EXIT_USAGE)
+
+
+def _report_check(
+    stats: dict[str, Any], fmt: str, quiet: bool = False, brief: bool = False
+) -> bool:
+    """Print a probe's report (on stderr when ``quiet``: a crawl's summary follows on
+    stdout; only its verdict line when ``brief`` and every point holds), then each broken
+    point on its own line; True when every point holds."""
+    from olyscrape.cli.reports.check import CheckReport
+
+    if keys.CrawlStats(stats).finish_reason == keys.UNKNOWN_PARTNER:
+        return False  # reported by _unknown_partners, in one line
+    report = CheckReport.from_stats(stats)
+    if brief and report.ok:
+        click.echo(report.verdict_line(), err=quiet)
+        return True
+    echo_report(report, fmt, err=quiet)
+    for line in report.broken_lines():
+        click.echo(f"BROKEN {line}", err=True)
+    return report.ok
+
+
+@click.command()
+@click.option("--base-url", help="Probe this mirror instead of the canonical origin.")
+@click.option(
+    "--replay",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Probe this saved copy of the site: no network at all.",
+)
+@click.option("--partners", help="Only these partners: slugs or names, comma-separated.")
+@click.option(
+    "--keep",
+    type=FilePath(),
+    help="Keep the fetched pages as captures in this archive (for `reparse` after a fix).",
+)
+@report_format_option("report")
+@verbose_option
+def check(
+    base_url: str | None,
+    replay: Path | None,
+    partners: str | None,
+    keep: Path | None,
+    fmt: str,
+    verbose: bool,
+) -> None:
+    """Probe the site against what olyscrape expects of it (docs/site.md), politely.
+
+    Fetches the discovery page, then for each partner its listing page, one load-more
+    answer (or no-script page) and one article page, and reports each point of the
+    contract as holds or BROKEN with its evidence. Stores nothing (unless --keep). Exits
+    0 when every point holds, 1 when one is broken, 2 for bad usage.
+    """
+    from olyscrape.crawl import run_check
+
+    base_url = _one_source(base_url, replay)
+    settings: dict[str, Any] = {}
+    lock = None
+    if keep is not None:
+        _check_creatable(keep, "--keep", writable=False)
+        _check_writable(keep)
+        lock = _lock(keep, "check")
+        settings["OLYSCRAPE_CHECK_KEEP"] = str(keep)
+    arguments = {"base_url": base_url, "replay": replay, "partners": partners}
+    stats = run_check(arguments, settings, verbose=verbose)
+    if lock is not None:
+        lock.release()
+    if stats.get(keys.STORAGE_ERROR):
+        click.echo(f"Error: {stats[keys.STORAGE_ERROR]}", err=True)
+        sys.exit(EXIT_FAILED)
+    _unknown_partners(stats)
+    sys.exit(0 if _report_check(stats, fmt) else EXIT_FAILED)
+
+
+@click.command()
+@db_option
+@verbose_option
+def reparse(db: Path, verbose: bool) -> None:
+    """Rebuild cards and articles from the archive's stored captures, with no network.
+
+    Runs the current parser and pipelines over the newest capture of every page the
+    crawls fetched, and reports how many rows changed (none, on an untouched archive).
+    """
+    with open_reader(db) as archive:  # refuses a missing, empty or foreign file, unchanged
+        if not guarded(lambda: archive.count("captures")):
+            raise click.ClickException(f"{db} holds no captures to re-parse (crawl it first)")
+    _check_writable(db)
+    reparse_captures(db, verbose)
+
+
+def reparse_captures(db: Path, verbose: bool) -> None:
+    """Re-parse the captures of ``db`` under its lock, print what changed, exit 1 if the
+    listings could not all be re-read."""
+    from olyscrape.cli.reports.reparse import ReparseReport
+    from olyscrape.crawl import run_reparse
+
+    lock = _lock(db)  # held until this process exits
+    stats = run_reparse(str(db), verbose=verbose)
+    lock.release()
+    if stats.get(keys.STORAGE_ERROR):
+        raise click.ClickException(str(stats[keys.STORAGE_ERROR]))
+    report = ReparseReport.from_stats(stats, str(db))
+    echo_report(report, "table")
+    for line in report.notes():
+        click.echo(line, err=True)
+    if report.exit_code:
+        sys.exit(report.exit_code)

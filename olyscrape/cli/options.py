@@ -1,0 +1,97 @@
+"""What several commands share: their common options, as small decorators, and the one
+way a query command opens the archive and turns the library's refusals into exits."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from olyscrape.archive import ArchiveError, QueryError
+from olyscrape.cli.output import FORMATS
+from olyscrape.cli.types import FilePath
+
+if TYPE_CHECKING:
+    from olyscrape.archive.reader import ArchiveReader
+
+DEFAULT_DB = "data/olyscrape.db"
+#: The largest --limit any command takes.
+LIMIT_MAX = 1_000_000
+
+T = TypeVar("T")
+
+
+def db_option(func: Any) -> Any:
+    """``--db PATH``: the archive (default ``data/olyscrape.db``)."""
+    return click.option(
+        "--db",
+        "db",
+        default=DEFAULT_DB,
+        show_default=True,
+        type=FilePath(),
+        help="The SQLite archive.",
+    )(func)
+
+
+def verbose_option(func: Any) -> Any:
+    return click.option("-v", "--verbose", is_flag=True, help="Show Scrapy's own log lines too.")(
+        func
+    )
+
+
+def format_option(func: Any) -> Any:
+    """``--format table|csv|json|jsonl``."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(FORMATS),
+        default="table",
+        show_default=True,
+        help="Output: aligned table, CSV with a header row, a JSON array, or JSON lines.",
+    )(func)
+
+
+def report_format_option(what: str) -> Any:
+    """``--format table|json``: a report as a table, or as one JSON object."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(["table", "json"]),
+        default="table",
+        show_default=True,
+        help=f"The {what} as a table, or as one JSON object.",
+    )
+
+
+def limit_option(default: int | None = None) -> Any:
+    """``--limit N``: the same bounds on every command (1 to LIMIT_MAX)."""
+    return click.option(
+        "--limit",
+        type=click.IntRange(1, LIMIT_MAX),
+        default=default,
+        show_default=default is not None,
+        help=f"At most this many rows (1 to {LIMIT_MAX:,}).",
+    )
+
+
+def open_reader(db: Path) -> ArchiveReader:
+    """The archive, opened read-only for a query command (exit 1, one line, if it is not one)."""
+    from olyscrape.archive.reader import ArchiveReader  # sqlite-utils: not for a crawl
+
+    try:
+        return ArchiveReader.open(db)
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def guarded(call: Callable[[], T]) -> T:
+    """Run a query, turning a refused search into a usage error (2) and an archive that
+    cannot be read (a missing table) into one line (1)."""
+    try:
+        return call()
+    except QueryError as exc:
+        raise click.UsageError(str(exc)) from None
+    except ArchiveError as exc:
+        raise click.ClickException(str(exc)) from None

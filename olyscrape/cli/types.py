@@ -1,0 +1,114 @@
+"""The option types of the commands, as click ``ParamType``\\ s: a mistake in a value is a
+one-line usage error (exit 2) raised while the command line is parsed, before a command
+opens anything."""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import click
+
+_DATE = re.compile(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
+_FLAGS = ("true", "false", "1", "0", "yes", "no")
+
+
+class FilePath(click.Path):
+    """A file's path (a folder refused, unless ``dir_okay``); an empty one is a usage
+    error. (``Path("")`` is ``.``, the current folder: one command called it a folder,
+    another not an archive, with different exit codes.)"""
+
+    def __init__(self, dir_okay: bool = False) -> None:
+        super().__init__(dir_okay=dir_okay, path_type=Path)
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and not value:
+            self.fail("an empty path names no file", param, ctx)
+        return super().convert(value, param, ctx)
+
+
+class DateBound(click.ParamType):
+    """YYYY, YYYY-MM or YYYY-MM-DD as an inclusive ISO date: the first day of the year or
+    month given (``end=False``, for ``--since``) or its last day (``end=True``, ``--until``)."""
+
+    name = "text"  # shown as TEXT in --help, as before it was a type
+
+    def __init__(self, end: bool) -> None:
+        self.end = end
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        match = _DATE.fullmatch(str(value).strip())
+        if not match:
+            self.fail("give a date as YYYY, YYYY-MM or YYYY-MM-DD", param, ctx)
+        year, month, day = (int(part) if part else None for part in match.groups())
+        assert year is not None
+        if month is None:
+            month, day = (12, 31) if self.end else (1, 1)
+        elif not 1 <= month <= 12:
+            self.fail(f"{value}: there is no month {month:02d}", param, ctx)
+        elif day is None:
+            day = calendar.monthrange(year, month)[1] if self.end else 1
+        try:
+            return datetime.date(year, month, day).isoformat()
+        except ValueError:
+            self.fail(f"{value} is not a date of the calendar", param, ctx)
+
+
+class SettingOverride(click.ParamType):
+    """``-s NAME=VALUE``: a Scrapy setting as ``(NAME, VALUE)``, the value checked against
+    the type of the setting's default (a number, a flag, a list or dict as JSON). The value
+    stays text: Scrapy's settings convert it where it is read."""
+
+    name = "text"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, tuple):  # already converted
+            return value
+        name, sep, text = str(value).partition("=")
+        name = name.strip()
+        if not sep or not name:
+            self._fail(f"{value!r} is not NAME=VALUE", param, ctx)
+        kind = _kind(_default(name))
+        try:
+            if kind == "true or false":
+                if text.strip().lower() not in _FLAGS:
+                    raise ValueError(kind)
+            elif kind == "a whole number":
+                int(text)
+            elif kind == "a number":
+                float(text)
+            elif kind == "JSON":
+                json.loads(text)
+        except ValueError:
+            self._fail(f"{name}={text!r}: {name} takes {kind}", param, ctx)
+        return name, text
+
+    @staticmethod
+    def _fail(message: str, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        # Named by its long form alone, as the message always was ("for --set").
+        raise click.BadParameter(message, ctx=ctx, param=param, param_hint="--set")
+
+
+def _default(name: str) -> Any:
+    """The default of a setting: the project's, else the add-on's (None if neither)."""
+    from olyscrape.addon import DEFAULTS
+    from olyscrape.crawl import project_settings
+
+    return project_settings().get(name, DEFAULTS.get(name))
+
+
+def _kind(default: Any) -> str | None:
+    """What a setting with this default takes, in words; None for anything (text)."""
+    if isinstance(default, bool):
+        return "true or false"
+    if isinstance(default, int):
+        return "a whole number"
+    if isinstance(default, float):
+        return "a number"
+    if isinstance(default, (dict, list, tuple)) or hasattr(default, "copy_to_dict"):
+        return "JSON"
+    return None

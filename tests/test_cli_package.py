@@ -1,0 +1,232 @@
+"""The face stays thin: ``olyscrape/cli/`` modules are short, touch no SQLite directly,
+and their option types and reports behave as the commands print them."""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import json
+import re
+from pathlib import Path
+
+import click
+import pytest
+from click.testing import CliRunner
+
+from olyscrape import stats as keys
+from olyscrape.cli import cli
+from olyscrape.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
+from olyscrape.cli.output import aligned
+from olyscrape.cli.reports.figures import RunsReport, StatsReport
+from olyscrape.cli.reports.reparse import ReparseReport
+from olyscrape.cli.types import DateBound, FilePath, SettingOverride
+from tests.helpers import REPO
+
+CLI = REPO / "olyscrape" / "cli"
+MODULES = sorted(CLI.rglob("*.py"))
+#: What the face leaves to the archive package: it opens no SQLite connection itself.
+FORBIDDEN = {"sqlite3", "sqlite_utils", "ArchiveWriter", "olyscrape.archive.writer"}
+
+
+def _imported(path: Path) -> set[str]:
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            names.add(node.module or "")
+            names.update(alias.name for alias in node.names)
+    return names
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(CLI)))
+def test_module_is_thin(path):
+    assert len(path.read_text(encoding="utf-8").splitlines()) < 400
+
+
+@pytest.mark.parametrize("path", MODULES, ids=lambda p: str(p.relative_to(CLI)))
+def test_module_leaves_sqlite_to_the_archive(path):
+    assert not _imported(path) & FORBIDDEN
+
+
+def test_entry_points_resolve():
+    script = re.search(r'^olyscrape = "(.+)"$', (REPO / "pyproject.toml").read_text(), re.M)
+    assert script is not None
+    module, _, name = script[1].partition(":")
+    assert callable(getattr(importlib.import_module(module), name))
+    assert isinstance(cli, click.Group)
+    assert set(cli.commands) == {
+        "crawl", "check", "reparse", "articles", "search", "sql", "stats", "runs",
+        "verify", "backup", "recover", "browse", "mirror",
+    }  # fmt: skip
+
+
+# -- option types ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("given", "since", "until"),
+    [
+        ("2021", "2021-01-01", "2021-12-31"),
+        ("2021-02", "2021-02-01", "2021-02-28"),
+        ("2020-02", "2020-02-01", "2020-02-29"),
+        (" 2021-07-23 ", "2021-07-23", "2021-07-23"),
+    ],
+)
+def test_date_bound(given, since, until):
+    assert DateBound(end=False).convert(given, None, None) == since
+    assert DateBound(end=True).convert(given, None, None) == until
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ("20x", "give a date as YYYY, YYYY-MM or YYYY-MM-DD"),
+        ("2021-7", "give a date as YYYY, YYYY-MM or YYYY-MM-DD"),
+        ("2020-13", "2020-13: there is no month 13"),
+        ("2021-02-30", "2021-02-30 is not a date of the calendar"),
+    ],
+)
+def test_date_bound_refuses(given, message):
+    with pytest.raises(click.BadParameter) as raised:
+        DateBound(end=True).convert(given, None, None)
+    assert raised.value.message == message
+
+
+@pytest.mark.parametrize(
+    ("given", "pair"),
+    [
+        ("DOWNLOAD_TIMEOUT=10", ("DOWNLOAD_TIMEOUT", "10")),
+        ("ROBOTSTXT_OBEY=No", ("ROBOTSTXT_OBEY", "No")),
+        (" CONCURRENT_REQUESTS =4", ("CONCURRENT_REQUESTS", "4")),
+        ("ITEM_PIPELINES={}", ("ITEM_PIPELINES", "{}")),
+        ("SOMETHING_NEW=any text=ok", ("SOMETHING_NEW", "any text=ok")),
+    ],
+)
+def test_setting_override(given, pair):
+    assert SettingOverride().convert(given, None, None) == pair
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ("NOEQUALS", "'NOEQUALS' is not NAME=VALUE"),
+        ("=3", "'=3' is not NAME=VALUE"),
+        ("DOWNLOAD_TIMEOUT=abc", "DOWNLOAD_TIMEOUT='abc': DOWNLOAD_TIMEOUT takes a whole number"),
+        ("ROBOTSTXT_OBEY=maybe", "ROBOTSTXT_OBEY='maybe': ROBOTSTXT_OBEY takes true or false"),
+        ("ITEM_PIPELINES=[x", "ITEM_PIPELINES='[x': ITEM_PIPELINES takes JSON"),
+    ],
+)
+def test_setting_override_refuses(given, message):
+    with pytest.raises(click.BadParameter) as raised:
+        SettingOverride().convert(given, None, None)
+    assert raised.value.message == message
+    assert raised.value.param_hint == "--set"
+
+
+def test_file_path_refuses_empty_and_folder(tmp_path):
+    with pytest.raises(click.BadParameter, match="an empty path names no file"):
+        FilePath().convert("", None, None)
+    with pytest.raises(click.BadParameter, match="is a directory"):
+        FilePath().convert(str(tmp_path), None, None)
+    assert FilePath().convert(str(tmp_path / "a.db"), None, None) == tmp_path / "a.db"
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (["articles", "--since", "2020-13"],
+         "Error: Invalid value for '--since': 2020-13: there is no month 13"
+         " (see: olyscrape articles --help)"),
+        (["articles", "--until", "20x"],
+         "Error: Invalid value for '--until': give a date as YYYY, YYYY-MM or YYYY-MM-DD"
+         " (see: olyscrape articles --help)"),
+        (["crawl", "-s", "DOWNLOAD_TIMEOUT=abc"],
+         "Error: Invalid value for --set: DOWNLOAD_TIMEOUT='abc': DOWNLOAD_TIMEOUT takes a"
+         " whole number (see: olyscrape crawl --help)"),
+        (["crawl", "--set", "NOEQUALS"],
+         "Error: Invalid value for --set: 'NOEQUALS' is not NAME=VALUE"
+         " (see: olyscrape crawl --help)"),
+        (["stats", "--db", ""],
+         "Error: Invalid value for '--db': an empty path names no file"
+         " (see: olyscrape stats --help)"),
+    ],
+)  # fmt: skip
+def test_usage_errors_are_one_line(tmp_path, args, line):
+    db = tmp_path / "never.db"
+    extra = [] if "--db" in args else ["--db", str(db)]
+    result = CliRunner().invoke(cli, [*args, *extra], prog_name="olyscrape")
+    assert result.exit_code == EXIT_USAGE
+    assert result.output == line + "\n"
+    assert not db.exists()  # refused while parsing: nothing opened, nothing created
+
+
+# -- reports --------------------------------------------------------------------------
+
+
+def test_aligned_table():
+    lines = aligned(
+        ["name", "n", "note"],
+        [["a", "1", "first"], ["bbbbbb", "22", ""]],
+        right=[1],
+        widths=[0, 3],
+        totals=[["total", "23", "-"]],
+    )
+    assert lines == [
+        "name      n  note",
+        "-----------------",
+        "a         1  first",
+        "bbbbbb   22  ",
+        "-----------------",
+        "total    23  -",
+    ]
+
+
+def _reparse_stats(**extra):
+    counts = {"changed_rows": 3, "new_articles": 1, "new": 1, "updated": 1, "bodies": 0}
+    return {"finish_reason": "finished", **{keys.key(k): v for k, v in counts.items()}, **extra}
+
+
+def test_reparse_report():
+    report = ReparseReport.from_stats(_reparse_stats(), "a.db")
+    assert report.render() == (
+        "reparse: 3 rows changed (1 new articles, 1 new partner links, 1 updated cards,"
+        " 0 bodies; 0 previous versions kept)"
+    )
+    assert report.notes() == []
+    assert report.exit_code == EXIT_OK
+    assert '"changed_rows": 3' in report.to_json()
+
+
+def test_reparse_report_failed():
+    stats = _reparse_stats(**{keys.REPARSE_SKIPPED: ["visa"], keys.key("errors"): 1})
+    report = ReparseReport.from_stats(stats, "a.db")
+    assert report.notes() == [
+        "skipped, no capture of their listing: visa",
+        "reparse FAILED: some listing pages could not be re-read",
+    ]
+    assert report.exit_code == EXIT_FAILED
+
+
+def test_runs_report_rows_by_format():
+    crawl = {"id": 1, "seconds": 12.345, "reasons": ["a", "b"]}
+    report = RunsReport([crawl])
+    assert report.rows("table")[0] == {"id": 1, "seconds": 12.3, "reasons": "a; b"}
+    assert report.rows("csv")[0]["seconds"] == 12.345
+    assert report.rows("json")[0]["reasons"] == ["a", "b"]
+    assert crawl["reasons"] == ["a", "b"]  # the reader's rows are left as they were
+
+
+def test_stats_report_json_and_text():
+    report = StatsReport(
+        partners=[{"partner": "visa", "articles": 2}],
+        years=[{"year": "2021", "articles": 2}],
+        crawls=[],
+        crawl_count=5,
+        undated=3,
+    )
+    assert set(json.loads(report.to_json())) == {"partners", "years", "crawls"}
+    text = report.render()
+    assert text.startswith("Articles per partner\n")
+    assert "\n\nArticles per year published\n" in text
+    assert text.endswith("\n\nLast 5 crawls\n(no rows)")
