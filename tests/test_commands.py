@@ -13,7 +13,6 @@ import json
 import shutil
 import socket
 import subprocess
-import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -53,19 +52,38 @@ def test_every_command_has_a_test_here():
 # --- the commands that start a crawl: a small one each, in a subprocess ----------------------
 
 
+def fetch(url: str, within: float = 10) -> bytes:
+    """``url``'s body, asked again until it answers (a server starting), on loopback only."""
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            with opener.open(url, timeout=1) as answer:
+                return answer.read()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
 @pytest.fixture(scope="module")
 def small_crawls(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """The small crawls, two at a time (the machine has two cores; this process waits):
-    ``crawl`` of one partner and one page beside ``check`` of that partner, then ``reparse``
-    of a copy of that archive beside ``recover`` of it into a new file."""
+    """The commands that need a process of their own, a few at a time (the machine has two
+    cores; this process mostly waits): ``crawl`` of one partner and one page, ``check`` of
+    that partner and ``mirror`` serving the saved site for a second (asked for one file
+    meanwhile); then ``reparse`` of a copy of that archive beside ``recover`` of it into a
+    new file."""
     folder = tmp_path_factory.mktemp("small")
     db, copy, new = folder / "archive.db", folder / "copy.db", folder / "recovered.db"
     (folder / "check").mkdir()
+    port = free_port()
+    mirror = start_forked("mirror", str(SITE), "--port", str(port), "--lifetime", "1")
     crawl = start_forked("crawl", "--replay", str(SITE), "--db", str(db),
                          "--partners", PARTNER, "--max-pages", "1", "--no-articles")  # fmt: skip
     check = start_forked("check", "--replay", str(SITE), "--partners", PARTNER,
                          "--format", "json", cwd=folder / "check")  # fmt: skip
-    done = {"crawl": crawl.result(), "check": check.result(), "db": db}
+    done = {"robots.txt": fetch(f"http://127.0.0.1:{port}/robots.txt")}
+    done.update(crawl=crawl.result(), check=check.result(), mirror=mirror.result(), db=db)
     shutil.copyfile(db, copy)
     reparse = start_forked("reparse", "--db", str(copy))
     recover = start_forked("recover", "--db", str(db), str(new))
@@ -150,24 +168,9 @@ def test_browse_refuses_a_busy_port(archive_db):
     assert result.exit_code == 4
 
 
-def test_mirror_serves_the_saved_site():
-    port, answers = free_port(), []
-
-    def fetch() -> None:
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and not answers:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/robots.txt", timeout=1) as r:
-                    answers.append(r.read())
-            except OSError:
-                time.sleep(0.02)
-
-    client = threading.Thread(target=fetch)
-    client.start()
-    result = invoke("mirror", str(SITE), "--port", str(port), "--lifetime", "1")
-    client.join()
-    assert result.exit_code == 0, result.output
-    assert answers == [(SITE / "robots.txt").read_bytes()]
+def test_mirror_serves_the_saved_site(small_crawls):
+    ok(small_crawls["mirror"])
+    assert small_crawls["robots.txt"] == (SITE / "robots.txt").read_bytes()
 
 
 # --- the session archive is the command's own -----------------------------------------------
