@@ -13,7 +13,8 @@ import pytest_twisted
 from click.testing import CliRunner
 from twisted.internet import defer
 
-from tests.helpers import REPO, SITE, crawl_in_process, mount, warm_forkserver
+from tests.forked import warm_forkserver
+from tests.helpers import REPO, SITE, crawl_in_process, mount
 
 
 @pytest.fixture

@@ -23,7 +23,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from olyscrape.cli import cli
-from tests.helpers import SITE, archive_fields, free_port, query, run_olyscrape, start_forked
+from tests.forked import start_forked
+from tests.helpers import SITE, archive_fields, free_port, query, run_olyscrape
 
 #: The partner the small crawls read: nine cards on its listing page (MANIFEST.md).
 PARTNER = "alibaba"
