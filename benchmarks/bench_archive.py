@@ -26,7 +26,7 @@ from olyscrape.archive import ArchiveWriter
 from olyscrape.archive import writer as archive_module
 from olyscrape.archive.schema import INDEX_NEW_ROWS, INDEXED_UP_TO, migrate
 from olyscrape.items import ArticleCard
-from olyscrape.testing import site as sitegen
+from olyscrape.testing import sitegen
 
 NAME = "archive"
 TITLE = "ArchiveWriter.store against raw sqlite3 upserts"

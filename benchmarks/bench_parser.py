@@ -4,7 +4,7 @@ loop reading the same five fields (url, title, category, date, image) of the sam
 The parser alone, without normalization, is reported too.
 
 Each page (``Options.parser_cards`` cards, 1,000 by default, in the markup of
-``olyscrape.testing.site``) is parsed into a ``parsel.Selector`` outside the timings
+``olyscrape.testing.sitegen``) is parsed into a ``parsel.Selector`` outside the timings
 (lxml's parse is the same for both and is reported on its own). Each timing is one pass
 over every card of a page no other timing has seen (its own links and titles; dates
 repeat, as on the site), so no cache carries over from one timing to the next;

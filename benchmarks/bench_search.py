@@ -34,7 +34,7 @@ from benchmarks import common
 from benchmarks.common import Options, Result, Row
 from olyscrape.archive import ArchiveReader, ArticleQuery
 from olyscrape.archive.schema import INDEX_NEW_ROWS, migrate
-from olyscrape.testing import site as sitegen
+from olyscrape.testing import sitegen
 
 NAME = "search"
 TITLE = "full-text search latency on a large archive"

@@ -28,7 +28,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from olyscrape.testing import site as sitegen
+from olyscrape.testing import sitegen
 from olyscrape.testing.mirror import MirrorHandler, MirrorServer
 
 REPO = Path(__file__).resolve().parent.parent
@@ -309,17 +309,17 @@ def _date(index: int) -> str:
     return f"{day.day:02d} {months[day.month - 1]} {day.year}"
 
 
-def partner_items(partner: int, count: int, words: Words) -> list[Any]:
-    """``count`` news items (``olyscrape.testing.site.Item``) of the menu's ``partner``-th partner,
-    newest first, each with its own link, a title of made-up words, a label and a date."""
-    b = sitegen
-    slug, name, _ = b.PARTNERS[partner]
+def partner_items(partner: int, count: int, words: Words) -> list[sitegen.Item]:
+    """``count`` news items (``olyscrape.testing.sitegen.Item``) of the menu's ``partner``-th
+    partner, newest first, each with its own link, a title of made-up words, a label and a
+    date."""
+    slug, name, _ = sitegen.PARTNERS[partner]
     items = []
     for n in range(count):
         title = f"{name} {words.text(7).capitalize()} {n + 1}"
-        item_slug = f"{b.slugify(title)}-{slug}"
+        item_slug = f"{sitegen.slugify(title)}-{slug}"
         items.append(
-            b.Item(
+            sitegen.Item(
                 date=_date(n),
                 label=LABELS[n % len(LABELS)],
                 title=title,
@@ -331,59 +331,40 @@ def partner_items(partner: int, count: int, words: Words) -> list[Any]:
     return items
 
 
-def listing_page(partner: int, items: list[Any], load_more: tuple[int, int] | None) -> str:
+def _layout(items: list[sitegen.Item], load_more: tuple[int, int] | None) -> sitegen.Layout:
+    """One listing page showing every item, with a load-more link of ``(count, offset)``."""
+    return sitegen.Layout(pages=(len(items),), more=load_more)
+
+
+def listing_page(partner: int, items: list[sitegen.Item], load_more: tuple[int, int] | None) -> str:
     """The listing page of the menu's ``partner``-th partner showing ``items`` as cards,
-    with a load-more link of ``(count, offset)``, as ``sitegen.write_listing`` writes."""
-    b = sitegen
-    slug, name, guid = b.PARTNERS[partner]
-    cards = [b.render_card(item, slug, i) for i, item in enumerate(items)]
-    extras = []
-    if load_more:
-        href = b.loadmore_href(guid, *load_more)
-        extras.append(f'\t\t\t<span class="btn-more"><a href="{href}">+</a></span>')
-    main = b.listing_main(name, guid, cards, extras)
-    return b.render_page(name, f"/ioc/{slug}", main, b.TMPL_SCRIPT if load_more else "")
+    with a load-more link of ``(count, offset)``, as the saved site's listings are written."""
+    slug = sitegen.PARTNERS[partner][0]
+    ((_, page),) = sitegen.listing_pages(slug, items, _layout(items, load_more))
+    return page
 
 
 def generate_site(root: Path, spec: SiteSpec) -> Site:
     """Write the site under ``root`` with the layout of ``tests/fixtures/site``."""
-    b = sitegen
     start = time.perf_counter()
     words = Words(size=5_000, seed=7)
-    files = size = 0
-
-    def write(relative: str, text: str) -> None:
-        nonlocal files, size
-        data = text.encode("utf-8")
-        target = root / relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-        files += 1
-        size += len(data)
-
-    write("robots.txt", "User-agent: *\nAllow: /\n")
-    write(
-        "ioc/partners.html",
-        b.render_page("The Olympic Partner Programme", "/ioc/partners", b.PARTNERS_MAIN),
-    )
+    writer = sitegen.SiteWriter(root)
+    writer.robots()
+    writer.partners_page()
     chains: dict[str, list[str]] = {}
     count = spec.per_page
-    for partner, (slug, _, guid) in enumerate(b.PARTNERS[: spec.partners]):
+    slugs = [slug for slug, _, _ in sitegen.PARTNERS[: spec.partners]]
+    for partner, slug in enumerate(slugs):
         items = partner_items(partner, spec.cards_per_partner, words)
-        write(f"ioc/{slug}.html", listing_page(partner, items[:count], (count, count)))
-        chain = [f"/ioc/{slug}"]
+        chain = writer.listing(slug, items[:count], _layout(items[:count], (count, count)))
         for answer in range(1, spec.answers + 1):
             offset = answer * count
             size_here = spec.last if answer == spec.answers else count
-            body = {"content": [b.json_item(i, slug) for i in items[offset : offset + size_here]]}
-            write(
-                b.loadmore_path(guid, count, offset),
-                json.dumps(body, ensure_ascii=False, indent=1) + "\n",
-            )
-            chain.append(b.loadmore_href(guid, count, offset))
+            answered = items[offset : offset + size_here]
+            chain.append(writer.load_more_answer(slug, count, offset, answered))
         chains[slug] = chain
-    slugs = [slug for slug, _, _ in b.PARTNERS[: spec.partners]]
-    return Site(root, spec, slugs, chains, files, size, time.perf_counter() - start)
+    seconds = time.perf_counter() - start
+    return Site(root, spec, slugs, chains, len(writer.files), writer.size, seconds)
 
 
 _SITES: dict[SiteSpec, Site] = {}

@@ -9,9 +9,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import pytest_twisted
 from click.testing import CliRunner
+from twisted.internet import defer
 
-from tests.helpers import REPO, SITE, mount, run_olyscrape
+from tests.forked import warm_forkserver
+from tests.helpers import REPO, SITE, crawl_in_process, mount
 
 
 @pytest.fixture
@@ -20,22 +23,16 @@ def site() -> Path:
 
 
 @pytest.fixture(scope="session")
-def site_crawl(
-    tmp_path_factory: pytest.TempPathFactory,
-) -> tuple[Path, subprocess.CompletedProcess]:
-    """The saved site crawled once per session with ``olyscrape crawl --replay``: the
-    archive, and the finished process (its exit code, summary and log)."""
+def archive_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session's archive of the saved site, crawled once in this process (a replay, as
+    ``olyscrape crawl --replay`` does, on the reactor pytest-twisted keeps running): tests
+    read it, never write it (a test that writes takes ``archive_copy``). That it equals the
+    command's own archive is checked in ``tests/test_commands.py``."""
+    warm_forkserver()  # for the small crawls of tests/test_commands.py, meanwhile
     db = tmp_path_factory.mktemp("archive") / "archive.db"
-    result = run_olyscrape("crawl", "--replay", str(SITE), "--db", str(db))
-    assert result.returncode == 0, result.stdout + result.stderr
-    return db, result
-
-
-@pytest.fixture(scope="session")
-def archive_db(site_crawl: tuple[Path, subprocess.CompletedProcess]) -> Path:
-    """The session's archive of the saved site: tests read it, never write it (a test
-    that writes takes ``archive_copy``)."""
-    return site_crawl[0]
+    stats = pytest_twisted.blockon(defer.ensureDeferred(crawl_in_process(db)))
+    assert stats.get("finish_reason") == "finished", stats
+    return db
 
 
 @pytest.fixture

@@ -29,7 +29,8 @@ from olyscrape.archive import CANNED_QUERIES
 from olyscrape.cli import browse
 from tests.helpers import SHARED, SITE, free_port, query, run_olyscrape
 
-pytestmark = [pytest.mark.slow, pytest.mark.browser]  # see pyproject's markers
+# The tests of the real Datasette server (and of Chromium on it) are marked slow one by
+# one; the metadata tests run in the fast loop. See pyproject's markers.
 
 WORD = "zephyrquillb68613"  # in one article's body only (tests/fixtures/site/MANIFEST.md)
 WORD_ARTICLE = (
@@ -244,12 +245,14 @@ def test_serve_without_datasette(monkeypatch, tmp_path):
 # --- the real Datasette: JSON API ---------------------------------------------------
 
 
+@pytest.mark.slow
 def test_archive_is_served_as_a_mutable_file(server, archive_db):
     databases = get_json(server.rsplit("/", 1)[0] + "/-/databases.json")
     (entry,) = [d for d in databases if d["name"] == archive_db.stem]
     assert entry["is_mutable"] is True  # read while a crawl writes, never cached as immutable
 
 
+@pytest.mark.slow
 def test_view_facets(server, archive_db):
     data = get_json(f"{server}/partner_articles.json?_size=0")
     facets = data["facet_results"]
@@ -266,6 +269,7 @@ def test_view_facets(server, archive_db):
     assert partners["alibaba"] == 31
 
 
+@pytest.mark.slow
 def test_articles_category_facet(server, archive_db):
     data = get_json(f"{server}/articles.json?_size=0")
     got = {r["value"]: r["count"] for r in data["facet_results"]["category"]["results"]}
@@ -274,18 +278,21 @@ def test_articles_category_facet(server, archive_db):
     assert got == expected
 
 
+@pytest.mark.slow
 def test_view_sorted_newest_first(server, archive_db):
     rows = get_json(f"{server}/partner_articles.json?_shape=array&_col=published&_size=5")
     newest = query(archive_db, "SELECT max(published) FROM articles")[0][0]
     assert rows[0]["published"] == newest
 
 
+@pytest.mark.slow
 def test_canned_queries_answer(server):
     for name in CANNED_QUERIES:
         rows = get_json(f"{server}/{name}.json?_shape=array")
         assert rows, f"{name} answered no rows"
 
 
+@pytest.mark.slow
 def test_articles_by_partner_per_year(server, archive_db):
     rows = get_json(f"{server}/articles_by_partner_per_year.json?_shape=array")
     assert set(rows[0]) == {"partner", "year", "count"}
@@ -297,6 +304,7 @@ def test_articles_by_partner_per_year(server, archive_db):
     assert totals["alibaba"] == 31
 
 
+@pytest.mark.slow
 def test_newest_per_partner(server, archive_db):
     rows = get_json(f"{server}/newest_per_partner.json?_shape=array")
     assert {"partner", "title", "url", "published"} <= set(rows[0])
@@ -311,6 +319,7 @@ def test_newest_per_partner(server, archive_db):
     assert len(rows) == len(expected)  # one row a partner
 
 
+@pytest.mark.slow
 def test_shared_articles(server, archive_db):
     rows = get_json(f"{server}/shared_articles.json?_shape=array")
     expected = {
@@ -326,6 +335,7 @@ def test_shared_articles(server, archive_db):
     assert got[SHARED] == ["alibaba", "visa"]
 
 
+@pytest.mark.slow
 def test_search_articles(server):
     data = get_json(f"{server}/articles.json?_search={WORD}&_shape=objects&_col=title&_col=url")
     assert data["filtered_table_rows_count"] == 1
@@ -336,6 +346,7 @@ def test_search_articles(server):
     )
 
 
+@pytest.mark.slow
 def test_search_view(server):
     data = get_json(f"{server}/partner_articles.json?_search={WORD}&_shape=objects")
     assert data["filtered_table_rows_count"] == 1
@@ -343,6 +354,7 @@ def test_search_view(server):
     assert (row["url"], row["partner"]) == (WORD_ARTICLE, "alibaba")
 
 
+@pytest.mark.slow
 def test_search_view_matches_the_index(server, archive_db):
     """The view's search goes through article_rowid: same rows as articles_fts joined by hand."""
     expected = set(
@@ -386,6 +398,8 @@ def search_page(server: str) -> str:
     return f"{server}/partner_articles?" + urllib.parse.urlencode({"_search": WORD})
 
 
+@pytest.mark.slow
+@pytest.mark.browser
 def test_browser_search_page_shows_the_article(chromium, search_page, archive_db, tmp_path):
     dom = Selector(text=_chromium(chromium, tmp_path / "profile", "--dump-dom", search_page).stdout)
     heading = " ".join(" ".join(dom.css("h3 ::text").getall()).split())
@@ -404,6 +418,8 @@ def _png_size(data: bytes) -> tuple[int, int]:
     return struct.unpack(">II", data[16:24])
 
 
+@pytest.mark.slow
+@pytest.mark.browser
 def test_browser_screenshot(chromium, search_page, tmp_path):
     shot = tmp_path / "browse-search.png"
     width, height = SCREENSHOT_SIZE
@@ -422,6 +438,7 @@ def test_browser_screenshot(chromium, search_page, tmp_path):
 # --- last: a crawl writes while Datasette reads -------------------------------------
 
 
+@pytest.mark.slow
 def test_crawl_writes_while_served(server, archive_db):
     before = _row_count(f"{server}/partner_articles.json")
     result = run_olyscrape("crawl", "--replay", str(SITE), "--db", str(archive_db), timeout=120)

@@ -7,8 +7,17 @@ from __future__ import annotations
 import os
 
 import pytest
+from click.testing import CliRunner
 
-from tests.helpers import one_error_line, run_olyscrape
+from olyscrape.cli import cli
+from tests.helpers import one_error_line
+
+
+def run_in(folder, monkeypatch, *args):
+    """The command in this process, run from ``folder`` (where a default path would land)."""
+    monkeypatch.chdir(folder)
+    return CliRunner().invoke(cli, list(args))
+
 
 COMMANDS = [
     ("crawl", "--no-articles"),
@@ -24,17 +33,17 @@ COMMANDS = [
 
 
 @pytest.mark.parametrize("command", COMMANDS, ids=lambda c: c[0])
-def test_an_empty_db_is_a_usage_error(tmp_path, command):
+def test_an_empty_db_is_a_usage_error(tmp_path, monkeypatch, command):
     name, *rest = command
-    result = run_olyscrape(name, "--db", "", *rest, cwd=tmp_path)
-    assert result.returncode == 2, result.stdout + result.stderr
+    result = run_in(tmp_path, monkeypatch, name, "--db", "", *rest)
+    assert result.exit_code == 2, result.output
     line = one_error_line(result.stderr)  # and no traceback
     assert line.startswith("Error: Invalid value for '--db': an empty path names no file")
     assert os.listdir(tmp_path) == []  # no lock, no archive, no copy
 
 
-def test_an_empty_backup_destination_is_a_usage_error(tmp_path, archive_copy):
-    result = run_olyscrape("backup", "--db", str(archive_copy), "", cwd=tmp_path)
-    assert result.returncode == 2, result.stdout + result.stderr
+def test_an_empty_backup_destination_is_a_usage_error(tmp_path, monkeypatch, archive_copy):
+    result = run_in(tmp_path, monkeypatch, "backup", "--db", str(archive_copy), "")
+    assert result.exit_code == 2, result.output
     assert "an empty path names no file" in one_error_line(result.stderr)
     assert sorted(os.listdir(tmp_path)) == ["archive.db"]

@@ -19,7 +19,7 @@ import pytest
 
 from olyscrape.archive import ArchiveWriter
 from olyscrape.items import ArticleCard, Partner, WalkDone
-from olyscrape.testing import site as generator
+from olyscrape.testing import sitegen as generator
 from olyscrape.testing.mirror import Fault, serve_in_thread
 from tests.helpers import (
     EXPECTED_PER_PARTNER,

@@ -16,8 +16,6 @@ from olyscrape.archive import ArchiveReader, ArchiveWriter
 from olyscrape.items import ArticleCard
 from tests.helpers import SHARED, query, run_olyscrape
 
-pytestmark = pytest.mark.slow  # see pyproject's markers
-
 CHRIS_TUNG_WORD = (
     "zephyrquillb68613"  # in that article's body only (tests/fixtures/site/MANIFEST.md)
 )
@@ -161,6 +159,7 @@ def test_sql_reads(olyscrape, archive_db):
         "PRAGMA journal_mode = DELETE",
     ],
 )
+@pytest.mark.slow  # a subprocess per statement, in a folder of its own
 def test_sql_refuses_every_write_and_changes_nothing(archive_db, statement, tmp_path):
     before = query(archive_db, "SELECT count(*), sum(length(title)) FROM articles")
     result = run_olyscrape("sql", "--db", str(archive_db), statement, cwd=tmp_path)
@@ -192,6 +191,7 @@ def test_stats_per_partner_year_and_crawls(olyscrape, archive_db):
     assert data["crawls"][0]["status"] == "ok"
 
 
+@pytest.mark.slow  # draws with matplotlib (seconds); stats itself is in the fast loop
 def test_stats_table_and_chart(olyscrape, archive_db, tmp_path):
     chart = tmp_path / "chart.png"
     result = olyscrape("stats", "--db", str(archive_db), "--chart", str(chart))
@@ -211,6 +211,7 @@ def test_plain_sqlite3_reads_the_archive_and_its_index(archive_db):
     conn.close()
 
 
+@pytest.mark.slow  # runs sqlite-utils in a subprocess
 def test_sqlite_utils_cli_reads_and_searches_the_archive(archive_db):
     tool = [sys.executable, "-m", "sqlite_utils"]
     tables = subprocess.run(

@@ -17,12 +17,11 @@ import sqlite3
 import zlib
 
 import pytest
+from click.testing import CliRunner
 
-from olyscrape.cli import LIMIT_MAX
+from olyscrape.cli import LIMIT_MAX, cli
 from olyscrape.cli.output import NULL, cut, render, visible_width
 from tests.helpers import SITE, query, run_olyscrape
-
-pytestmark = pytest.mark.slow  # see pyproject's markers
 
 
 def as_json(result):
@@ -328,6 +327,7 @@ def test_stats_tables_have_titles(olyscrape, archive_db):
         assert title in out
 
 
+@pytest.mark.slow  # draws with matplotlib (seconds a chart)
 @pytest.mark.parametrize(
     ("name", "magic"), [("c.png", b"\x89PNG"), ("c.svg", b"<?xml"), ("c.pdf", b"%PDF")]
 )
@@ -352,16 +352,16 @@ def test_browse_on_a_busy_port_has_its_own_exit_code(archive_db):
         sock.bind(("127.0.0.1", 0))
         sock.listen()
         port = sock.getsockname()[1]
-        result = run_olyscrape("browse", "--db", str(archive_db), "--port", str(port))
-    assert result.returncode == 4
+        result = CliRunner().invoke(cli, ["browse", "--db", str(archive_db), "--port", str(port)])
+    assert result.exit_code == 4
     assert f"127.0.0.1:{port} is in use" in result.stderr and "Traceback" not in result.stderr
 
 
 def test_browse_refuses_a_text_file_before_datasette_starts(tmp_path):
     notes = tmp_path / "notes.db"
     notes.write_text("notes\n")
-    result = run_olyscrape("browse", "--db", str(notes))
-    assert result.returncode == 1
+    result = CliRunner().invoke(cli, ["browse", "--db", str(notes)])
+    assert result.exit_code == 1
     assert result.stderr.strip().splitlines() == [
         f"Error: archive {notes}: not an olyscrape archive (not a SQLite file); left unchanged"
     ]
@@ -370,6 +370,7 @@ def test_browse_refuses_a_text_file_before_datasette_starts(tmp_path):
 # --- the crawl summary ------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # a full crawl in a subprocess
 def test_crawl_summary_as_json(tmp_path):
     db = tmp_path / "a.db"
     result = run_olyscrape("crawl", "--replay", str(SITE), "--db", str(db), "--format", "json")
@@ -388,6 +389,7 @@ def test_crawl_summary_as_json(tmp_path):
     assert data["archive"]["article_partners"] == sum(links.values())
 
 
+@pytest.mark.slow  # a full crawl in a subprocess
 def test_a_page_cap_names_the_partners_it_cut(tmp_path):
     db = tmp_path / "a.db"
     result = run_olyscrape("crawl", "--replay", str(SITE), "--db", str(db), "--max-pages", "1")
@@ -400,6 +402,7 @@ def test_a_page_cap_names_the_partners_it_cut(tmp_path):
     assert cut_partners == more
 
 
+@pytest.mark.slow  # a full crawl in a subprocess
 def test_the_readmes_summary_sample_is_real_output(tmp_path):
     from tests.helpers import REPO
 
