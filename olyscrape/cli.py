@@ -123,9 +123,10 @@ def _date_bound(end: bool) -> Any:
 def _reader(db: Path) -> ArchiveReader:
     """The archive, opened read-only for a query command (exit 1, one line, if it is not one)."""
     from olyscrape.archive.reader import ArchiveReader  # sqlite-utils: not for a crawl
+    from olyscrape.lock import held_by_another
 
-    try:
-        return ArchiveReader.open(db)
+    try:  # a crawl's -wal is live: not judged against the file while it writes
+        return ArchiveReader.open(db, held_by_another)
     except ArchiveError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -846,9 +847,10 @@ def backup(db: Path, dest: Path) -> None:
     """
     from olyscrape.archive.backup import backup as copy_archive
     from olyscrape.archive.health import size_text
+    from olyscrape.lock import held_by_another
 
     try:
-        copied = copy_archive(db, dest)
+        copied = copy_archive(db, dest, held_by_another)
     except ArchiveError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(
