@@ -2,9 +2,11 @@
 
 Checks that never write: SQLite's ``quick_check`` / ``integrity_check`` on a read-only
 connection (a read-only connection cannot checkpoint, so a ``-wal`` that does not belong
-to the file is never copied into it), and the state of the ``-wal`` read from its header.
-:func:`check_before_write` is what the writer runs before its first write;
-:func:`checkpoint` is how the writer copies the WAL into the file when it opens and closes.
+to the file is never copied into it), with the ``-wal`` read from its header
+(:mod:`~olyscrape.archive.walfile`) and judged by its writers' marks
+(:mod:`~olyscrape.archive.walowner`). :func:`check_before_write` is what the writer runs
+before its first write; :func:`checkpoint` is how the writer copies the WAL into the file
+when it opens and closes.
 
 Why the full ``integrity_check`` before writing: the quick check verifies each b-tree on
 its own, not that an index holds the rows of its table, and a byte changed inside an

@@ -10,6 +10,11 @@ write again, so a crawl can never report what it did not commit.
 
 The archive file is created (and migrated) at the first write, not at open: a crawl that
 stops before storing anything, a mistyped partner say, leaves no file behind.
+
+What a batch changes is worked out by :class:`~olyscrape.archive.batch.Batch`; what a crawl
+reads of the archive it writes (earlier links, the pages still wanted, counts) is
+:class:`~olyscrape.archive.lookups.ArchiveLookups`, on this writer's connection
+(``writer.lookups``; the writer's methods of the same names hand over to it).
 """
 
 from __future__ import annotations
@@ -40,7 +45,6 @@ UPDATE articles SET page_failures = coalesce(page_failures, 0) + 1, page_error =
     page_tried = :seen
 WHERE url = :url
 """
-
 
 _UPSERT_PARTNER = """
 INSERT INTO partners (slug, name, url, walk_started) VALUES (:slug, :name, :url, :started)
