@@ -23,8 +23,9 @@ from typing import Any
 from benchmarks import common
 from benchmarks.common import Options, Result, Row
 from olyscrape.archive import ArchiveWriter
-from olyscrape.archive import writer as archive_module
-from olyscrape.archive.schema import INDEX_NEW_ROWS, INDEXED_UP_TO, migrate
+from olyscrape.archive import batch as archive_module
+from olyscrape.archive.migrations import migrate
+from olyscrape.archive.schema import INDEX_NEW_ROWS, INDEXED_UP_TO
 from olyscrape.items import ArticleCard
 from olyscrape.testing import sitegen
 

@@ -33,7 +33,8 @@ from typing import Any
 from benchmarks import common
 from benchmarks.common import Options, Result, Row
 from olyscrape.archive import ArchiveReader, ArticleQuery
-from olyscrape.archive.schema import INDEX_NEW_ROWS, migrate
+from olyscrape.archive.migrations import migrate
+from olyscrape.archive.schema import INDEX_NEW_ROWS
 from olyscrape.testing import sitegen
 
 NAME = "search"

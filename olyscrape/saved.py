@@ -21,8 +21,23 @@ class SavedResponse:
     body: bytes
 
 
+class Saved(Protocol):
+    """What a source answers: a :class:`SavedResponse`, or anything with the same three
+    (the archive's :class:`~olyscrape.archive.captures.Capture`, which cannot import this
+    module: the archive imports nothing above it)."""
+
+    @property
+    def status(self) -> int: ...
+
+    @property
+    def headers(self) -> dict[str, str]: ...
+
+    @property
+    def body(self) -> bytes: ...
+
+
 class Source(Protocol):
-    def lookup(self, url: str) -> SavedResponse | None: ...
+    def lookup(self, url: str) -> Saved | None: ...
 
     def close(self) -> None: ...
 

@@ -142,14 +142,14 @@ def test_a_migration_is_one_transaction_no_helper_commits_half_way(v3):
     conn = sqlite3.connect(v3, isolation_level=None)
     commits: list[int] = []
     conn.execute("PRAGMA journal_mode = WAL")
-    from olyscrape.archive import schema
+    from olyscrape.archive import migrations
 
     def hook(statement: str) -> None:
         if statement.strip().upper() == "COMMIT":
             commits.append(conn.execute("PRAGMA user_version").fetchone()[0])
 
     conn.set_trace_callback(hook)
-    schema.migrate(conn)
+    migrations.migrate(conn)
     conn.close()
     assert commits == [SCHEMA_VERSION]
     assert version(v3) == SCHEMA_VERSION and kind(v3, "partner_links") == "table"

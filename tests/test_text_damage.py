@@ -26,7 +26,7 @@ from olyscrape.archive import text
 from olyscrape.archive.errors import ArchiveDamaged, QueryError
 from olyscrape.archive.reader import ArchiveReader
 from olyscrape.archive.schema import check_for_writing
-from olyscrape.archive.verify import text_damage
+from olyscrape.archive.text import text_damage
 from tests.helpers import SITE, one_error_line, query, run_olyscrape, sha256
 
 slow = pytest.mark.slow  # real crawls and commands in subprocesses

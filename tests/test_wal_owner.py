@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from olyscrape.archive import ArchiveWriter, health
+from olyscrape.archive import ArchiveWriter, health, walowner
 from olyscrape.archive.errors import ArchiveDamaged
 from olyscrape.archive.schema import SCHEMA_VERSION
 from olyscrape.testing.mirror import serve_in_thread
@@ -180,7 +180,7 @@ def test_the_wal_of_a_crawl_killed_on_another_copy_is_refused(archive_copy, tmp_
     other = diverged_copy(db, tmp_path)
     kill_a_crawl(other)  # its -wal carries its own writer's mark
     shutil.copyfile(f"{other}-wal", f"{db}-wal")  # consistent with this file or not
-    owner = health.wal_owner(db)  # its pages may even make the file unreadable
+    owner = walowner.wal_owner(db)  # its pages may even make the file unreadable
     assert owner.foreign and (
         "written by a crawl of another copy" in owner.why
         or "read with it, the file is unreadable" in owner.why
@@ -196,7 +196,7 @@ def test_our_own_crawl_killed_leaves_a_wal_the_next_crawl_takes(tmp_path):
     assert first.returncode == 0, first.stdout + first.stderr
     kill_a_crawl(db)
     committed = ro_query(db, "SELECT count(*) FROM captures")[0][0]
-    assert health.wal_owner(db).verdict == "ours"
+    assert walowner.wal_owner(db).verdict == "ours"
 
     stats = run_olyscrape("stats", "--db", str(db))  # read with its -wal: the file's own
     assert stats.returncode == 0, stats.stderr
@@ -225,7 +225,7 @@ def test_a_diverged_wal_is_still_refused_in_a_version_5_archive(archive_copy, tm
     shutil.copyfile(f"{other}-wal", f"{db}-wal")
     assert not consistent_with(db, Path(f"{db}-wal"), tmp_path)
     before = files(db)
-    assert health.wal_owner(db).verdict == "unknown"
+    assert walowner.wal_owner(db).verdict == "unknown"
 
     result = run_olyscrape("crawl", "--replay", str(SITE), "--db", str(db))
     assert result.returncode == 1
@@ -252,7 +252,7 @@ def test_a_version_5_archive_is_marked_when_migrated_to_6(archive_copy):
 def test_a_writer_killed_leaves_a_wal_the_next_writer_takes(archive_copy):
     db = archive_copy
     writer_dies(db)
-    assert health.wal_owner(db).verdict == "ours"
+    assert walowner.wal_owner(db).verdict == "ours"
     ArchiveWriter.open(db).close()  # took it: checkpointed into the file
     assert not health.wal_state(db).frames
     assert query(db, "SELECT name FROM partners WHERE slug = 'zz'") == [("Zed",)]
@@ -263,7 +263,7 @@ def test_a_wal_copied_whole_into_the_file_before_the_kill_is_ours(archive_copy):
     kill): the marks agree, and the -wal changes no page of the file."""
     db = archive_copy
     writer_dies(db, "copied")
-    assert health.wal_owner(db).verdict == "ours"
+    assert walowner.wal_owner(db).verdict == "ours"
     ArchiveWriter.open(db).close()
 
 

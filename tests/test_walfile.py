@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from olyscrape.archive import schema
+from olyscrape.archive import migrations
 from olyscrape.archive.walfile import wal_frames
 from tests.helpers import run_olyscrape
 
@@ -97,7 +97,7 @@ def archive(tmp_path: Path) -> Path:
     db = tmp_path / "archive.db"
     conn = sqlite3.connect(db, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
-    schema.migrate(conn)
+    migrations.migrate(conn)
     conn.close()
     assert not Path(f"{db}-wal").exists()
     return db
@@ -169,7 +169,7 @@ def test_verify_on_a_read_only_mount_names_the_wal_whatever_the_shm_says(disk, t
     db = place / "archive.db"
     conn = sqlite3.connect(db, isolation_level=None)
     conn.execute("PRAGMA journal_mode = WAL")
-    schema.migrate(conn)
+    migrations.migrate(conn)
     conn.close()
     stale = str(tmp_path / "stale-shm")
     write_and_die(db, *insert_crawls(2), "checkpoint", f"keep-shm:{stale}",

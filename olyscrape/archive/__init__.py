@@ -1,17 +1,28 @@
 """The SQLite archive, split by job.
 
-- :mod:`~olyscrape.archive.schema`: the tables, the file's identity (application id and
-  schema version) and migrations;
-- :mod:`~olyscrape.archive.writer`: the crawl's write path, the only code that writes;
+- :mod:`~olyscrape.archive.schema`: the tables, views and indexes, the SQL they share, and
+  the file's identity (application id and schema version);
+- :mod:`~olyscrape.archive.migrations`: an older archive brought up to this schema;
+- :mod:`~olyscrape.archive.writer`: the crawl's write path, the only code that writes:
+  its connection, transactions and the crawl's row;
+- :mod:`~olyscrape.archive.batch`: what one batch of cards and article pages changes, and
+  the statements that write it; :mod:`~olyscrape.archive.walks`: the links an incremental
+  walk did not reach;
+- :mod:`~olyscrape.archive.lookups`: what a crawl asks of the archive it writes (earlier
+  links, completed walks, the pages still wanted, counts), read on the writer's connection;
 - :mod:`~olyscrape.archive.captures`: the stored responses, also a replay source;
 - :mod:`~olyscrape.archive.reader`: the read-only API of the query commands;
 - :mod:`~olyscrape.archive.errors`: what can go wrong, each as one line;
-- :mod:`~olyscrape.archive.health`: the check before the first write, the WAL's state and
-  its checkpoint;
+- :mod:`~olyscrape.archive.paths`: the file reached as a path, and read-only connections;
+- :mod:`~olyscrape.archive.text`: text that is not UTF-8, read leniently and found;
+- :mod:`~olyscrape.archive.health`: the check before the first write, and the checkpoint;
+- :mod:`~olyscrape.archive.walfile`: the ``-wal`` read without SQLite;
+  :mod:`~olyscrape.archive.walowner`: whether it is this file's or another copy's;
 - :mod:`~olyscrape.archive.verify`: ``olyscrape verify``, every check that reads;
 - :mod:`~olyscrape.archive.backup`: a consistent copy, and recovery from a damaged file.
 
-Times are UTC ISO-8601 strings. Nothing here imports Scrapy.
+Times are UTC ISO-8601 strings. Nothing here imports Scrapy, nor any of olyscrape but
+``olyscrape.items`` and ``olyscrape.stats`` (``tests/test_archive_layers.py`` checks).
 """
 
 from __future__ import annotations

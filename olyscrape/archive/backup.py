@@ -19,7 +19,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from olyscrape.archive import health, paths, schema
+from olyscrape.archive import health, migrations, paths, schema, walowner
 from olyscrape.archive.errors import (
     ArchiveDamaged,
     ArchiveError,
@@ -75,20 +75,24 @@ def _counts(conn: sqlite3.Connection, path: Path) -> Copied:
                   path.stat().st_size)  # fmt: skip
 
 
-def backup(source: str | Path, dest: str | Path) -> Copied:
+def backup(
+    source: str | Path, dest: str | Path, held_by_another: walowner.LockProbe | None = None
+) -> Copied:
     """Copy the archive at ``source`` to ``dest`` consistently, safe while a crawl writes.
     :class:`ArchiveError` (one line) for a source that is not a readable archive or a
-    ``dest`` that may not be overwritten; nothing is left behind then."""
+    ``dest`` that may not be overwritten; nothing is left behind then. ``held_by_another``:
+    see :func:`~olyscrape.archive.walowner.check_before_read`."""
     source, dest = Path(source), Path(dest)
     identity = schema.identify(source)
     if identity.empty:
         raise ArchiveError(f"archive {source}: no such file" if not identity.exists
                            else f"archive {source}: an empty file, not an archive")  # fmt: skip
     _check_dest(source, dest)
-    health.check_before_read(source)  # a copy of this file, never of another copy's -wal
+    # A copy of this file, never of another copy's -wal.
+    walowner.check_before_read(source, held_by_another)
     partial = dest.with_name(f".{dest.name}.partial-{os.getpid()}")
     try:
-        src = schema.read_connection(source)
+        src = paths.read_connection(source)
         try:
             out = sqlite3.connect(paths.sqlite_uri(partial), uri=True, isolation_level=None)
             try:
@@ -305,7 +309,7 @@ def recover_captures(source: str | Path, dest: str | Path) -> Recovered:
         out = sqlite3.connect(paths.sqlite_uri(dest), uri=True, isolation_level=None)
         try:
             out.execute("PRAGMA journal_mode = WAL")
-            schema.migrate(out)
+            migrations.migrate(out)
             out.execute("BEGIN IMMEDIATE")
             _copy(src, out, tables, result)
             out.execute("COMMIT")

@@ -13,8 +13,6 @@ import sqlite3
 import zlib
 from dataclasses import dataclass
 
-from olyscrape.saved import SavedResponse
-
 _BODY_STORED = "SELECT 1 FROM capture_bodies WHERE sha256 = ?"
 _INSERT_BODY = "INSERT INTO capture_bodies (sha256, size, body) VALUES (?, ?, ?)"
 _INSERT_CAPTURE = """
@@ -39,6 +37,11 @@ class Capture:
     body: bytes
     fetched_at: str | None = None
     id: int | None = None
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """The headers a replay serves it with: its content type, when it had one."""
+        return {"Content-Type": self.content_type} if self.content_type else {}
 
 
 class CaptureStore:
@@ -88,12 +91,10 @@ class CaptureStore:
 
     # --- as a replay source (olyscrape.saved.Source) ----------------------------------
 
-    def lookup(self, url: str) -> SavedResponse | None:
-        capture = self.latest(url)
-        if capture is None:
-            return None
-        headers = {"Content-Type": capture.content_type} if capture.content_type else {}
-        return SavedResponse(capture.status, headers, capture.body)
+    def lookup(self, url: str) -> Capture | None:
+        """The newest capture of ``url``: its ``status``, ``headers`` and ``body`` are what
+        a replay serves (a :class:`olyscrape.saved.Saved`)."""
+        return self.latest(url)
 
     def close(self) -> None:
         """Nothing: the connection belongs to the archive writer."""

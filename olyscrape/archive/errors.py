@@ -143,3 +143,12 @@ def damaged(path: str | Path, exc: BaseException) -> ArchiveDamaged:
     return ArchiveDamaged(
         damaged_line(path, f"{detail_of(exc)}; `olyscrape verify --db {path}` says more")
     )
+
+
+def size_text(count: int) -> str:
+    """``323.4 MB``, ``118 KB``, ``512 bytes``."""
+    if count >= 1_000_000:
+        return f"{count / 1_000_000:.1f} MB"
+    if count >= 1_000:
+        return f"{count // 1_000} KB"
+    return f"{count} bytes"

@@ -8,6 +8,7 @@ which ``?``, ``#`` and ``%`` are letters of the name; ``--db file:x.db`` is the 
 ``file:x.db`` in the current folder. A file with a second name (a hard link) could be
 written under each name with its own WAL, which corrupts it, and a device or a FIFO is
 no archive: :func:`check_file` refuses both before anything is created beside them.
+The read commands open :func:`read_connection`, which cannot write.
 """
 
 from __future__ import annotations
@@ -18,8 +19,9 @@ import stat
 from pathlib import Path
 from urllib.parse import urlencode
 
-from olyscrape.archive.errors import ArchiveError, ArchiveRefused
+from olyscrape.archive.errors import ArchiveError, ArchiveRefused, size_text
 from olyscrape.archive.text import read_text_leniently
+from olyscrape.archive.walfile import wal_state
 
 _KINDS = {
     stat.S_IFCHR: "a device",
@@ -116,3 +118,64 @@ def check_writable(path: str | Path) -> None:
         raise ArchiveError(f"archive {path}: cannot create its folder ({folder} is a file)")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise ArchiveError(f"archive {path}: read-only (cannot create it in {folder})")
+
+
+#: SQLITE_READONLY_ROLLBACK: a read-only connection met a hot journal it cannot roll back.
+_READONLY_ROLLBACK = 776
+
+
+def read_connection(path: str | Path) -> sqlite3.Connection:
+    """A connection that cannot write to ``path``: ``mode=ro``, or SQLite's ``immutable=1``
+    where the file or its folder is read-only (a WAL archive's reader needs to write its
+    ``-shm`` file otherwise), as Datasette's immutable mode does.
+
+    A write cut short in rollback-journal mode (a migration killed half-way) leaves a hot
+    ``-journal`` that only a writable connection can roll back: it is rolled back first, as
+    the ``sqlite3`` shell would on its first read, so the file reads as it was before that
+    write. Where it cannot be (a read-only disk), the file is refused, never read with
+    ``immutable=1``, which would ignore the journal and read half-written pages."""
+    try:
+        return connect_read_only(path, mode="ro", timeout=30)
+    except sqlite3.OperationalError as exc:
+        if getattr(exc, "sqlite_errorcode", None) == _READONLY_ROLLBACK:
+            _roll_back_hot_journal(path)
+            return connect_read_only(path, mode="ro", timeout=30)
+        journal = Path(f"{Path(path).resolve()}-journal")
+        if journal.exists() and journal.stat().st_size:
+            raise ArchiveError(_HOT_JOURNAL.format(path=path, journal=journal)) from None
+        refuse_stale_read(path)  # immutable ignores the -wal
+        return connect_read_only(path, immutable=1)
+
+
+_HOT_JOURNAL = (
+    "archive {path}: an interrupted write left {journal}, which must be rolled back before"
+    " the file can be read, and this disk or folder is read-only; left unchanged"
+)
+
+
+def _roll_back_hot_journal(path: str | Path) -> None:
+    """Let SQLite roll back a hot journal through a writable connection (its first read
+    does), or refuse the file in one line when it cannot be written."""
+    journal = Path(f"{Path(path).resolve()}-journal")
+    try:
+        conn = sqlite3.connect(sqlite_uri(path, mode="rw"), uri=True, timeout=30)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.DatabaseError:
+        raise ArchiveError(_HOT_JOURNAL.format(path=path, journal=journal)) from None
+
+
+def refuse_stale_read(path: str | Path) -> None:
+    """Before a read that must ignore the ``-wal`` (``immutable=1``, where no ``-shm`` can be
+    made: a read-only disk or folder): refuse in one line if the ``-wal`` holds pages,
+    since the file alone would answer from before those commits."""
+    wal = wal_state(path)
+    if not wal.empty:
+        raise ArchiveError(
+            f"archive {path}: its -wal ({size_text(wal.bytes)}) holds commits not yet in the"
+            " file, and they cannot be read here (a read-only place without the -shm file);"
+            " refusing to answer from the file alone. Copy the file with its -wal to a"
+            " writable folder and query it there"
+        )

@@ -18,7 +18,7 @@ from typing import Any
 
 import sqlite_utils
 
-from olyscrape.archive import health, schema
+from olyscrape.archive import paths, schema, walowner
 from olyscrape.archive.errors import ArchiveError, QueryError, damaged, is_corruption
 from olyscrape.stats import CrawlStats
 
@@ -198,7 +198,9 @@ class ArchiveReader:
         return ArchiveError(f"cannot read the archive ({exc})")
 
     @classmethod
-    def open(cls, path: str | Path) -> ArchiveReader:
+    def open(
+        cls, path: str | Path, held_by_another: walowner.LockProbe | None = None
+    ) -> ArchiveReader:
         """Open the archive at ``path`` for reading; :class:`ArchiveError` (one line) for a
         missing, empty, foreign or unreadable file, which is left as it is."""
         path = Path(path)
@@ -207,9 +209,10 @@ class ArchiveReader:
             raise ArchiveError(f"archive {path}: no such file")
         if identity.empty:
             raise ArchiveError(f"archive {path}: an empty file, not an olyscrape archive")
-        health.check_before_read(path)  # never answer from another copy's -wal
+        # Never answer from another copy's -wal (a crawl's live one is not judged).
+        walowner.check_before_read(path, held_by_another)
         try:
-            conn = schema.read_connection(path)
+            conn = paths.read_connection(path)
             conn.execute("PRAGMA query_only = ON")
             conn.set_authorizer(_read_only_authorizer)
         except sqlite3.DatabaseError as exc:

@@ -1,17 +1,18 @@
-"""The archive's schema, its identity, and migrations.
+"""The archive's schema (its tables, views, indexes and the SQL they share) and identity.
 
 An olyscrape archive is a SQLite file whose ``PRAGMA application_id`` is
 :data:`APPLICATION_ID` and whose ``PRAGMA user_version`` is the schema version it was
 last migrated to. :func:`identify` tells an archive from anything else *without writing*,
-so a file that is not ours is refused and left byte-for-byte as it was; :func:`migrate`
-brings an older archive up to :data:`SCHEMA_VERSION` and never drops anything.
+so a file that is not ours is refused and left byte-for-byte as it was;
+:func:`olyscrape.archive.migrations.migrate` brings an older archive up to
+:data:`SCHEMA_VERSION` and never drops anything.
 """
 
 from __future__ import annotations
 
 import json
 import sqlite3
-from contextlib import suppress
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -19,12 +20,12 @@ from typing import Any
 from olyscrape.archive import paths
 from olyscrape.archive.errors import (
     ArchiveDamaged,
-    ArchiveError,
     ArchiveRefused,
     damaged,
     damaged_line,
     is_corruption,
 )
+from olyscrape.archive.walowner import refuse_foreign_wal
 
 #: ``PRAGMA application_id`` of every olyscrape archive: "OLYS" in ASCII.
 APPLICATION_ID = 0x4F4C5953
@@ -37,8 +38,15 @@ APPLICATION_ID = 0x4F4C5953
 #: ``page_tried``) and indexes the articles still without a page (:data:`PARTIAL_INDEXES`),
 #: version 6 keeps the mark of the last writer session (``writer_session``), by which a
 #: ``-wal`` left beside the file is told to be its own or another copy's
-#: (:func:`olyscrape.archive.health.wal_owner`).
+#: (:func:`olyscrape.archive.walowner.wal_owner`).
 SCHEMA_VERSION = 6
+
+#: The origin every canonical URL the archive stores starts with: what "an article on
+#: the site" means in its queries (the pages a crawl still wants, ``verify``'s note). A
+#: fact of the stored data, like the tables, so the archive keeps it rather than asking
+#: the site's code (which it never imports): the site's URL rules must canonicalise to the
+#: same origin, and ``tests/test_layers.py`` says so.
+CANONICAL_ORIGIN = "https://olympics.com"
 
 
 #: Table → (columns in order, primary key). Opening an older archive adds what is
@@ -153,28 +161,6 @@ VIEWS = {
     """,
 }
 
-_OLD, _NEW = "old.rowid, old.title, old.body", "new.rowid, new.title, new.body"
-_INDEXED = "EXISTS (SELECT 1 FROM articles_fts_docsize WHERE id = old.rowid)"
-#: Keep articles_fts in step with changed and deleted articles, re-indexing a row only
-#: when its text changes (a crawl touching last_seen, or a re-parse writing the same
-#: text, costs nothing). New rows are indexed a batch at a time (INDEX_NEW_ROWS): one
-#: FTS5 insert per batch costs half what one per row does. A row not indexed yet is
-#: indexed by its first change instead, so no row is ever deleted from the index twice.
-_FTS_TRIGGERS = {
-    "articles_fts_ad": f"""CREATE TRIGGER articles_fts_ad AFTER DELETE ON articles
-        WHEN {_INDEXED} BEGIN
-        INSERT INTO articles_fts (articles_fts, rowid, title, body)
-        VALUES ('delete', {_OLD}); END""",
-    "articles_fts_au": f"""CREATE TRIGGER articles_fts_au AFTER UPDATE OF title, body ON articles
-        WHEN old.title IS NOT new.title OR old.body IS NOT new.body BEGIN
-        INSERT INTO articles_fts (articles_fts, rowid, title, body)
-        SELECT 'delete', {_OLD} WHERE {_INDEXED};
-        INSERT INTO articles_fts (rowid, title, body) VALUES ({_NEW}); END""",
-    # An article deleted (by another program: olyscrape deletes nothing) takes its links
-    # with it, so a later article given the same number never inherits them.
-    "articles_links_ad": """CREATE TRIGGER articles_links_ad AFTER DELETE ON articles BEGIN
-        DELETE FROM partner_links WHERE article_id = old.id; END""",
-}
 #: Index the articles added since the index's newest row (the writer runs it after each
 #: batch; rows another program inserted are picked up by the next one).
 INDEX_NEW_ROWS = """
@@ -257,12 +243,6 @@ PARTIAL_INDEXES = {
 #: The tables that make a file made before versioning (application id 0) an olyscrape archive.
 _LEGACY_TABLES = {"partners", "articles", "article_partners", "crawls"}
 
-_FTS_CREATE = """CREATE VIRTUAL TABLE [articles_fts] USING FTS5 (
-    [title], [body],
-    tokenize='porter',
-    content=[articles]
-)"""
-
 
 @dataclass(frozen=True)
 class Identity:
@@ -303,7 +283,7 @@ def identify(path: str | Path) -> Identity:
                 f"archive {path}: not an olyscrape archive (not a SQLite file); left unchanged"
             )
     try:
-        conn = read_connection(path)
+        conn = paths.read_connection(path)
         try:
             app_id = conn.execute("PRAGMA application_id").fetchone()[0]
             version = conn.execute("PRAGMA user_version").fetchone()[0]
@@ -313,8 +293,6 @@ def identify(path: str | Path) -> Identity:
             conn.close()
     except sqlite3.DatabaseError as exc:
         if is_corruption(exc):  # a SQLite header, then damage: or another copy's -wal
-            from olyscrape.archive.health import refuse_foreign_wal
-
             refuse_foreign_wal(path)
             raise damaged(path, exc) from None
         raise ArchiveRefused(
@@ -391,278 +369,8 @@ def header_problem(path: str | Path) -> str | None:
     )
 
 
-#: SQLITE_READONLY_ROLLBACK: a read-only connection met a hot journal it cannot roll back.
-_READONLY_ROLLBACK = 776
-
-
-def read_connection(path: str | Path) -> sqlite3.Connection:
-    """A connection that cannot write to ``path``: ``mode=ro``, or SQLite's ``immutable=1``
-    where the file or its folder is read-only (a WAL archive's reader needs to write its
-    ``-shm`` file otherwise), as Datasette's immutable mode does.
-
-    A write cut short in rollback-journal mode (a migration killed half-way) leaves a hot
-    ``-journal`` that only a writable connection can roll back: it is rolled back first, as
-    the ``sqlite3`` shell would on its first read, so the file reads as it was before that
-    write. Where it cannot be (a read-only disk), the file is refused, never read with
-    ``immutable=1``, which would ignore the journal and read half-written pages."""
-    try:
-        return paths.connect_read_only(path, mode="ro", timeout=30)
-    except sqlite3.OperationalError as exc:
-        if getattr(exc, "sqlite_errorcode", None) == _READONLY_ROLLBACK:
-            _roll_back_hot_journal(path)
-            return paths.connect_read_only(path, mode="ro", timeout=30)
-        journal = Path(f"{Path(path).resolve()}-journal")
-        if journal.exists() and journal.stat().st_size:
-            raise ArchiveError(_HOT_JOURNAL.format(path=path, journal=journal)) from None
-        from olyscrape.archive.health import refuse_stale_read  # immutable ignores the -wal
-
-        refuse_stale_read(path)
-        return paths.connect_read_only(path, immutable=1)
-
-
-_HOT_JOURNAL = (
-    "archive {path}: an interrupted write left {journal}, which must be rolled back before"
-    " the file can be read, and this disk or folder is read-only; left unchanged"
-)
-
-
-def _roll_back_hot_journal(path: str | Path) -> None:
-    """Let SQLite roll back a hot journal through a writable connection (its first read
-    does), or refuse the file in one line when it cannot be written."""
-    journal = Path(f"{Path(path).resolve()}-journal")
-    try:
-        conn = sqlite3.connect(paths.sqlite_uri(path, mode="rw"), uri=True, timeout=30)
-        try:
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        finally:
-            conn.close()
-    except sqlite3.DatabaseError:
-        raise ArchiveError(_HOT_JOURNAL.format(path=path, journal=journal)) from None
-
-
-def migrate(conn: sqlite3.Connection) -> None:
-    """Bring the archive on ``conn`` (autocommit, no transaction open) up to
-    :data:`SCHEMA_VERSION` in **one** ``BEGIN IMMEDIATE`` … ``COMMIT``: the id, the missing
-    tables, columns and indexes (whatever :data:`SCHEMA` and :data:`INDEXES` name), version
-    4's rewrite, the views, the full-text index and its triggers, and the version last.
-
-    Cut short at any point (a full disk, a kill), nothing of it is committed: the file keeps
-    its version, tables, views, triggers and rows, and the next open migrates again. Every
-    statement is built here and run on ``conn``; no helper that commits on its own
-    (sqlite-utils' ``add_column``, ``create_index``, ``with conn:``) is used.
-
-    The transaction runs in SQLite's rollback-journal mode, then the file goes back to WAL:
-    a journal holds only the original pages a migration overwrites (next to nothing: the
-    rewrite writes new tables at the end of the file), where a WAL would hold a copy of
-    every page written, then need as much room again in the file when checkpointed. A
-    migration cut short by a full disk is rolled back and its journal removed; one
-    killed leaves a hot journal, which the next connection rolls back (see
-    :func:`read_connection`). When another connection holds the file open in WAL mode, the
-    mode cannot change and the migration runs in WAL mode, one transaction all the same;
-    the WAL it leaves on failure is truncated.
-    """
-    # A new file has nothing to keep: it is made in the writer's WAL mode, as before.
-    has_tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
-    journal = _enter_rollback_journal(conn) if has_tables else "wal"
-    secure_delete = conn.execute("PRAGMA secure_delete").fetchone()[0]
-    # Overwriting the pages of version 3's dropped tables with zeros would put each of
-    # them in the journal: as much room again as those tables. Their text lives on in the
-    # new tables, so nothing is kept that was meant to be erased.
-    conn.execute("PRAGMA secure_delete = OFF")
-    try:
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            _migrate_in_transaction(conn)
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:  # SQLite may have rolled it back already (a full disk)
-                with suppress(sqlite3.Error):
-                    conn.execute("ROLLBACK")
-            if journal == "wal":
-                with suppress(sqlite3.Error):  # the WAL's frames were never committed
-                    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-            raise
-    finally:
-        with suppress(sqlite3.Error):
-            conn.execute(f"PRAGMA secure_delete = {int(secure_delete)}")
-        if journal == "delete":
-            # Back to WAL (the writer's mode); on a disk too full even for that, the file
-            # stays in rollback-journal mode, readable as it is, and the next open retries.
-            with suppress(sqlite3.Error):
-                conn.execute("PRAGMA journal_mode = WAL")
-
-
-def _enter_rollback_journal(conn: sqlite3.Connection) -> str:
-    """Switch ``conn``'s file to rollback-journal (``DELETE``) mode for the migration, and
-    say which mode it runs in: ``delete``, or ``wal`` when the file could not change mode
-    (another connection has it open)."""
-    timeout = conn.execute("PRAGMA busy_timeout").fetchone()[0]
-    conn.execute("PRAGMA busy_timeout = 1000")  # a reader holding the file: not worth 30 s
-    try:
-        return str(conn.execute("PRAGMA journal_mode = DELETE").fetchone()[0]).lower()
-    except sqlite3.OperationalError as exc:
-        if "locked" not in str(exc) and "busy" not in str(exc):
-            raise
-        return "wal"
-    finally:
-        conn.execute(f"PRAGMA busy_timeout = {int(timeout)}")
-
-
-def _names(conn: sqlite3.Connection, kind: str) -> set[str]:
-    return {name for (name,) in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = ?", [kind])}  # fmt: skip
-
-
-def _columns(conn: sqlite3.Connection, table: str) -> list[str]:
-    return [row[1] for row in conn.execute(f"PRAGMA table_info([{table}])")]
-
-
-def _quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-_TYPES = {str: "TEXT", int: "INTEGER", float: "FLOAT", bytes: "BLOB"}
-
-
-def create_table_sql(name: str, as_name: str = "") -> str:
-    """``CREATE TABLE`` for :data:`SCHEMA`'s table ``name`` (called ``as_name`` if given),
-    written as sqlite-utils writes it, so older and newer archives read alike."""
-    columns, pk = SCHEMA[name]
-    references = {column: (table, other) for column, table, other in FOREIGN_KEYS.get(name, [])}
-    lines = []
-    for column, kind in columns.items():
-        line = f"   {_quote(column)} {_TYPES[kind]}" + (" PRIMARY KEY" if pk == column else "")
-        if column in references:
-            table, other = references[column]
-            line += f" REFERENCES {_quote(table)}({_quote(other)})"
-        lines.append(line)
-    if isinstance(pk, tuple):
-        lines.append(f"   PRIMARY KEY ({', '.join(_quote(c) for c in pk)})")
-    rowid = " WITHOUT ROWID" if name in WITHOUT_ROWID else ""
-    return f"CREATE TABLE {_quote(as_name or name)} (\n" + ",\n".join(lines) + f"\n){rowid}"
-
-
-def create_index_sql(table: str, columns: list[str], unique: bool = False) -> str:
-    """``CREATE [UNIQUE] INDEX IF NOT EXISTS``, named as sqlite-utils names it."""
-    name = f"idx_{table.replace(' ', '_')}_{'_'.join(columns)}"
-    return (
-        f"CREATE {'UNIQUE ' if unique else ''}INDEX IF NOT EXISTS {_quote(name)}"
-        f" ON {_quote(table)} ({', '.join(_quote(c) for c in columns)})"
-    )
-
-
-def _migrate_in_transaction(conn: sqlite3.Connection) -> None:
-    """Every step of :func:`migrate`, inside its transaction."""
-    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
-    _number_articles(conn)
-    tables = _names(conn, "table")
-    for name, (columns, _) in SCHEMA.items():
-        if name not in tables:
-            conn.execute(create_table_sql(name))
-            continue
-        present = set(_columns(conn, name))
-        for column, kind in columns.items():
-            if column not in present:
-                conn.execute(
-                    f"ALTER TABLE {_quote(name)} ADD COLUMN {_quote(column)} {_TYPES[kind]}"
-                )
-    _create_indexes(conn)
-    _create_partial_indexes(conn)
-    for name, sql in VIEWS.items():
-        conn.execute(f"DROP VIEW IF EXISTS {name}")  # an older version's definition
-        conn.execute(f"CREATE VIEW {name} AS {sql}")
-    if "articles_fts" not in _names(conn, "table"):
-        # An external-content FTS5 index, filled from the rows already there.
-        conn.execute(_FTS_CREATE)
-        conn.execute("INSERT INTO articles_fts (articles_fts) VALUES ('rebuild')")
-    conn.execute("DROP TRIGGER IF EXISTS articles_fts_ai")  # version 1's, per row
-    for name, trigger in _FTS_TRIGGERS.items():
-        conn.execute(f"DROP TRIGGER IF EXISTS {name}")
-        conn.execute(trigger)
-    conn.execute(INDEX_NEW_ROWS, {"after": 0})  # whatever no trigger indexed
-    conn.execute(BUMP_COMMITS)  # a migration's -wal carries the writer's mark too
-    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")  # last: the migration is whole
-
-
-def _create_indexes(conn: sqlite3.Connection) -> None:
-    """The unique indexes, then the others, each made once: :data:`INDEXES` may name new ones."""
-    for name, indexes in UNIQUE_INDEXES.items():
-        for index in indexes:
-            conn.execute(create_index_sql(name, index, unique=True))
-    for name, indexes in INDEXES.items():
-        for index in indexes:
-            conn.execute(create_index_sql(name, index))
-
-
-def _create_partial_indexes(conn: sqlite3.Connection) -> None:
-    for name, (table, columns, where) in PARTIAL_INDEXES.items():
-        conn.execute(
-            f"CREATE INDEX IF NOT EXISTS [{name}] ON [{table}] ({', '.join(columns)}) WHERE {where}"
-        )
-
-
-def _number_articles(conn: sqlite3.Connection) -> None:
-    """Version 4: give ``articles`` its ``id`` column (each row keeps its rowid as its id,
-    so the full-text index stays valid) and move the partner links from ``article_partners``
-    (keyed by article URL) to ``partner_links`` (keyed by that id), inside the migration's
-    transaction.
-
-    SQLite's own procedure for changing a table's key: create the new table, copy, drop the
-    old one, rename. A link whose article had no row (possible in a file made before
-    versioning) gets a bare article row first: every link is kept.
-    """
-    tables = _names(conn, "table")
-    old_links = "article_partners" in tables
-    columns = _columns(conn, "articles") if "articles" in tables else []
-    if not columns or ("id" in columns and not old_links):
-        return
-    # Rename without rewriting (or checking) views: a researcher's own view of ``articles``
-    # keeps naming the new table.
-    legacy = conn.execute("PRAGMA legacy_alter_table").fetchone()[0]
-    conn.execute("PRAGMA legacy_alter_table = ON")
-    try:
-        views = _names(conn, "view")
-        for view in VIEWS:  # ours are made anew once the tables stand
-            if view in views:
-                conn.execute(f"DROP VIEW {view}")
-        if "id" not in columns:
-            kept = ", ".join(f"[{c}]" for c in SCHEMA["articles"][0] if c in columns)
-            conn.execute(create_table_sql("articles", as_name="articles_v4"))
-            conn.execute(f"INSERT INTO articles_v4 (id, {kept}) SELECT rowid, {kept} FROM articles")
-            conn.execute("DROP TABLE articles")  # its triggers and indexes with it
-            conn.execute("ALTER TABLE articles_v4 RENAME TO articles")
-        for index in UNIQUE_INDEXES["articles"]:  # the links are moved by a join on the URL
-            conn.execute(create_index_sql("articles", index, unique=True))
-        if old_links:
-            _move_links(conn)
-    finally:
-        conn.execute(f"PRAGMA legacy_alter_table = {int(legacy)}")
-
-
-def _move_links(conn: sqlite3.Connection) -> None:
-    """``article_partners`` (article URL, partner, ...) → ``partner_links`` (article id, ...)."""
-    present = _columns(conn, "article_partners")
-    for column in ("position", "first_seen", "last_seen"):  # a file made before versioning
-        if column not in present:
-            conn.execute(f"ALTER TABLE article_partners ADD COLUMN {column} TEXT")
-    conn.execute(_ARTICLES_ONLY_LINKED)
-    if "partner_links" not in _names(conn, "table"):
-        conn.execute(create_table_sql("partner_links"))
-    conn.execute(_MOVE_LINKS)
-    conn.execute("DROP TABLE article_partners")
-
-
-#: Bare rows for the articles only a link names.
-_ARTICLES_ONLY_LINKED = """
-INSERT INTO articles (url, first_seen, last_seen)
-SELECT article_url, min(first_seen), max(last_seen) FROM article_partners
-WHERE article_url IS NOT NULL
-    AND article_url NOT IN (SELECT url FROM articles WHERE url IS NOT NULL)
-GROUP BY article_url
-"""
-_MOVE_LINKS = """
-INSERT OR IGNORE INTO partner_links (article_id, partner, position, first_seen, last_seen)
-SELECT a.id, l.partner, l.position, l.first_seen, l.last_seen
-FROM article_partners l JOIN articles a ON a.url = l.article_url
-WHERE l.partner IS NOT NULL
-"""
+def chunks(values: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
+    """``values`` in slices of ``size``: no more ``?`` marks in one statement than the
+    999 an older SQLite binds."""
+    for start in range(0, len(values), size):
+        yield values[start : start + size]

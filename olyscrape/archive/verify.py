@@ -17,16 +17,17 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from olyscrape.archive import backup, health, paths, schema, walfile
+from olyscrape.archive import backup, health, paths, schema, walfile, walowner
 from olyscrape.archive.errors import (
     ArchiveDamaged,
     ArchiveError,
     damaged_line,
     detail_of,
     is_corruption,
+    size_text,
 )
-from olyscrape.archive.text import decode
-from olyscrape.urls import CANONICAL_ORIGIN
+from olyscrape.archive.text import text_damage
+from olyscrape.archive.walfile import WalState
 
 #: How many damaged capture bodies are listed one by one.
 BODIES_LISTED = 20
@@ -128,7 +129,7 @@ def verify(
     ``crawl_running``: a crawl holds the archive now, so its ``running`` row and its WAL
     are expected. ``only_integrity``: SQLite's check alone."""
     report = Report(str(path))
-    wal = health.wal_state(path)
+    wal = walfile.wal_state(path)
     if not crawl_running and _foreign_wal(report, path, wal):
         return report  # read with it, every other check would describe two files mixed
     try:
@@ -136,7 +137,7 @@ def verify(
         if identity.empty:
             what = "no such file" if not identity.exists else "an empty file, not an archive"
             raise ArchiveError(f"archive {path}: {what}")
-        conn = schema.read_connection(path)
+        conn = paths.read_connection(path)
     except (ArchiveDamaged, sqlite3.DatabaseError) as exc:
         if isinstance(exc, sqlite3.DatabaseError) and not is_corruption(exc):
             raise ArchiveError(f"archive {path}: cannot be opened ({detail_of(exc)})") from None
@@ -163,10 +164,10 @@ def _unreadable(report: Report, check: str, what: str, exc: sqlite3.Error, path:
     report.add(check, f"{what} cannot be read ({detail_of(exc)})", hint=_recover_hint(path))
 
 
-def _foreign_wal(report: Report, path: str | Path, wal: health.WalState) -> bool:
+def _foreign_wal(report: Report, path: str | Path, wal: WalState) -> bool:
     """Report a ``-wal`` that belongs to another copy of the archive (true), with what to do:
     move it aside when the file alone is sound."""
-    owner = health.wal_owner(path, wal)
+    owner = walowner.wal_owner(path, wal)
     if not owner.foreign:
         return False
     report.checks.append("wal")
@@ -176,13 +177,13 @@ def _foreign_wal(report: Report, path: str | Path, wal: health.WalState) -> bool
         hint = f"the file is sound without it: {aside}, then verify again"
     else:
         hint = f"{aside}; the file alone is not sound either: then {_recover_hint(path)}"
-    report.add("wal", f"its -wal ({health.size_text(wal.bytes)}) belongs to another copy of"
+    report.add("wal", f"its -wal ({size_text(wal.bytes)}) belongs to another copy of"
                f" the archive: {owner.why}", hint=hint)  # fmt: skip
     return True
 
 
 def _check_integrity(
-    report: Report, conn: sqlite3.Connection, path: str | Path, quick: bool, wal: health.WalState
+    report: Report, conn: sqlite3.Connection, path: str | Path, quick: bool, wal: WalState
 ) -> None:
     check = "quick_check" if quick else "integrity_check"
     report.checks.append(check)
@@ -210,112 +211,6 @@ def _check_header(report: Report, path: str | Path) -> None:
     problem = schema.header_problem(path)
     if problem:
         report.add("header", problem, hint=_recover_hint(path))
-
-
-@dataclass(frozen=True)
-class TextDamage:
-    """The cells of one TEXT column that are not UTF-8: how many, and the first few rows
-    (by rowid, or by primary key in a table without rowid)."""
-
-    table: str
-    column: str
-    count: int
-    rows: tuple[str, ...]
-
-    def message(self) -> str:
-        cells = "1 text cell is" if self.count == 1 else f"{self.count} text cells are"
-        key = "rowid" if self.rows and "=" not in self.rows[0] else "row"
-        more = ", ..." if self.count > len(self.rows) else ""
-        return (
-            f"{self.table}.{self.column}: {cells} not valid UTF-8 ({key}"
-            f" {', '.join(self.rows)}{more}); each bad byte reads as U+FFFD"
-        )
-
-
-#: How many rows of a damaged TEXT column are named.
-TEXT_ROWS_LISTED = 5
-
-
-def _text_columns(conn: sqlite3.Connection, table: str) -> list[str]:
-    """The columns of ``table`` with TEXT affinity (declared TEXT, CHAR or CLOB)."""
-    return [
-        name
-        for _, name, declared, *_ in conn.execute(f"PRAGMA table_info({_quoted(table)})")
-        if any(word in (declared or "").upper() for word in ("CHAR", "CLOB", "TEXT"))
-    ]
-
-
-def _quoted(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
-
-
-def text_damage(conn: sqlite3.Connection) -> list[TextDamage]:
-    """Every TEXT cell of the archive's own tables that is not valid UTF-8, by column.
-
-    SQLite checks no encoding (``integrity_check`` passes such a file), and reading the
-    cell as text would replace the bad bytes, so each cell is read as its bytes
-    (``CAST(col AS BLOB)``) and decoded here. It reads every text cell once: on a large
-    archive about as long as ``integrity_check`` (the article bodies dominate). Virtual
-    tables (the full-text index) and their shadow tables (no TEXT columns) are left out.
-    Raises SQLite's error for a table too damaged to read."""
-    tables = [name for (name,) in conn.execute(
-        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%'"
-        " AND sql NOT LIKE 'CREATE VIRTUAL%' ORDER BY name")]  # fmt: skip
-    found = []
-    for table in tables:
-        columns = _text_columns(conn, table)
-        if not columns:
-            continue
-        keys = _row_key(conn, table)
-        cells = ", ".join(
-            f"CASE WHEN typeof({_quoted(c)}) = 'text' THEN CAST({_quoted(c)} AS BLOB) END"
-            for c in columns
-        )
-        key_sql = (
-            ", ".join(
-                f"CASE WHEN typeof({_quoted(k)}) = 'text' THEN CAST({_quoted(k)} AS BLOB)"
-                f" ELSE {_quoted(k)} END"
-                for k in keys
-            )
-            or "rowid"
-        )
-        counts = [0] * len(columns)
-        rows: list[list[str]] = [[] for _ in columns]
-        width = len(keys) or 1
-        for row in conn.execute(f"SELECT {key_sql}, {cells} FROM {_quoted(table)}"):
-            for n, value in enumerate(row[width:]):
-                if value is None:
-                    continue
-                try:
-                    value.decode("utf-8")
-                except UnicodeDecodeError:
-                    counts[n] += 1
-                    if len(rows[n]) < TEXT_ROWS_LISTED:
-                        rows[n].append(_key_text(keys, row[:width]))
-        found += [
-            TextDamage(table, column, count, tuple(listed))
-            for column, count, listed in zip(columns, counts, rows, strict=True)
-            if count
-        ]
-    return found
-
-
-def _row_key(conn: sqlite3.Connection, table: str) -> list[str]:
-    """The primary key's columns of a table without rowid; none for a rowid table."""
-    (sql,) = conn.execute(
-        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table]
-    ).fetchone()
-    if "WITHOUT ROWID" not in " ".join((sql or "").upper().split()):
-        return []
-    info = conn.execute(f"PRAGMA table_info({_quoted(table)})").fetchall()
-    return [row[1] for row in sorted((r for r in info if r[5]), key=lambda r: r[5])]
-
-
-def _key_text(keys: list[str], values: tuple) -> str:
-    if not keys:
-        return str(values[0])
-    return " ".join(f"{k}={decode(v)!r}" if isinstance(v, bytes) else f"{k}={v}"
-                    for k, v in zip(keys, values, strict=True))  # fmt: skip
 
 
 def _check_text(report: Report, conn: sqlite3.Connection) -> None:
@@ -387,7 +282,7 @@ def _check_articles(report: Report, conn: sqlite3.Connection) -> None:
         articles, missing, failing = conn.execute(
             f"SELECT count(*), count(*) FILTER (WHERE {on_site}),"
             f" count(*) FILTER (WHERE {on_site} AND {failed}) FROM articles",
-            [len(CANONICAL_ORIGIN), CANONICAL_ORIGIN] * 2,
+            [len(schema.CANONICAL_ORIGIN), schema.CANONICAL_ORIGIN] * 2,
         ).fetchone()
     except sqlite3.DatabaseError as exc:
         _unreadable(report, "article pages", "articles", exc, report.path)
@@ -420,14 +315,14 @@ def _check_crawls(report: Report, conn: sqlite3.Connection, crawl_running: bool)
                        " missed")  # fmt: skip
 
 
-def _check_wal(report: Report, path: str | Path, wal: health.WalState, crawl_running: bool) -> None:
+def _check_wal(report: Report, path: str | Path, wal: WalState, crawl_running: bool) -> None:
     report.checks.append("wal")
     backlog = wal_backlog(path)
     report.facts["wal"] = {"bytes": wal.bytes, "frames": wal.frames, "not_checkpointed": backlog}
     if not backlog:
         return
     message = (
-        f"{backlog} page(s) of its -wal ({health.size_text(wal.bytes)}) are not yet copied into"
+        f"{backlog} page(s) of its -wal ({size_text(wal.bytes)}) are not yet copied into"
         " the file: the .db alone is not the whole archive"
     )
     if crawl_running:

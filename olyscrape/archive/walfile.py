@@ -1,6 +1,8 @@
-"""How many pages of a ``-wal`` are not yet in the file, read from the ``-wal`` and its
-``-shm`` as SQLite's WAL format defines them (https://www.sqlite.org/fileformat2.html#walformat),
-without SQLite: nothing is opened through it, locked or created.
+"""The ``-wal`` beside an archive, read as SQLite's WAL format defines it
+(https://www.sqlite.org/fileformat2.html#walformat), without SQLite: nothing is opened
+through it, locked or created. :func:`wal_state`: its size and frames, from its header and
+length; :func:`wal_frames`: how many pages of it are not yet in the file, from the ``-wal``
+and its ``-shm``.
 
 Why not trust the ``-shm`` (the WAL index) alone: it is a cache SQLite rebuilds from the
 ``-wal`` whenever its header does not check out. A ``-shm`` left from another generation of
@@ -20,8 +22,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-#: The WAL format's sizes and magic numbers (checksums little- or big-endian), which
-#: :func:`olyscrape.archive.health.wal_state` reads too.
+#: The WAL format's sizes and magic numbers (checksums little- or big-endian).
 WAL_HEADER = 32
 FRAME_HEADER = 24
 _MAGIC_LITTLE, _MAGIC_BIG = 0x377F0682, 0x377F0683
@@ -134,3 +135,40 @@ def wal_frames(path: str | Path) -> WalFrames:
     if copied is None:
         return WalFrames(committed, 0, shm_trusted=False)
     return WalFrames(committed, min(copied, committed), shm_trusted=True)
+
+
+def wal_path(path: str | Path) -> Path:
+    return Path(f"{path}-wal")
+
+
+@dataclass(frozen=True)
+class WalState:
+    """The ``-wal`` beside an archive: its size, its frames (pages written and not yet
+    known to be copied into the file), and whether the ``-shm`` that indexes it exists."""
+
+    bytes: int = 0
+    frames: int = 0
+    page_size: int = 0
+    shm: bool = False
+
+    @property
+    def empty(self) -> bool:
+        return self.frames == 0
+
+
+def wal_state(path: str | Path) -> WalState:
+    """Read from the ``-wal`` file itself (its header gives the page size, its length the
+    frames), never through SQLite: nothing is opened, locked or created."""
+    wal = wal_path(path)
+    shm = Path(f"{path}-shm").exists()
+    try:
+        size = wal.stat().st_size
+        with open(wal, "rb") as fh:
+            header = fh.read(WAL_HEADER)
+    except OSError:
+        return WalState(shm=shm)
+    if len(header) < WAL_HEADER or struct.unpack(">I", header[:4])[0] not in MAGIC:
+        return WalState(bytes=size, shm=shm)
+    page_size = struct.unpack(">I", header[8:12])[0] or 65536
+    frames = max(0, (size - WAL_HEADER) // (FRAME_HEADER + page_size))
+    return WalState(bytes=size, frames=frames, page_size=page_size, shm=shm)

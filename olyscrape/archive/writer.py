@@ -10,6 +10,11 @@ write again, so a crawl can never report what it did not commit.
 
 The archive file is created (and migrated) at the first write, not at open: a crawl that
 stops before storing anything, a mistyped partner say, leaves no file behind.
+
+What a batch changes is worked out by :class:`~olyscrape.archive.batch.Batch`; what a crawl
+reads of the archive it writes (earlier links, the pages still wanted, counts) is
+:class:`~olyscrape.archive.lookups.ArchiveLookups`, on this writer's connection
+(``writer.lookups``; the writer's methods of the same names hand over to it).
 """
 
 from __future__ import annotations
@@ -17,81 +22,21 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from contextlib import contextmanager, suppress
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from olyscrape.archive import health, schema
+from olyscrape.archive import health, migrations, schema, walowner
+from olyscrape.archive.batch import Batch, StoreResult, many
 from olyscrape.archive.captures import Capture, CaptureStore
 from olyscrape.archive.errors import ArchiveError, ArchiveWriteError, write_error
+from olyscrape.archive.lookups import ArchiveLookups, MissingPages
 from olyscrape.archive.paths import sqlite_uri
 from olyscrape.archive.text import on_bad_text_leniently
+from olyscrape.archive.walks import WalkLinks, shift_unreached
 from olyscrape.items import ArticleBody, ArticleCard, ArticlePageFailed, Partner, WalkDone
-from olyscrape.urls import CANONICAL_ORIGIN
-
-# Fields compared to tell an updated article from an unchanged one.
-_TRACKED = ("title", "category", "published", "published_raw", "image_url")
-# Fields whose change keeps the previous values in article_versions.
-_VERSIONED = ("title", "category", "published", "body")
-
-#: A card that changes an archived article. ``:touch`` is false for a re-parse, which must
-#: not move last_seen.
-_UPSERT_ARTICLE = """
-INSERT INTO articles
-    (url, title, category, published, published_raw, image_url, capture_id, first_seen, last_seen)
-VALUES (:url, :title, :category, :published, :published_raw, :image_url, :capture_id, :seen, :seen)
-ON CONFLICT (url) DO UPDATE SET
-    title = COALESCE(excluded.title, title),
-    category = COALESCE(excluded.category, category),
-    published = COALESCE(excluded.published, published),
-    published_raw = COALESCE(excluded.published_raw, published_raw),
-    image_url = COALESCE(excluded.image_url, image_url),
-    capture_id = COALESCE(excluded.capture_id, capture_id),
-    last_seen = CASE WHEN :touch THEN excluded.last_seen ELSE last_seen END
-"""
-
-#: An article no batch stored before, numbered by the writer (it holds the write lock, so
-#: the next number is ``max(id) + 1``, as SQLite would give) so its links can name it.
-_INSERT_ARTICLE = """
-INSERT INTO articles (id, url, title, category, published, published_raw, image_url, capture_id,
-    first_seen, last_seen)
-VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)
-"""
-_NEXT_ARTICLE_ID = "SELECT coalesce(max(id), 0) + 1 FROM articles"
-
-_INSERT_LINK = """
-INSERT INTO partner_links (article_id, partner, position, first_seen, last_seen)
-VALUES (?1, ?2, ?3, ?4, ?4)
-"""
-#: A link seen again at another place on its listing.
-_MOVE_LINK = """
-UPDATE partner_links SET position = :position,
-    last_seen = CASE WHEN :touch THEN :seen ELSE last_seen END
-WHERE article_id = :article_id AND partner = :partner
-"""
-
-#: An article page: its body and dates; its section and image fill only what the listing
-#: card left empty (the card's visible values are kept).
-_UPSERT_BODY = """
-INSERT INTO articles (url, body, page_published, modified, category, image_url, field_sources,
-    capture_id, first_seen, last_seen, page_failures, page_tried)
-VALUES (:url, :body, :published, :modified, :category, :image_url, :sources, :capture_id,
-    :seen, :seen, 0, :tried)
-ON CONFLICT (url) DO UPDATE SET
-    page_failures = 0,
-    page_error = NULL,
-    page_tried = coalesce(excluded.page_tried, page_tried),
-    body = COALESCE(excluded.body, body),
-    page_published = COALESCE(excluded.page_published, page_published),
-    modified = COALESCE(excluded.modified, modified),
-    category = COALESCE(category, excluded.category),
-    image_url = COALESCE(image_url, excluded.image_url),
-    field_sources = COALESCE(excluded.field_sources, field_sources),
-    capture_id = COALESCE(excluded.capture_id, capture_id)
-"""
 
 #: An article page that could not be stored: one more crawl in a row that failed to get it
 #: (the spider asks for a page once a crawl, so a crawl counts once, retries included).
@@ -100,16 +45,6 @@ UPDATE articles SET page_failures = coalesce(page_failures, 0) + 1, page_error =
     page_tried = :seen
 WHERE url = :url
 """
-
-_INSERT_TAG = """
-INSERT INTO article_tags (article_url, tag) VALUES (?, ?) ON CONFLICT DO NOTHING
-"""
-
-_INSERT_VERSION = """
-INSERT INTO article_versions (article_url, changed_at, crawl_id, title, category, published, body)
-VALUES (:url, :changed_at, :crawl_id, :title, :category, :published, :body)
-"""
-
 
 _UPSERT_PARTNER = """
 INSERT INTO partners (slug, name, url, walk_started) VALUES (:slug, :name, :url, :started)
@@ -124,352 +59,12 @@ _FINISH_CRAWL = "UPDATE crawls SET finished_at = ?, status = ?, stats = ?, reaso
 
 _COMPLETE_WALK = "UPDATE partners SET walk_completed = :seen WHERE slug = :partner"
 
-#: After a walk that stopped at cards archived before: the partner's links it did not reach
-#: (below ``:reached``, the archived place of the last known card it saw, and not seen in
-#: this crawl: ``:seen`` is a JSON array of their article numbers) move down as far as
-#: that card did. Links above it that the walk did not meet left the listing: they keep
-#: their place as last walked, as after a full walk.
-_SHIFT_UNREACHED = """UPDATE partner_links SET position = position + :shift
-    WHERE partner = :partner AND position > :reached
-        AND article_id NOT IN (SELECT value FROM json_each(:seen))"""
-
-#: Articles a batch saw again unchanged: a statement per page, not an upsert per card.
-_TOUCH_ARTICLES = """UPDATE articles SET last_seen = coalesce(?, last_seen),
-    capture_id = coalesce(?, capture_id) WHERE id IN ({marks})"""
-_TOUCH_LINKS = (
-    "UPDATE partner_links SET last_seen = ? WHERE partner = ? AND article_id IN ({marks})"
-)
-#: What change detection and history compare, of the cards a batch holds: the archived
-#: tracked fields and each partner link, in one pass (bodies are read only for article pages).
-_EXISTING_CARDS = """SELECT a.url, a.id, l.partner, l.position, a.title, a.category,
-    a.published, a.published_raw, a.image_url
-    FROM articles a LEFT JOIN partner_links l ON l.article_id = a.id
-    WHERE a.url IN ({marks})"""
-_BODY = "SELECT body FROM articles WHERE url = ?"
-_EXISTING_BODIES = """SELECT url, title, category, published, image_url, body
-    FROM articles WHERE url IN ({marks})"""
-
-_SEEN_LINKS = "SELECT l.partner, a.url FROM partner_links l JOIN articles a ON a.id = l.article_id"
-_COMPLETED_WALKS = """SELECT slug FROM partners WHERE walk_completed IS NOT NULL
-    AND (walk_started IS NULL OR walk_completed >= walk_started)"""
-
-#: Articles on the canonical origin whose page is not stored: ``body IS NULL`` reads the
-#: partial index ``articles_without_page`` (the holes, not the archive).
-_WITHOUT_PAGE = "a.body IS NULL AND substr(a.url, 1, :n) = :origin"
-#: The pages a crawl asks for again: holes that failed fewer than ``:max`` crawls in a row,
-#: each with one partner that showed it (the first by slug; None for an article no link
-#: names), only those of ``partners`` when given.
-_PAGES_WANTED = """SELECT a.url, (SELECT min(l.partner) FROM partner_links l
-        WHERE l.article_id = a.id {only}) AS partner
-    FROM articles a WHERE a.body IS NULL AND substr(a.url, 1, ?) = ?
-        AND coalesce(a.page_failures, 0) < ?"""
-_ONLY_PARTNERS = "AND l.partner IN ({marks})"
-_MISSING_PAGES = f"""SELECT count(*), count(*) FILTER (WHERE a.page_failures >= :max)
-    FROM articles a WHERE {_WITHOUT_PAGE}"""
-_GIVEN_UP = f"""SELECT a.url, a.page_failures, a.page_error, a.page_tried FROM articles a
-    WHERE {_WITHOUT_PAGE} AND a.page_failures >= :max ORDER BY a.id LIMIT :limit"""
-#: Of some article URLs, those whose page a crawl need not ask for: stored already, or
-#: failed ``:max`` crawls in a row (reported, not asked for again).
-_PAGE_NOT_WANTED = """SELECT url FROM articles WHERE url IN ({marks})
-    AND (body IS NOT NULL OR coalesce(page_failures, 0) >= ?)"""
-
 Item = ArticleCard | ArticleBody | ArticlePageFailed | Partner | WalkDone
-#: A partner link a batch met: (already in the archive, its position).
-Link = tuple[bool, int | None]
-
-
-@dataclass
-class WalkLinks:
-    """What a crawl met, so far, of one partner's links (across batches, until the walk's
-    :class:`WalkDone`): the articles whose link it saw (new, moved or in place), and the
-    link archived before this crawl that it met furthest down the listing, as (its place
-    now, its place before). An incremental walk's older links move by the difference."""
-
-    seen: set[int] = field(default_factory=set)
-    last_known: tuple[int, int] | None = None
-
-    def meet(self, article_id: int, position: int | None, archived: int | None) -> None:
-        """A link seen at ``position``; ``archived``: its place before this crawl (None
-        for a link new to the archive)."""
-        if article_id in self.seen:
-            return  # met earlier in this crawl: its archived place is this crawl's
-        self.seen.add(article_id)
-        if position is None or archived is None:
-            return
-        if self.last_known is None or position > self.last_known[0]:
-            self.last_known = (position, archived)
-
-    def shift(self) -> dict[str, Any] | None:
-        """The parameters of :data:`_SHIFT_UNREACHED`, or None when nothing moves."""
-        if self.last_known is None or self.last_known[0] == self.last_known[1]:
-            return None
-        position, archived = self.last_known
-        return {"shift": position - archived, "reached": archived,
-                "seen": json.dumps(sorted(self.seen))}  # fmt: skip
-
-
-@dataclass
-class MissingPages:
-    """The articles of the archive still without a page (``missing``), and the ``given_up``
-    ones among them: their page failed ``max_failures`` crawls in a row, so crawls no longer
-    ask for it (``listed``: the first of them, with their last failure)."""
-
-    missing: int
-    given_up: int
-    max_failures: int
-    listed: list[dict[str, Any]] = field(default_factory=list)
 
 
 def utcnow() -> str:
     """Now, as the archive writes times: UTC ISO-8601 to the second, with a ``Z``."""
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-@dataclass
-class StoreResult:
-    """What a committed batch did: per partner ``new`` links, ``updated`` articles, cards
-    and article pages (``articles``) stored; in all, ``new_articles``, ``bodies`` (stored or
-    changed), ``versions`` kept and ``captures`` written."""
-
-    new: dict[str, int] = field(default_factory=dict)
-    updated: dict[str, int] = field(default_factory=dict)
-    cards: dict[str, int] = field(default_factory=dict)
-    articles: dict[str, int] = field(default_factory=dict)
-    new_articles_by: dict[str, int] = field(default_factory=dict)
-    new_articles: int = 0
-    bodies: int = 0
-    versions: int = 0
-    captures: int = 0
-    page_failures: int = 0
-
-    def count(self, kind: str, partner: str | None) -> None:
-        if partner:
-            bucket = getattr(self, kind)
-            bucket[partner] = bucket.get(partner, 0) + 1
-
-    @property
-    def changed_rows(self) -> int:
-        """Rows added or changed: articles, partner links, bodies."""
-        return self.new_articles + sum(self.new.values()) + sum(self.updated.values()) + self.bodies
-
-
-#: Article column → (the field of the article page's metadata in ``ArticleBody.sources``,
-#: the item's attribute holding the value the archive keeps).
-_PAGE_FIELDS = {
-    "title": ("title", "title"),
-    "category": ("section", "category"),
-    "image_url": ("image", "image_url"),
-    "page_published": ("published", "published"),
-    "modified": ("modified", "modified"),
-    "tags": ("keywords", "tags"),
-}
-
-
-def _field_sources(old: dict[str, Any], page: ArticleBody) -> dict[str, str]:
-    """Where each of an article's fields comes from, once its page was read: ``listing``
-    (the listing card), ``page`` (the article page's visible markup), ``json-ld`` or
-    ``opengraph`` (its structured data). Fields with no value (a date that is no date,
-    ``TBC``, among them) are left out."""
-    sources = {col: "listing" for col in ("title", "category", "published", "image_url")
-               if old.get(col)}  # fmt: skip
-    for column, (name, attribute) in _PAGE_FIELDS.items():
-        if column not in sources and name in page.sources and getattr(page, attribute):
-            sources[column] = page.sources[name]
-    return sources
-
-
-def _replaced(new: dict[str, Any], old: dict[str, Any], fields: Iterable[str]) -> bool:
-    """True when a field replaces an archived value (not merely fills an empty one)."""
-    return any(old.get(f) is not None and new.get(f) not in (None, old.get(f)) for f in fields)
-
-
-def _many(conn: sqlite3.Connection, sql: str, rows: Collection[Any]) -> None:
-    """``executemany``, skipped for no rows (a batch of cards has no bodies, most often)."""
-    if rows:
-        conn.executemany(sql, rows)
-
-
-def _chunks(values: Sequence[Any], size: int = 500) -> Iterator[Sequence[Any]]:
-    for start in range(0, len(values), size):
-        yield values[start : start + size]
-
-
-class _Batch:
-    """One batch's articles and links: what the archive holds of them (read first, in the
-    batch's transaction), what each card and article page changes, then the statements
-    that write it: plain inserts for new articles and links (numbered here: the writer
-    holds the write lock), upserts for changed articles, one ``UPDATE`` per page for what
-    was seen again unchanged."""
-
-    def __init__(
-        self,
-        conn: sqlite3.Connection,
-        seen: str,
-        touch_seen: bool,
-        walks: dict[str, WalkLinks] | None = None,
-    ) -> None:
-        self.conn, self.seen, self.touch_seen = conn, seen, touch_seen
-        # The crawl's links met per partner (the writer keeps them across batches).
-        self.walks = walks if walks is not None else {}
-        self.result = StoreResult()
-        # What the archive holds: each card's article as a tuple of its _TRACKED fields
-        # and its number, each article page's article as a dict of its _VERSIONED fields,
-        # and the cards' partner links.
-        self.tracked: dict[str, tuple] = {}
-        self.ids: dict[str, int] = {}
-        self.pages: dict[str, dict] = {}
-        self.links: dict[tuple[str, str], Link] = {}
-        self.current: dict[str, dict] = {}  # articles this batch changed, as they now stand
-        self.next_id = 0
-        # What to write.
-        self.new_articles: list[tuple] = []
-        self.card_rows: list[dict[str, Any]] = []  # cards that change an archived article
-        self.new_links: dict[tuple[int, str], list[Any]] = {}
-        self.moved_links: list[dict[str, Any]] = []
-        self.body_rows: list[dict[str, Any]] = []
-        self.versions: list[dict[str, Any]] = []
-        self.touched: dict[int | None, list[int]] = {}  # capture → articles seen again
-        self.touched_links: dict[str, list[int]] = {}  # partner → links seen again, in place
-
-    def read_archived(self, cards: Sequence[ArticleCard], bodies: Sequence[ArticleBody]) -> None:
-        """Read, in the batch's transaction, what the archive holds of its cards and pages,
-        and the number the next new article gets."""
-        conn = self.conn
-        for chunk in _chunks(sorted({card.url for card in cards if card.url})):
-            marks = ",".join("?" * len(chunk))
-            for row in conn.execute(_EXISTING_CARDS.format(marks=marks), chunk):
-                url, partner = row[0], row[2]
-                self.tracked[url] = row[4:]  # the _TRACKED fields
-                self.ids[url] = row[1]
-                if partner is not None:
-                    self.links[(url, partner)] = (True, row[3])
-        for chunk in _chunks(sorted({body.url for body in bodies})):
-            marks = ",".join("?" * len(chunk))
-            cursor = conn.execute(_EXISTING_BODIES.format(marks=marks), chunk)
-            names = [d[0] for d in cursor.description]
-            for values in cursor:
-                self.pages[values[0]] = dict(zip(names, values, strict=True))
-        self.next_id = conn.execute(_NEXT_ARTICLE_ID).fetchone()[0]
-
-    def state(self, url: str) -> dict[str, Any] | None:
-        """An article as it stands in this batch: what the history keeps of it."""
-        if url in self.current:
-            return self.current[url]
-        if url in self.pages:
-            return self.pages[url]
-        if url not in self.tracked:
-            return None
-        values = dict(zip(_TRACKED, self.tracked[url], strict=True))
-        conn = self.conn  # rare: a changed card
-        (values["body"],) = on_bad_text_leniently(
-            conn, lambda: conn.execute(_BODY, [url]).fetchone()
-        )
-        return values
-
-    def keep_version(self, url: str, new: dict[str, Any], partner: str | None) -> None:
-        old = self.state(url)
-        if old is None:
-            self.result.new_articles += 1
-            self.result.count("new_articles_by", partner)
-        elif _replaced(new, old, _VERSIONED):
-            self.versions.append({f: old.get(f) for f in _VERSIONED} | {"url": url})
-        self.current[url] = (old or {}) | {k: v for k, v in new.items() if v is not None}
-
-    def add_card(self, card: ArticleCard) -> None:
-        url, partner, seen, result = card.url, card.partner, self.seen, self.result
-        assert url is not None and partner is not None
-        values = (
-            card.title,
-            card.category,
-            card.published,
-            card.published_raw,
-            card.image_url,
-        )  # fmt: skip  (the order of _TRACKED)
-        result.cards[partner] = result.cards.get(partner, 0) + 1
-        old = self.tracked.get(url)
-        if old is None:  # new to the archive: one plain insert, numbered here
-            article_id = self.ids[url] = self.next_id
-            self.next_id += 1
-            self.new_articles.append((article_id, url, *values, card.capture_id, seen))
-            self.tracked[url] = values
-            result.new_articles += 1
-            result.count("new_articles_by", partner)
-            self.current[url] = {
-                f: v for f, v in zip(_TRACKED, values, strict=True) if v is not None
-            }
-            changed = False
-        else:
-            article_id = self.ids[url]
-            changed = values != old and any(
-                v is not None and v != o for v, o in zip(values, old, strict=True)
-            )
-            if changed:
-                fields = dict(zip(_TRACKED, values, strict=True))
-                self.keep_version(url, fields, partner)
-                row = {"url": url, "capture_id": card.capture_id, "seen": seen,
-                       "touch": self.touch_seen}  # fmt: skip
-                self.card_rows.append(fields | row)
-                self.tracked[url] = tuple(
-                    v if v is not None else o for v, o in zip(values, old, strict=True)
-                )
-            elif self.touch_seen or card.capture_id is not None:
-                self.touched.setdefault(card.capture_id, []).append(article_id)
-        link = self.links.get((url, partner))
-        walk = self.walks.setdefault(partner, WalkLinks())
-        walk.meet(article_id, card.position, link[1] if link and link[0] else None)
-        if link is None:
-            result.count("new", partner)
-            self.new_links[(article_id, partner)] = [article_id, partner, card.position, seen]
-            self.links[(url, partner)] = (False, card.position)
-            return
-        if changed:
-            result.count("updated", partner)
-        archived, position = link
-        if card.position is None or card.position == position:
-            if archived and self.touch_seen:
-                self.touched_links.setdefault(partner, []).append(article_id)
-        elif not archived:  # met earlier in this batch: not written yet
-            self.new_links[(article_id, partner)][2] = card.position
-        else:
-            self.links[(url, partner)] = (True, card.position)
-            self.moved_links.append({"article_id": article_id, "partner": partner,
-                                     "position": card.position, "seen": seen,
-                                     "touch": self.touch_seen})  # fmt: skip
-
-    def add_body(self, item: ArticleBody) -> None:
-        before = self.state(item.url) or {}
-        if item.body != before.get("body"):
-            self.result.bodies += 1
-        self.result.count("articles", item.partner)
-        self.keep_version(item.url, {"body": item.body}, item.partner)
-        self.body_rows.append({"url": item.url, "body": item.body, "published": item.published,
-                               "modified": item.modified, "category": item.category,
-                               "image_url": item.image_url, "capture_id": item.capture_id,
-                               "sources": json.dumps(_field_sources(before, item), sort_keys=True),
-                               "seen": self.seen, "tags": item.tags,
-                               "tried": self.seen if self.touch_seen else None})  # fmt: skip
-
-    def write(self, crawl_id: int | None) -> None:
-        conn, seen = self.conn, self.seen
-        for version in self.versions:
-            version |= {"changed_at": seen, "crawl_id": crawl_id}
-        self.result.versions = len(self.versions)
-        _many(conn, _INSERT_VERSION, self.versions)
-        _many(conn, _INSERT_ARTICLE, self.new_articles)
-        _many(conn, _UPSERT_ARTICLE, self.card_rows)
-        last_seen = seen if self.touch_seen else None
-        for capture_id, article_ids in self.touched.items():
-            for chunk in _chunks(article_ids):
-                marks = ",".join("?" * len(chunk))
-                conn.execute(_TOUCH_ARTICLES.format(marks=marks), [last_seen, capture_id, *chunk])
-        _many(conn, _INSERT_LINK, self.new_links.values())
-        _many(conn, _MOVE_LINK, self.moved_links)
-        for partner, article_ids in self.touched_links.items():
-            for chunk in _chunks(article_ids):
-                marks = ",".join("?" * len(chunk))
-                conn.execute(_TOUCH_LINKS.format(marks=marks), [seen, partner, *chunk])
-        _many(conn, _UPSERT_BODY, self.body_rows)
-        _many(conn, _INSERT_TAG, [(row["url"], t) for row in self.body_rows for t in row["tags"]])
 
 
 class ArchiveWriter:
@@ -488,6 +83,8 @@ class ArchiveWriter:
         self.max_page_count = max_page_count
         self.conn: sqlite3.Connection | None = None
         self.captures = CaptureStore(None)
+        #: What a crawl asks of the archive, read on this connection (see lookups).
+        self.lookups = ArchiveLookups(lambda: self.conn, self._failed)
         self.crawl_id: int | None = None
         self.failure: ArchiveWriteError | None = None
         self._queued: list[Capture] = []
@@ -547,7 +144,7 @@ class ArchiveWriter:
             if not health.wal_state(self.path).empty:  # a checkpoint a reader kept unfinished
                 self.opening_checkpoint = health.checkpoint(conn, self.path)
             if migrate:
-                schema.migrate(conn)
+                migrations.migrate(conn)
             self._open_session(conn)
         except (sqlite3.Error, OSError) as exc:
             if conn is not None:  # closed now: a failed migration's journal goes with it
@@ -560,7 +157,7 @@ class ArchiveWriter:
         return conn
 
     def _open_session(self, conn: sqlite3.Connection) -> None:
-        """Mark the archive as this writer session's (see ``health.wal_owner``): a new
+        """Mark the archive as this writer session's (see ``walowner.wal_owner``): a new
         random token, the stamp it starts from kept in its history, committed, then copied
         into the file. A ``PASSIVE`` checkpoint: a reader of an older snapshot never delays
         a crawl, and the history tells this session's -wal from another copy's whether or
@@ -570,7 +167,7 @@ class ArchiveWriter:
             row = conn.execute(_SESSION).fetchone()
             history: list[tuple[str, int]] = []
             if row is not None and row[0]:
-                history = [(str(row[0]), int(row[1] or 0)), *health.history_of(row[2])]
+                history = [(str(row[0]), int(row[1] or 0)), *walowner.history_of(row[2])]
             conn.execute(schema.OPEN_SESSION, {
                 "token": secrets.token_hex(16), "opened_at": utcnow(),
                 "history": json.dumps(history[: schema.SESSION_HISTORY])})  # fmt: skip
@@ -714,11 +311,11 @@ class ArchiveWriter:
             self._begin_crawl(conn)
             for capture in queued:
                 self.captures.insert(capture, self.crawl_id)
-            _many(conn, _UPSERT_PARTNER, partners)
+            many(conn, _UPSERT_PARTNER, partners)
             result = self._write_articles(conn, cards, bodies, seen, touch_seen)
-            _many(conn, _FAIL_PAGE, list(failed.values()))
-            self._shift_unreached(conn, done)
-            _many(conn, _COMPLETE_WALK, walks)  # last: after the walk's cards and pages
+            many(conn, _FAIL_PAGE, list(failed.values()))
+            shift_unreached(conn, self._walks, done)
+            many(conn, _COMPLETE_WALK, walks)  # last: after the walk's cards and pages
         result.captures = len(queued)
         result.page_failures = len(failed)
         self.discard_queued()
@@ -736,7 +333,7 @@ class ArchiveWriter:
         what did not, a statement per page; index the new articles for full-text search
         at once."""
         indexed_up_to = conn.execute(schema.INDEXED_UP_TO).fetchone()[0]
-        batch = _Batch(conn, seen, touch_seen, self._walks if touch_seen else None)
+        batch = Batch(conn, seen, touch_seen, self._walks if touch_seen else None)
         # A cell that is not UTF-8 costs its bytes only (read again, decoded leniently).
         on_bad_text_leniently(conn, lambda: batch.read_archived(cards, bodies))
         for card in cards:
@@ -747,106 +344,33 @@ class ArchiveWriter:
         conn.execute(schema.INDEX_NEW_ROWS, {"after": indexed_up_to})
         return batch.result
 
-    def _shift_unreached(self, conn: sqlite3.Connection, done: list[WalkDone]) -> None:
-        """Walks ended: an incremental one moves the partner's links it did not reach by
-        as far as the known cards it saw moved (new cards were added above them), so that
-        ``position`` stays the card's place on the listing, as a full walk numbers it.
-        A full walk saw every card on the listing: nothing to move. (A batch that fails
-        ends the writer's writing, so what this forgets is never needed again.)"""
-        for item in done:
-            walk = self._walks.pop(item.partner, None)
-            params = walk.shift() if walk is not None and item.incremental else None
-            if params is not None:
-                conn.execute(_SHIFT_UNREACHED, params | {"partner": item.partner})
-
-    # --- what a new crawl starts from (read on the writer's own connection) ---------------
-
-    def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[tuple]:
-        if self.conn is None:
-            return []
-        try:
-            conn = self.conn
-            return on_bad_text_leniently(conn, lambda: conn.execute(sql, params).fetchall())
-        except sqlite3.Error as exc:
-            raise self._failed(exc) from None
+    # --- what a new crawl starts from: see ArchiveLookups, read on this connection ---------
 
     def known_links(self) -> dict[str, set[str]]:
-        """Per partner, the article URLs its listing showed in earlier crawls."""
-        known: dict[str, set[str]] = {}
-        for partner, url in self._rows(_SEEN_LINKS):
-            known.setdefault(partner, set()).add(url)
-        return known
+        return self.lookups.known_links()
 
     def partners(self) -> list[tuple[str, str, str]]:
-        """The partners the archive lists (slug, name, listing URL), in the order first
-        found: what a re-parse walks when the capture of the partner list is lost."""
-        sql = "SELECT slug, name, url FROM partners WHERE url IS NOT NULL ORDER BY rowid"
-        return [(slug, name, url) for slug, name, url in self._rows(sql)]
+        return self.lookups.partners()
 
     def completed_walks(self) -> set[str]:
-        """Partners whose last walk of their listing ended (none interrupted since)."""
-        return {slug for (slug,) in self._rows(_COMPLETED_WALKS)}
+        return self.lookups.completed_walks()
 
     def pages_wanted(
         self, max_failures: int, partners: Collection[str] | None = None
     ) -> list[tuple[str, str | None]]:
-        """The articles on the canonical origin whose page is not stored (never fetched,
-        failed, cut off by an interrupt) and has failed fewer than ``max_failures`` crawls in
-        a row, each with a partner that showed it; only those ``partners`` showed, if given.
-        Reads the holes only, never the whole archive."""
-        chosen = sorted(partners) if partners is not None else []
-        only = _ONLY_PARTNERS.format(marks=",".join("?" * len(chosen))) if chosen else ""
-        origin = CANONICAL_ORIGIN + "/"
-        rows = self._rows(_PAGES_WANTED.format(only=only),
-                          [*chosen, len(origin), origin, max_failures])  # fmt: skip
-        if partners is None:
-            return [(url, partner) for url, partner in rows]
-        return [(url, partner) for url, partner in rows if partner is not None]
+        return self.lookups.pages_wanted(max_failures, partners)
 
     def pages_not_wanted(self, urls: Sequence[str], max_failures: int) -> set[str]:
-        """Of ``urls``, the articles whose page is stored already, or failed
-        ``max_failures`` crawls in a row: a crawl does not ask for them."""
-        found: set[str] = set()
-        for chunk in _chunks(urls):
-            marks = ",".join("?" * len(chunk))
-            sql = _PAGE_NOT_WANTED.format(marks=marks)
-            found.update(url for (url,) in self._rows(sql, [*chunk, max_failures]))
-        return found
+        return self.lookups.pages_not_wanted(urls, max_failures)
 
     def missing_pages(self, max_failures: int, shown: int = 20) -> MissingPages:
-        """What the archive still lacks: articles on the canonical origin without a page,
-        and of those the pages given up on (``max_failures`` crawls in a row failed)."""
-        origin = CANONICAL_ORIGIN + "/"
-        params = {"n": len(origin), "origin": origin, "max": max_failures, "limit": shown}
-        rows = self._rows(_MISSING_PAGES, params)
-        missing, given_up = rows[0] if rows else (0, 0)
-        listed = [
-            {"url": url, "failures": failures, "reason": reason, "tried": tried}
-            for url, failures, reason, tried in self._rows(_GIVEN_UP, params)
-        ] if given_up else []  # fmt: skip
-        return MissingPages(missing, given_up or 0, max_failures, listed)
+        return self.lookups.missing_pages(max_failures, shown)
 
     def article_partners(self) -> dict[str, str]:
-        """Every archived article and one partner that showed it (the first by slug)."""
-        sql = """SELECT a.url, min(l.partner) FROM partner_links l
-            JOIN articles a ON a.id = l.article_id GROUP BY l.article_id"""
-        return dict(self._rows(sql))
+        return self.lookups.article_partners()
 
     def counts(self) -> dict[str, int]:
-        """How many articles, partner links and partners the archive holds (committed)."""
-        tables = {
-            "articles": "articles",
-            "article_partners": "partner_links",
-            "partners": "partners",
-        }
-        return {
-            name: (self._rows(f"SELECT count(*) FROM {table}") or [(0,)])[0][0]
-            for name, table in tables.items()
-        }
+        return self.lookups.counts()
 
     def last_successful_stats(self, before_id: int | None = None) -> dict[str, Any] | None:
-        """The stats of the newest crawl that ended ``ok`` (before ``before_id``): ``{}``
-        when there is none, ``None`` when its stored stats are not a JSON object."""
-        sql = "SELECT stats FROM crawls WHERE status = 'ok' AND id < ? ORDER BY id DESC LIMIT 1"
-        rows = self._rows(sql, [before_id if before_id is not None else 2**62])
-        return schema.crawl_stats(rows[0][0]) if rows else {}
+        return self.lookups.last_successful_stats(before_id)

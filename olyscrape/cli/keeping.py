@@ -50,9 +50,10 @@ def backup(db: Path, dest: Path) -> None:
     """
     from olyscrape.archive.backup import backup as copy_archive
     from olyscrape.archive.health import size_text
+    from olyscrape.lock import held_by_another
 
     try:
-        copied = copy_archive(db, dest)
+        copied = copy_archive(db, dest, held_by_another)
     except ArchiveError as exc:
         raise click.ClickException(str(exc)) from None
     click.echo(

@@ -79,9 +79,10 @@ def limit_option(default: int | None = None) -> Any:
 def open_reader(db: Path) -> ArchiveReader:
     """The archive, opened read-only for a query command (exit 1, one line, if it is not one)."""
     from olyscrape.archive.reader import ArchiveReader  # sqlite-utils: not for a crawl
+    from olyscrape.lock import held_by_another
 
-    try:
-        return ArchiveReader.open(db)
+    try:  # a crawl's -wal is live: not judged against the file while it writes
+        return ArchiveReader.open(db, held_by_another)
     except ArchiveError as exc:
         raise click.ClickException(str(exc)) from None
 
