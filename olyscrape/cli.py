@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from olyscrape import stats as keys
-from olyscrape import urls
 from olyscrape.archive import ArchiveError, QueryError
 from olyscrape.archive.errors import is_corruption
 from olyscrape.archive.paths import nearest_folder
 from olyscrape.archive.schema import check_for_writing
 from olyscrape.lock import ArchiveLock, ArchiveLocked
 from olyscrape.output import FORMATS, render, terminal_width
+from olyscrape.site import urls
 
 if TYPE_CHECKING:
     from olyscrape.archive.reader import ArchiveReader

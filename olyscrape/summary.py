@@ -7,8 +7,8 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from olyscrape import urls
 from olyscrape.archive.health import checkpoint_line
+from olyscrape.site import urls
 from olyscrape.stats import CrawlStats, StopReason
 
 #: Column label → the per-partner stat it shows (``olyscrape/partner/<slug>/<stat>``).

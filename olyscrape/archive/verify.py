@@ -26,7 +26,7 @@ from olyscrape.archive.errors import (
     is_corruption,
 )
 from olyscrape.archive.text import decode
-from olyscrape.urls import CANONICAL_ORIGIN
+from olyscrape.site.urls import CANONICAL_ORIGIN
 
 #: How many damaged capture bodies are listed one by one.
 BODIES_LISTED = 20

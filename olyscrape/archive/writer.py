@@ -30,7 +30,7 @@ from olyscrape.archive.errors import ArchiveError, ArchiveWriteError, write_erro
 from olyscrape.archive.paths import sqlite_uri
 from olyscrape.archive.text import on_bad_text_leniently
 from olyscrape.items import ArticleBody, ArticleCard, ArticlePageFailed, Partner, WalkDone
-from olyscrape.urls import CANONICAL_ORIGIN
+from olyscrape.site.urls import CANONICAL_ORIGIN
 
 # Fields compared to tell an updated article from an unchanged one.
 _TRACKED = ("title", "category", "published", "published_raw", "image_url")

@@ -1,18 +1,18 @@
 """The ``partners`` spider: every news card the IOC shows for each TOP partner.
 
 Discovery (``/ioc/partners``, the menu's TOP column) → each partner's listing page →
-load-more answers (or no-script pages) until the stop rule says so. Parsing lives in
-:mod:`olyscrape.pages`, the stop rule in :mod:`olyscrape.paging`; this module only
-loops, assembles items and accounts for what it fetched.
+load-more answers (or no-script pages) until the stop rule says so. The site is read by
+the page objects of :mod:`olyscrape.site` (the stop rule is
+:class:`olyscrape.site.walk.PartnerPaging`), arguments and politeness are the base
+spider's (:mod:`olyscrape.spiders.base`); this module only loops, assembles items and
+accounts for what it fetched.
 """
 
 from __future__ import annotations
 
-import ipaddress
 import logging
-from collections.abc import AsyncIterator, Generator, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import scrapy
 from scrapy import signals
@@ -20,22 +20,27 @@ from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import CloseSpider
 from w3lib.url import canonicalize_url
 
-from olyscrape import pages, structured, urls
 from olyscrape import stats as keys
 from olyscrape.addon import setting
-from olyscrape.downloadermiddlewares.replay import MISSING_HEADER
 from olyscrape.extensions.archive import ArchiveKeeper
 from olyscrape.extensions.capture import CAPTURE_ID
 from olyscrape.items import (
-    ArticleBody,
     ArticleCard,
     ArticlePageFailed,
+    ArticlePageItem,
     PageCards,
     Partner,
     WalkDone,
 )
 from olyscrape.lock import ArchiveLock
-from olyscrape.paging import LoadMoreLink, PartnerPaging
+from olyscrape.site import structured, urls
+from olyscrape.site.article import ArticlePage
+from olyscrape.site.discovery import DISCOVERY_URL, DiscoveryPage, select_partners
+from olyscrape.site.listing import ListingPage
+from olyscrape.site.loadmore import JSON_HEADERS, LoadMoreAnswer, LoadMoreLink
+from olyscrape.site.page import PageFormatError, TooDeepError
+from olyscrape.site.walk import PartnerPaging
+from olyscrape.spiders.base import SiteSpider, failure_reason, request_of, request_of_response
 from olyscrape.stats import StopReason
 
 if TYPE_CHECKING:
@@ -45,102 +50,16 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: Spider arguments (``-a name=value``, Scrapyd's schedule.json) and the settings they set.
-ARGUMENT_SETTINGS = {
-    "db": "OLYSCRAPE_DB",
-    "base_url": "OLYSCRAPE_BASE_URL",
-    "replay": "OLYSCRAPE_REPLAY_DIR",
-    "replay_warc": "OLYSCRAPE_REPLAY_WARC",
-    "warc": "OLYSCRAPE_WARC",
-    "max_pages": "OLYSCRAPE_MAX_PAGES",
-    "articles": "OLYSCRAPE_ARTICLES",
-    "refresh_articles": "OLYSCRAPE_REFRESH_ARTICLES",
-    "full": "OLYSCRAPE_FULL",
-    "batch_size": "OLYSCRAPE_BATCH_SIZE",
-    "alert_command": "OLYSCRAPE_ALERT_COMMAND",
-    "alert_webhook": "OLYSCRAPE_ALERT_WEBHOOK",
-}
-REPLAY_SETTINGS = ("OLYSCRAPE_REPLAY_DIR", "OLYSCRAPE_REPLAY_WARC", "OLYSCRAPE_REPLAY_ARCHIVE")
-
-# A loopback mirror or a replay is ours, not olympics.com: crawl it at full speed, and
-# crawl what docs/site.md names whatever a copied robots.txt says (§8, politeness).
-LOCAL_ORIGIN_SETTINGS = {
-    "DOWNLOAD_DELAY": 0,
-    "AUTOTHROTTLE_ENABLED": False,
-    "CONCURRENT_REQUESTS_PER_DOMAIN": 8,
-    "ROBOTSTXT_OBEY": False,
-}
-
 #: The request meta key holding the article URL a page was asked for (its card's link).
 ARTICLE_KEY = "olyscrape_article"
 
-JSON_HEADERS = {"Accept": "application/json", "X-Requested-With": "XMLHttpRequest"}
 
-
-def is_local_origin(base_url: str) -> bool:
-    """True for a mirror on this machine (loopback), where politeness delays serve no one."""
-    host = urlsplit(base_url).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def failure_reason(failure: Failure) -> str:
-    """A failed request in a few words: its HTTP status or the network error, and the
-    URL it was redirected from, if it was."""
-    response = getattr(failure.value, "response", None)
-    if response is None:
-        reason = failure.getErrorMessage() or repr(failure.value)
-    else:
-        reason = f"HTTP {response.status}"
-        if response.headers.get(MISSING_HEADER):
-            reason += " (no saved answer in the replay)"
-    redirected_from = request_of(failure).meta.get("redirect_urls")
-    if redirected_from:
-        reason += f" (redirected from {redirected_from[0]})"
-    return reason
-
-
-def request_of(failure: Failure) -> scrapy.Request:
-    """The request of a failed download (Scrapy sets it on the failure)."""
-    request: scrapy.Request = failure.request  # type: ignore[attr-defined]
-    return request
-
-
-def request_of_response(response: Response) -> scrapy.Request:
-    """The request a response answers (always set on a response the engine delivers)."""
-    assert response.request is not None
-    return response.request
-
-
-def partner_slug(url: str) -> str:
-    """A partner's slug: the last segment of its listing URL (``/ioc/<slug>``)."""
-    segments = [s for s in urlsplit(url).path.split("/") if s]
-    return segments[-1].lower() if segments else ""
-
-
-def select_partners(found: list[Partner], wanted: list[str]) -> tuple[list[Partner], list[str]]:
-    """The partners named in ``wanted`` (by slug or name, any case) and the unknown names."""
-    if not wanted:
-        return found, []
-    by_key = {p.slug.casefold(): p for p in found} | {p.name.casefold(): p for p in found}
-    chosen = {
-        by_key[w.casefold()].slug: by_key[w.casefold()] for w in wanted if w.casefold() in by_key
-    }
-    unknown = [w for w in wanted if w.casefold() not in by_key]
-    return list(chosen.values()), unknown
-
-
-class PartnersSpider(scrapy.Spider):
+class PartnersSpider(SiteSpider):
     """Crawl every TOP partner's listing into cards (``-a partners=alibaba,visa`` limits it)."""
 
     name = "partners"
 
     # Set in from_crawler, from the crawler's settings.
-    base_url: str | None
     max_pages: int
     fetch_articles: bool
     refresh_articles: bool
@@ -162,41 +81,14 @@ class PartnersSpider(scrapy.Spider):
     # Every discovered partner's listing URL (canonicalized) → its slug: a next page that
     # is one of them (another partner's) is not read as this partner's.
     partner_listings: dict[str, str]
-    # The requests Scrapy's scheduler dropped (request_dropped): by partner (None for
-    # discovery), their kind and URL, so a walk left without an answer names them.
-    dropped: dict[str | None, tuple[str, str]]
     discovered: bool
     keeper: ArchiveKeeper
     lock: ArchiveLock
-    allowed_domains: list[str]
-    allowed_origins: frozenset[urls.Origin]
-
-    def __init__(self, partners: str | None = None, **kwargs: Any) -> None:
-        super().__init__(**kwargs)
-        self.wanted = [p.strip() for p in (partners or "").split(",") if p.strip()]
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> PartnersSpider:
+        spider: PartnersSpider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
-        for argument, name in ARGUMENT_SETTINGS.items():
-            if kwargs.get(argument) not in (None, ""):
-                settings.set(name, kwargs[argument], priority="spider")
-        base_url = setting(settings, "OLYSCRAPE_BASE_URL")
-        if base_url:
-            base_url = urls.normalize_base_url(base_url)
-            settings.set("OLYSCRAPE_BASE_URL", base_url, priority="spider")
-        replayed = any(setting(settings, name) for name in REPLAY_SETTINGS)
-        if replayed or (base_url and is_local_origin(base_url)):
-            for name, value in LOCAL_ORIGIN_SETTINGS.items():
-                settings.set(name, value, priority="spider")
-        spider = super().from_crawler(crawler, *args, **kwargs)
-        spider.base_url = base_url
-        # Host names for Scrapy's components; the origins (scheme, host, port) for
-        # olyscrape's own check, which refuses anything else before it leaves.
-        spider.allowed_domains = sorted(
-            urls.CANONICAL_HOSTS | {urlsplit(base_url or "").hostname or ""} - {""}
-        )
-        spider.allowed_origins = urls.allowed_origins(base_url)
         spider.max_pages = setting(settings, "OLYSCRAPE_MAX_PAGES")
         spider.fetch_articles = setting(settings, "OLYSCRAPE_ARTICLES")
         spider.refresh_articles = setting(settings, "OLYSCRAPE_REFRESH_ARTICLES")
@@ -213,9 +105,7 @@ class PartnersSpider(scrapy.Spider):
         spider.completed_walks = set()
         spider.open_walks = {}
         spider.partner_listings = {}
-        spider.dropped = {}
         spider.discovered = False
-        crawler.signals.connect(spider._request_dropped, signal=signals.request_dropped)
         if not setting(settings, "OLYSCRAPE_LOCK_HELD"):
             # Under plain `scrapy crawl` or Scrapyd; the CLI takes the lock itself, earlier.
             spider.lock = ArchiveLock(setting(settings, "OLYSCRAPE_DB"))
@@ -244,17 +134,6 @@ class PartnersSpider(scrapy.Spider):
         kind = request.meta.get("olyscrape_kind", "request")
         self._fail(kind, request.url, failure_reason(failure), request.cb_kwargs.get("partner"))
 
-    def _request_dropped(self, request: scrapy.Request) -> None:
-        """Scrapy's scheduler refused a request (its duplicate filter: a URL asked for
-        already): no callback or errback will ever see it, so keep its name for
-        :meth:`closed`. Paging and article requests are never filtered; this is what is
-        left (discovery redirected to itself, say)."""
-        kind = request.meta.get("olyscrape_kind", "request")
-        url = self._canonical(request.url)
-        self.dropped[request.cb_kwargs.get("partner")] = (kind, url)
-        logger.warning("%s %s dropped by Scrapy's scheduler as a duplicate of a request already"
-                       " made", kind, urls.shown(url))  # fmt: skip
-
     def _dropped_reason(self, partner: str | None, fallback: str) -> str:
         """Why a walk (or discovery) got no answer: the request the scheduler dropped."""
         if partner not in self.dropped:
@@ -276,7 +155,7 @@ class PartnersSpider(scrapy.Spider):
                 yield item
             return
         yield scrapy.Request(
-            urls.canonical(urls.PARTNERS_PATH),
+            DISCOVERY_URL,
             callback=self.parse,
             errback=self.on_error,
             meta={"olyscrape_kind": "discovery"},
@@ -298,10 +177,7 @@ class PartnersSpider(scrapy.Spider):
     def parse(self, response: Response) -> Iterator[Partner | scrapy.Request]:
         """Discovery: the partners of the menu's TOP column, then each partner's listing."""
         self.discovered = True
-        found = [
-            Partner(slug=partner_slug(link.url), name=link.name, url=link.url)
-            for link in pages.top_partner_links(response, response.url)
-        ]
+        found = DiscoveryPage(response, response.url).partners
         if not found:
             self._fail("discovery", response.url, "no menu column headed TOP (markup changed?)")
             raise CloseSpider("no_partners")
@@ -314,7 +190,7 @@ class PartnersSpider(scrapy.Spider):
         if not self.reparse:
             return []
         assert self.keeper.writer is not None
-        if self.keeper.writer.captures.has(urls.canonical(urls.PARTNERS_PATH)):
+        if self.keeper.writer.captures.has(DISCOVERY_URL):
             return []
         found = [Partner(slug=slug, name=name, url=url)
                  for slug, name, url in self.keeper.writer.partners()]  # fmt: skip
@@ -342,7 +218,7 @@ class PartnersSpider(scrapy.Spider):
         for partner in chosen:
             yield partner
             self.open_walks[partner.slug] = partner.url
-            paging = PartnerPaging(max_pages=self.max_pages)
+            paging = PartnerPaging(max_pages=self.max_pages, kept=self._kept())
             yield self._listing_request(partner.url, partner.slug, paging)
         yield from self._refresh_requests()
         for url, slug in missing:  # after the listings: they decide what else to fetch
@@ -408,13 +284,12 @@ class PartnersSpider(scrapy.Spider):
         if ended is not None:
             yield from ended
             return
-        too_deep = pages.too_deep(response)
-        if too_deep:
+        page = ListingPage(response, response.url)
+        if page.too_deep:
             # The parser dropped everything past its depth limit: later cards and the
             # paging links. A page read in part is a failed page, not a short one.
-            self._fail("listing", response.url, too_deep, partner)
+            self._fail("listing", response.url, page.too_deep, partner)
             return
-        page = pages.ListingPage(response, response.url)
         cards = page.cards
         if first_page:
             self._inc(partner, "listing_cards", len(cards))
@@ -428,23 +303,17 @@ class PartnersSpider(scrapy.Spider):
             if link is None:
                 reason = f"unrecognised load-more link {page.load_more_url}"
                 self._fail("listing", response.url, reason, partner)
-            elif self._uncaptured(link.url(link.offset)):
-                paging.stop_reason = StopReason.NOT_CAPTURED
-                yield from self._done(partner, paging, complete=True)
-            elif paging.is_cycle(link.url(link.offset)):
-                yield from self._paging_cycle(partner, paging, link.url(link.offset))
-            elif paging.more_allowed():
+            elif paging.may_ask(link.url(link.offset)):
                 yield self._load_more_request(partner, paging, link, link.offset)
             else:
-                yield from self._done(partner, paging, complete=False)
+                yield from self._stopped(partner, paging, link.url(link.offset))
         elif page.next_page_url and not self._on_site(page.next_page_url):
             self.crawler.stats.inc_value(keys.OFFSITE_LINKS_SKIPPED)
             logger.info("%s: next page on another host, not followed: %s", partner,
                         page.next_page_url)  # fmt: skip
             paging.stop_reason = StopReason.OFFSITE_NEXT
             yield from self._done(partner, paging, complete=True)
-        elif page.next_page_url and self._uncaptured(page.next_page_url):
-            paging.stop_reason = StopReason.NOT_CAPTURED
+        elif page.next_page_url and paging.past_captures(page.next_page_url):
             yield from self._done(partner, paging, complete=True)
         elif page.next_page_url and self._other_partner(page.next_page_url, partner):
             yield from self._other_listing(partner, paging, page.next_page_url)
@@ -455,6 +324,16 @@ class PartnersSpider(scrapy.Spider):
         else:
             paging.stop_reason = paging.stop_reason or StopReason.NO_MORE_PAGES
             yield from self._done(partner, paging, complete=paging.stop_reason.complete)
+
+    def _stopped(self, partner: str, paging: PartnerPaging, url: str = "") -> Iterator[WalkDone]:
+        """The end of a walk whose paging stopped, as its stop reason says: a cycle is
+        named; a walk cut by the page cap is incomplete, any other ends complete."""
+        if paging.stop_reason is StopReason.PAGING_CYCLE:
+            yield from self._paging_cycle(partner, paging, url)
+        else:
+            yield from self._done(
+                partner, paging, complete=paging.stop_reason is not StopReason.PAGE_CAP
+            )
 
     def _paging_cycle(
         self, partner: str, paging: PartnerPaging, url: str, redirected_from: str | None = None
@@ -521,23 +400,12 @@ class PartnersSpider(scrapy.Spider):
         hops = [*response.meta.get("redirect_urls", ()), response.url]
         return [self._canonical(url) for url in hops]
 
-    def _canonical(self, url: str) -> str:
-        """``url`` as on the canonical origin when it is the mirror's (redirects are
-        followed on the mirror), else as it is."""
-        return (self.base_url and urls.from_mirror(url, self.base_url)) or url
-
-    def _uncaptured(self, url: str) -> bool:
-        """A re-parse reads only what the archive kept: a page past that ends the walk."""
+    def _kept(self) -> Callable[[str], bool] | None:
+        """A re-parse reads only what the archive kept (None: a crawl reads the site)."""
         if not self.reparse:
-            return False
+            return None
         assert self.keeper.writer is not None
-        return not self.keeper.writer.captures.has(url)
-
-    def _on_site(self, url: str) -> bool:
-        """True for a URL on the canonical origin (or on the mirror standing in for it)."""
-        return urls.is_canonical(url) or bool(
-            self.base_url and urls.from_mirror(url, self.base_url)
-        )
+        return self.keeper.writer.captures.has
 
     # --- load more -------------------------------------------------------------------
 
@@ -572,11 +440,11 @@ class PartnersSpider(scrapy.Spider):
         try:
             # The bytes, read as UTF-8 (RFC 8259): never response.text, which decodes
             # through a guessed code page when the answer names no charset.
-            cards = pages.parse_load_more(response.body, response.url)
-        except pages.TooDeepError as exc:
+            cards = LoadMoreAnswer(response.body, response.url).cards
+        except TooDeepError as exc:
             self._fail("load-more", response.url, str(exc), partner)  # asking again: the same
             return
-        except pages.PageFormatError as exc:
+        except PageFormatError as exc:
             # A garbled answer may be a glitch: ask again (RETRY_TIMES at most), then fail.
             retry = get_retry_request(
                 request_of_response(response), spider=self, reason="malformed load-more answer"
@@ -593,16 +461,11 @@ class PartnersSpider(scrapy.Spider):
             return
         next_offset = paging.after_answer(link, offset, len(cards), new)
         if next_offset is None:
-            yield from self._done(
-                partner, paging, complete=paging.stop_reason is not StopReason.PAGE_CAP
-            )
-        elif self._uncaptured(link.url(next_offset)):
-            paging.stop_reason = StopReason.NOT_CAPTURED
-            yield from self._done(partner, paging, complete=True)
-        elif paging.is_cycle(link.url(next_offset)):
-            yield from self._paging_cycle(partner, paging, link.url(next_offset))
-        else:
+            yield from self._stopped(partner, paging)
+        elif paging.may_ask(link.url(next_offset)):
             yield self._load_more_request(partner, paging, link, next_offset)
+        else:
+            yield from self._stopped(partner, paging, link.url(next_offset))
 
     # --- cards -----------------------------------------------------------------------
 
@@ -648,7 +511,8 @@ class PartnersSpider(scrapy.Spider):
 
     def _may_fetch_article(self, url: str) -> bool:
         """Articles on the canonical origin (in a re-parse, those the archive captured)."""
-        return self.fetch_articles and urls.is_canonical(url) and not self._uncaptured(url)
+        kept = self._kept()
+        return self.fetch_articles and urls.is_canonical(url) and (kept is None or kept(url))
 
     def _article_requests(self, wanted: list[str], partner: str) -> Iterator[scrapy.Request]:
         """The pages of a page's cards that the archive lacks (all of them, refreshing):
@@ -702,14 +566,14 @@ class PartnersSpider(scrapy.Spider):
 
     def parse_article(
         self, response: Response, partner: str | None
-    ) -> Iterator[ArticleBody | ArticlePageFailed | WalkDone]:
+    ) -> Iterator[ArticlePageItem | ArticlePageFailed | WalkDone]:
         """An article page, stored under the URL its card links (a redirect followed on
         the way does not make it another article)."""
         key = response.meta.get(ARTICLE_KEY) or response.url
-        page = pages.ArticlePage(response, response.url)
+        page = ArticlePage(response, response.url)
         try:
             item = page.to_item()
-        except pages.PageFormatError as exc:
+        except PageFormatError as exc:
             yield self._article_failed(key, str(exc), partner)
             yield from self._page_settled(key)
             return
@@ -721,7 +585,7 @@ class PartnersSpider(scrapy.Spider):
         yield item
         yield from self._page_settled(key)
 
-    def _count_structured(self, item: ArticleBody) -> None:
+    def _count_structured(self, item: ArticlePageItem) -> None:
         """Count a page's structured data: the fields it filled, those it contradicted."""
         stats = self.crawler.stats
         stats.inc_value(keys.STRUCTURED_PAGES)
@@ -764,7 +628,7 @@ class PartnersSpider(scrapy.Spider):
             return
         if not self.discovered and not self.crawler.stats.get_value(keys.ERRORS):
             reason = self._dropped_reason(None, "no answer reached the spider")
-            self._fail("discovery", urls.canonical(urls.PARTNERS_PATH), reason)
+            self._fail("discovery", DISCOVERY_URL, reason)
         for partner, url in list(self.open_walks.items()):
             reason = self._dropped_reason(partner, "the walk stopped without an answer")
             if partner not in self.dropped:

@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from olyscrape.text import clean_text, parse_date
+from olyscrape.site.dates import clean_text, parse_date
 
 JSON_LD = "json-ld"
 OPENGRAPH = "opengraph"
