@@ -11,7 +11,7 @@ accounts for what it fetched.
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator, Callable, Generator, Iterable, Iterator
+from collections.abc import AsyncIterator, Generator, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import scrapy
@@ -24,65 +24,38 @@ from olyscrape import stats as keys
 from olyscrape.addon import setting
 from olyscrape.extensions.archive import ArchiveKeeper
 from olyscrape.extensions.capture import CAPTURE_ID
-from olyscrape.items import (
-    ArticleCard,
-    ArticlePageFailed,
-    ArticlePageItem,
-    PageCards,
-    Partner,
-    WalkDone,
-)
+from olyscrape.items import ArticleCard, PageCards, Partner, WalkDone
 from olyscrape.lock import ArchiveLock
-from olyscrape.site import structured, urls
-from olyscrape.site.article import ArticlePage
+from olyscrape.site import urls
 from olyscrape.site.discovery import DISCOVERY_URL, DiscoveryPage, select_partners
 from olyscrape.site.listing import ListingPage
 from olyscrape.site.loadmore import JSON_HEADERS, LoadMoreAnswer, LoadMoreLink
 from olyscrape.site.page import PageFormatError, TooDeepError
 from olyscrape.site.walk import PartnerPaging
-from olyscrape.spiders.base import SiteSpider, failure_reason, request_of, request_of_response
+from olyscrape.spiders.base import request_of_response
+from olyscrape.spiders.walks import PartnerWalksSpider
 from olyscrape.stats import StopReason
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
     from scrapy.http import Response
-    from twisted.python.failure import Failure
 
 logger = logging.getLogger(__name__)
 
-#: The request meta key holding the article URL a page was asked for (its card's link).
-ARTICLE_KEY = "olyscrape_article"
 
+class PartnersSpider(PartnerWalksSpider):
+    """Crawl every TOP partner's listing into cards (``-a partners=alibaba,visa`` limits it).
 
-class PartnersSpider(SiteSpider):
-    """Crawl every TOP partner's listing into cards (``-a partners=alibaba,visa`` limits it)."""
+    Its layers, each in its own module: the base spider (arguments, politeness, origins),
+    the article pages (:mod:`olyscrape.spiders.articles`), the walks' accounting and ends
+    (:mod:`olyscrape.spiders.walks`); here, discovery, listings, answers and cards.
+    """
 
     name = "partners"
 
     # Set in from_crawler, from the crawler's settings.
     max_pages: int
-    fetch_articles: bool
-    refresh_articles: bool
-    reparse: bool
-    full: bool
-    page_max_failures: int
-    articles_to_refresh: dict[str, str]
     known_links: dict[str, set[str]]
-    completed_walks: set[str]
-    open_walks: dict[str, str]  # partner → its listing URL, until its walk ends or fails
-    # Article pages asked for in this crawl (once each), the partners waiting for each page
-    # still on its way, the pages each partner waits for, and the partners whose walk ended
-    # complete but is recorded so only once those pages are stored or recorded as failed
-    # (with the WalkDone that records it then).
-    asked_pages: set[str]
-    page_waiters: dict[str, set[str]]
-    awaited_pages: dict[str, set[str]]
-    deferred_walks: dict[str, WalkDone]
-    # Every discovered partner's listing URL (canonicalized) → its slug: a next page that
-    # is one of them (another partner's) is not read as this partner's.
-    partner_listings: dict[str, str]
-    discovered: bool
-    keeper: ArchiveKeeper
     lock: ArchiveLock
 
     @classmethod
@@ -90,57 +63,13 @@ class PartnersSpider(SiteSpider):
         spider: PartnersSpider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
         spider.max_pages = setting(settings, "OLYSCRAPE_MAX_PAGES")
-        spider.fetch_articles = setting(settings, "OLYSCRAPE_ARTICLES")
-        spider.refresh_articles = setting(settings, "OLYSCRAPE_REFRESH_ARTICLES")
-        spider.reparse = setting(settings, "OLYSCRAPE_REPARSE")
-        # A re-parse reads every page the archive kept: never the incremental stop.
-        spider.full = setting(settings, "OLYSCRAPE_FULL") or spider.reparse
-        spider.page_max_failures = setting(settings, "OLYSCRAPE_PAGE_MAX_FAILURES")
-        spider.asked_pages = set()
-        spider.page_waiters = {}
-        spider.awaited_pages = {}
-        spider.deferred_walks = {}
         spider.known_links = {}
-        spider.articles_to_refresh = {}
-        spider.completed_walks = set()
-        spider.open_walks = {}
-        spider.partner_listings = {}
-        spider.discovered = False
         if not setting(settings, "OLYSCRAPE_LOCK_HELD"):
             # Under plain `scrapy crawl` or Scrapyd; the CLI takes the lock itself, earlier.
             spider.lock = ArchiveLock(setting(settings, "OLYSCRAPE_DB"))
             spider.lock.acquire()
             crawler.signals.connect(spider.lock.release, signal=signals.spider_closed)
         return spider
-
-    # --- accounting ---------------------------------------------------------------
-
-    def _inc(self, partner: str | None, key: str, count: int = 1) -> None:
-        stats = self.crawler.stats
-        keys.inc(stats, key, count, partner)
-
-    def _fail(self, kind: str, url: str, reason: str, partner: str | None = None) -> None:
-        """Record a failed discovery, listing or load-more request; the crawl goes on."""
-        self._inc(partner, "errors")
-        if partner:
-            self.open_walks.pop(partner, None)
-        stats = self.crawler.stats
-        failure = {"kind": kind, "url": url, "partner": partner, "reason": reason}
-        keys.append(stats, keys.FAILURES, failure)
-        logger.error("%s %s failed: %s", kind, urls.shown(url), reason, extra={"spider": self})
-
-    def on_error(self, failure: Failure) -> None:
-        request = request_of(failure)
-        kind = request.meta.get("olyscrape_kind", "request")
-        self._fail(kind, request.url, failure_reason(failure), request.cb_kwargs.get("partner"))
-
-    def _dropped_reason(self, partner: str | None, fallback: str) -> str:
-        """Why a walk (or discovery) got no answer: the request the scheduler dropped."""
-        if partner not in self.dropped:
-            return fallback
-        kind, url = self.dropped[partner]
-        dropped = "dropped as a duplicate of a request already made"
-        return f"{fallback}: {kind} {urls.shown(url)} {dropped}"
 
     # --- discovery ----------------------------------------------------------------
 
@@ -235,29 +164,6 @@ class PartnersSpider(SiteSpider):
             logger.info("no capture of the listing of %s: skipped", ", ".join(skipped))
         return kept
 
-    def _refresh_requests(self) -> Iterator[scrapy.Request]:
-        """``--refresh-articles``: every archived article's page, not only those the walks
-        reach (an incremental walk reaches only the newest)."""
-        for url, partner in sorted(self.articles_to_refresh.items()):
-            if self._may_fetch_article(url):
-                yield from self._ask_page(url, partner)
-
-    def _missing_pages(self, chosen: list[str]) -> list[tuple[str, str | None]]:
-        """The archived articles whose page no crawl stored yet (never fetched, failed, cut
-        off by an interrupt), each with a partner that showed it: this crawl asks for them
-        whether or not a walk reaches their cards again, as the archive, not one crawl, is
-        what must be complete. Pages that failed ``OLYSCRAPE_PAGE_MAX_FAILURES`` crawls in
-        a row are reported instead. With ``--partners``, only those partners' articles."""
-        if not self.fetch_articles or self.refresh_articles or self.reparse:
-            return []  # refreshing asks for every page; a re-parse reads captures only
-        assert self.keeper.writer is not None
-        partners = chosen if self.wanted else None
-        wanted = self.keeper.writer.pages_wanted(self.page_max_failures, partners)
-        if wanted:
-            logger.info("asking again for %d article page(s) the archive lacks", len(wanted))
-            self.crawler.stats.set_value(keys.PAGES_ASKED_AGAIN, len(wanted))
-        return wanted
-
     # --- listing pages and no-script pages -------------------------------------------
 
     def _listing_request(self, url: str, partner: str, paging: PartnerPaging) -> scrapy.Request:
@@ -324,88 +230,6 @@ class PartnersSpider(SiteSpider):
         else:
             paging.stop_reason = paging.stop_reason or StopReason.NO_MORE_PAGES
             yield from self._done(partner, paging, complete=paging.stop_reason.complete)
-
-    def _stopped(self, partner: str, paging: PartnerPaging, url: str = "") -> Iterator[WalkDone]:
-        """The end of a walk whose paging stopped, as its stop reason says: a cycle is
-        named; a walk cut by the page cap is incomplete, any other ends complete."""
-        if paging.stop_reason is StopReason.PAGING_CYCLE:
-            yield from self._paging_cycle(partner, paging, url)
-        else:
-            yield from self._done(
-                partner, paging, complete=paging.stop_reason is not StopReason.PAGE_CAP
-            )
-
-    def _paging_cycle(
-        self, partner: str, paging: PartnerPaging, url: str, redirected_from: str | None = None
-    ) -> Iterator[WalkDone]:
-        """A next page or load-more URL read already in this walk (a last page linking
-        back to the first, a page redirected to one read before): the walk has read every
-        page of the cycle and admitted their cards, so it ends complete, named. (Left to
-        Scrapy's duplicate filter, the page was dropped unseen and the walk left open:
-        "a request was dropped on the way", a failed crawl every night.)"""
-        paging.stop_reason = StopReason.PAGING_CYCLE
-        self.crawler.stats.inc_value(keys.PAGING_CYCLES)
-        how = f"; redirected from {urls.shown(redirected_from)}" if redirected_from else ""
-        logger.warning("%s: paging cycle at %s (read already in this walk%s): the walk ends"
-                       " here, complete", partner, urls.shown(url), how)  # fmt: skip
-        yield from self._done(partner, paging, complete=True)
-
-    def _other_partner(self, url: str, partner: str) -> str | None:
-        """The slug of the partner whose listing ``url`` is, when it is not ``partner``'s."""
-        other = self.partner_listings.get(canonicalize_url(self._canonical(url)))
-        return other if other != partner else None
-
-    def _other_listing(
-        self, partner: str, paging: PartnerPaging, url: str, redirected_from: str | None = None
-    ) -> Iterator[WalkDone]:
-        """A next page (linked, or reached through a redirect) that is another partner's
-        listing: its cards are that partner's, never this one's, and its walk reads them.
-        Like a next page on another host, it is not followed and the walk ends complete:
-        every page of this partner's own list up to there was read (a page that redirected
-        there had no cards of this partner's to give)."""
-        other = self._other_partner(url, partner)
-        paging.stop_reason = StopReason.OTHER_PARTNER
-        self.crawler.stats.inc_value(keys.OTHER_PARTNER_LINKS)
-        how = f" (redirected from {urls.shown(redirected_from)})" if redirected_from else ""
-        logger.warning("%s: next page %s is %s's listing%s: another partner's listing, not"
-                       " read as %s's; the walk ends here, complete", partner, urls.shown(url),
-                       other, how, partner)  # fmt: skip
-        yield from self._done(partner, paging, complete=True)
-
-    def _answer_elsewhere(
-        self, response: Response, partner: str, paging: PartnerPaging
-    ) -> Iterator[WalkDone] | None:
-        """Judge where a paging request's answer came from. Redirected to another
-        partner's listing, or to a page or answer read already in this walk (a cycle), it
-        ends the walk (what that yields; a partner's own listing redirected to another
-        partner's fails it: none of its cards could be read); otherwise None, and the
-        URLs it came through count as read."""
-        asked, *through = self._answer_urls(response)
-        for url in through:
-            other = self._other_partner(url, partner)
-            if other and paging.pages == 1:  # its own listing: none of its pages was read
-                reason = f"redirected to {other}'s listing {urls.shown(url)}, another partner's"
-                self._fail("listing", asked, reason, partner)
-                return iter(())
-            if other:
-                return self._other_listing(partner, paging, url, redirected_from=asked)
-            if paging.is_cycle(url):
-                return self._paging_cycle(partner, paging, url, redirected_from=asked)
-        paging.mark_read(*through)
-        return None
-
-    def _answer_urls(self, response: Response) -> list[str]:
-        """The canonical URLs an answer came through: the one asked for, each redirect's
-        target, the answer's own (one URL when nothing redirected)."""
-        hops = [*response.meta.get("redirect_urls", ()), response.url]
-        return [self._canonical(url) for url in hops]
-
-    def _kept(self) -> Callable[[str], bool] | None:
-        """A re-parse reads only what the archive kept (None: a crawl reads the site)."""
-        if not self.reparse:
-            return None
-        assert self.keeper.writer is not None
-        return self.keeper.writer.captures.has
 
     # --- load more -------------------------------------------------------------------
 
@@ -506,168 +330,3 @@ class PartnersSpider(SiteSpider):
             yield PageCards(partner=partner, page_url=page_url, cards=admitted)
         yield from self._article_requests(list(articles), partner)
         return new, known
-
-    # --- article pages ----------------------------------------------------------------
-
-    def _may_fetch_article(self, url: str) -> bool:
-        """Articles on the canonical origin (in a re-parse, those the archive captured)."""
-        kept = self._kept()
-        return self.fetch_articles and urls.is_canonical(url) and (kept is None or kept(url))
-
-    def _article_requests(self, wanted: list[str], partner: str) -> Iterator[scrapy.Request]:
-        """The pages of a page's cards that the archive lacks (all of them, refreshing):
-        one question to the archive for the cards of one listing page, never a load of
-        every article it holds."""
-        fresh = [url for url in wanted if url not in self.asked_pages]
-        for url in wanted:
-            if url in self.page_waiters:  # asked for already (another partner, a hole)
-                self._await_page(partner, url)
-        if fresh and not self.refresh_articles:
-            assert self.keeper.writer is not None
-            stored = self.keeper.writer.pages_not_wanted(fresh, self.page_max_failures)
-            fresh = [url for url in fresh if url not in stored]
-        for url in fresh:
-            yield from self._ask_page(url, partner)
-
-    def _ask_page(self, url: str, partner: str | None) -> Iterator[scrapy.Request]:
-        """Ask for an article's page once a crawl; ``partner``'s walk waits for it."""
-        if url not in self.asked_pages:
-            self.asked_pages.add(url)
-            self.page_waiters[url] = set()
-            yield self._article_request(url, partner)
-        if partner is not None and url in self.page_waiters:
-            self._await_page(partner, url)
-
-    def _await_page(self, partner: str, url: str) -> None:
-        self.page_waiters[url].add(partner)
-        self.awaited_pages.setdefault(partner, set()).add(url)
-
-    def _page_settled(self, url: str) -> Iterator[WalkDone]:
-        """An article page was stored or its failure recorded (the item is on its way to
-        the archive, ahead of what this yields): the walks that waited only for it end."""
-        for partner in sorted(self.page_waiters.pop(url, ())):
-            waiting = self.awaited_pages.get(partner, set())
-            waiting.discard(url)
-            if not waiting and partner in self.deferred_walks:
-                yield self.deferred_walks.pop(partner)
-
-    def _article_request(self, url: str, partner: str | None) -> scrapy.Request:
-        return scrapy.Request(
-            url,
-            callback=self.parse_article,
-            errback=self.on_article_error,
-            priority=-1,  # listings first: they decide what else to fetch
-            cb_kwargs={"partner": partner},
-            # Asked for once a crawl (see _ask_page): never dropped as a duplicate, so every
-            # request ends in parse_article or on_article_error, which walks wait for.
-            dont_filter=True,
-            meta={"olyscrape_kind": "article", ARTICLE_KEY: url},
-        )
-
-    def parse_article(
-        self, response: Response, partner: str | None
-    ) -> Iterator[ArticlePageItem | ArticlePageFailed | WalkDone]:
-        """An article page, stored under the URL its card links (a redirect followed on
-        the way does not make it another article)."""
-        key = response.meta.get(ARTICLE_KEY) or response.url
-        page = ArticlePage(response, response.url)
-        try:
-            item = page.to_item()
-        except PageFormatError as exc:
-            yield self._article_failed(key, str(exc), partner)
-            yield from self._page_settled(key)
-            return
-        item.url = key
-        item.capture_id = response.meta.get(CAPTURE_ID)
-        item.partner = partner
-        if page.structured:
-            self._count_structured(item)
-        yield item
-        yield from self._page_settled(key)
-
-    def _count_structured(self, item: ArticlePageItem) -> None:
-        """Count a page's structured data: the fields it filled, those it contradicted."""
-        stats = self.crawler.stats
-        stats.inc_value(keys.STRUCTURED_PAGES)
-        for name, source in item.sources.items():
-            if source != structured.PAGE:
-                stats.inc_value(keys.key(f"structured/filled/{name}"))
-        for name in item.disagreements:
-            stats.inc_value(keys.STRUCTURED_DISAGREEMENTS)
-            stats.inc_value(keys.key(f"structured/disagree/{name}"))
-        if item.disagreements:
-            logger.info(
-                "article %s: its structured data disagrees with the page on %s (the page's"
-                " values are kept)", item.url, ", ".join(item.disagreements),
-            )  # fmt: skip
-
-    def on_article_error(self, failure: Failure) -> Iterator[ArticlePageFailed | WalkDone]:
-        request = request_of(failure)
-        key = request.meta.get(ARTICLE_KEY) or request.url
-        yield self._article_failed(key, failure_reason(failure), request.cb_kwargs.get("partner"))
-        yield from self._page_settled(key)
-
-    def _article_failed(self, url: str, reason: str, partner: str | None) -> ArticlePageFailed:
-        """A missing or broken article page: counted and reported; its card stays archived,
-        and the failure goes to the archive (the next crawls ask again, a bounded number
-        of times)."""
-        stats = self.crawler.stats
-        stats.inc_value(keys.ARTICLES_FAILED)
-        keys.append(
-            stats, keys.ARTICLE_FAILURES, {"url": url, "reason": reason, "partner": partner}
-        )
-        logger.warning(
-            "article %s not archived: %s", urls.shown(url), reason, extra={"spider": self}
-        )
-        return ArticlePageFailed(url=url, reason=reason, partner=partner)
-
-    def closed(self, reason: str) -> None:
-        """A walk that neither ended nor failed lost its request on the way (a redirect
-        loop, a duplicate or offsite request dropped): report it, never pass it silently."""
-        if reason != "finished":
-            return
-        if not self.discovered and not self.crawler.stats.get_value(keys.ERRORS):
-            reason = self._dropped_reason(None, "no answer reached the spider")
-            self._fail("discovery", DISCOVERY_URL, reason)
-        for partner, url in list(self.open_walks.items()):
-            reason = self._dropped_reason(partner, "the walk stopped without an answer")
-            if partner not in self.dropped:
-                reason += " (a request was dropped on the way)"
-            self._fail("listing", url, reason, partner)
-        for partner in sorted(self.deferred_walks):  # cannot happen: every page settles
-            logger.warning(
-                "%s: walk not recorded complete: %d article page(s) never answered",
-                partner, len(self.awaited_pages.get(partner, ())),
-            )  # fmt: skip
-
-    # --- end of a partner's walk ---------------------------------------------------
-
-    def _incremental(self, partner: str) -> bool:
-        """Stop at archived cards: not with --full, nor after an interrupted walk."""
-        return not self.full and partner in self.completed_walks
-
-    def _stop_early(self, partner: str, paging: PartnerPaging) -> Iterator[WalkDone]:
-        self._inc(partner, "stopped_early")
-        paging.stop_reason = StopReason.INCREMENTAL
-        yield from self._done(partner, paging, complete=True)
-
-    def _done(self, partner: str, paging: PartnerPaging, complete: bool) -> Iterator[WalkDone]:
-        """Log the end of a partner's walk; a complete walk is recorded after its cards
-        and, once the last of them is stored or recorded as failed, the pages of its cards
-        (so a crawl stopped before that walks the partner in full next time)."""
-        self.open_walks.pop(partner, None)
-        stop_reason = paging.stop_reason or StopReason.DONE
-        self.crawler.stats.set_value(keys.partner_key(partner, "stop_reason"), stop_reason.value)
-        logger.info(
-            "%s: done, %d cards in %d pages (%s)",
-            partner, len(paging.seen), paging.pages, paging.stop_reason,
-        )  # fmt: skip
-        if not complete:
-            return
-        # Stopped at archived cards: the archive shifts the older links this walk never
-        # reached (their place on the listing moved by as many cards as were added).
-        walk = WalkDone(partner, incremental=stop_reason is StopReason.INCREMENTAL)
-        if self.awaited_pages.get(partner):
-            self.deferred_walks[partner] = walk
-        else:
-            yield walk
