@@ -75,6 +75,9 @@ CARD_FIELDS: dict[str, CardField] = {
     "date": CardField(CARD_DATE, attrgetter("published_raw")),
     "image": CardField(f"{CARD_IMAGE} / {IMAGE_SOURCE}[{SRCSET}]", attrgetter("image_url")),
 }
+#: §2: the fields a card must have to be an article (the validate pipeline drops a card
+#: without one, as ``missing_<field>``); the others a card may lack.
+REQUIRED_FIELDS = ("url", "title")
 #: §2: fields a card may lack (stored as NULL). Missing from every card of a listing, they
 #: break the contract only when the listing shows at least OPTIONAL_QUORUM cards: one or
 #: two cards without a label say nothing about the markup.
