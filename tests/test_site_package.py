@@ -136,3 +136,22 @@ def test_the_site_package_imports_nothing_above_it():
             for module in modules:
                 if module == "olyscrape" or module.startswith("olyscrape."):
                     assert module.startswith(allowed), f"{path.name} imports {module}"
+
+
+def test_both_spiders_take_arguments_and_politeness_from_the_base_spider():
+    from scrapy.settings import Settings
+
+    from olyscrape.spiders.base import SiteSpider, apply_arguments
+    from olyscrape.spiders.check import CheckSpider
+    from olyscrape.spiders.partners import PartnersSpider
+
+    assert issubclass(PartnersSpider, SiteSpider) and issubclass(CheckSpider, SiteSpider)
+    assert not issubclass(CheckSpider, PartnersSpider)  # the probe is no crawl
+    settings = Settings({"ROBOTSTXT_OBEY": True, "DOWNLOAD_DELAY": 1})
+    base_url = apply_arguments(settings, {"base_url": "http://localhost:8000/", "max_pages": 3})
+    assert base_url == "http://localhost:8000" == settings.get("OLYSCRAPE_BASE_URL")
+    assert settings.getint("OLYSCRAPE_MAX_PAGES") == 3
+    assert settings.getbool("ROBOTSTXT_OBEY") is False and settings.getfloat("DOWNLOAD_DELAY") == 0
+    remote = Settings({"ROBOTSTXT_OBEY": True})
+    assert apply_arguments(remote, {"base_url": "https://mirror.example.org"}) is not None
+    assert remote.getbool("ROBOTSTXT_OBEY") is True
