@@ -35,6 +35,9 @@ DATE_TERM = "Date"
 TAGS_TERM = "Tags"
 TAG_LINK = "a"
 
+#: The point that holds when the page gives an article at all (the probe asks for it).
+BODY_POINT = "article: body"
+
 
 def _has_class(name: str) -> str:
     return f"contains(concat(' ', normalize-space(@class), ' '), ' {name} ')"
@@ -143,7 +146,7 @@ class ArticlePage:
         try:
             item = self.to_item()
         except PageFormatError as exc:
-            return [Point(partner, "article: body", False, str(exc), self.url)]
+            return [Point(partner, BODY_POINT, False, str(exc), self.url)]
         points: list[Point] = []
         info = INFO_TERMS
         shown: Sequence[tuple[str, str, Any]] = (
@@ -159,5 +162,5 @@ class ArticlePage:
             points.append(Point(partner, f"article: {name}", bool(value), evidence, self.url))
         paragraphs = item.body.count("\n\n") + 1
         evidence = f"{ARTICLE_SECTION}: {paragraphs} blocks ({excerpt(item.body, 60)})"
-        points.append(Point(partner, "article: body", True, evidence, self.url))
+        points.append(Point(partner, BODY_POINT, True, evidence, self.url))
         return points

@@ -24,12 +24,12 @@ from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
 from olyscrape import stats as keys
-from olyscrape.site import points, urls
-from olyscrape.site.article import ArticlePage
+from olyscrape.site import discovery, points, urls
+from olyscrape.site.article import BODY_POINT, ArticlePage
 from olyscrape.site.discovery import DISCOVERY_URL, DiscoveryPage, select_partners
-from olyscrape.site.listing import ListingPage
-from olyscrape.site.loadmore import JSON_HEADERS, LoadMoreAnswer, LoadMoreLink
-from olyscrape.site.noscript import no_paging
+from olyscrape.site.listing import CARDS_POINT, ListingPage
+from olyscrape.site.loadmore import ANSWER_POINT, JSON_HEADERS, LoadMoreAnswer, LoadMoreLink
+from olyscrape.site.noscript import NEXT_PAGE_POINT, no_paging
 from olyscrape.spiders.base import SiteSpider, failure_reason, request_of, request_of_response
 
 logger = logging.getLogger(__name__)
@@ -103,7 +103,7 @@ class CheckSpider(SiteSpider):
     # --- the pages ----------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        yield self._request(DISCOVERY_URL, self.parse, "discovery: TOP column", None)
+        yield self._request(DISCOVERY_URL, self.parse, discovery.POINT, None)
 
     def parse(self, response: Response) -> Iterator[scrapy.Request]:
         """Discovery, then each chosen partner's listing page."""
@@ -119,7 +119,7 @@ class CheckSpider(SiteSpider):
             raise CloseSpider(keys.UNKNOWN_PARTNER)
         self.crawler.stats.set_value(keys.PARTNERS, [p.slug for p in chosen])
         for partner in chosen:
-            yield self._request(partner.url, self.check_listing, "listing: cards", partner.slug)
+            yield self._request(partner.url, self.check_listing, CARDS_POINT, partner.slug)
 
     def check_listing(self, response: Response, partner: str) -> Iterator[scrapy.Request]:
         page = ListingPage(response, response.url)
@@ -132,20 +132,20 @@ class CheckSpider(SiteSpider):
                 yield self._load_more(link, partner)
         elif page.next_page_url and self._on_site(page.next_page_url):
             yield self._request(
-                page.next_page_url, self.check_next_page, "paging: no-script next page",
+                page.next_page_url, self.check_next_page, NEXT_PAGE_POINT,
                 partner,
             )  # fmt: skip
         else:
             self._record(no_paging(partner, response.url))
         articles = [c.url for c in cards if c.url and urls.is_canonical(c.url)][:ARTICLE_TRIES]
         if articles:
-            request = self._request(articles[0], self.check_article, "article: body", partner)
+            request = self._request(articles[0], self.check_article, BODY_POINT, partner)
             request.meta["olyscrape_next_articles"] = articles[1:]
             yield request
 
     def _load_more(self, link: LoadMoreLink, partner: str) -> scrapy.Request:
         return self._request(
-            link.url(link.offset), self.check_answer, "paging: load-more answer", partner,
+            link.url(link.offset), self.check_answer, ANSWER_POINT, partner,
             headers=JSON_HEADERS,
         )  # fmt: skip
 
@@ -172,7 +172,7 @@ class CheckSpider(SiteSpider):
         logger.info("article page skipped, the next one is tried: %s", skipped)
         partner = request.meta["olyscrape_partner"]
         following = list(request.meta["olyscrape_next_articles"])
-        nxt = self._request(following[0], self.check_article, "article: body", partner)
+        nxt = self._request(following[0], self.check_article, BODY_POINT, partner)
         nxt.meta["olyscrape_next_articles"] = following[1:]
         nxt.meta["olyscrape_skipped_articles"] = [
             *(request.meta.get("olyscrape_skipped_articles") or []), skipped,
@@ -183,7 +183,7 @@ class CheckSpider(SiteSpider):
         if reason == "finished" and not self.discovered:
             self._record(
                 points.failed_fetch(
-                    "discovery: TOP column", None, DISCOVERY_URL, "no answer reached the probe"
+                    discovery.POINT, None, DISCOVERY_URL, "no answer reached the probe"
                 )
             )
         # One line with the verdict, for `scrapy crawl check` (olyscrape check prints more).
