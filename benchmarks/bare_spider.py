@@ -11,7 +11,7 @@ charges for carrying items, the floor under any spider that yields one item per 
 
 Settings: Scrapy's defaults, except what olyscrape sets for a loopback mirror that bears
 on speed: ``CONCURRENT_REQUESTS`` from ``olyscrape.settings`` and every entry of
-``olyscrape.spiders.partners.LOCAL_ORIGIN_SETTINGS`` (no delay, no AutoThrottle, per-domain
+``olyscrape.spiders.base.LOCAL_ORIGIN_SETTINGS`` (no delay, no AutoThrottle, per-domain
 concurrency, robots.txt not read). Writes Scrapy's stats as JSON to STATS.json when the crawl ends.
 """
 
@@ -28,7 +28,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.http import Response
 
 from olyscrape import settings as olyscrape_settings
-from olyscrape.spiders.partners import LOCAL_ORIGIN_SETTINGS
+from olyscrape.spiders.base import LOCAL_ORIGIN_SETTINGS
 
 
 class BareSpider(scrapy.Spider):

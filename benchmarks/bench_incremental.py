@@ -13,7 +13,7 @@ from __future__ import annotations
 from benchmarks import common
 from benchmarks.common import Options, Result, Row
 from olyscrape import settings as olyscrape_settings
-from olyscrape.spiders.partners import LOCAL_ORIGIN_SETTINGS
+from olyscrape.spiders.base import LOCAL_ORIGIN_SETTINGS
 
 NAME = "incremental"
 TITLE = "requests of an incremental re-crawl against the full crawl"

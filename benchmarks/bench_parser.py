@@ -1,4 +1,4 @@
-"""3. Card parser: cards/s of ``olyscrape.pages.ListingPage(...).cards`` followed by
+"""3. Card parser: cards/s of ``olyscrape.site.listing.ListingPage(...).cards`` followed by
 ``NormalizePipeline().normalize_card`` on one big listing page, against a minimal parsel
 loop reading the same five fields (url, title, category, date, image) of the same cards.
 The parser alone, without normalization, is reported too.
@@ -21,8 +21,8 @@ from parsel import Selector
 
 from benchmarks import common
 from benchmarks.common import Options, Result, Row
-from olyscrape.pages import ListingPage
 from olyscrape.pipelines.normalize import NormalizePipeline
+from olyscrape.site.listing import ListingPage
 
 NAME = "parser"
 TITLE = "card parser against a minimal parsel loop"

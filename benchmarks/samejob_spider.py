@@ -35,7 +35,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.http import Response
 
 from olyscrape import settings as olyscrape_settings
-from olyscrape.spiders.partners import LOCAL_ORIGIN_SETTINGS
+from olyscrape.spiders.base import LOCAL_ORIGIN_SETTINGS
 
 ORIGIN = "https://olympics.com"
 LOAD_MORE = re.compile(r"^(?P<prefix>.*)/(?P<count>\d+)/(?P<offset>\d+)/?$")

@@ -13,6 +13,7 @@ from scrapy.crawler import CrawlerProcess
 from scrapy.settings import Settings
 
 from olyscrape.extensions.archive import ArchiveKeeper
+from olyscrape.site.points import probe_passed
 from olyscrape.spiders.partners import PartnersSpider
 
 logger = logging.getLogger(__name__)
@@ -99,7 +100,7 @@ def run_crawl(
     on_check: Callable[[dict[str, Any]], None] | None = None,
 ) -> CrawlRun:
     """Run the ``partners`` spider with these spider ``arguments`` (see
-    ``olyscrape.spiders.partners.ARGUMENT_SETTINGS``) and extra ``settings``; return the
+    ``olyscrape.spiders.base.ARGUMENT_SETTINGS``) and extra ``settings``; return the
     crawl's stats once it has ended. With ``on_check``, the ``check`` probe runs first on
     the same site, and ``on_check`` gets its stats as soon as it ends; when the probe finds
     a broken point, the crawl does not run (its stats are None).
@@ -107,7 +108,6 @@ def run_crawl(
     Logs olyscrape's progress at INFO and Scrapy's own messages from WARNING up (all of
     them with ``verbose``), on stderr.
     """
-    from olyscrape.cli.reports.check import CheckReport
     from olyscrape.spiders.check import CheckSpider
 
     process = _process(settings, verbose)
@@ -122,7 +122,7 @@ def run_crawl(
             assert probe.stats is not None
             checked = dict(probe.stats.get_stats())
             on_check(checked)
-            if not CheckReport.from_stats(checked).ok:
+            if not probe_passed(checked):
                 return None
         started.append(True)
         return process.crawl(crawler, **spider_arguments)

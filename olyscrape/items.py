@@ -49,8 +49,10 @@ class PageCards:
 
 
 @dataclass
-class ArticleBody:
-    """What an article's own page says: its body text, tags and date.
+class ArticlePageItem:
+    """What an article's own page says (``docs/site.md`` §5): its title, label, dates,
+    tags, image and body text; the item :meth:`olyscrape.site.article.ArticlePage.to_item`
+    makes, beside the :class:`ArticleCard` a listing's card makes.
 
     ``body`` is the paragraphs and headings in order, a blank line between them.
     """
@@ -73,6 +75,12 @@ class ArticleBody:
     #: visible markup and the structured data disagreed (the visible value is kept).
     sources: dict[str, str] = field(default_factory=dict)
     disagreements: list[str] = field(default_factory=list)
+
+
+#: The former name of :class:`ArticlePageItem` ("body" said too little: the item holds the
+#: page's title, dates, tags and image too). Deprecated; kept so that code importing it
+#: goes on working.
+ArticleBody = ArticlePageItem
 
 
 @dataclass

@@ -43,13 +43,13 @@ class Source(Protocol):
 
 
 class FolderSource:
-    """A saved copy of the site as files (see :mod:`olyscrape.sitefiles`)."""
+    """A saved copy of the site as files (see :mod:`olyscrape.site.files`)."""
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
 
     def lookup(self, url: str) -> SavedResponse | None:
-        from olyscrape import sitefiles
+        from olyscrape.site import files as sitefiles
 
         path = sitefiles.resolve(self.root, url)
         if path is None:

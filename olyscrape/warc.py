@@ -17,8 +17,9 @@ from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
-from olyscrape import __version__, urls
+from olyscrape import __version__
 from olyscrape.saved import SavedResponse
+from olyscrape.site import urls
 
 CANONICAL_HEADER = "WARC-Olyscrape-Canonical-URI"
 # Headers describing the bytes on the wire, which no longer hold for the decoded body kept.

@@ -24,7 +24,8 @@ from typing import Any
 import pytest
 from scrapy.http import HtmlResponse, Request, TextResponse
 
-from olyscrape import pages, urls
+from olyscrape import site as pages
+from olyscrape.site import urls
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "tests" / "fixtures"

@@ -7,7 +7,7 @@ import pytest
 from parsel import Selector
 from scrapy.http import HtmlResponse
 
-from olyscrape import pages
+from olyscrape import site as pages
 from tests.helpers import CHRIS_TUNG, SITE, file_response, needs_depth_limit
 
 CHRIS_TUNG_FILE = SITE / "ioc" / "news" / (CHRIS_TUNG.rsplit("/", 1)[1] + ".html")

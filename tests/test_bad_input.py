@@ -12,7 +12,7 @@ from scrapy.exceptions import DropItem
 from scrapy.http import HtmlResponse, TextResponse
 from scrapy.utils.test import get_crawler
 
-from olyscrape import pages
+from olyscrape import site as pages
 from olyscrape.pipelines.normalize import NormalizePipeline
 from olyscrape.pipelines.validate import ValidatePipeline
 from olyscrape.spiders.partners import PartnersSpider

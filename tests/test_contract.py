@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from parsel import Selector
 
-from olyscrape import contract, pages
+from olyscrape import site as pages
+from olyscrape.site import probe as contract
 from tests.helpers import needs_depth_limit
 
 URL = "https://olympics.com/ioc/visa"

@@ -19,7 +19,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from olyscrape.pages import html_depth_limit
+from olyscrape.site.page import html_depth_limit
 from olyscrape.testing.mirror import Fault, serve_in_thread
 from tests.helpers import EXPECTED_PER_PARTNER, SITE, needs_depth_limit, query, run_olyscrape
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from parsel import Selector
 
-from olyscrape import pages
-from olyscrape.text import clean_text
+from olyscrape import site as pages
+from olyscrape.site.dates import clean_text
 from tests.helpers import (
     CHRIS_TUNG,
     FIXTURES,

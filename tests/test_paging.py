@@ -5,7 +5,8 @@ import scrapy
 from scrapy import signals
 from scrapy.utils.test import get_crawler
 
-from olyscrape.paging import LoadMoreLink, PartnerPaging
+from olyscrape.site.loadmore import LoadMoreLink
+from olyscrape.site.walk import PartnerPaging
 from olyscrape.spiders.partners import PartnersSpider
 from olyscrape.stats import StopReason
 
@@ -95,7 +96,7 @@ def test_no_script_pages_stop_after_two_pages_with_nothing_new():
 
 
 def test_the_walks_seen_set_keeps_every_url_once_through_its_growth():
-    from olyscrape.paging import HashSet
+    from olyscrape.site.walk import HashSet
 
     seen = HashSet()
     urls = [f"https://olympics.com/ioc/news/article-{n}" for n in range(5_000)]

@@ -10,9 +10,9 @@ import socket
 import pytest
 from click.testing import CliRunner
 
-from olyscrape import sitefiles
 from olyscrape.cli import cli
 from olyscrape.saved import FolderSource
+from olyscrape.site import files as sitefiles
 from olyscrape.testing.mirror import serve_in_thread
 from tests.helpers import SITE, query, run_olyscrape
 

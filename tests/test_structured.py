@@ -10,8 +10,8 @@ import shutil
 import pytest
 from parsel import Selector
 
-from olyscrape import structured
-from olyscrape.pages import ArticlePage
+from olyscrape.site import structured
+from olyscrape.site.article import ArticlePage
 from tests.helpers import CHRIS_TUNG, SITE, query, run_olyscrape
 
 NEWS = SITE / "ioc" / "news"

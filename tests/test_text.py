@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from olyscrape.text import clean_text, parse_date
+from olyscrape.site.dates import clean_text, parse_date
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from olyscrape import urls
+from olyscrape.site import urls
 
 MIRROR = "http://127.0.0.1:8123"
 

@@ -14,7 +14,6 @@ from typing import Any
 import click
 
 from olyscrape import stats as keys
-from olyscrape import urls
 from olyscrape.archive import ArchiveError
 from olyscrape.archive.paths import nearest_folder
 from olyscrape.archive.schema import check_for_writing
@@ -29,6 +28,7 @@ from olyscrape.cli.options import (
 from olyscrape.cli.output import echo_report
 from olyscrape.cli.types import FilePath, SettingOverride
 from olyscrape.lock import ArchiveLock, ArchiveLocked
+from olyscrape.site import urls
 
 
 def _lock(db: Path, what: str = "crawl") -> ArchiveLock:

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from scrapy.exceptions import IgnoreRequest
 
 from olyscrape import stats as keys
-from olyscrape import urls
+from olyscrape.site import urls
 
 if TYPE_CHECKING:
     from scrapy import Request

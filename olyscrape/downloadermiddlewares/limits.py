@@ -21,8 +21,8 @@ from typing import TYPE_CHECKING
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 
 from olyscrape import stats as keys
-from olyscrape import urls
 from olyscrape.addon import setting
+from olyscrape.site import urls
 
 if TYPE_CHECKING:
     from scrapy import Request

@@ -6,8 +6,8 @@ from typing import TYPE_CHECKING
 
 from scrapy.exceptions import NotConfigured
 
-from olyscrape import urls
 from olyscrape.addon import setting
+from olyscrape.site import urls
 
 if TYPE_CHECKING:
     from scrapy import Request

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from olyscrape import urls
 from olyscrape.addon import setting
-from olyscrape.items import ArticleBody, ArticleCard, PageCards, Partner
-from olyscrape.text import clean_text, parse_date
+from olyscrape.items import ArticleCard, ArticlePageItem, PageCards, Partner
+from olyscrape.site import urls
+from olyscrape.site.dates import clean_text, parse_date
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -33,7 +33,7 @@ class NormalizePipeline:
             return item
         if isinstance(item, ArticleCard):
             return self.normalize_card(item)
-        if isinstance(item, ArticleBody):
+        if isinstance(item, ArticlePageItem):
             return self.normalize_body(item)
         if isinstance(item, Partner):
             item.name = clean_text(item.name) or item.slug
@@ -52,7 +52,7 @@ class NormalizePipeline:
         card.published = parse_date(card.published_raw)
         return card
 
-    def normalize_body(self, article: ArticleBody) -> ArticleBody:
+    def normalize_body(self, article: ArticlePageItem) -> ArticlePageItem:
         article.url = (
             urls.canonical_url(article.url, urls.CANONICAL_ORIGIN, self.base_url) or article.url
         )

@@ -1,4 +1,5 @@
-"""Drop cards that are not articles, with a reason the crawl stats count."""
+"""Drop cards that are not articles (``docs/site.md`` §2), with a reason the crawl stats
+count."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from scrapy.exceptions import DropItem
 
 from olyscrape import stats as keys
 from olyscrape.items import ArticleCard, PageCards
+from olyscrape.site.listing import REQUIRED_FIELDS
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -17,12 +19,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-REQUIRED = ("url", "title")
-
 
 def _missing(card: ArticleCard) -> str | None:
     """The drop reason of a card (``missing_url``, ``missing_title``), None if complete."""
-    for name in REQUIRED:
+    for name in REQUIRED_FIELDS:  # docs/site.md §2, olyscrape/site/listing.py
         if not getattr(card, name):
             return f"missing_{name}"
     return None

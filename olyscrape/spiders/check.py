@@ -3,10 +3,11 @@
 It fetches what a crawl would first fetch, and no more: the discovery page, then for each
 chosen partner its listing page, one load-more answer (or the next no-script page) and
 the page of its newest article. It obeys robots.txt and the crawl's delays (none for a
-loopback mirror or a replay, as for a crawl). Each page is checked by
-:mod:`olyscrape.contract`; the points go to the stats (``olyscrape/check/points``), where
-the command reads them. It stores no card and no article; with ``--keep DB`` the
-responses it fetched are kept as captures in that archive, for ``reparse`` to use.
+loopback mirror or a replay, as for a crawl: the base spider's rules). Each page is
+judged by the page object the crawl reads it with (:mod:`olyscrape.site`); the points go
+to the stats (``olyscrape/check/points``), where the command reads them. It stores no
+card and no article; with ``--keep DB`` the responses it fetched are kept as captures in
+that archive, for ``reparse`` to use.
 """
 
 from __future__ import annotations
@@ -22,19 +23,14 @@ from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
-from olyscrape import contract, pages, urls
 from olyscrape import stats as keys
-from olyscrape.items import Partner
-from olyscrape.paging import LoadMoreLink
-from olyscrape.spiders.partners import (
-    JSON_HEADERS,
-    PartnersSpider,
-    failure_reason,
-    partner_slug,
-    request_of,
-    request_of_response,
-    select_partners,
-)
+from olyscrape.site import discovery, points, urls
+from olyscrape.site.article import BODY_POINT, ArticlePage
+from olyscrape.site.discovery import DISCOVERY_URL, DiscoveryPage, select_partners
+from olyscrape.site.listing import CARDS_POINT, ListingPage
+from olyscrape.site.loadmore import ANSWER_POINT, JSON_HEADERS, LoadMoreAnswer, LoadMoreLink
+from olyscrape.site.noscript import NEXT_PAGE_POINT, no_paging
+from olyscrape.spiders.base import SiteSpider, failure_reason, request_of, request_of_response
 
 logger = logging.getLogger(__name__)
 
@@ -46,10 +42,12 @@ PROBE_PRIORITY = 50
 ARTICLE_TRIES = 3
 
 
-class CheckSpider(PartnersSpider):
+class CheckSpider(SiteSpider):
     """Check the contract on one page of each kind per partner (``-a partners=...``)."""
 
     name = "check"
+    #: Whether discovery was judged (whether it holds or not).
+    discovered = False
 
     @classmethod
     def update_settings(cls, settings: BaseSettings) -> None:
@@ -68,8 +66,8 @@ class CheckSpider(PartnersSpider):
 
     # --- what the probe found -----------------------------------------------------------
 
-    def _record(self, *points: contract.Point) -> None:
-        for point in points:
+    def _record(self, *found: points.Point) -> None:
+        for point in found:
             keys.append(self.crawler.stats, keys.CHECK_POINTS, point.to_dict())
             if point.partner is None:
                 self.discovered = True  # judged, whether it holds or not
@@ -95,7 +93,7 @@ class CheckSpider(PartnersSpider):
             yield self._next_article(request, f"{request.url}: {reason}")
             return
         tried = self._tried(request)
-        self._record(contract.failed_fetch(point, partner, request.url, reason + tried))
+        self._record(points.failed_fetch(point, partner, request.url, reason + tried))
 
     @staticmethod
     def _tried(request: scrapy.Request) -> str:
@@ -105,15 +103,13 @@ class CheckSpider(PartnersSpider):
     # --- the pages ----------------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
-        yield self._request(
-            urls.canonical(urls.PARTNERS_PATH), self.parse, "discovery: TOP column", None
-        )
+        yield self._request(DISCOVERY_URL, self.parse, discovery.POINT, None)
 
     def parse(self, response: Response) -> Iterator[scrapy.Request]:
         """Discovery, then each chosen partner's listing page."""
-        point, links = contract.discovery(response, response.url)
-        self._record(point)
-        found = [Partner(slug=partner_slug(x.url), name=x.name, url=x.url) for x in links]
+        page = DiscoveryPage(response, response.url)
+        self._record(page.check())
+        found = page.partners
         if not found:
             return
         chosen, unknown = select_partners(found, self.wanted)
@@ -123,60 +119,60 @@ class CheckSpider(PartnersSpider):
             raise CloseSpider(keys.UNKNOWN_PARTNER)
         self.crawler.stats.set_value(keys.PARTNERS, [p.slug for p in chosen])
         for partner in chosen:
-            yield self._request(partner.url, self.check_listing, "listing: cards", partner.slug)
+            yield self._request(partner.url, self.check_listing, CARDS_POINT, partner.slug)
 
     def check_listing(self, response: Response, partner: str) -> Iterator[scrapy.Request]:
-        points, cards = contract.listing(response, response.url, partner)
-        self._record(*points)
-        page_urls = pages.ListingPage(response, response.url)
-        if page_urls.load_more_url:
-            point, link = contract.load_more_link(page_urls.load_more_url, partner, response.url)
+        page = ListingPage(response, response.url)
+        found, cards = page.check(partner)
+        self._record(*found)
+        if page.load_more_url:
+            point, link = LoadMoreLink.check(page.load_more_url, partner, response.url)
             self._record(point)
             if link is not None:
                 yield self._load_more(link, partner)
-        elif page_urls.next_page_url and self._on_site(page_urls.next_page_url):
+        elif page.next_page_url and self._on_site(page.next_page_url):
             yield self._request(
-                page_urls.next_page_url, self.check_next_page, "paging: no-script next page",
+                page.next_page_url, self.check_next_page, NEXT_PAGE_POINT,
                 partner,
             )  # fmt: skip
         else:
-            self._record(contract.no_paging(partner, response.url))
+            self._record(no_paging(partner, response.url))
         articles = [c.url for c in cards if c.url and urls.is_canonical(c.url)][:ARTICLE_TRIES]
         if articles:
-            request = self._request(articles[0], self.check_article, "article: body", partner)
+            request = self._request(articles[0], self.check_article, BODY_POINT, partner)
             request.meta["olyscrape_next_articles"] = articles[1:]
             yield request
 
     def _load_more(self, link: LoadMoreLink, partner: str) -> scrapy.Request:
         return self._request(
-            link.url(link.offset), self.check_answer, "paging: load-more answer", partner,
+            link.url(link.offset), self.check_answer, ANSWER_POINT, partner,
             headers=JSON_HEADERS,
         )  # fmt: skip
 
     def check_answer(self, response: Response, partner: str) -> None:
-        self._record(contract.load_more_answer(response.body, response.url, partner))
+        self._record(LoadMoreAnswer(response.body, response.url).check(partner))
 
     def check_next_page(self, response: Response, partner: str) -> None:
-        self._record(contract.next_page(response, response.url, partner))
+        self._record(ListingPage(response, response.url).check_as_next_page(partner))
 
     def check_article(self, response: Response, partner: str) -> Iterator[scrapy.Request]:
-        points = contract.article(response, response.url, partner)
+        found = ArticlePage(response, response.url).check(partner)
         request = request_of_response(response)
-        unreadable = len(points) == 1 and not points[0].holds
+        unreadable = len(found) == 1 and not found[0].holds
         if unreadable and request.meta.get("olyscrape_next_articles"):
-            yield self._next_article(request, f"{response.url}: {points[0].evidence}")
+            yield self._next_article(request, f"{response.url}: {found[0].evidence}")
             return
         tried = self._tried(request)
         if tried:
-            points = [replace(p, evidence=p.evidence + tried) for p in points]
-        self._record(*points)
+            found = [replace(p, evidence=p.evidence + tried) for p in found]
+        self._record(*found)
 
     def _next_article(self, request: scrapy.Request, skipped: str) -> scrapy.Request:
         """The next newest article, after one whose page could not be fetched or read."""
         logger.info("article page skipped, the next one is tried: %s", skipped)
         partner = request.meta["olyscrape_partner"]
         following = list(request.meta["olyscrape_next_articles"])
-        nxt = self._request(following[0], self.check_article, "article: body", partner)
+        nxt = self._request(following[0], self.check_article, BODY_POINT, partner)
         nxt.meta["olyscrape_next_articles"] = following[1:]
         nxt.meta["olyscrape_skipped_articles"] = [
             *(request.meta.get("olyscrape_skipped_articles") or []), skipped,
@@ -186,17 +182,16 @@ class CheckSpider(PartnersSpider):
     def closed(self, reason: str) -> None:
         if reason == "finished" and not self.discovered:
             self._record(
-                contract.failed_fetch(
-                    "discovery: TOP column", None, urls.canonical(urls.PARTNERS_PATH),
-                    "no answer reached the probe",
+                points.failed_fetch(
+                    discovery.POINT, None, DISCOVERY_URL, "no answer reached the probe"
                 )
-            )  # fmt: skip
+            )
         # One line with the verdict, for `scrapy crawl check` (olyscrape check prints more).
-        points = self.crawler.stats.get_value(keys.CHECK_POINTS) or []
-        broken = [p for p in points if not p["holds"]]
+        recorded = points.points_of(self.crawler.stats.get_stats())
+        broken = points.broken(recorded)
         if broken:
             named = "; ".join(f"{p['partner'] or 'discovery'}: {p['name']}" for p in broken)
             logger.warning("check FAILED: %d of %d points broken (%s)", len(broken),
-                           len(points), named)  # fmt: skip
+                           len(recorded), named)  # fmt: skip
         else:
-            logger.info("check OK: %d points hold", len(points))
+            logger.info("check OK: %d points hold", len(recorded))

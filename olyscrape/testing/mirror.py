@@ -2,7 +2,7 @@
 with faults injected path by path.
 
 ``olyscrape mirror DIR --port N [--faults FILE]`` (or :func:`serve_in_thread` from a
-test) answers each path with the file :mod:`olyscrape.sitefiles` maps it to, and 404
+test) answers each path with the file :mod:`olyscrape.site.files` maps it to, and 404
 otherwise. It serves only what is inside ``DIR`` and stops by itself after a bounded time.
 
 A fault applies to one path (with its query), to its first ``times`` requests (a
@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
-from olyscrape import sitefiles
+from olyscrape.site import files as sitefiles
 
 FAULT_KINDS = (
     "status", "retry-after", "slow", "reset", "truncate", "bad-json", "html",

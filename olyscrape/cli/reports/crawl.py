@@ -7,10 +7,10 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from olyscrape import urls
 from olyscrape.archive.health import checkpoint_line
 from olyscrape.cli.exits import EXIT_FAILED, EXIT_OK
 from olyscrape.cli.output import aligned
+from olyscrape.site import urls
 from olyscrape.stats import CrawlStats, StopReason
 
 #: Column label → the per-partner stat it shows (``olyscrape/partner/<slug>/<stat>``).

@@ -110,7 +110,7 @@ def manifest(items: dict[str, list[Item]], registry: dict[str, Item]) -> str:
         "# Saved site: manifest",
         "",
         "Written by `python -m olyscrape.testing.site` (do not edit by hand; rerun it).",
-        "URL paths map to files as in `olyscrape/sitefiles.py`; links resolve against",
+        "URL paths map to files as in `olyscrape/site/files.py`; links resolve against",
         f"`{ORIGIN}`.",
         "",
     ]

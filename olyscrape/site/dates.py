@@ -1,4 +1,6 @@
-"""Text and date normalization shared by the pipelines and the re-parser."""
+"""Dates and text (``docs/site.md`` §7): the raw text of a card, an answer or an article
+page made clean, and its date read as ``YYYY-MM-DD``; shared by the page objects and the
+normalize pipeline."""
 
 from __future__ import annotations
 

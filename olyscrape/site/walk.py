@@ -1,52 +1,25 @@
-"""Load-more paging (docs/site.md §3, load-more answers): the next URL, and when to stop.
+"""A partner's walk (``docs/site.md`` §2 to §4): which cards it saw, their positions, and
+when its paging stops.
 
-The site's "+" link reads ``/ioc/ajaxscript/loadmoreoverviewnews/%7B<GUID>%7D/<count>/<offset>/``
-and answers items ``offset … offset+count-1`` of the partner's whole list. The offset in
-the page's link may be 0 (the answer then repeats the cards already shown) or the number
-of cards shown, so cards are deduplicated by URL and the offset advances by what each
-answer brought.
+Cards are deduplicated by URL within a walk and numbered in the order they came (§2);
+paging stops on an empty or short load-more answer (§3), on pages in a row that bring no
+new card (§3, §4), at the page cap, on a cycle, and, in a re-parse, where the captures
+end. The spider asks :class:`PartnerPaging` and only carries out its answer.
 """
 
 from __future__ import annotations
 
-import re
 from array import array
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit, urlunsplit
 
 from w3lib.url import canonicalize_url
 
+from olyscrape.site.loadmore import LoadMoreLink
 from olyscrape.stats import StopReason
-
-_LOAD_MORE_PATH = re.compile(
-    r"^(?P<prefix>.*/loadmoreoverviewnews/[^/]+)/(?P<count>\d+)/(?P<offset>\d+)/?$"
-)
 
 #: Answers in a row that bring no new URL before a partner's paging stops.
 BARREN_ANSWERS_LIMIT = 2
-
-
-@dataclass(frozen=True)
-class LoadMoreLink:
-    """A load-more endpoint: everything but the offset is fixed for a partner."""
-
-    prefix: str
-    count: int
-    offset: int
-
-    @classmethod
-    def parse(cls, url: str) -> LoadMoreLink | None:
-        """Read a load-more URL; None when it is not of the form docs/site.md §3 gives."""
-        parts = urlsplit(url)
-        match = _LOAD_MORE_PATH.match(parts.path)
-        if not match or int(match["count"]) <= 0:
-            return None
-        prefix = urlunsplit((parts.scheme, parts.netloc, match["prefix"], "", ""))
-        return cls(prefix=prefix, count=int(match["count"]), offset=int(match["offset"]))
-
-    def url(self, offset: int | None = None) -> str:
-        """The endpoint's URL at ``offset`` (default: the link's own offset)."""
-        return f"{self.prefix}/{self.count}/{self.offset if offset is None else offset}/"
 
 
 class HashSet:
@@ -110,6 +83,9 @@ class PartnerPaging:
     #: through a redirect), canonicalized as Scrapy's duplicate filter does (a walk reads
     #: at most ``max_pages`` of them).
     read: set[str] = field(default_factory=set)
+    #: Whether a page was kept in the archive, when the walk may read only those (a
+    #: re-parse reads the captures, never the site); None when it reads what comes.
+    kept: Callable[[str], bool] | None = None
 
     def mark_read(self, *page_urls: str) -> None:
         """Record the URLs a page was read under (asked for, redirected through, answered)."""
@@ -126,6 +102,19 @@ class PartnerPaging:
             self.stop_reason = StopReason.PAGING_CYCLE
             return True
         return False
+
+    def past_captures(self, url: str) -> bool:
+        """True (and the stop reason) when the walk reads only kept pages and ``url`` is
+        not one: a re-parse ends where the captures end, complete as far as they go."""
+        if self.kept is None or self.kept(url):
+            return False
+        self.stop_reason = StopReason.NOT_CAPTURED
+        return True
+
+    def may_ask(self, url: str) -> bool:
+        """Whether the next load-more answer, at ``url``, may be asked for; when not, the
+        stop reason says why: past the captures, read already (a cycle), the page cap."""
+        return not self.past_captures(url) and not self.is_cycle(url) and self.more_allowed()
 
     def admit(self, url: str) -> int | None:
         """The position of a newly seen URL, or None if the partner showed it already."""

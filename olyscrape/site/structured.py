@@ -18,7 +18,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from olyscrape.text import clean_text, parse_date
+from olyscrape.site.dates import clean_text, parse_date
 
 JSON_LD = "json-ld"
 OPENGRAPH = "opengraph"
@@ -30,6 +30,19 @@ ARTICLE_TYPES = frozenset(
     {"Article", "NewsArticle", "ReportageNewsArticle", "AnalysisNewsArticle", "BlogPosting",
      "Report"}
 )  # fmt: skip
+#: The page's JSON-LD blocks, and its meta tags by property.
+JSON_LD_SCRIPTS = 'script[type="application/ld+json"]'
+META_PROPERTY = 'meta[property="{}"]'
+#: The OpenGraph and ``article:`` properties read, by field (the keywords are every
+#: ``article:tag``).
+OPENGRAPH_PROPERTIES = {
+    "title": "og:title",
+    "published": "article:published_time",
+    "modified": "article:modified_time",
+    "image": "og:image",
+    "section": "article:section",
+}
+OPENGRAPH_TAG = "article:tag"
 #: The fields read, in the order a summary shows them.
 FIELDS = ("title", "published", "modified", "image", "section", "keywords")
 
@@ -91,7 +104,7 @@ def _keywords(value: Any) -> list[str]:
 
 def _json_ld(page: Selectable) -> dict[str, Any]:
     """The first article object of the page's JSON-LD, as olyscrape's fields."""
-    for script in page.css('script[type="application/ld+json"]::text').getall():
+    for script in page.css(f"{JSON_LD_SCRIPTS}::text").getall():
         try:
             document = json.loads(script)
         except ValueError:
@@ -111,25 +124,18 @@ def _json_ld(page: Selectable) -> dict[str, Any]:
 
 
 def _meta(page: Selectable, prop: str) -> list[str]:
-    values = page.css(f'meta[property="{prop}"]::attr(content)').getall()
+    values = page.css(f"{META_PROPERTY.format(prop)}::attr(content)").getall()
     return [v for v in (clean_text(v) for v in values) if v]
 
 
 def _opengraph(page: Selectable) -> dict[str, Any]:
     """OpenGraph (``og:``) and ``article:`` meta tags, as olyscrape's fields."""
-    first = {
-        "title": "og:title",
-        "published": "article:published_time",
-        "modified": "article:modified_time",
-        "image": "og:image",
-        "section": "article:section",
-    }
     found: dict[str, Any] = {}
-    for name, prop in first.items():
+    for name, prop in OPENGRAPH_PROPERTIES.items():
         values = _meta(page, prop)
         if values:
             found[name] = values[0]
-    tags = list(dict.fromkeys(_meta(page, "article:tag")))
+    tags = list(dict.fromkeys(_meta(page, OPENGRAPH_TAG)))
     if tags:
         found["keywords"] = tags
     return found

@@ -1,4 +1,5 @@
-"""Canonical URLs: where the site lives, and how a mirror maps onto it.
+"""URLs and slugs (``docs/site.md`` §6): where the site lives, how a mirror maps onto it,
+and the partner's slug.
 
 Every URL olyscrape stores is on the canonical origin, whatever origin the page was
 fetched from (a mirror given with ``--base-url``, or a replay of saved pages).
@@ -53,6 +54,12 @@ def allowed_origins(base_url: str | None) -> frozenset[Origin]:
     host, on another port, is not the mirror."""
     mirror = origin(base_url) if base_url else None
     return CANONICAL_ORIGINS | ({mirror} if mirror else set())
+
+
+def partner_slug(url: str) -> str:
+    """A partner's slug: the last segment of its listing URL (``/ioc/<slug>``), lower-cased."""
+    segments = [s for s in urlsplit(url).path.split("/") if s]
+    return segments[-1].lower() if segments else ""
 
 
 def canonical(path_or_url: str) -> str:
