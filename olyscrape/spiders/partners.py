@@ -34,7 +34,6 @@ from olyscrape.items import (
     Partner,
     WalkDone,
 )
-from olyscrape.lock import ArchiveLock
 from olyscrape.paging import LoadMoreLink, PartnerPaging
 from olyscrape.stats import StopReason
 
@@ -167,7 +166,6 @@ class PartnersSpider(scrapy.Spider):
     dropped: dict[str | None, tuple[str, str]]
     discovered: bool
     keeper: ArchiveKeeper
-    lock: ArchiveLock
     allowed_domains: list[str]
     allowed_origins: frozenset[urls.Origin]
 
@@ -216,11 +214,6 @@ class PartnersSpider(scrapy.Spider):
         spider.dropped = {}
         spider.discovered = False
         crawler.signals.connect(spider._request_dropped, signal=signals.request_dropped)
-        if not setting(settings, "OLYSCRAPE_LOCK_HELD"):
-            # Under plain `scrapy crawl` or Scrapyd; the CLI takes the lock itself, earlier.
-            spider.lock = ArchiveLock(setting(settings, "OLYSCRAPE_DB"))
-            spider.lock.acquire()
-            crawler.signals.connect(spider.lock.release, signal=signals.spider_closed)
         return spider
 
     # --- accounting ---------------------------------------------------------------
@@ -286,8 +279,7 @@ class PartnersSpider(scrapy.Spider):
         """What earlier crawls archived: each partner's cards, complete walks (and, to
         refresh them, every article). Which article pages are stored is asked page by page
         (:meth:`_admit`) and for the holes only (:meth:`_missing_page_requests`)."""
-        archive = self.keeper.writer
-        assert archive is not None
+        archive = self.keeper
         if self.fetch_articles and self.refresh_articles:
             self.articles_to_refresh = archive.article_partners()
         self.known_links = archive.known_links()
@@ -313,11 +305,10 @@ class PartnersSpider(scrapy.Spider):
         does not lose every article. Empty otherwise (discovery reads the page)."""
         if not self.reparse:
             return []
-        assert self.keeper.writer is not None
-        if self.keeper.writer.captures.has(urls.canonical(urls.PARTNERS_PATH)):
+        if self.keeper.has_capture(urls.canonical(urls.PARTNERS_PATH)):
             return []
         found = [Partner(slug=slug, name=name, url=url)
-                 for slug, name, url in self.keeper.writer.partners()]  # fmt: skip
+                 for slug, name, url in self.keeper.archived_partners()]  # fmt: skip
         if found:
             logger.warning("no capture of the partner list %s: taking the %d partners the"
                            " archive lists instead", urls.PARTNERS_PATH, len(found))  # fmt: skip
@@ -350,9 +341,7 @@ class PartnersSpider(scrapy.Spider):
 
     def _captured(self, partners: list[Partner]) -> list[Partner]:
         """A re-parse: the partners whose listing the archive kept; the others are named."""
-        assert self.keeper.writer is not None
-        store = self.keeper.writer.captures
-        kept = [p for p in partners if store.has(p.url)]
+        kept = [p for p in partners if self.keeper.has_capture(p.url)]
         skipped = [p.slug for p in partners if p not in kept]
         if skipped:
             self.crawler.stats.set_value(keys.REPARSE_SKIPPED, skipped)
@@ -374,9 +363,8 @@ class PartnersSpider(scrapy.Spider):
         a row are reported instead. With ``--partners``, only those partners' articles."""
         if not self.fetch_articles or self.refresh_articles or self.reparse:
             return []  # refreshing asks for every page; a re-parse reads captures only
-        assert self.keeper.writer is not None
         partners = chosen if self.wanted else None
-        wanted = self.keeper.writer.pages_wanted(self.page_max_failures, partners)
+        wanted = self.keeper.pages_wanted(self.page_max_failures, partners)
         if wanted:
             logger.info("asking again for %d article page(s) the archive lacks", len(wanted))
             self.crawler.stats.set_value(keys.PAGES_ASKED_AGAIN, len(wanted))
@@ -530,8 +518,7 @@ class PartnersSpider(scrapy.Spider):
         """A re-parse reads only what the archive kept: a page past that ends the walk."""
         if not self.reparse:
             return False
-        assert self.keeper.writer is not None
-        return not self.keeper.writer.captures.has(url)
+        return not self.keeper.has_capture(url)
 
     def _on_site(self, url: str) -> bool:
         """True for a URL on the canonical origin (or on the mirror standing in for it)."""
@@ -659,8 +646,7 @@ class PartnersSpider(scrapy.Spider):
             if url in self.page_waiters:  # asked for already (another partner, a hole)
                 self._await_page(partner, url)
         if fresh and not self.refresh_articles:
-            assert self.keeper.writer is not None
-            stored = self.keeper.writer.pages_not_wanted(fresh, self.page_max_failures)
+            stored = self.keeper.pages_not_wanted(fresh, self.page_max_failures)
             fresh = [url for url in fresh if url not in stored]
         for url in fresh:
             yield from self._ask_page(url, partner)
