@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import sqlite3
 import sys
 import time
@@ -17,13 +16,12 @@ from olyscrape import stats as keys
 from olyscrape import urls
 from olyscrape.archive import ArchiveError, QueryError
 from olyscrape.archive.errors import is_corruption
-from olyscrape.archive.paths import nearest_folder
-from olyscrape.archive.schema import check_for_writing
-from olyscrape.lock import ArchiveLock, ArchiveLocked
+from olyscrape.archive.paths import UnusablePath, check_creatable, preflight
 from olyscrape.output import FORMATS, render, terminal_width
 
 if TYPE_CHECKING:
     from olyscrape.archive.reader import ArchiveReader
+    from olyscrape.crawl import CrawlOutcome
 
 DEFAULT_DB = "data/olyscrape.db"
 
@@ -139,43 +137,31 @@ def _echo_rows(
         click.echo(text)
 
 
-def _lock(db: Path, what: str = "crawl") -> ArchiveLock:
-    """Take the archive's lock for this process, or exit at once (code 3), touching nothing."""
-    lock = ArchiveLock(db)
+def _preflight(db: Path, option: str) -> None:
+    """The archive path's pre-flight (:func:`olyscrape.archive.paths.preflight`), before
+    anything else: a usage error (2) or a fault (1), touching nothing. The archive keeper
+    checks the archive itself and takes its lock when the run starts (busy: exit 3)."""
     try:
-        lock.acquire()
-    except ArchiveLocked as exc:
-        click.echo(f"Error: {exc}; not starting a {what} on it.", err=True)
-        sys.exit(EXIT_LOCKED)
-    except OSError as exc:
-        from olyscrape.archive.errors import cause_of
-
-        message = f"archive {db}: {cause_of(exc)} (cannot take its lock: {exc.strerror})"
-        raise click.ClickException(message) from None
-    return lock
-
-
-def _check_writable(db: Path) -> None:
-    """Refuse, before the lock and any request, an archive path that cannot be written or
-    a file that is not an olyscrape archive (exit 1); reads only, writes nothing."""
-    try:
-        check_for_writing(db)
+        preflight(db)
+    except UnusablePath as exc:
+        raise click.BadParameter(str(exc), param_hint=option) from None
     except ArchiveError as exc:
         raise click.ClickException(str(exc)) from None
 
 
-def _check_creatable(path: Path, option: str, writable: bool = True) -> None:
-    """A file an option names must be creatable: not a folder, its nearest existing parent
-    a folder, and (``writable``) the file, or that folder, writable. A usage error if not."""
-    if path.is_dir():
-        raise click.BadParameter(f"{path} is a folder", param_hint=option)
-    folder = nearest_folder(path)
-    if not folder.is_dir():
-        message = f"cannot create {path}: {folder} is not a folder"
-        raise click.BadParameter(message, param_hint=option)
-    target = path if path.exists() else folder
-    if writable and not os.access(target, os.W_OK):
-        raise click.BadParameter(f"cannot write {path}: {target} is read-only", param_hint=option)
+def _check_creatable(path: Path, option: str) -> None:
+    """A file an option names must be creatable and writable (a usage error if not)."""
+    try:
+        check_creatable(path)
+    except UnusablePath as exc:
+        raise click.BadParameter(str(exc), param_hint=option) from None
+
+
+def _not_started(outcome: CrawlOutcome) -> None:
+    """A run whose archive was busy (exit 3) or refused (1) before it started: one line."""
+    if outcome.refused is not None:
+        click.echo(f"Error: {outcome.refused}", err=True)
+        sys.exit(outcome.exit_code)
 
 
 def _check_warc(path: Path) -> None:
@@ -331,14 +317,12 @@ def crawl(
     base_url = _one_source(base_url, replay, replay_warc)
     if no_articles and refresh_articles:
         raise click.UsageError("--no-articles and --refresh-articles exclude each other")
-    settings = {**_typed_settings(overrides), "OLYSCRAPE_LOCK_HELD": True}
+    settings = _typed_settings(overrides)
     if replay_warc:
         _check_warc(replay_warc)
     if warc:
         _check_creatable(warc, "--warc")
-    _check_creatable(db, "--db", writable=False)  # a read-only archive is a fault (exit 1)
-    _check_writable(db)
-    lock = _lock(db)  # held until this process exits
+    _preflight(db, "--db")
 
     arguments = {
         "db": db, "partners": partners, "base_url": base_url, "replay": replay,
@@ -353,17 +337,17 @@ def crawl(
         _report_check(stats, fmt, quiet=True, brief=True)
 
     run = run_crawl(arguments, settings, verbose=verbose, on_check=checked if check_first else None)
-    lock.release()
+    _not_started(run)
     if run.check is not None:
         _unknown_partners(run.check)
     if run.stats is None:  # the probe found the site changed: nothing was fetched further
         click.echo("Error: the site check failed (above); nothing was crawled", err=True)
-        sys.exit(EXIT_FAILED)
+        sys.exit(run.exit_code)
     stats = run.stats
     _unknown_partners(stats)
     if stats.get(keys.STORAGE_REFUSED):  # refused before the first request
         click.echo(f"Error: {stats[keys.STORAGE_ERROR]}", err=True)
-        sys.exit(EXIT_FAILED)
+        sys.exit(run.exit_code)
 
     summary = CrawlSummary.from_stats(stats)
     click.echo(summary.to_json() if fmt == "json" else summary.render(str(db)))
@@ -372,7 +356,7 @@ def crawl(
     ]
     if errors:  # one line, whatever failed
         click.echo("Error: " + "; and ".join(errors), err=True)
-    sys.exit(0 if summary.succeeded else EXIT_FAILED)
+    sys.exit(run.exit_code)
 
 
 def _one_source(
@@ -456,21 +440,20 @@ def check(
 
     base_url = _one_source(base_url, replay)
     settings: dict[str, Any] = {}
-    lock = None
     if keep is not None:
-        _check_creatable(keep, "--keep", writable=False)
-        _check_writable(keep)
-        lock = _lock(keep, "check")
+        _preflight(keep, "--keep")
         settings["OLYSCRAPE_CHECK_KEEP"] = str(keep)
     arguments = {"base_url": base_url, "replay": replay, "partners": partners}
-    stats = run_check(arguments, settings, verbose=verbose)
-    if lock is not None:
-        lock.release()
+    run = run_check(arguments, settings, verbose=verbose)
+    _not_started(run)
+    assert run.stats is not None
+    stats = run.stats
     if stats.get(keys.STORAGE_ERROR):
         click.echo(f"Error: {stats[keys.STORAGE_ERROR]}", err=True)
-        sys.exit(EXIT_FAILED)
+        sys.exit(run.exit_code)
     _unknown_partners(stats)
-    sys.exit(0 if _report_check(stats, fmt) else EXIT_FAILED)
+    _report_check(stats, fmt)
+    sys.exit(run.exit_code)
 
 
 @cli.command()
@@ -485,7 +468,7 @@ def reparse(db: Path, verbose: bool) -> None:
     with _reader(db) as archive:  # refuses a missing, empty or foreign file, unchanged
         if not _guarded(lambda: archive.count("captures")):
             raise click.ClickException(f"{db} holds no captures to re-parse (crawl it first)")
-    _check_writable(db)
+    _preflight(db, "--db")
     _reparse(db, verbose)
 
 
@@ -494,9 +477,10 @@ def _reparse(db: Path, verbose: bool) -> None:
     listings could not all be re-read."""
     from olyscrape.crawl import run_reparse
 
-    lock = _lock(db)  # held until this process exits
-    stats = run_reparse(str(db), verbose=verbose)
-    lock.release()
+    run = run_reparse(str(db), verbose=verbose)
+    _not_started(run)
+    assert run.stats is not None
+    stats = run.stats
     if stats.get(keys.STORAGE_ERROR):
         raise click.ClickException(str(stats[keys.STORAGE_ERROR]))
     crawl = keys.CrawlStats(stats)
@@ -520,9 +504,9 @@ def _reparse(db: Path, verbose: bool) -> None:
     missing = crawl.count("replay/missing")
     if missing:
         click.echo(f"{missing} page(s) had no capture to re-parse", err=True)
-    if crawl.finish_reason != "finished" or crawl.count("errors"):
+    if run.exit_code:
         click.echo("reparse FAILED: some listing pages could not be re-read", err=True)
-        sys.exit(EXIT_FAILED)
+        sys.exit(run.exit_code)
 
 
 def limit_option(default: int | None = None) -> Any:
