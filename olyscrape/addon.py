@@ -35,7 +35,9 @@ DEFAULTS: dict[str, Any] = {
     "OLYSCRAPE_REPLAY_ARCHIVE": None,  # answer every request from this archive's captures
     "OLYSCRAPE_REPARSE": False,  # a re-parse: keep last_seen, record no crawl
     "OLYSCRAPE_FULL": False,  # walk every listing to its end, even past cards archived before
-    "OLYSCRAPE_LOCK_HELD": False,  # the caller (the CLI) holds the archive's lock already
+    # Deprecated, does nothing (a warning says so): the archive keeper takes the archive's
+    # lock however a crawl runs. Kept so that old `-s OLYSCRAPE_LOCK_HELD=1` lines still run.
+    "OLYSCRAPE_LOCK_HELD": False,
     # SQLite's check of the archive before a crawl writes: "full" (integrity_check, which
     # also sees an index that lost rows) or "quick" (quick_check: faster start on a large
     # archive, blind to that damage)

@@ -64,11 +64,11 @@ class PartnerCardsMonitor(_CrawlMonitor):
     def test_listing_cards_did_not_fall(self) -> None:
         """Cards on the first listing pages (read by every crawl, full or incremental)
         against the last successful crawl, partner by partner."""
-        writer = ArchiveKeeper.of(self.data.crawler).writer
-        if writer is None:
+        keeper = ArchiveKeeper.of(self.data.crawler)
+        if not keeper.opened:
             return  # the archive was refused; the crawl has failed already
         try:
-            last = writer.last_successful_stats(writer.crawl_id)
+            last = keeper.previous_crawl_stats()
         except ArchiveError as exc:  # the check's own line, never Spidermon's bare "None"
             self.fail(f"the last successful crawl cannot be read: {exc}")
         previous = _previous_cards(last, self.partners)

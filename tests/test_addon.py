@@ -65,7 +65,7 @@ def test_the_store_pipeline_built_with_the_addon_alone_writes_batches_of_200(tmp
     store.process_item(validate.process_item(normalize.process_item(page)))
     assert query(db, "SELECT count(*) FROM articles") == [(0,)]  # less than a batch
     store.close_spider()
-    ArchiveKeeper.of(crawler).writer.close()
+    ArchiveKeeper.of(crawler).close()  # the writer, then the lock
     assert query(db, "SELECT url FROM articles ORDER BY url") == [
         (f"https://olympics.com/ioc/news/story-{n}",) for n in range(3)
     ]

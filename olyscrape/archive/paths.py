@@ -9,6 +9,10 @@ which ``?``, ``#`` and ``%`` are letters of the name; ``--db file:x.db`` is the 
 written under each name with its own WAL, which corrupts it, and a device or a FIFO is
 no archive: :func:`check_file` refuses both before anything is created beside them.
 The read commands open :func:`read_connection`, which cannot write.
+
+:func:`preflight` is the one early check of an archive's path, used by whoever must refuse
+it before doing anything (the command before it starts a crawl, the archive keeper before
+it takes the lock, :meth:`~olyscrape.archive.ArchiveWriter.open` before it connects).
 """
 
 from __future__ import annotations
@@ -54,12 +58,42 @@ def connect_read_only(
     return conn
 
 
+class UnusablePath(ArchiveError):
+    """A path that cannot name the file it is given for: a folder, a file's name under a
+    file, or read-only where the file must be written. The caller's usage error (the
+    command says so for its option, exit 2), before anything is opened."""
+
+
 def nearest_folder(path: str | Path) -> Path:
     """The nearest existing ancestor of ``path`` (where creating it would start)."""
     folder = Path(path).absolute().parent
     while not folder.exists():
         folder = folder.parent
     return folder
+
+
+def check_creatable(path: str | Path, *, writable: bool = True) -> None:
+    """A file a path names must be creatable: not a folder, its nearest existing ancestor
+    a folder, and (``writable``) the file, or that folder, writable. Raises
+    :class:`UnusablePath`; reads only."""
+    path = Path(path)
+    if path.is_dir():
+        raise UnusablePath(f"{path} is a folder")
+    folder = nearest_folder(path)
+    if not folder.is_dir():
+        raise UnusablePath(f"cannot create {path}: {folder} is not a folder")
+    target = path if path.exists() else folder
+    if writable and not os.access(target, os.W_OK):
+        raise UnusablePath(f"cannot write {path}: {target} is read-only")
+
+
+def preflight(path: str | Path) -> None:
+    """The one check of an archive's path before anything is done with it (its lock, a
+    request, a file created beside it): a path that can name a file
+    (:class:`UnusablePath`, a usage error), then one an archive can be written at
+    (:class:`ArchiveError`: see :func:`check_writable`). Writes nothing."""
+    check_creatable(path, writable=False)  # a read-only archive is a fault, not a usage error
+    check_writable(path)
 
 
 def _in_wal_mode(path: Path) -> bool:

@@ -1,23 +1,23 @@
 """The commands that fetch or re-read the site: ``crawl``, ``check`` and ``reparse``.
 
-Each parses its options, checks the paths it will write before any request, takes the
-archive's lock, hands over to the runner (:mod:`olyscrape.crawl`) and prints its report.
+Each parses its options, checks the paths it will write before any request
+(:func:`olyscrape.archive.paths.preflight`), hands over to the runner
+(:mod:`olyscrape.crawl`, whose archive keeper takes the archive's lock) and prints its
+report, exiting with the code of the run's outcome.
 """
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from olyscrape import stats as keys
-from olyscrape.archive import ArchiveError
-from olyscrape.archive.paths import nearest_folder
-from olyscrape.archive.schema import check_for_writing
-from olyscrape.cli.exits import EXIT_FAILED, EXIT_LOCKED, EXIT_USAGE
+from olyscrape.archive import ArchiveError, paths
+from olyscrape.archive.paths import UnusablePath, preflight
+from olyscrape.cli.exits import EXIT_USAGE
 from olyscrape.cli.options import (
     db_option,
     guarded,
@@ -27,47 +27,37 @@ from olyscrape.cli.options import (
 )
 from olyscrape.cli.output import echo_report
 from olyscrape.cli.types import FilePath, SettingOverride
-from olyscrape.lock import ArchiveLock, ArchiveLocked
 from olyscrape.site import urls
 
+if TYPE_CHECKING:
+    from olyscrape.crawl import CrawlOutcome
 
-def _lock(db: Path, what: str = "crawl") -> ArchiveLock:
-    """Take the archive's lock for this process, or exit at once (code 3), touching nothing."""
-    lock = ArchiveLock(db)
+
+def _preflight(db: Path, option: str) -> None:
+    """The archive path's pre-flight (:func:`olyscrape.archive.paths.preflight`), before
+    anything else: a usage error (2) or a fault (1), touching nothing. The archive keeper
+    checks the archive itself and takes its lock when the run starts (busy: exit 3)."""
     try:
-        lock.acquire()
-    except ArchiveLocked as exc:
-        click.echo(f"Error: {exc}; not starting a {what} on it.", err=True)
-        sys.exit(EXIT_LOCKED)
-    except OSError as exc:
-        from olyscrape.archive.errors import cause_of
-
-        message = f"archive {db}: {cause_of(exc)} (cannot take its lock: {exc.strerror})"
-        raise click.ClickException(message) from None
-    return lock
-
-
-def _check_writable(db: Path) -> None:
-    """Refuse, before the lock and any request, an archive path that cannot be written or
-    a file that is not an olyscrape archive (exit 1); reads only, writes nothing."""
-    try:
-        check_for_writing(db)
+        preflight(db)
+    except UnusablePath as exc:
+        raise click.BadParameter(str(exc), param_hint=option) from None
     except ArchiveError as exc:
         raise click.ClickException(str(exc)) from None
 
 
-def _check_creatable(path: Path, option: str, writable: bool = True) -> None:
-    """A file an option names must be creatable: not a folder, its nearest existing parent
-    a folder, and (``writable``) the file, or that folder, writable. A usage error if not."""
-    if path.is_dir():
-        raise click.BadParameter(f"{path} is a folder", param_hint=option)
-    folder = nearest_folder(path)
-    if not folder.is_dir():
-        message = f"cannot create {path}: {folder} is not a folder"
-        raise click.BadParameter(message, param_hint=option)
-    target = path if path.exists() else folder
-    if writable and not os.access(target, os.W_OK):
-        raise click.BadParameter(f"cannot write {path}: {target} is read-only", param_hint=option)
+def check_creatable(path: Path, option: str) -> None:
+    """A file an option names must be creatable and writable (a usage error if not)."""
+    try:
+        paths.check_creatable(path)
+    except UnusablePath as exc:
+        raise click.BadParameter(str(exc), param_hint=option) from None
+
+
+def _not_started(outcome: CrawlOutcome) -> None:
+    """A run whose archive was busy (exit 3) or refused (1) before it started: one line."""
+    if outcome.refused is not None:
+        click.echo(f"Error: {outcome.refused}", err=True)
+        sys.exit(outcome.exit_code)
 
 
 def _check_warc(path: Path) -> None:
@@ -157,14 +147,12 @@ def crawl(
     base_url = _one_source(base_url, replay, replay_warc)
     if no_articles and refresh_articles:
         raise click.UsageError("--no-articles and --refresh-articles exclude each other")
-    settings = {**dict(overrides), "OLYSCRAPE_LOCK_HELD": True}
+    settings = dict(overrides)
     if replay_warc:
         _check_warc(replay_warc)
     if warc:
-        _check_creatable(warc, "--warc")
-    _check_creatable(db, "--db", writable=False)  # a read-only archive is a fault (exit 1)
-    _check_writable(db)
-    lock = _lock(db)  # held until this process exits
+        check_creatable(warc, "--warc")
+    _preflight(db, "--db")
 
     arguments = {
         "db": db, "partners": partners, "base_url": base_url, "replay": replay,
@@ -179,17 +167,17 @@ def crawl(
         _report_check(stats, fmt, quiet=True, brief=True)
 
     run = run_crawl(arguments, settings, verbose=verbose, on_check=checked if check_first else None)
-    lock.release()
+    _not_started(run)
     if run.check is not None:
         _unknown_partners(run.check)
     if run.stats is None:  # the probe found the site changed: nothing was fetched further
         click.echo("Error: the site check failed (above); nothing was crawled", err=True)
-        sys.exit(EXIT_FAILED)
+        sys.exit(run.exit_code)
     stats = run.stats
     _unknown_partners(stats)
     if stats.get(keys.STORAGE_REFUSED):  # refused before the first request
         click.echo(f"Error: {stats[keys.STORAGE_ERROR]}", err=True)
-        sys.exit(EXIT_FAILED)
+        sys.exit(run.exit_code)
 
     summary = CrawlSummary.from_stats(stats, db=str(db))
     echo_report(summary, fmt)
@@ -198,7 +186,7 @@ def crawl(
     ]
     if errors:  # one line, whatever failed
         click.echo("Error: " + "; and ".join(errors), err=True)
-    sys.exit(summary.exit_code)
+    sys.exit(run.exit_code)
 
 
 def _one_source(
@@ -282,21 +270,20 @@ def check(
 
     base_url = _one_source(base_url, replay)
     settings: dict[str, Any] = {}
-    lock = None
     if keep is not None:
-        _check_creatable(keep, "--keep", writable=False)
-        _check_writable(keep)
-        lock = _lock(keep, "check")
+        _preflight(keep, "--keep")
         settings["OLYSCRAPE_CHECK_KEEP"] = str(keep)
     arguments = {"base_url": base_url, "replay": replay, "partners": partners}
-    stats = run_check(arguments, settings, verbose=verbose)
-    if lock is not None:
-        lock.release()
+    run = run_check(arguments, settings, verbose=verbose)
+    _not_started(run)
+    assert run.stats is not None
+    stats = run.stats
     if stats.get(keys.STORAGE_ERROR):
         click.echo(f"Error: {stats[keys.STORAGE_ERROR]}", err=True)
-        sys.exit(EXIT_FAILED)
+        sys.exit(run.exit_code)
     _unknown_partners(stats)
-    sys.exit(0 if _report_check(stats, fmt) else EXIT_FAILED)
+    _report_check(stats, fmt)
+    sys.exit(run.exit_code)
 
 
 @click.command()
@@ -311,7 +298,7 @@ def reparse(db: Path, verbose: bool) -> None:
     with open_reader(db) as archive:  # refuses a missing, empty or foreign file, unchanged
         if not guarded(lambda: archive.count("captures")):
             raise click.ClickException(f"{db} holds no captures to re-parse (crawl it first)")
-    _check_writable(db)
+    _preflight(db, "--db")
     reparse_captures(db, verbose)
 
 
@@ -321,14 +308,15 @@ def reparse_captures(db: Path, verbose: bool) -> None:
     from olyscrape.cli.reports.reparse import ReparseReport
     from olyscrape.crawl import run_reparse
 
-    lock = _lock(db)  # held until this process exits
-    stats = run_reparse(str(db), verbose=verbose)
-    lock.release()
+    run = run_reparse(str(db), verbose=verbose)
+    _not_started(run)
+    assert run.stats is not None
+    stats = run.stats
     if stats.get(keys.STORAGE_ERROR):
         raise click.ClickException(str(stats[keys.STORAGE_ERROR]))
     report = ReparseReport.from_stats(stats, str(db))
     echo_report(report, "table")
     for line in report.notes():
         click.echo(line, err=True)
-    if report.exit_code:
-        sys.exit(report.exit_code)
+    if run.exit_code:
+        sys.exit(run.exit_code)

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from olyscrape.archive import ArchiveError
-from olyscrape.cli.crawling import _check_creatable, reparse_captures
+from olyscrape.cli.crawling import check_creatable, reparse_captures
 from olyscrape.cli.exits import EXIT_FAILED, EXIT_OK
 from olyscrape.cli.options import db_option, report_format_option, verbose_option
 from olyscrape.cli.types import FilePath
@@ -77,7 +77,7 @@ def recover(db: Path, new: Path, verbose: bool) -> None:
     """
     from olyscrape.archive.backup import recover_captures
 
-    _check_creatable(new, "NEW")
+    check_creatable(new, "NEW")
     if new.exists():
         raise click.BadParameter(f"{new} already exists; recover into a new file", param_hint="NEW")
     try:

@@ -32,11 +32,11 @@ def _warc(path: str) -> Source:
 
 
 def _archive_captures(crawler: Crawler) -> Source:
-    """The captures of the crawl's own archive, read on its writer's connection."""
-    writer = ArchiveKeeper.of(crawler).writer
-    if writer is None:
+    """The captures of the crawl's own archive, as its keeper reads them."""
+    source = ArchiveKeeper.of(crawler).replay_source()
+    if source is None:
         raise NotConfigured("the archive was refused: nothing to replay")
-    return writer.captures
+    return source
 
 
 def _folder(path: str) -> Source:

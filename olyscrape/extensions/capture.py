@@ -26,7 +26,7 @@ class CaptureRecorder:
     the URL as fetched, the canonical URL, time, status, content type and the sha256 of
     the body; the body itself is stored compressed, once per distinct sha256.
 
-    The capture is queued with the archive's writer, which gives it its id at once and
+    The capture is queued with the archive's keeper, which gives it its id at once and
     writes it in the transaction of the cards parsed from it. Disabled with
     ``OLYSCRAPE_CAPTURE = False`` (a re-parse reads captures, it adds none).
     """
@@ -50,7 +50,6 @@ class CaptureRecorder:
     def response_received(self, response: Response, request: Request) -> None:
         if self.keeper is None or not self.keeper.usable:
             return
-        assert self.keeper.writer is not None
         content_type = response.headers.get("Content-Type")
         capture = Capture(
             url=request.url,
@@ -59,5 +58,5 @@ class CaptureRecorder:
             content_type=content_type.decode("latin-1") if content_type else None,
             body=response.body,
         )
-        request.meta[CAPTURE_ID] = self.keeper.writer.queue_capture(capture)
+        request.meta[CAPTURE_ID] = self.keeper.queue_capture(capture)
         self.crawler.stats.inc_value(keys.CAPTURES)

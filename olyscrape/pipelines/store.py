@@ -28,7 +28,7 @@ MAX_QUEUED_BYTES = 8 * 1024 * 1024
 
 
 class StorePipeline:
-    """Hand the archive's writer ``OLYSCRAPE_BATCH_SIZE`` items a transaction, in the order
+    """Hand the archive's keeper ``OLYSCRAPE_BATCH_SIZE`` items a transaction, in the order
     they came (a partner before its cards, bodies and failed article pages after the cards
     that link them, a completed walk after its cards and their pages), with the captures
     they were parsed from.
@@ -73,8 +73,7 @@ class StorePipeline:
             self._pending_cards += 1
         else:
             return item
-        writer = self.keeper.writer
-        queued = writer.queued_bytes if writer is not None else 0
+        queued = self.keeper.queued_bytes
         # A partner at once: a crawl dying before its walk completes leaves the walk
         # marked as started, so the next crawl walks it in full.
         if (

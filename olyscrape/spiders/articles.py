@@ -75,8 +75,7 @@ class ArticlePagesSpider(SiteSpider):
         """A re-parse reads only what the archive kept (None: a crawl reads the site)."""
         if not self.reparse:
             return None
-        assert self.keeper.writer is not None
-        return self.keeper.writer.captures.has
+        return self.keeper.has_capture
 
     def _refresh_requests(self) -> Iterator[scrapy.Request]:
         """``--refresh-articles``: every archived article's page, not only those the walks
@@ -93,9 +92,8 @@ class ArticlePagesSpider(SiteSpider):
         a row are reported instead. With ``--partners``, only those partners' articles."""
         if not self.fetch_articles or self.refresh_articles or self.reparse:
             return []  # refreshing asks for every page; a re-parse reads captures only
-        assert self.keeper.writer is not None
         partners = chosen if self.wanted else None
-        wanted = self.keeper.writer.pages_wanted(self.page_max_failures, partners)
+        wanted = self.keeper.pages_wanted(self.page_max_failures, partners)
         if wanted:
             logger.info("asking again for %d article page(s) the archive lacks", len(wanted))
             self.crawler.stats.set_value(keys.PAGES_ASKED_AGAIN, len(wanted))
@@ -115,8 +113,7 @@ class ArticlePagesSpider(SiteSpider):
             if url in self.page_waiters:  # asked for already (another partner, a hole)
                 self._await_page(partner, url)
         if fresh and not self.refresh_articles:
-            assert self.keeper.writer is not None
-            stored = self.keeper.writer.pages_not_wanted(fresh, self.page_max_failures)
+            stored = self.keeper.pages_not_wanted(fresh, self.page_max_failures)
             fresh = [url for url in fresh if url not in stored]
         for url in fresh:
             yield from self._ask_page(url, partner)

@@ -58,7 +58,6 @@ class CheckSpider(SiteSpider):
             "OLYSCRAPE_CAPTURE": bool(keep),
             "OLYSCRAPE_RECORD_CRAWL": False,
             "OLYSCRAPE_WARC": None,
-            "OLYSCRAPE_LOCK_HELD": True,  # the command locks a kept archive itself
             "SPIDERMON_ENABLED": False,  # the closing checks judge crawls, not probes
         }
         for name, value in probe.items():

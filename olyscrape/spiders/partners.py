@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator, Generator, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 import scrapy
-from scrapy import signals
 from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import CloseSpider
 from w3lib.url import canonicalize_url
@@ -25,7 +24,6 @@ from olyscrape.addon import setting
 from olyscrape.extensions.archive import ArchiveKeeper
 from olyscrape.extensions.capture import CAPTURE_ID
 from olyscrape.items import ArticleCard, PageCards, Partner, WalkDone
-from olyscrape.lock import ArchiveLock
 from olyscrape.site import urls
 from olyscrape.site.discovery import DISCOVERY_URL, DiscoveryPage, select_partners
 from olyscrape.site.listing import ListingPage
@@ -56,7 +54,6 @@ class PartnersSpider(PartnerWalksSpider):
     # Set in from_crawler, from the crawler's settings.
     max_pages: int
     known_links: dict[str, set[str]]
-    lock: ArchiveLock
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> PartnersSpider:
@@ -64,11 +61,6 @@ class PartnersSpider(PartnerWalksSpider):
         settings = crawler.settings
         spider.max_pages = setting(settings, "OLYSCRAPE_MAX_PAGES")
         spider.known_links = {}
-        if not setting(settings, "OLYSCRAPE_LOCK_HELD"):
-            # Under plain `scrapy crawl` or Scrapyd; the CLI takes the lock itself, earlier.
-            spider.lock = ArchiveLock(setting(settings, "OLYSCRAPE_DB"))
-            spider.lock.acquire()
-            crawler.signals.connect(spider.lock.release, signal=signals.spider_closed)
         return spider
 
     # --- discovery ----------------------------------------------------------------
@@ -94,8 +86,7 @@ class PartnersSpider(PartnerWalksSpider):
         """What earlier crawls archived: each partner's cards, complete walks (and, to
         refresh them, every article). Which article pages are stored is asked page by page
         (:meth:`_admit`) and for the holes only (:meth:`_missing_page_requests`)."""
-        archive = self.keeper.writer
-        assert archive is not None
+        archive = self.keeper
         if self.fetch_articles and self.refresh_articles:
             self.articles_to_refresh = archive.article_partners()
         self.known_links = archive.known_links()
@@ -118,11 +109,10 @@ class PartnersSpider(PartnerWalksSpider):
         does not lose every article. Empty otherwise (discovery reads the page)."""
         if not self.reparse:
             return []
-        assert self.keeper.writer is not None
-        if self.keeper.writer.captures.has(DISCOVERY_URL):
+        if self.keeper.has_capture(DISCOVERY_URL):
             return []
         found = [Partner(slug=slug, name=name, url=url)
-                 for slug, name, url in self.keeper.writer.partners()]  # fmt: skip
+                 for slug, name, url in self.keeper.archived_partners()]  # fmt: skip
         if found:
             logger.warning("no capture of the partner list %s: taking the %d partners the"
                            " archive lists instead", urls.PARTNERS_PATH, len(found))  # fmt: skip
@@ -155,9 +145,7 @@ class PartnersSpider(PartnerWalksSpider):
 
     def _captured(self, partners: list[Partner]) -> list[Partner]:
         """A re-parse: the partners whose listing the archive kept; the others are named."""
-        assert self.keeper.writer is not None
-        store = self.keeper.writer.captures
-        kept = [p for p in partners if store.has(p.url)]
+        kept = [p for p in partners if self.keeper.has_capture(p.url)]
         skipped = [p.slug for p in partners if p not in kept]
         if skipped:
             self.crawler.stats.set_value(keys.REPARSE_SKIPPED, skipped)
