@@ -284,11 +284,11 @@ def test_a_failed_page_counts_once_a_batch_and_a_stored_page_resets_it(archive):
     archive.store([ArticlePageFailed(url=url, reason="HTTP 404")])
     fields = "SELECT page_failures, page_error FROM articles WHERE url = ?"
     assert rows(archive, fields, url) == [{"page_failures": 2, "page_error": "HTTP 404"}]
-    assert archive.pages_wanted(3) == [(url, "alibaba"), (other, "visa")]
-    assert archive.pages_wanted(2) == [(other, "visa")]  # given up after 2 crawls in a row
-    assert archive.pages_wanted(3, ["visa"]) == [(other, "visa")]
-    assert archive.pages_not_wanted([url, other], 2) == {url}
-    missing = archive.missing_pages(2)
+    assert archive.lookups.pages_wanted(3) == [(url, "alibaba"), (other, "visa")]
+    assert archive.lookups.pages_wanted(2) == [(other, "visa")]  # given up after 2 crawls in a row
+    assert archive.lookups.pages_wanted(3, ["visa"]) == [(other, "visa")]
+    assert archive.lookups.pages_not_wanted([url, other], 2) == {url}
+    missing = archive.lookups.missing_pages(2)
     assert (missing.missing, missing.given_up) == (2, 1)
     assert [(p["url"], p["failures"], p["reason"]) for p in missing.listed] == [
         (url, 2, "HTTP 404")
@@ -296,9 +296,9 @@ def test_a_failed_page_counts_once_a_batch_and_a_stored_page_resets_it(archive):
 
     archive.store([ArticleBody(url=url, body="Text.")])
     assert rows(archive, fields, url) == [{"page_failures": 0, "page_error": None}]
-    assert archive.pages_not_wanted([url, other], 2) == {url}
-    assert archive.pages_wanted(3) == [(other, "visa")]
-    assert archive.missing_pages(2).missing == 1
+    assert archive.lookups.pages_not_wanted([url, other], 2) == {url}
+    assert archive.lookups.pages_wanted(3) == [(other, "visa")]
+    assert archive.lookups.missing_pages(2).missing == 1
 
 
 def test_a_reparse_records_no_page_failure(archive):
@@ -310,4 +310,4 @@ def test_a_reparse_records_no_page_failure(archive):
 
 def test_articles_off_the_canonical_origin_are_no_hole(archive):
     archive.store([card("https://www.bridgestone.com/news")])
-    assert archive.pages_wanted(3) == [] and archive.missing_pages(3).missing == 0
+    assert archive.lookups.pages_wanted(3) == [] and archive.lookups.missing_pages(3).missing == 0

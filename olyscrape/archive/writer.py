@@ -14,7 +14,7 @@ stops before storing anything, a mistyped partner say, leaves no file behind.
 What a batch changes is worked out by :class:`~olyscrape.archive.batch.Batch`; what a crawl
 reads of the archive it writes (earlier links, the pages still wanted, counts) is
 :class:`~olyscrape.archive.lookups.ArchiveLookups`, on this writer's connection
-(``writer.lookups``; the writer's methods of the same names hand over to it).
+(``writer.lookups``): the writer itself only writes.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import secrets
 import sqlite3
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, suppress
 from datetime import datetime, timezone
 from pathlib import Path
@@ -32,7 +32,7 @@ from olyscrape.archive import health, migrations, schema, walowner
 from olyscrape.archive.batch import Batch, StoreResult, many
 from olyscrape.archive.captures import Capture, CaptureStore
 from olyscrape.archive.errors import ArchiveError, ArchiveWriteError, write_error
-from olyscrape.archive.lookups import ArchiveLookups, MissingPages
+from olyscrape.archive.lookups import ArchiveLookups
 from olyscrape.archive.paths import sqlite_uri
 from olyscrape.archive.text import on_bad_text_leniently
 from olyscrape.archive.walks import WalkLinks, shift_unreached
@@ -343,34 +343,3 @@ class ArchiveWriter:
         batch.write(self.crawl_id)
         conn.execute(schema.INDEX_NEW_ROWS, {"after": indexed_up_to})
         return batch.result
-
-    # --- what a new crawl starts from: see ArchiveLookups, read on this connection ---------
-
-    def known_links(self) -> dict[str, set[str]]:
-        return self.lookups.known_links()
-
-    def partners(self) -> list[tuple[str, str, str]]:
-        return self.lookups.partners()
-
-    def completed_walks(self) -> set[str]:
-        return self.lookups.completed_walks()
-
-    def pages_wanted(
-        self, max_failures: int, partners: Collection[str] | None = None
-    ) -> list[tuple[str, str | None]]:
-        return self.lookups.pages_wanted(max_failures, partners)
-
-    def pages_not_wanted(self, urls: Sequence[str], max_failures: int) -> set[str]:
-        return self.lookups.pages_not_wanted(urls, max_failures)
-
-    def missing_pages(self, max_failures: int, shown: int = 20) -> MissingPages:
-        return self.lookups.missing_pages(max_failures, shown)
-
-    def article_partners(self) -> dict[str, str]:
-        return self.lookups.article_partners()
-
-    def counts(self) -> dict[str, int]:
-        return self.lookups.counts()
-
-    def last_successful_stats(self, before_id: int | None = None) -> dict[str, Any] | None:
-        return self.lookups.last_successful_stats(before_id)

@@ -169,19 +169,19 @@ class ArchiveKeeper:
 
     def known_links(self) -> dict[str, set[str]]:
         """Per partner, the article URLs its listing showed in earlier crawls."""
-        return self._open_writer().known_links()
+        return self._open_writer().lookups.known_links()
 
     def completed_walks(self) -> set[str]:
         """Partners whose last walk of their listing ended (none interrupted since)."""
-        return self._open_writer().completed_walks()
+        return self._open_writer().lookups.completed_walks()
 
     def article_partners(self) -> dict[str, str]:
         """Every archived article and one partner that showed it (to refresh them all)."""
-        return self._open_writer().article_partners()
+        return self._open_writer().lookups.article_partners()
 
     def archived_partners(self) -> list[tuple[str, str, str]]:
         """The partners the archive lists (slug, name, listing URL), in the order found."""
-        return self._open_writer().partners()
+        return self._open_writer().lookups.partners()
 
     def has_capture(self, url: str) -> bool:
         """True when the archive holds a capture of the page at canonical ``url``."""
@@ -192,18 +192,18 @@ class ArchiveKeeper:
     ) -> list[tuple[str, str | None]]:
         """The article pages the archive lacks, each with a partner that showed it (see
         :meth:`ArchiveWriter.pages_wanted`)."""
-        return self._open_writer().pages_wanted(max_failures, partners)
+        return self._open_writer().lookups.pages_wanted(max_failures, partners)
 
     def pages_not_wanted(self, urls: Sequence[str], max_failures: int) -> set[str]:
         """Of ``urls``, the article pages a crawl does not ask for: stored already, or
         given up on after ``max_failures`` failed crawls in a row."""
-        return self._open_writer().pages_not_wanted(urls, max_failures)
+        return self._open_writer().lookups.pages_not_wanted(urls, max_failures)
 
     def previous_crawl_stats(self) -> dict[str, Any] | None:
         """The stats of the newest successful crawl before this one: ``{}`` when there is
         none, ``None`` when they are not a JSON object. Raises :class:`ArchiveError`."""
         writer = self._open_writer()
-        return writer.last_successful_stats(writer.crawl_id)
+        return writer.lookups.last_successful_stats(writer.crawl_id)
 
     def replay_source(self) -> Source | None:
         """The archive's own captures as a replay source (a re-parse), read on the
@@ -267,9 +267,9 @@ class ArchiveKeeper:
         stats = self.crawler.stats
         max_failures = setting(self.crawler.settings, "OLYSCRAPE_PAGE_MAX_FAILURES")
         with suppress(ArchiveError):  # a failure was reported already
-            counts = self._writer.counts()
+            counts = self._writer.lookups.counts()
             if self._writer.exists:
-                missing = self._writer.missing_pages(max_failures)
+                missing = self._writer.lookups.missing_pages(max_failures)
                 counts |= {"articles_without_page": missing.missing,
                            "pages_given_up": missing.given_up,
                            "page_max_failures": max_failures}  # fmt: skip
