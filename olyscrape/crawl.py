@@ -20,7 +20,7 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 from twisted.python.failure import Failure
 
-from olyscrape import stats as keys
+from olyscrape import crawlstats
 from olyscrape.addon import setting
 from olyscrape.archive import ArchiveError
 from olyscrape.archive.paths import UnusablePath
@@ -134,7 +134,7 @@ class CrawlOutcome:
     @property
     def exit_code(self) -> int:
         """0 only for a run that succeeded: a crawl whose verdict is ``ok``
-        (:func:`olyscrape.stats.verdict`), a probe whose every point holds, a re-parse that
+        (:func:`olyscrape.crawlstats.verdict`), a probe whose every point holds, a re-parse that
         re-read every listing. 2 for partners the site does not list, 3 for a busy archive,
         1 for every other failure."""
         if self.refused is not None:
@@ -145,24 +145,24 @@ class CrawlOutcome:
             return EXIT_FAILED
         stats = self.stats
         if self.kind == "check":
-            if stats.get(keys.STORAGE_ERROR):
+            if stats.get(crawlstats.STORAGE_ERROR):
                 return EXIT_FAILED
             if _names_unknown_partners(stats):
                 return EXIT_USAGE
             return EXIT_OK if probe_passed(stats) else EXIT_FAILED
         if self.kind == "reparse":
-            crawl = keys.CrawlStats(stats)
-            failed = stats.get(keys.STORAGE_ERROR) or crawl.count("errors")
+            crawl = crawlstats.CrawlStats(stats)
+            failed = stats.get(crawlstats.STORAGE_ERROR) or crawl.count("errors")
             return EXIT_FAILED if failed or crawl.finish_reason != "finished" else EXIT_OK
         if _names_unknown_partners(stats):
             return EXIT_USAGE
-        if stats.get(keys.STORAGE_REFUSED):
+        if stats.get(crawlstats.STORAGE_REFUSED):
             return EXIT_FAILED
-        return EXIT_OK if keys.verdict(stats).status == "ok" else EXIT_FAILED
+        return EXIT_OK if crawlstats.verdict(stats).status == "ok" else EXIT_FAILED
 
 
 def _names_unknown_partners(stats: dict[str, Any]) -> bool:
-    return keys.CrawlStats(stats).finish_reason == keys.UNKNOWN_PARTNER
+    return crawlstats.CrawlStats(stats).finish_reason == crawlstats.UNKNOWN_PARTNER
 
 
 def _refused(kind: Kind, exc: BaseException) -> CrawlOutcome:

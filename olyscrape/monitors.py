@@ -17,7 +17,7 @@ from typing import Any, ClassVar
 from spidermon import Monitor, MonitorSuite, monitors
 from spidermon.core.actions import Action
 
-from olyscrape import stats as keys
+from olyscrape import crawlstats
 from olyscrape.addon import setting
 from olyscrape.archive.errors import ArchiveError
 from olyscrape.extensions.archive import ArchiveKeeper
@@ -31,8 +31,8 @@ class _CrawlMonitor(Monitor):
         return self.data.stats
 
     @property
-    def crawl(self) -> keys.CrawlStats:
-        return keys.CrawlStats(self.data.stats)
+    def crawl(self) -> crawlstats.CrawlStats:
+        return crawlstats.CrawlStats(self.data.stats)
 
     @property
     def settings(self) -> Any:
@@ -89,7 +89,7 @@ def _previous_cards(previous: dict[str, Any] | None, partners: list[str]) -> dic
     try:
         if previous is None:
             raise ValueError("not a JSON object")
-        stats = keys.CrawlStats(previous)
+        stats = crawlstats.CrawlStats(previous)
         return {p: stats.count("listing_cards", p) for p in partners}
     except (ValueError, TypeError, AttributeError):
         logger.warning(
@@ -102,8 +102,8 @@ def _previous_cards(previous: dict[str, Any] | None, partners: list[str]) -> dic
 @monitors.name("Field coverage")
 class FieldCoverageMonitor(_CrawlMonitor):
     def _coverage(self, name: str) -> float | None:
-        linked = int(self.stats.get(keys.COVERAGE_LINKED, 0))
-        return int(self.stats.get(keys.coverage_key(name), 0)) / linked if linked else None
+        linked = int(self.stats.get(crawlstats.COVERAGE_LINKED, 0))
+        return int(self.stats.get(crawlstats.coverage_key(name), 0)) / linked if linked else None
 
     @monitors.name("every linked card has a title")
     def test_titles(self) -> None:
@@ -143,13 +143,13 @@ class RecordFailures(Action):
     """Put each failed check in the stats, where the crawl record and the summary read it."""
 
     def run_action(self) -> None:
-        if self.data.crawler.stats.get_value("finish_reason") == keys.UNKNOWN_PARTNER:
+        if self.data.crawler.stats.get_value("finish_reason") == crawlstats.UNKNOWN_PARTNER:
             return  # a usage error, which the command reports in one line: no crawl to judge
         failures = [
             f"{result.item.monitor_name} / {result.item.method_name}: {result.reason}"
             for result in self.result.monitors_failed_results
         ]
-        self.data.crawler.stats.set_value(keys.MONITOR_FAILURES, failures)
+        self.data.crawler.stats.set_value(crawlstats.MONITOR_FAILURES, failures)
         for failure in failures:
             logger.error("check failed: %s", failure)
 
@@ -179,12 +179,12 @@ class SendAlert(Action):
     def run_action(self) -> None:
         settings = self.data.crawler.settings
         stats = self.data.crawler.stats
-        if stats.get_value("finish_reason") == keys.UNKNOWN_PARTNER:
+        if stats.get_value("finish_reason") == crawlstats.UNKNOWN_PARTNER:
             return  # a usage error, not a crawl to alert about
         report = {
-            "crawl_id": stats.get_value(keys.CRAWL_ID),
+            "crawl_id": stats.get_value(crawlstats.CRAWL_ID),
             "db": setting(settings, "OLYSCRAPE_DB"),
-            "failures": stats.get_value(keys.MONITOR_FAILURES) or [],
+            "failures": stats.get_value(crawlstats.MONITOR_FAILURES) or [],
         }
         text = "olyscrape crawl failed its checks:\n" + "\n".join(
             f"- {f}" for f in report["failures"]
@@ -203,7 +203,7 @@ class SendAlert(Action):
                 failed.append(f"alert {name} {target} failed: {exc}")
                 logger.error("alert %s %s failed: %s", name, target, exc)
         if failed:
-            stats.set_value(keys.ALERT_FAILURES, failed)
+            stats.set_value(crawlstats.ALERT_FAILURES, failed)
 
 
 class CloseChecks(MonitorSuite):

@@ -1,5 +1,5 @@
 """The archive is a layer of its own: it imports nothing of olyscrape but itself and the
-shared bottom (``olyscrape.items``, ``olyscrape.stats``), no Scrapy, and each of its modules
+shared bottom (``olyscrape.items``, ``olyscrape.crawlstats``), no Scrapy, and each of its modules
 does one job in at most about 400 lines.
 
 Read from the source with :mod:`ast` (every import, in functions too, and every
@@ -21,7 +21,7 @@ ARCHIVE = REPO / "olyscrape" / "archive"
 MODULES = sorted(ARCHIVE.glob("*.py"))
 #: What of olyscrape the archive may import besides itself: the items it stores and the
 #: stats keys it reads back.
-ALLOWED = ("olyscrape.archive", "olyscrape.items", "olyscrape.stats")
+ALLOWED = ("olyscrape.archive", "olyscrape.items", "olyscrape.crawlstats")
 #: The crawl's machinery, which sits above the archive.
 FORBIDDEN_LIBRARIES = ("scrapy", "twisted", "parsel", "spidermon")
 MAX_LINES = 400
@@ -41,7 +41,7 @@ def imported(path: Path) -> set[str]:
                 module = f"{base}.{node.module}" if node.module else base
             else:
                 module = node.module or ""
-            # ``from olyscrape import stats`` imports olyscrape.stats
+            # ``from olyscrape import crawlstats`` imports olyscrape.crawlstats
             names += [f"{module}.{alias.name}" if module == "olyscrape" else module
                       for alias in node.names]  # fmt: skip
         elif (
@@ -85,7 +85,7 @@ def test_the_check_sees_an_upward_import(tmp_path):
     """The parse is not vacuous: lazy, aliased and ``from olyscrape import`` forms count."""
     source = tmp_path / "m.py"
     source.write_text(
-        "from olyscrape import stats, urls\n"
+        "from olyscrape import crawlstats, urls\n"
         "def f():\n    from olyscrape.lock import held_by_another\n"
         "    import scrapy.http as h\n"
         "    return import_module('olyscrape.site.urls')\n"

@@ -13,7 +13,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-from olyscrape import stats as keys
+from olyscrape import crawlstats
 from olyscrape.cli import cli
 from olyscrape.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from olyscrape.cli.output import aligned
@@ -184,7 +184,11 @@ def test_aligned_table():
 
 def _reparse_stats(**extra):
     counts = {"changed_rows": 3, "new_articles": 1, "new": 1, "updated": 1, "bodies": 0}
-    return {"finish_reason": "finished", **{keys.key(k): v for k, v in counts.items()}, **extra}
+    return {
+        "finish_reason": "finished",
+        **{crawlstats.key(k): v for k, v in counts.items()},
+        **extra,
+    }
 
 
 def test_reparse_report():
@@ -199,7 +203,7 @@ def test_reparse_report():
 
 
 def test_reparse_report_failed():
-    stats = _reparse_stats(**{keys.REPARSE_SKIPPED: ["visa"], keys.key("errors"): 1})
+    stats = _reparse_stats(**{crawlstats.REPARSE_SKIPPED: ["visa"], crawlstats.key("errors"): 1})
     report = ReparseReport.from_stats(stats, "a.db")
     assert report.notes() == [
         "skipped, no capture of their listing: visa",

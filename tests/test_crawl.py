@@ -7,7 +7,7 @@ import shutil
 import pytest
 import pytest_twisted
 
-from olyscrape.stats import CrawlStats
+from olyscrape.crawlstats import CrawlStats
 from olyscrape.testing.mirror import serve_in_thread
 from tests.helpers import (
     CHRIS_TUNG,

@@ -5,10 +5,10 @@ import scrapy
 from scrapy import signals
 from scrapy.utils.test import get_crawler
 
+from olyscrape.crawlstats import StopReason
 from olyscrape.site.loadmore import LoadMoreLink
 from olyscrape.site.walk import PartnerPaging
 from olyscrape.spiders.partners import PartnersSpider
-from olyscrape.stats import StopReason
 
 URL = "https://olympics.com/ioc/ajaxscript/loadmoreoverviewnews/%7BAB12%7D/9/9/"
 

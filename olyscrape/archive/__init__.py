@@ -22,7 +22,7 @@
 - :mod:`~olyscrape.archive.backup`: a consistent copy, and recovery from a damaged file.
 
 Times are UTC ISO-8601 strings. Nothing here imports Scrapy, nor any of olyscrape but
-``olyscrape.items`` and ``olyscrape.stats`` (``tests/test_archive_layers.py`` checks).
+``olyscrape.items`` and ``olyscrape.crawlstats`` (``tests/test_archive_layers.py`` checks).
 """
 
 from __future__ import annotations

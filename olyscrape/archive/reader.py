@@ -20,7 +20,7 @@ import sqlite_utils
 
 from olyscrape.archive import paths, schema, walowner
 from olyscrape.archive.errors import ArchiveError, QueryError, damaged, is_corruption
-from olyscrape.stats import CrawlStats
+from olyscrape.crawlstats import CrawlStats
 
 
 @dataclass

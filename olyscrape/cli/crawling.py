@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from olyscrape import stats as keys
+from olyscrape import crawlstats
 from olyscrape.archive import ArchiveError, paths
 from olyscrape.archive.paths import UnusablePath, preflight
 from olyscrape.cli.exits import EXIT_USAGE
@@ -175,14 +175,16 @@ def crawl(
         sys.exit(run.exit_code)
     stats = run.stats
     _unknown_partners(stats)
-    if stats.get(keys.STORAGE_REFUSED):  # refused before the first request
-        click.echo(f"Error: {stats[keys.STORAGE_ERROR]}", err=True)
+    if stats.get(crawlstats.STORAGE_REFUSED):  # refused before the first request
+        click.echo(f"Error: {stats[crawlstats.STORAGE_ERROR]}", err=True)
         sys.exit(run.exit_code)
 
     summary = CrawlSummary.from_stats(stats, db=str(db))
     echo_report(summary, fmt)
     errors = [
-        str(stats[key]) for key in (keys.STORAGE_ERROR, keys.CRAWL_RECORD_ERROR) if stats.get(key)
+        str(stats[key])
+        for key in (crawlstats.STORAGE_ERROR, crawlstats.CRAWL_RECORD_ERROR)
+        if stats.get(key)
     ]
     if errors:  # one line, whatever failed
         click.echo("Error: " + "; and ".join(errors), err=True)
@@ -208,8 +210,8 @@ def _one_source(
 
 def _unknown_partners(stats: dict[str, Any]) -> None:
     """A run that named partners the site does not list: a usage error (exit 2)."""
-    crawl = keys.CrawlStats(stats)
-    if crawl.finish_reason == keys.UNKNOWN_PARTNER:
+    crawl = crawlstats.CrawlStats(stats)
+    if crawl.finish_reason == crawlstats.UNKNOWN_PARTNER:
         unknown = ", ".join(crawl.unknown_partners)
         known = ", ".join(crawl.known_partners)
         click.echo(f"Error: unknown partner(s): {unknown}. Known partners: {known}", err=True)
@@ -224,7 +226,7 @@ def _report_check(
     point on its own line; True when every point holds."""
     from olyscrape.cli.reports.check import CheckReport
 
-    if keys.CrawlStats(stats).finish_reason == keys.UNKNOWN_PARTNER:
+    if crawlstats.CrawlStats(stats).finish_reason == crawlstats.UNKNOWN_PARTNER:
         return False  # reported by _unknown_partners, in one line
     report = CheckReport.from_stats(stats)
     if brief and report.ok:
@@ -278,8 +280,8 @@ def check(
     _not_started(run)
     assert run.stats is not None
     stats = run.stats
-    if stats.get(keys.STORAGE_ERROR):
-        click.echo(f"Error: {stats[keys.STORAGE_ERROR]}", err=True)
+    if stats.get(crawlstats.STORAGE_ERROR):
+        click.echo(f"Error: {stats[crawlstats.STORAGE_ERROR]}", err=True)
         sys.exit(run.exit_code)
     _unknown_partners(stats)
     _report_check(stats, fmt)
@@ -312,8 +314,8 @@ def reparse_captures(db: Path, verbose: bool) -> None:
     _not_started(run)
     assert run.stats is not None
     stats = run.stats
-    if stats.get(keys.STORAGE_ERROR):
-        raise click.ClickException(str(stats[keys.STORAGE_ERROR]))
+    if stats.get(crawlstats.STORAGE_ERROR):
+        raise click.ClickException(str(stats[crawlstats.STORAGE_ERROR]))
     report = ReparseReport.from_stats(stats, str(db))
     echo_report(report, "table")
     for line in report.notes():

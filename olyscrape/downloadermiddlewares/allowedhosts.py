@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from scrapy.exceptions import IgnoreRequest
 
-from olyscrape import stats as keys
+from olyscrape import crawlstats
 from olyscrape.site import urls
 
 if TYPE_CHECKING:
@@ -56,5 +56,5 @@ class AllowedHostsMiddleware:
             self._refuse(f"host {host!r} is not allowed (allowed: {', '.join(domains)})")
 
     def _refuse(self, reason: str) -> None:
-        self.crawler.stats.inc_value(keys.REFUSED_HOSTS)
+        self.crawler.stats.inc_value(crawlstats.REFUSED_HOSTS)
         raise HostNotAllowed(reason)

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING
 
 from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 
-from olyscrape import stats as keys
+from olyscrape import crawlstats
 from olyscrape.addon import setting
 from olyscrape.site import urls
 
@@ -69,7 +69,7 @@ class LimitsMiddleware:
     def process_request(self, request: Request) -> None:
         length = len(self._site_url(request.url))
         if self.max_length and length > self.max_length:
-            self.crawler.stats.inc_value(keys.REFUSED_LONG_URLS)
+            self.crawler.stats.inc_value(crawlstats.REFUSED_LONG_URLS)
             kind = request.meta.get("olyscrape_kind", "request")
             raise UrlTooLong(
                 f"{kind} URL too long ({length} characters), over URLLENGTH_LIMIT"

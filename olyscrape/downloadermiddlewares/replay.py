@@ -13,7 +13,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Response
 from scrapy.responsetypes import responsetypes
 
-from olyscrape import stats as keys
+from olyscrape import crawlstats
 from olyscrape.addon import setting
 from olyscrape.extensions.archive import ArchiveKeeper
 from olyscrape.saved import FolderSource, Source
@@ -83,8 +83,8 @@ class ReplayMiddleware:
         saved = self.source.lookup(request.url)
         if saved is None:
             stats = self.crawler.stats
-            stats.inc_value(keys.REPLAY_MISSING)
-            keys.append(stats, keys.REPLAY_MISSING_URLS, request.url)
+            stats.inc_value(crawlstats.REPLAY_MISSING)
+            crawlstats.append(stats, crawlstats.REPLAY_MISSING_URLS, request.url)
             return Response(
                 request.url, status=404, headers={MISSING_HEADER: "missing"}, request=request
             )

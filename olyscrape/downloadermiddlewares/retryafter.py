@@ -10,7 +10,7 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.utils.asyncio import sleep
 from scrapy.utils.response import response_status_message
 
-from olyscrape import stats as keys
+from olyscrape import crawlstats
 from olyscrape.addon import setting
 
 if TYPE_CHECKING:
@@ -50,8 +50,8 @@ class RetryAfterMiddleware(RetryMiddleware):
         delay = retry_after_seconds(response.headers.get("Retry-After"))
         if delay is not None:
             if delay > setting(self.crawler.settings, "RETRY_AFTER_MAX"):
-                self.crawler.stats.inc_value(keys.RETRY_AFTER_TOO_LONG)
+                self.crawler.stats.inc_value(crawlstats.RETRY_AFTER_TOO_LONG)
                 return response
-            self.crawler.stats.inc_value(keys.RETRY_AFTER_WAITED)
+            self.crawler.stats.inc_value(crawlstats.RETRY_AFTER_WAITED)
             await sleep(delay)
         return self._retry(request, response_status_message(response.status)) or response

@@ -13,7 +13,7 @@ spider's reads of what earlier crawls archived, the monitors, the replay of a re
 
 A failed write stops the crawl at once, with one line naming the file and the cause in
 ``olyscrape/storage_error``; when the crawl closes, the keeper writes the crawl's row
-with the verdict of :func:`olyscrape.stats.verdict`.
+with the verdict of :func:`olyscrape.crawlstats.verdict`.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.utils.defer import deferred_from_coro
 
-from olyscrape import stats as keys
+from olyscrape import crawlstats
 from olyscrape.addon import setting
 from olyscrape.archive import ArchiveError, ArchiveWriter, Capture, StoreResult
 from olyscrape.archive.errors import cause_of
@@ -49,13 +49,13 @@ def stop_crawl(crawler: Crawler, line: str) -> None:
     """A write failed: record ``line`` (the first failure wins) and close the spider now."""
     stats = crawler.stats
     assert stats is not None
-    if stats.get_value(keys.STORAGE_ERROR):
+    if stats.get_value(crawlstats.STORAGE_ERROR):
         return
-    stats.set_value(keys.STORAGE_ERROR, line)
+    stats.set_value(crawlstats.STORAGE_ERROR, line)
     logger.error("%s", line)
     engine = crawler.engine
     if engine is not None and engine.spider is not None and not _closing(engine):
-        deferred_from_coro(engine.close_spider_async(reason=keys.STORAGE_FINISH))
+        deferred_from_coro(engine.close_spider_async(reason=crawlstats.STORAGE_FINISH))
 
 
 def _closing(engine: Any) -> bool:
@@ -110,8 +110,8 @@ class ArchiveKeeper:
                 max_page_count=setting(settings, "OLYSCRAPE_MAX_PAGE_COUNT"),
             )
         except ArchiveError as exc:  # refused: not ours, read-only, newer... (one line)
-            crawler.stats.set_value(keys.STORAGE_REFUSED, True)
-            crawler.stats.set_value(keys.STORAGE_ERROR, str(exc))
+            crawler.stats.set_value(crawlstats.STORAGE_REFUSED, True)
+            crawler.stats.set_value(crawlstats.STORAGE_ERROR, str(exc))
             logger.error("%s", exc)
             self._release()  # nothing will be written: the lock goes back at once
 
@@ -236,11 +236,11 @@ class ArchiveKeeper:
             self.fail(exc)
             return None
         if self._writer.crawl_id is not None:
-            self.crawler.stats.set_value(keys.CRAWL_ID, self._writer.crawl_id)
+            self.crawler.stats.set_value(crawlstats.CRAWL_ID, self._writer.crawl_id)
         return result
 
     def fail(self, exc: Exception) -> None:
-        stored = int(self.crawler.stats.get_value(keys.STORED_CARDS, 0))
+        stored = int(self.crawler.stats.get_value(crawlstats.STORED_CARDS, 0))
         stop_crawl(self.crawler, f"{exc}; {stored} cards committed before it")
 
     # --- the end of the crawl ---------------------------------------------------------
@@ -251,7 +251,7 @@ class ArchiveKeeper:
         if self._writer is None:
             self.close()  # the lock, if the archive was refused after it
             return
-        if reason == keys.UNKNOWN_PARTNER:  # a usage error: nothing is recorded
+        if reason == crawlstats.UNKNOWN_PARTNER:  # a usage error: nothing is recorded
             self._writer.discard_queued()
         else:
             if self.usable and self._writer.queued_bytes:
@@ -273,8 +273,8 @@ class ArchiveKeeper:
                 counts |= {"articles_without_page": missing.missing,
                            "pages_given_up": missing.given_up,
                            "page_max_failures": max_failures}  # fmt: skip
-                stats.set_value(keys.ARCHIVE_GIVEN_UP, missing.listed)
-            stats.set_value(keys.ARCHIVE_COUNTS, counts)
+                stats.set_value(crawlstats.ARCHIVE_GIVEN_UP, missing.listed)
+            stats.set_value(crawlstats.ARCHIVE_COUNTS, counts)
 
     def record(self, reason: str | None) -> None:
         """Write the crawl's row: ``ok``, ``failed`` or ``interrupted``, stats and reasons."""
@@ -283,12 +283,12 @@ class ArchiveKeeper:
             return
         stats = dict(self.crawler.stats.get_stats())
         stats.setdefault("finish_reason", reason)
-        judged = keys.verdict(stats)
+        judged = crawlstats.verdict(stats)
         try:
             self._writer.finish_crawl(judged.status, stats, judged.reasons, retry=True)
         except ArchiveError as exc:
             line = f"the crawl's own row could not be written: {exc}"
-            self.crawler.stats.set_value(keys.CRAWL_RECORD_ERROR, line)
+            self.crawler.stats.set_value(crawlstats.CRAWL_RECORD_ERROR, line)
             logger.error("%s", line)
 
     def abort(self) -> None:
@@ -315,9 +315,11 @@ class ArchiveKeeper:
             return
         stats = self.crawler.stats
         if writer.opening_checkpoint is not None:
-            stats.set_value(keys.ARCHIVE_CHECKPOINT_AT_OPEN, writer.opening_checkpoint.as_stats())
+            stats.set_value(
+                crawlstats.ARCHIVE_CHECKPOINT_AT_OPEN, writer.opening_checkpoint.as_stats()
+            )
         if writer.closing_checkpoint is not None:
-            stats.set_value(keys.ARCHIVE_CHECKPOINT, writer.closing_checkpoint.as_stats())
+            stats.set_value(crawlstats.ARCHIVE_CHECKPOINT, writer.closing_checkpoint.as_stats())
             if not writer.closing_checkpoint.complete:
                 logger.warning(
                     "%s", checkpoint_line(self.path, writer.closing_checkpoint.as_stats())

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from olyscrape import stats as keys
+from olyscrape import crawlstats
 from olyscrape.addon import setting
 from olyscrape.archive import Capture
 from olyscrape.extensions.archive import ArchiveKeeper
@@ -59,4 +59,4 @@ class CaptureRecorder:
             body=response.body,
         )
         request.meta[CAPTURE_ID] = self.keeper.queue_capture(capture)
-        self.crawler.stats.inc_value(keys.CAPTURES)
+        self.crawler.stats.inc_value(crawlstats.CAPTURES)

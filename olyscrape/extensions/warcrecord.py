@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from olyscrape import stats as keys
+from olyscrape import crawlstats
 from olyscrape.addon import setting
 from olyscrape.archive.errors import cause_of, detail_of
 from olyscrape.extensions.archive import stop_crawl
@@ -89,4 +89,4 @@ class WarcRecorder:
         except OSError as exc:
             self._failed(exc)
             return
-        self.crawler.stats.inc_value(keys.WARC_RECORDS, 2)
+        self.crawler.stats.inc_value(crawlstats.WARC_RECORDS, 2)

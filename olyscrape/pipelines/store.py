@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import NotConfigured
 
-from olyscrape import stats as keys
+from olyscrape import crawlstats
 from olyscrape.addon import setting
 from olyscrape.archive.writer import Item, StoreResult
 from olyscrape.extensions.archive import ArchiveKeeper
@@ -98,11 +98,11 @@ class StorePipeline:
                        "articles": "articles", "new_articles_by": "new_articles"}  # fmt: skip
         for kind, key in per_partner.items():
             for partner, count in getattr(result, kind).items():
-                inc(keys.partner_key(partner, key), count)
+                inc(crawlstats.partner_key(partner, key), count)
                 if kind in ("new", "updated", "articles"):
-                    inc(keys.key(kind), count)
-        inc(keys.STORED_CARDS, sum(result.cards.values()))
-        inc(keys.PAGE_FAILURES_RECORDED, result.page_failures)
+                    inc(crawlstats.key(kind), count)
+        inc(crawlstats.STORED_CARDS, sum(result.cards.values()))
+        inc(crawlstats.PAGE_FAILURES_RECORDED, result.page_failures)
         for name in ("new_articles", "bodies", "versions", "changed_rows", "captures"):
-            inc(keys.CAPTURES_STORED if name == "captures" else keys.key(name),
+            inc(crawlstats.CAPTURES_STORED if name == "captures" else crawlstats.key(name),
                 getattr(result, name))  # fmt: skip

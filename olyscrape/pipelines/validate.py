@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.exceptions import DropItem
 
-from olyscrape import stats as keys
+from olyscrape import crawlstats
 from olyscrape.items import ArticleCard, PageCards
 from olyscrape.site.listing import REQUIRED_FIELDS
 
@@ -74,9 +74,9 @@ class ValidatePipeline:
     def _dropped(
         self, card: ArticleCard, reason: str, counts: Counter[str], log: bool = True
     ) -> None:
-        counts[keys.DROPPED] += 1
-        counts[keys.dropped_key(reason)] += 1
-        counts[keys.partner_key(str(card.partner), "dropped")] += 1
+        counts[crawlstats.DROPPED] += 1
+        counts[crawlstats.dropped_key(reason)] += 1
+        counts[crawlstats.partner_key(str(card.partner), "dropped")] += 1
         if log:
             logger.warning("Dropped card: %s", _describe(card, reason))
 
@@ -85,10 +85,10 @@ class ValidatePipeline:
         """Field coverage among cards with a link (the monitors' field checks read it)."""
         if not card.url:
             return
-        counts[keys.COVERAGE_LINKED] += 1
+        counts[crawlstats.COVERAGE_LINKED] += 1
         for name in ("title", "published"):
             if getattr(card, name):
-                counts[keys.coverage_key(name)] += 1
+                counts[crawlstats.coverage_key(name)] += 1
 
 
 def _describe(card: ArticleCard, reason: str) -> str:

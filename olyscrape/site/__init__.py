@@ -22,7 +22,7 @@ What every page object shares (its input, its errors, the parser's depth limit) 
 :mod:`olyscrape.site.page`. Nothing here touches the network or Scrapy's engine: the crawl
 (``olyscrape.spiders.partners``) and the probe (``olyscrape.spiders.check``) hand these
 objects their responses. This package imports nothing of olyscrape's but
-:mod:`olyscrape.items` and :mod:`olyscrape.stats`.
+:mod:`olyscrape.items` and :mod:`olyscrape.crawlstats`.
 """
 
 from __future__ import annotations

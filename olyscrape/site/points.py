@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from olyscrape import stats as keys
+from olyscrape import crawlstats
 
 EXCERPT = 80
 
@@ -75,7 +75,7 @@ def passed(points: Iterable[Mapping[str, Any]]) -> bool:
 
 def points_of(stats: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The points a probe recorded in its stats, in the order the pages came."""
-    return list(stats.get(keys.CHECK_POINTS) or [])
+    return list(stats.get(crawlstats.CHECK_POINTS) or [])
 
 
 def probe_passed(stats: Mapping[str, Any]) -> bool:

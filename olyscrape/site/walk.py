@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 
 from w3lib.url import canonicalize_url
 
+from olyscrape.crawlstats import StopReason
 from olyscrape.site.loadmore import LoadMoreLink
-from olyscrape.stats import StopReason
 
 #: Answers in a row that bring no new URL before a partner's paging stops.
 BARREN_ANSWERS_LIMIT = 2

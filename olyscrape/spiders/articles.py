@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 import scrapy
 
-from olyscrape import stats as keys
+from olyscrape import crawlstats
 from olyscrape.addon import setting
 from olyscrape.extensions.archive import ArchiveKeeper
 from olyscrape.extensions.capture import CAPTURE_ID
@@ -96,7 +96,7 @@ class ArticlePagesSpider(SiteSpider):
         wanted = self.keeper.pages_wanted(self.page_max_failures, partners)
         if wanted:
             logger.info("asking again for %d article page(s) the archive lacks", len(wanted))
-            self.crawler.stats.set_value(keys.PAGES_ASKED_AGAIN, len(wanted))
+            self.crawler.stats.set_value(crawlstats.PAGES_ASKED_AGAIN, len(wanted))
         return wanted
 
     def _may_fetch_article(self, url: str) -> bool:
@@ -177,13 +177,13 @@ class ArticlePagesSpider(SiteSpider):
     def _count_structured(self, item: ArticlePageItem) -> None:
         """Count a page's structured data: the fields it filled, those it contradicted."""
         stats = self.crawler.stats
-        stats.inc_value(keys.STRUCTURED_PAGES)
+        stats.inc_value(crawlstats.STRUCTURED_PAGES)
         for name, source in item.sources.items():
             if source != structured.PAGE:
-                stats.inc_value(keys.key(f"structured/filled/{name}"))
+                stats.inc_value(crawlstats.key(f"structured/filled/{name}"))
         for name in item.disagreements:
-            stats.inc_value(keys.STRUCTURED_DISAGREEMENTS)
-            stats.inc_value(keys.key(f"structured/disagree/{name}"))
+            stats.inc_value(crawlstats.STRUCTURED_DISAGREEMENTS)
+            stats.inc_value(crawlstats.key(f"structured/disagree/{name}"))
         if item.disagreements:
             logger.info(
                 "article %s: its structured data disagrees with the page on %s (the page's"
@@ -201,9 +201,9 @@ class ArticlePagesSpider(SiteSpider):
         and the failure goes to the archive (the next crawls ask again, a bounded number
         of times)."""
         stats = self.crawler.stats
-        stats.inc_value(keys.ARTICLES_FAILED)
-        keys.append(
-            stats, keys.ARTICLE_FAILURES, {"url": url, "reason": reason, "partner": partner}
+        stats.inc_value(crawlstats.ARTICLES_FAILED)
+        crawlstats.append(
+            stats, crawlstats.ARTICLE_FAILURES, {"url": url, "reason": reason, "partner": partner}
         )
         logger.warning(
             "article %s not archived: %s", urls.shown(url), reason, extra={"spider": self}

@@ -23,7 +23,7 @@ from scrapy.http import Response
 from scrapy.settings import BaseSettings
 from twisted.python.failure import Failure
 
-from olyscrape import stats as keys
+from olyscrape import crawlstats
 from olyscrape.site import discovery, points, urls
 from olyscrape.site.article import BODY_POINT, ArticlePage
 from olyscrape.site.discovery import DISCOVERY_URL, DiscoveryPage, select_partners
@@ -67,7 +67,7 @@ class CheckSpider(SiteSpider):
 
     def _record(self, *found: points.Point) -> None:
         for point in found:
-            keys.append(self.crawler.stats, keys.CHECK_POINTS, point.to_dict())
+            crawlstats.append(self.crawler.stats, crawlstats.CHECK_POINTS, point.to_dict())
             if point.partner is None:
                 self.discovered = True  # judged, whether it holds or not
             who = f"{point.partner}: " if point.partner else ""
@@ -113,10 +113,10 @@ class CheckSpider(SiteSpider):
             return
         chosen, unknown = select_partners(found, self.wanted)
         if unknown:
-            self.crawler.stats.set_value(keys.UNKNOWN_PARTNERS, unknown)
-            self.crawler.stats.set_value(keys.KNOWN_PARTNERS, [p.slug for p in found])
-            raise CloseSpider(keys.UNKNOWN_PARTNER)
-        self.crawler.stats.set_value(keys.PARTNERS, [p.slug for p in chosen])
+            self.crawler.stats.set_value(crawlstats.UNKNOWN_PARTNERS, unknown)
+            self.crawler.stats.set_value(crawlstats.KNOWN_PARTNERS, [p.slug for p in found])
+            raise CloseSpider(crawlstats.UNKNOWN_PARTNER)
+        self.crawler.stats.set_value(crawlstats.PARTNERS, [p.slug for p in chosen])
         for partner in chosen:
             yield self._request(partner.url, self.check_listing, CARDS_POINT, partner.slug)
 

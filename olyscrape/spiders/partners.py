@@ -19,8 +19,9 @@ from scrapy.downloadermiddlewares.retry import get_retry_request
 from scrapy.exceptions import CloseSpider
 from w3lib.url import canonicalize_url
 
-from olyscrape import stats as keys
+from olyscrape import crawlstats
 from olyscrape.addon import setting
+from olyscrape.crawlstats import StopReason
 from olyscrape.extensions.archive import ArchiveKeeper
 from olyscrape.extensions.capture import CAPTURE_ID
 from olyscrape.items import ArticleCard, PageCards, Partner, WalkDone
@@ -32,7 +33,6 @@ from olyscrape.site.page import PageFormatError, TooDeepError
 from olyscrape.site.walk import PartnerPaging
 from olyscrape.spiders.base import request_of_response
 from olyscrape.spiders.walks import PartnerWalksSpider
-from olyscrape.stats import StopReason
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -92,7 +92,7 @@ class PartnersSpider(PartnerWalksSpider):
         self.known_links = archive.known_links()
         self.completed_walks = archive.completed_walks()
         for partner, urls_seen in self.known_links.items():
-            self.crawler.stats.set_value(keys.partner_key(partner, "known"), len(urls_seen))
+            self.crawler.stats.set_value(crawlstats.partner_key(partner, "known"), len(urls_seen))
 
     def parse(self, response: Response) -> Iterator[Partner | scrapy.Request]:
         """Discovery: the partners of the menu's TOP column, then each partner's listing."""
@@ -125,12 +125,12 @@ class PartnersSpider(PartnerWalksSpider):
         chosen, unknown = select_partners(found, self.wanted)
         if unknown:
             stats = self.crawler.stats
-            stats.set_value(keys.UNKNOWN_PARTNERS, unknown)
-            stats.set_value(keys.KNOWN_PARTNERS, [p.slug for p in found])
+            stats.set_value(crawlstats.UNKNOWN_PARTNERS, unknown)
+            stats.set_value(crawlstats.KNOWN_PARTNERS, [p.slug for p in found])
             raise CloseSpider("unknown_partner")
         if self.reparse:
             chosen = self._captured(chosen)
-        self.crawler.stats.set_value(keys.PARTNERS, [p.slug for p in chosen])
+        self.crawler.stats.set_value(crawlstats.PARTNERS, [p.slug for p in chosen])
         logger.info("discovered %d partners, crawling %d", len(found), len(chosen))
         # Read before the first listing answer can store anything: what earlier crawls left.
         missing = self._missing_pages([p.slug for p in chosen])
@@ -148,7 +148,7 @@ class PartnersSpider(PartnerWalksSpider):
         kept = [p for p in partners if self.keeper.has_capture(p.url)]
         skipped = [p.slug for p in partners if p not in kept]
         if skipped:
-            self.crawler.stats.set_value(keys.REPARSE_SKIPPED, skipped)
+            self.crawler.stats.set_value(crawlstats.REPARSE_SKIPPED, skipped)
             logger.info("no capture of the listing of %s: skipped", ", ".join(skipped))
         return kept
 
@@ -202,7 +202,7 @@ class PartnersSpider(PartnerWalksSpider):
             else:
                 yield from self._stopped(partner, paging, link.url(link.offset))
         elif page.next_page_url and not self._on_site(page.next_page_url):
-            self.crawler.stats.inc_value(keys.OFFSITE_LINKS_SKIPPED)
+            self.crawler.stats.inc_value(crawlstats.OFFSITE_LINKS_SKIPPED)
             logger.info("%s: next page on another host, not followed: %s", partner,
                         page.next_page_url)  # fmt: skip
             paging.stop_reason = StopReason.OFFSITE_NEXT

@@ -12,15 +12,15 @@ from typing import TYPE_CHECKING, Any
 
 from w3lib.url import canonicalize_url
 
-from olyscrape import stats as keys
+from olyscrape import crawlstats
 from olyscrape.addon import setting
+from olyscrape.crawlstats import StopReason
 from olyscrape.items import WalkDone
 from olyscrape.site import urls
 from olyscrape.site.discovery import DISCOVERY_URL
 from olyscrape.site.walk import PartnerPaging
 from olyscrape.spiders.articles import ArticlePagesSpider
 from olyscrape.spiders.base import failure_reason, request_of
-from olyscrape.stats import StopReason
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -58,7 +58,7 @@ class PartnerWalksSpider(ArticlePagesSpider):
 
     def _inc(self, partner: str | None, key: str, count: int = 1) -> None:
         stats = self.crawler.stats
-        keys.inc(stats, key, count, partner)
+        crawlstats.inc(stats, key, count, partner)
 
     def _fail(self, kind: str, url: str, reason: str, partner: str | None = None) -> None:
         """Record a failed discovery, listing or load-more request; the crawl goes on."""
@@ -67,7 +67,7 @@ class PartnerWalksSpider(ArticlePagesSpider):
             self.open_walks.pop(partner, None)
         stats = self.crawler.stats
         failure = {"kind": kind, "url": url, "partner": partner, "reason": reason}
-        keys.append(stats, keys.FAILURES, failure)
+        crawlstats.append(stats, crawlstats.FAILURES, failure)
         logger.error("%s %s failed: %s", kind, urls.shown(url), reason, extra={"spider": self})
 
     def on_error(self, failure: Failure) -> None:
@@ -104,7 +104,7 @@ class PartnerWalksSpider(ArticlePagesSpider):
         Scrapy's duplicate filter, the page was dropped unseen and the walk left open:
         "a request was dropped on the way", a failed crawl every night.)"""
         paging.stop_reason = StopReason.PAGING_CYCLE
-        self.crawler.stats.inc_value(keys.PAGING_CYCLES)
+        self.crawler.stats.inc_value(crawlstats.PAGING_CYCLES)
         how = f"; redirected from {urls.shown(redirected_from)}" if redirected_from else ""
         logger.warning("%s: paging cycle at %s (read already in this walk%s): the walk ends"
                        " here, complete", partner, urls.shown(url), how)  # fmt: skip
@@ -125,7 +125,7 @@ class PartnerWalksSpider(ArticlePagesSpider):
         there had no cards of this partner's to give)."""
         other = self._other_partner(url, partner)
         paging.stop_reason = StopReason.OTHER_PARTNER
-        self.crawler.stats.inc_value(keys.OTHER_PARTNER_LINKS)
+        self.crawler.stats.inc_value(crawlstats.OTHER_PARTNER_LINKS)
         how = f" (redirected from {urls.shown(redirected_from)})" if redirected_from else ""
         logger.warning("%s: next page %s is %s's listing%s: another partner's listing, not"
                        " read as %s's; the walk ends here, complete", partner, urls.shown(url),
@@ -175,7 +175,9 @@ class PartnerWalksSpider(ArticlePagesSpider):
         (so a crawl stopped before that walks the partner in full next time)."""
         self.open_walks.pop(partner, None)
         stop_reason = paging.stop_reason or StopReason.DONE
-        self.crawler.stats.set_value(keys.partner_key(partner, "stop_reason"), stop_reason.value)
+        self.crawler.stats.set_value(
+            crawlstats.partner_key(partner, "stop_reason"), stop_reason.value
+        )
         logger.info(
             "%s: done, %d cards in %d pages (%s)",
             partner, len(paging.seen), paging.pages, paging.stop_reason,
@@ -195,7 +197,7 @@ class PartnerWalksSpider(ArticlePagesSpider):
         loop, a duplicate or offsite request dropped): report it, never pass it silently."""
         if reason != "finished":
             return
-        if not self.discovered and not self.crawler.stats.get_value(keys.ERRORS):
+        if not self.discovered and not self.crawler.stats.get_value(crawlstats.ERRORS):
             reason = self._dropped_reason(None, "no answer reached the spider")
             self._fail("discovery", DISCOVERY_URL, reason)
         for partner, url in list(self.open_walks.items()):

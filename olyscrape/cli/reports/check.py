@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
-from olyscrape import stats as keys
+from olyscrape import crawlstats
 from olyscrape.cli.exits import EXIT_FAILED, EXIT_OK
 from olyscrape.cli.output import aligned
 from olyscrape.site.points import ORDER, passed
@@ -22,11 +22,11 @@ class CheckReport:
     def from_stats(cls, stats: dict[str, Any]) -> CheckReport:
         """The points in the order of the menu's partners, then of the contract (they
         arrive in the order the pages did)."""
-        partners = keys.CrawlStats(stats).partners
+        partners = crawlstats.CrawlStats(stats).partners
         place = {slug: n for n, slug in enumerate(partners)}
         rank = {name: n for n, name in enumerate(ORDER)}
         points = sorted(
-            stats.get(keys.CHECK_POINTS) or [],
+            stats.get(crawlstats.CHECK_POINTS) or [],
             key=lambda p: (-1 if p["partner"] is None else place.get(p["partner"], len(place)),
                            rank.get(p["name"], len(rank))),
         )  # fmt: skip

@@ -10,8 +10,8 @@ from typing import Any
 from olyscrape.archive.health import checkpoint_line
 from olyscrape.cli.exits import EXIT_FAILED, EXIT_OK
 from olyscrape.cli.output import aligned
+from olyscrape.crawlstats import CrawlStats, StopReason
 from olyscrape.site import urls
-from olyscrape.stats import CrawlStats, StopReason
 
 #: Column label → the per-partner stat it shows (``olyscrape/partner/<slug>/<stat>``).
 COLUMNS = {

@@ -7,7 +7,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from olyscrape import stats as keys
+from olyscrape import crawlstats
 from olyscrape.archive.health import checkpoint_line
 from olyscrape.cli.exits import EXIT_FAILED, EXIT_OK
 
@@ -30,13 +30,13 @@ class ReparseReport:
 
     @classmethod
     def from_stats(cls, stats: dict[str, Any], db: str) -> ReparseReport:
-        crawl = keys.CrawlStats(stats)
+        crawl = crawlstats.CrawlStats(stats)
         return cls(
             counts={name: crawl.count(name) for name in COUNTS},
-            skipped=list(stats.get(keys.REPARSE_SKIPPED) or []),
+            skipped=list(stats.get(crawlstats.REPARSE_SKIPPED) or []),
             missing=crawl.count("replay/missing"),
             complete=crawl.finish_reason == "finished" and not crawl.count("errors"),
-            checkpoint=stats.get(keys.ARCHIVE_CHECKPOINT) or {},
+            checkpoint=stats.get(crawlstats.ARCHIVE_CHECKPOINT) or {},
             db=db,
         )
 
