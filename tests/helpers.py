@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 from scrapy.http import HtmlResponse, Request, TextResponse
 
 from olyscrape import site as pages
@@ -418,3 +419,12 @@ def stop_when(
         if process.poll() is None:
             process.kill()
             process.communicate()
+
+
+def cli_runner() -> CliRunner:
+    """click's test runner with stderr kept apart from stdout, as click 8.2 and later do by
+    default; click 8.1 (the floor) mixes them unless told not to."""
+    try:
+        return CliRunner(mix_stderr=False)  # type: ignore[call-arg]  # click < 8.2
+    except TypeError:
+        return CliRunner()

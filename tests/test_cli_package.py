@@ -11,7 +11,6 @@ from pathlib import Path
 
 import click
 import pytest
-from click.testing import CliRunner
 
 from olyscrape import crawlstats
 from olyscrape.cli import cli
@@ -20,7 +19,7 @@ from olyscrape.cli.output import aligned
 from olyscrape.cli.reports.figures import RunsReport, StatsReport
 from olyscrape.cli.reports.reparse import ReparseReport
 from olyscrape.cli.types import DateBound, FilePath, SettingOverride
-from tests.helpers import REPO
+from tests.helpers import REPO, cli_runner
 
 CLI = REPO / "olyscrape" / "cli"
 MODULES = sorted(CLI.rglob("*.py"))
@@ -155,7 +154,7 @@ def test_file_path_refuses_empty_and_folder(tmp_path):
 def test_usage_errors_are_one_line(tmp_path, args, line):
     db = tmp_path / "never.db"
     extra = [] if "--db" in args else ["--db", str(db)]
-    result = CliRunner().invoke(cli, [*args, *extra], prog_name="olyscrape")
+    result = cli_runner().invoke(cli, [*args, *extra], prog_name="olyscrape")
     assert result.exit_code == EXIT_USAGE
     assert result.output == line + "\n"
     assert not db.exists()  # refused while parsing: nothing opened, nothing created

@@ -20,18 +20,18 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
 from olyscrape.cli import cli
 from tests.forked import start_forked
-from tests.helpers import SITE, archive_fields, free_port, query, run_olyscrape
+from tests.helpers import SITE, archive_fields, cli_runner, free_port, query, run_olyscrape
 
 #: The partner the small crawls read: nine cards on its listing page (MANIFEST.md).
 PARTNER = "alibaba"
 
 
 def invoke(*args: str) -> Result:
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return cli_runner().invoke(cli, list(args), catch_exceptions=False)
 
 
 @contextmanager

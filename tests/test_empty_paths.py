@@ -7,16 +7,15 @@ from __future__ import annotations
 import os
 
 import pytest
-from click.testing import CliRunner
 
 from olyscrape.cli import cli
-from tests.helpers import one_error_line
+from tests.helpers import cli_runner, one_error_line
 
 
 def run_in(folder, monkeypatch, *args):
     """The command in this process, run from ``folder`` (where a default path would land)."""
     monkeypatch.chdir(folder)
-    return CliRunner().invoke(cli, list(args))
+    return cli_runner().invoke(cli, list(args))
 
 
 COMMANDS = [

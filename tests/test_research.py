@@ -17,11 +17,10 @@ import sqlite3
 import zlib
 
 import pytest
-from click.testing import CliRunner
 
 from olyscrape.cli import LIMIT_MAX, cli
 from olyscrape.cli.output import NULL, cut, render, visible_width
-from tests.helpers import SITE, query, run_olyscrape
+from tests.helpers import SITE, cli_runner, query, run_olyscrape
 
 
 def as_json(result):
@@ -352,7 +351,7 @@ def test_browse_on_a_busy_port_has_its_own_exit_code(archive_db):
         sock.bind(("127.0.0.1", 0))
         sock.listen()
         port = sock.getsockname()[1]
-        result = CliRunner().invoke(cli, ["browse", "--db", str(archive_db), "--port", str(port)])
+        result = cli_runner().invoke(cli, ["browse", "--db", str(archive_db), "--port", str(port)])
     assert result.exit_code == 4
     assert f"127.0.0.1:{port} is in use" in result.stderr and "Traceback" not in result.stderr
 
@@ -360,7 +359,7 @@ def test_browse_on_a_busy_port_has_its_own_exit_code(archive_db):
 def test_browse_refuses_a_text_file_before_datasette_starts(tmp_path):
     notes = tmp_path / "notes.db"
     notes.write_text("notes\n")
-    result = CliRunner().invoke(cli, ["browse", "--db", str(notes)])
+    result = cli_runner().invoke(cli, ["browse", "--db", str(notes)])
     assert result.exit_code == 1
     assert result.stderr.strip().splitlines() == [
         f"Error: archive {notes}: not an olyscrape archive (not a SQLite file); left unchanged"

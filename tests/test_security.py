@@ -8,13 +8,12 @@ import json
 import socket
 
 import pytest
-from click.testing import CliRunner
 
 from olyscrape.cli import cli
 from olyscrape.saved import FolderSource
 from olyscrape.site import files as sitefiles
 from olyscrape.testing.mirror import serve_in_thread
-from tests.helpers import SITE, query, run_olyscrape
+from tests.helpers import SITE, cli_runner, query, run_olyscrape
 
 pytestmark = pytest.mark.slow  # see pyproject's markers
 
@@ -80,7 +79,7 @@ INJECTIONS = ["alibaba' OR '1'='1", "x'; DROP TABLE articles; --", '" OR 1=1 --'
 
 @pytest.mark.parametrize("text", INJECTIONS)
 def test_partner_and_category_filters_are_sql_parameters(archive_db, text):
-    runner = CliRunner()
+    runner = cli_runner()
     category = runner.invoke(
         cli, ["articles", "--db", str(archive_db), "--category", text, "--format", "json"]
     )
@@ -92,7 +91,7 @@ def test_partner_and_category_filters_are_sql_parameters(archive_db, text):
 
 @pytest.mark.parametrize("text", INJECTIONS)
 def test_search_text_is_an_sql_parameter(archive_db, text):
-    result = CliRunner().invoke(cli, ["search", "--db", str(archive_db), text, "--format", "json"])
+    result = cli_runner().invoke(cli, ["search", "--db", str(archive_db), text, "--format", "json"])
     assert result.exit_code in (0, 2)  # no match, or a clear FTS syntax error
     assert "Traceback" not in result.output
     assert query(archive_db, "SELECT count(*) FROM articles") == [(129,)]
