@@ -156,7 +156,7 @@ def test_usage_errors_are_one_line(tmp_path, args, line):
     extra = [] if "--db" in args else ["--db", str(db)]
     result = cli_runner().invoke(cli, [*args, *extra], prog_name="olyscrape")
     assert result.exit_code == EXIT_USAGE
-    assert result.output == line + "\n"
+    assert (result.stdout, result.stderr) == ("", line + "\n")
     assert not db.exists()  # refused while parsing: nothing opened, nothing created
 
 
