@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from twisted.internet import defer
 
 from tests.forked import warm_forkserver
-from tests.helpers import REPO, SITE, crawl_in_process, mount
+from tests.helpers import REPO, SITE, crawl_in_process, mount, run_olyscrape
 
 
 @pytest.fixture
@@ -33,6 +33,19 @@ def archive_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
     stats = pytest_twisted.blockon(defer.ensureDeferred(crawl_in_process(db)))
     assert stats.get("finish_reason") == "finished", stats
     return db
+
+
+@pytest.fixture(scope="session")
+def site_crawl(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> tuple[Path, subprocess.CompletedProcess]:
+    """The saved site crawled once per session by the command itself, ``olyscrape crawl
+    --replay`` in a process of its own: its archive, and the finished process (exit code,
+    summary and log), for the tests of what the command prints (slow tests only)."""
+    db = tmp_path_factory.mktemp("command") / "archive.db"
+    result = run_olyscrape("crawl", "--replay", str(SITE), "--db", str(db))
+    assert result.returncode == 0, result.stdout + result.stderr
+    return db, result
 
 
 @pytest.fixture

@@ -24,7 +24,7 @@ from click.testing import Result
 
 from olyscrape.cli import cli
 from tests.forked import start_forked
-from tests.helpers import SITE, archive_fields, cli_runner, free_port, query, run_olyscrape
+from tests.helpers import SITE, archive_fields, cli_runner, free_port, query
 
 #: The partner the small crawls read: nine cards on its listing page (MANIFEST.md).
 PARTNER = "alibaba"
@@ -178,8 +178,6 @@ def test_mirror_serves_the_saved_site(small_crawls):
 
 
 @pytest.mark.slow  # a full crawl in a subprocess
-def test_the_session_archive_equals_the_commands_own(archive_db, tmp_path):
-    db = tmp_path / "archive.db"
-    result = run_olyscrape("crawl", "--replay", str(SITE), "--db", str(db))
-    assert result.returncode == 0, result.stdout + result.stderr
+def test_the_session_archive_equals_the_commands_own(archive_db, site_crawl):
+    db, _ = site_crawl
     assert archive_fields(db) == archive_fields(archive_db)
