@@ -191,7 +191,7 @@ class ArchiveKeeper:
         self, max_failures: int, partners: Collection[str] | None = None
     ) -> list[tuple[str, str | None]]:
         """The article pages the archive lacks, each with a partner that showed it (see
-        :meth:`ArchiveWriter.pages_wanted`)."""
+        :meth:`~olyscrape.archive.lookups.ArchiveLookups.pages_wanted`)."""
         return self._open_writer().lookups.pages_wanted(max_failures, partners)
 
     def pages_not_wanted(self, urls: Sequence[str], max_failures: int) -> set[str]:
