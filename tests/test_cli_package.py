@@ -19,7 +19,7 @@ from olyscrape.cli.output import aligned
 from olyscrape.cli.reports.figures import RunsReport, StatsReport
 from olyscrape.cli.reports.reparse import ReparseReport
 from olyscrape.cli.types import DateBound, FilePath, SettingOverride
-from tests.helpers import REPO, cli_runner
+from tests.helpers import REPO, SITE, cli_runner
 
 CLI = REPO / "olyscrape" / "cli"
 MODULES = sorted(CLI.rglob("*.py"))
@@ -233,3 +233,20 @@ def test_stats_report_json_and_text():
     assert text.startswith("Articles per partner\n")
     assert "\n\nArticles per year published\n" in text
     assert text.endswith("\n\nLast 5 crawls\n(no rows)")
+
+
+def test_the_archive_is_named_by_db_not_by_s(tmp_path):
+    """``-s OLYSCRAPE_DB=other.db --db a.db`` used to report a.db while the crawl wrote
+    other.db (and, before the keeper took the lock, locked a.db only): the option is the
+    one way to name the archive."""
+    other, db = tmp_path / "other.db", tmp_path / "a.db"
+    args = ["crawl", "-s", f"OLYSCRAPE_DB={other}", "--replay", str(SITE), "--db", str(db)]
+    result = cli_runner().invoke(cli, args, prog_name="olyscrape")
+    assert result.exit_code == EXIT_USAGE
+    assert (result.stdout, result.stderr) == (
+        "",
+        "Error: Invalid value for --set: OLYSCRAPE_DB is given with --db, not -s"
+        " (see: olyscrape crawl --help)\n",
+    )
+    assert "Traceback" not in result.stderr
+    assert sorted(tmp_path.iterdir()) == []  # nothing created: no archive, no lock

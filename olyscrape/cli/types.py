@@ -58,10 +58,16 @@ class DateBound(click.ParamType):
             self.fail(f"{value} is not a date of the calendar", param, ctx)
 
 
+#: Settings that an option of the command names: given with ``-s`` they would send the
+#: crawl to another archive than the one the command checked, locked and reports.
+OPTION_SETTINGS = {"OLYSCRAPE_DB": "--db"}
+
+
 class SettingOverride(click.ParamType):
     """``-s NAME=VALUE``: a Scrapy setting as ``(NAME, VALUE)``, the value checked against
     the type of the setting's default (a number, a flag, a list or dict as JSON). The value
-    stays text: Scrapy's settings convert it where it is read."""
+    stays text: Scrapy's settings convert it where it is read. A setting an option names
+    (:data:`OPTION_SETTINGS`) is refused: the option is the one way to give it."""
 
     name = "text"
 
@@ -72,6 +78,8 @@ class SettingOverride(click.ParamType):
         name = name.strip()
         if not sep or not name:
             self._fail(f"{value!r} is not NAME=VALUE", param, ctx)
+        if name in OPTION_SETTINGS:
+            self._fail(f"{name} is given with {OPTION_SETTINGS[name]}, not -s", param, ctx)
         kind = _kind(_default(name))
         try:
             if kind == "true or false":
