@@ -7,8 +7,8 @@ import pytest
 
 from olyscrape.archive import SCHEMA, ArchiveRefused, ArchiveWriter, Capture
 from olyscrape.archive.schema import APPLICATION_ID, SCHEMA_VERSION
-from olyscrape.items import ArticleBody, ArticleCard, ArticlePageFailed, Partner
-from tests.helpers import legacy_archive
+from olyscrape.items import ArticleBody, ArticleCard, ArticlePageFailed, ArticlePageItem, Partner
+from tests.helpers import legacy_archive, query
 
 
 def card(url="https://olympics.com/ioc/news/a", partner="alibaba", **fields) -> ArticleCard:
@@ -163,7 +163,7 @@ def test_an_archive_newer_than_the_code_is_refused_not_downgraded(tmp_path):
 
 
 def body(url="https://olympics.com/ioc/news/a", text="First paragraph.\n\nSecond.", **fields):
-    return ArticleBody(url=url, body=text, **fields)
+    return ArticlePageItem(url=url, body=text, **fields)
 
 
 def versions(archive):
@@ -294,7 +294,7 @@ def test_a_failed_page_counts_once_a_batch_and_a_stored_page_resets_it(archive):
         (url, 2, "HTTP 404")
     ]
 
-    archive.store([ArticleBody(url=url, body="Text.")])
+    archive.store([ArticlePageItem(url=url, body="Text.")])
     assert rows(archive, fields, url) == [{"page_failures": 0, "page_error": None}]
     assert archive.lookups.pages_not_wanted([url, other], 2) == {url}
     assert archive.lookups.pages_wanted(3) == [(other, "visa")]
@@ -311,3 +311,16 @@ def test_a_reparse_records_no_page_failure(archive):
 def test_articles_off_the_canonical_origin_are_no_hole(archive):
     archive.store([card("https://www.bridgestone.com/news")])
     assert archive.lookups.pages_wanted(3) == [] and archive.lookups.missing_pages(3).missing == 0
+
+
+def test_the_former_item_name_still_stores_an_article_page(tmp_path):
+    """``ArticleBody`` was renamed ``ArticlePageItem`` (issue 19); code that still builds
+    the old name stores the same page."""
+    assert ArticleBody is ArticlePageItem
+    url = "https://olympics.com/ioc/news/old-name"
+    with ArchiveWriter.open(tmp_path / "a.db") as archive:
+        archive.store([ArticleCard(url=url, partner="visa", position=1, title="Old name")])
+        archive.store([ArticleBody(url=url, body="Stored under the old name.")])
+    assert query(tmp_path / "a.db", "SELECT body FROM articles") == [
+        ("Stored under the old name.",)
+    ]

@@ -20,7 +20,7 @@ from typing import Any
 from olyscrape.archive.schema import chunks
 from olyscrape.archive.text import on_bad_text_leniently
 from olyscrape.archive.walks import WalkLinks
-from olyscrape.items import ArticleBody, ArticleCard
+from olyscrape.items import ArticleCard, ArticlePageItem
 
 # Fields compared to tell an updated article from an unchanged one.
 _TRACKED = ("title", "category", "published", "published_raw", "image_url")
@@ -140,7 +140,7 @@ class StoreResult:
         return self.new_articles + sum(self.new.values()) + sum(self.updated.values()) + self.bodies
 
 
-#: Article column → (the field of the article page's metadata in ``ArticleBody.sources``,
+#: Article column → (the field of the article page's metadata in ``ArticlePageItem.sources``,
 #: the item's attribute holding the value the archive keeps).
 _PAGE_FIELDS = {
     "title": ("title", "title"),
@@ -152,7 +152,7 @@ _PAGE_FIELDS = {
 }
 
 
-def _field_sources(old: dict[str, Any], page: ArticleBody) -> dict[str, str]:
+def _field_sources(old: dict[str, Any], page: ArticlePageItem) -> dict[str, str]:
     """Where each of an article's fields comes from, once its page was read: ``listing``
     (the listing card), ``page`` (the article page's visible markup), ``json-ld`` or
     ``opengraph`` (its structured data). Fields with no value (a date that is no date,
@@ -213,7 +213,9 @@ class Batch:
         self.touched: dict[int | None, list[int]] = {}  # capture → articles seen again
         self.touched_links: dict[str, list[int]] = {}  # partner → links seen again, in place
 
-    def read_archived(self, cards: Sequence[ArticleCard], bodies: Sequence[ArticleBody]) -> None:
+    def read_archived(
+        self, cards: Sequence[ArticleCard], bodies: Sequence[ArticlePageItem]
+    ) -> None:
         """Read, in the batch's transaction, what the archive holds of its cards and pages,
         and the number the next new article gets."""
         conn = self.conn
@@ -318,7 +320,7 @@ class Batch:
                                      "position": card.position, "seen": seen,
                                      "touch": self.touch_seen})  # fmt: skip
 
-    def add_body(self, item: ArticleBody) -> None:
+    def add_body(self, item: ArticlePageItem) -> None:
         before = self.state(item.url) or {}
         if item.body != before.get("body"):
             self.result.bodies += 1

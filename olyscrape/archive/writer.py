@@ -36,7 +36,7 @@ from olyscrape.archive.lookups import ArchiveLookups
 from olyscrape.archive.paths import sqlite_uri
 from olyscrape.archive.text import on_bad_text_leniently
 from olyscrape.archive.walks import WalkLinks, shift_unreached
-from olyscrape.items import ArticleBody, ArticleCard, ArticlePageFailed, Partner, WalkDone
+from olyscrape.items import ArticleCard, ArticlePageFailed, ArticlePageItem, Partner, WalkDone
 
 #: An article page that could not be stored: one more crawl in a row that failed to get it
 #: (the spider asks for a page once a crawl, so a crawl counts once, retries included).
@@ -59,7 +59,7 @@ _FINISH_CRAWL = "UPDATE crawls SET finished_at = ?, status = ?, stats = ?, reaso
 
 _COMPLETE_WALK = "UPDATE partners SET walk_completed = :seen WHERE slug = :partner"
 
-Item = ArticleCard | ArticleBody | ArticlePageFailed | Partner | WalkDone
+Item = ArticleCard | ArticlePageItem | ArticlePageFailed | Partner | WalkDone
 
 
 def utcnow() -> str:
@@ -296,7 +296,7 @@ class ArchiveWriter:
             if isinstance(i, Partner)
         ]
         cards = [i for i in items if isinstance(i, ArticleCard) and i.url]
-        bodies = [i for i in items if isinstance(i, ArticleBody)]
+        bodies = [i for i in items if isinstance(i, ArticlePageItem)]
         # A re-parse walks nothing on the site.
         done = [i for i in items if isinstance(i, WalkDone)] if touch_seen else []
         walks = [{"partner": i.partner, "seen": seen} for i in done]
@@ -325,7 +325,7 @@ class ArchiveWriter:
         self,
         conn: sqlite3.Connection,
         cards: list[ArticleCard],
-        bodies: list[ArticleBody],
+        bodies: list[ArticlePageItem],
         seen: str,
         touch_seen: bool,
     ) -> StoreResult:

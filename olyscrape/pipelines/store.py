@@ -11,9 +11,9 @@ from olyscrape.addon import setting
 from olyscrape.archive.writer import Item, StoreResult
 from olyscrape.extensions.archive import ArchiveKeeper
 from olyscrape.items import (
-    ArticleBody,
     ArticleCard,
     ArticlePageFailed,
+    ArticlePageItem,
     PageCards,
     Partner,
     WalkDone,
@@ -68,7 +68,7 @@ class StorePipeline:
         if isinstance(item, PageCards):
             self.pending.extend(item.cards)
             self._pending_cards += len(item.cards)
-        elif isinstance(item, (Partner, ArticleCard, ArticleBody, ArticlePageFailed, WalkDone)):
+        elif isinstance(item, (Partner, ArticleCard, ArticlePageItem, ArticlePageFailed, WalkDone)):
             self.pending.append(item)
             self._pending_cards += 1
         else:
