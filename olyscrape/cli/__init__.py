@@ -21,7 +21,7 @@ from typing import Any
 
 import click
 
-from olyscrape.archive.errors import SQLiteError, is_corruption
+from olyscrape.archive.errors import ArchiveError, SQLiteError, is_corruption
 from olyscrape.cli import crawling, keeping, research, serving
 from olyscrape.cli.exits import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_PORT_BUSY, EXIT_USAGE
 from olyscrape.cli.options import DEFAULT_DB, LIMIT_MAX
@@ -40,7 +40,8 @@ __all__ = [
 
 
 class _Group(click.Group):
-    """olyscrape's commands, whose usage errors are one line (``Error: ...``) and exit 2."""
+    """olyscrape's commands, whose usage errors are one line (``Error: ...``) and exit 2, and
+    whose archive errors (refused, damaged, unreadable) are their own one line and exit 1."""
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         run: Any = super().main  # click's overloads cannot see through *args
@@ -58,6 +59,9 @@ class _Group(click.Group):
         except click.Abort:
             click.echo("Aborted!", err=True)
             sys.exit(1)
+        except ArchiveError as exc:  # the archive refused or failed: its own one line
+            click.echo(f"Error: {exc}", err=True)
+            sys.exit(EXIT_FAILED)
         except SQLiteError as exc:  # a last resort: each command says it itself
             what = "damaged" if is_corruption(exc) else "cannot be read"
             click.echo(f"Error: archive: {what} ({exc}); left unchanged", err=True)

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from olyscrape import crawlstats
-from olyscrape.archive import ArchiveError, paths
+from olyscrape.archive import paths
 from olyscrape.archive.paths import UnusablePath, preflight
 from olyscrape.cli.exits import EXIT_USAGE
 from olyscrape.cli.options import (
@@ -41,8 +41,6 @@ def _preflight(db: Path, option: str) -> None:
         preflight(db)
     except UnusablePath as exc:
         raise click.BadParameter(str(exc), param_hint=option) from None
-    except ArchiveError as exc:
-        raise click.ClickException(str(exc)) from None
 
 
 def check_creatable(path: Path, option: str) -> None:

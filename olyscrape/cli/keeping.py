@@ -7,7 +7,6 @@ from pathlib import Path
 
 import click
 
-from olyscrape.archive import ArchiveError
 from olyscrape.cli.crawling import check_creatable, reparse_captures
 from olyscrape.cli.exits import EXIT_FAILED, EXIT_OK
 from olyscrape.cli.options import db_option, report_format_option, verbose_option
@@ -29,10 +28,7 @@ def verify(db: Path, quick: bool, fmt: str) -> None:
     from olyscrape.archive.verify import verify as verify_archive
     from olyscrape.lock import held_by_another
 
-    try:
-        report = verify_archive(db, quick=quick, crawl_running=held_by_another(db))
-    except ArchiveError as exc:
-        raise click.ClickException(str(exc)) from None
+    report = verify_archive(db, quick=quick, crawl_running=held_by_another(db))
     # The archive's own report (olyscrape.archive.verify): its text is a list of lines.
     click.echo(report.to_json() if fmt == "json" else "\n".join(report.lines()))
     sys.exit(EXIT_OK if report.sound else EXIT_FAILED)
@@ -52,10 +48,7 @@ def backup(db: Path, dest: Path) -> None:
     from olyscrape.archive.health import size_text
     from olyscrape.lock import held_by_another
 
-    try:
-        copied = copy_archive(db, dest, held_by_another)
-    except ArchiveError as exc:
-        raise click.ClickException(str(exc)) from None
+    copied = copy_archive(db, dest, held_by_another)
     click.echo(
         f"backup: {dest} holds {copied.articles} articles, {copied.captures} captures and"
         f" {copied.crawls} crawl{'' if copied.crawls == 1 else 's'} ({size_text(copied.bytes)}),"
@@ -80,10 +73,7 @@ def recover(db: Path, new: Path, verbose: bool) -> None:
     check_creatable(new, "NEW")
     if new.exists():
         raise click.BadParameter(f"{new} already exists; recover into a new file", param_hint="NEW")
-    try:
-        result = recover_captures(db, new)
-    except ArchiveError as exc:
-        raise click.ClickException(str(exc)) from None
+    result = recover_captures(db, new)
     click.echo(
         f"recover: {result.captures} captures ({result.bodies} bodies), {result.crawls}"
         f" crawl records and {result.partners} partners copied into {new}; left out:"

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from olyscrape.archive import ArchiveError, QueryError
+from olyscrape.archive import QueryError
 from olyscrape.cli.output import FORMATS
 from olyscrape.cli.types import FilePath
 
@@ -81,10 +81,8 @@ def open_reader(db: Path) -> ArchiveReader:
     from olyscrape.archive.reader import ArchiveReader  # sqlite-utils: not for a crawl
     from olyscrape.lock import held_by_another
 
-    try:  # a crawl's -wal is live: not judged against the file while it writes
-        return ArchiveReader.open(db, held_by_another)
-    except ArchiveError as exc:
-        raise click.ClickException(str(exc)) from None
+    # A crawl's -wal is live: not judged against the file while it writes.
+    return ArchiveReader.open(db, held_by_another)
 
 
 def guarded(call: Callable[[], T]) -> T:
@@ -94,5 +92,3 @@ def guarded(call: Callable[[], T]) -> T:
         return call()
     except QueryError as exc:
         raise click.UsageError(str(exc)) from None
-    except ArchiveError as exc:
-        raise click.ClickException(str(exc)) from None

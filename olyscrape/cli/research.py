@@ -10,7 +10,6 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from olyscrape.archive import ArchiveError
 from olyscrape.cli.options import (
     LIMIT_MAX,
     db_option,
@@ -121,10 +120,8 @@ def sql(
     if not statement or not statement.strip():
         raise click.UsageError("no SQL statement given (an argument, '-' or --file)")
     with open_reader(db) as archive:
-        try:
-            columns, rows = archive.run_sql(statement, dict(params))
-        except ArchiveError as exc:  # a refused statement, or a damaged file
-            raise click.ClickException(str(exc)) from None
+        # A refused statement or a damaged file: one line, exit 1 (the group's policy).
+        columns, rows = archive.run_sql(statement, dict(params))
     records = [dict(zip(columns, row, strict=True)) for row in rows]
     echo_rows(records, fmt, columns, headers=not no_headers)
 
