@@ -187,4 +187,4 @@ def runs(db: Path, limit: int, fmt: str) -> None:
 
     with open_reader(db) as archive:
         report = RunsReport(guarded(lambda: archive.crawl_history(limit)))
-    echo_rows(report.rows(fmt), fmt, RunsReport.COLUMNS)
+    echo_rows(report.rows(fmt), fmt, report.columns(fmt))
