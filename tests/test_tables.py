@@ -24,11 +24,12 @@ from pathlib import Path
 import pytest
 
 from olyscrape.archive.reader import ArchiveReader
+from olyscrape.cli import cli
 from olyscrape.cli.output import render
 from olyscrape.cli.reports.crawl import CrawlSummary
 from olyscrape.cli.reports.figures import StatsReport
 from olyscrape.cli.tables import aligned, visible_width
-from tests.helpers import SITE, query
+from tests.helpers import SITE, cli_runner, one_error_line, query, run_olyscrape, sha256
 
 ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 WIDTHS = [80, 120, 160, 200]
@@ -260,3 +261,162 @@ def test_the_crawl_json_gives_seconds_to_the_hundredth(archive_db):
     stored = json.loads(query(archive_db, "SELECT stats FROM crawls")[0][0])
     data = json.loads(CrawlSummary.from_stats(stored).to_json())
     assert data["elapsed"] == round(stored["elapsed_time_seconds"], 2)
+
+
+# --- empty filters and texts that begin with '-' ----------------------------------------------
+
+
+def usage_error(result) -> str:
+    """The one ``Error:`` line of a usage error (exit 2), with nothing on stdout."""
+    assert result.exit_code == 2, (result.stdout, result.stderr)
+    assert result.stdout == ""
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("Error: ") and "Traceback" not in result.stderr
+    return line
+
+
+@pytest.mark.parametrize(
+    ("args", "named"),
+    [
+        (["articles", "--partner", ""], "--partner"),
+        (["articles", "--partner", "  "], "--partner"),
+        (["articles", "--category", ""], "--category"),
+        (["articles", "--search", "  "], "--search"),
+        (["articles", "--search", '""'], "--search"),
+        (["search", ""], "QUERY"),
+        (["search", "   "], "QUERY"),
+        (["search", "-"], "QUERY"),
+    ],
+)
+def test_an_empty_filter_is_a_usage_error(archive_copy, args, named):
+    before = sha256(archive_copy)
+    line = usage_error(cli_runner().invoke(cli, [*args, "--db", str(archive_copy)]))
+    assert named in line
+    assert sha256(archive_copy) == before
+    assert sorted(p.name for p in archive_copy.parent.iterdir()) == ["archive.db"]
+
+
+def test_a_search_that_begins_with_a_dash_says_how_and_works_after_dashes(archive_db):
+    args = ["search", "-hydrogen", "--db", str(archive_db)]
+    line = usage_error(cli_runner().invoke(cli, args, prog_name="olyscrape"))
+    assert "-hydrogen" in line and "olyscrape search -- -hydrogen" in line
+    result = cli_runner().invoke(
+        cli, ["search", "--db", str(archive_db), "--format", "json", "--", "-hydrogen"]
+    )
+    assert result.exit_code == 0, result.output
+    expected = query(
+        archive_db,
+        "SELECT count(*) FROM articles_fts WHERE articles_fts MATCH 'hydrogen'",
+    )[0][0]
+    assert len(json.loads(result.stdout)) == expected > 0
+
+
+@pytest.mark.slow  # a process of its own for each (Twisted's reactor runs once a process)
+@pytest.mark.parametrize("command", ["crawl", "check"])
+@pytest.mark.parametrize("given", ["", ",", " , ,"])
+def test_partners_naming_no_partner_is_a_usage_error(tmp_path, command, given):
+    db = ["--db", str(tmp_path / "a.db")] if command == "crawl" else []
+    result = run_olyscrape(command, "--replay", str(SITE), "--partners", given, *db, cwd=tmp_path)
+    assert result.returncode == 2, result.stdout + result.stderr
+    line = one_error_line(result.stderr)
+    assert "--partners" in line and "names no partner" in line
+    assert list(tmp_path.iterdir()) == []  # nothing crawled, nothing created
+
+
+def test_partners_keep_their_names_without_empty_ones():
+    from olyscrape.cli.types import PartnerList
+
+    assert PartnerList().convert(" alibaba, ,visa,", None, None) == "alibaba,visa"
+
+
+# --- OLYSCRAPE_DB ------------------------------------------------------------------------------
+
+
+def test_olyscrape_db_names_the_archive_and_db_wins(archive_db, tmp_path):
+    env = {"OLYSCRAPE_DB": str(archive_db)}
+    result = run_with_env(["runs", "--format", "json"], env, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert [run["id"] for run in json.loads(result.stdout)] == [
+        i for (i,) in query(archive_db, "SELECT id FROM crawls ORDER BY id DESC")
+    ]
+    other = tmp_path / "other.db"
+    result = run_with_env(["runs", "--db", str(other)], env, cwd=tmp_path)
+    assert result.returncode == 1 and str(other) in one_error_line(result.stderr)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_missing_default_archive_says_where_it_looked(tmp_path):
+    result = run_with_env(["articles"], {}, cwd=tmp_path)
+    assert result.returncode == 1
+    line = one_error_line(result.stderr)
+    assert str(tmp_path / "data" / "olyscrape.db") in line and "OLYSCRAPE_DB" in line
+    assert list(tmp_path.iterdir()) == []
+
+
+def run_with_env(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+    environment = {k: v for k, v in os.environ.items() if k != "OLYSCRAPE_DB"}
+    return subprocess.run(
+        [sys.executable, "-m", "olyscrape", *args],
+        capture_output=True, text=True, cwd=cwd, env={**environment, **env}, timeout=60,
+    )  # fmt: skip
+
+
+# --- tables and schema -------------------------------------------------------------------------
+
+
+def test_tables_lists_tables_and_views_with_their_counts(archive_db):
+    result = cli_runner().invoke(cli, ["tables", "--db", str(archive_db), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    listed = {row["name"]: (row["type"], row["rows"]) for row in json.loads(result.stdout)}
+    master = query(
+        archive_db,
+        "SELECT name, type FROM sqlite_master WHERE type IN ('table', 'view')"
+        " AND name NOT LIKE 'articles!_fts!_%' ESCAPE '!' AND name NOT LIKE 'sqlite!_%' ESCAPE '!'",
+    )
+    assert set(listed) == {name for name, _ in master}
+    for name, kind in master:
+        (count,) = query(archive_db, f'SELECT count(*) FROM "{name}"')[0]
+        assert listed[name] == ("virtual table" if name == "articles_fts" else kind, count)
+    hidden = cli_runner().invoke(cli, ["tables", "--db", str(archive_db), "--hidden"])
+    assert "articles_fts_data" in hidden.stdout
+
+
+def test_schema_prints_the_create_statements(archive_db):
+    result = cli_runner().invoke(cli, ["schema", "--db", str(archive_db)])
+    assert result.exit_code == 0
+    stored = [
+        sql
+        for (sql,) in query(
+            archive_db, "SELECT sql FROM sqlite_master WHERE sql IS NOT NULL ORDER BY rowid"
+        )
+    ]
+    assert result.stdout == "\n\n".join(sql + ";" for sql in stored) + "\n"
+    one = cli_runner().invoke(cli, ["schema", "--db", str(archive_db), "ARTICLES"]).stdout
+    assert "CREATE TABLE" in one and "CREATE INDEX idx_articles_published" in one.replace('"', "")
+    assert 'CREATE TABLE "crawls"' not in one
+
+
+def test_schema_of_an_unknown_table_names_the_known_ones(archive_db):
+    line = usage_error(cli_runner().invoke(cli, ["schema", "--db", str(archive_db), "nope"]))
+    assert "'nope'" in line and "articles" in line and "crawls" in line
+
+
+# --- help ----------------------------------------------------------------------------------------
+
+
+def test_bare_olyscrape_prints_its_help_on_stdout_and_exits_0(tmp_path):
+    result = run_with_env([], {}, cwd=tmp_path)
+    assert result.returncode == 0 and result.stderr == ""
+    assert result.stdout.startswith("Usage: ") and "Commands:" in result.stdout
+
+
+def test_crawl_help_gives_the_defaults_the_crawl_takes():
+    from olyscrape.addon import DEFAULTS
+
+    result = cli_runner().invoke(cli, ["crawl", "--help"], terminal_width=200)
+    for option, setting in (
+        ("--max-pages", "OLYSCRAPE_MAX_PAGES"),
+        ("--batch-size", "OLYSCRAPE_BATCH_SIZE"),
+    ):
+        line = next(line for line in result.stdout.splitlines() if option in line)
+        assert f"default: ({DEFAULTS[setting]})" in line

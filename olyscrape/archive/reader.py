@@ -356,3 +356,47 @@ class ArchiveReader:
     def crawl(self, crawl_id: int) -> dict[str, Any] | None:
         rows = self._query("SELECT * FROM crawls WHERE id = :id", {"id": crawl_id})
         return rows[0] if rows else None
+
+    # --- introspection (``olyscrape tables`` and ``schema``): the catalogue, read as is ---
+
+    def catalogue(self) -> list[dict[str, Any]]:
+        """The archive's tables and views, by name: ``name``, ``type`` (``table``,
+        ``view``, ``virtual table``) and ``hidden`` (an FTS index's own shadow tables and
+        SQLite's internal ones, as sqlite-utils and Datasette hide them)."""
+        try:
+            rows = self.db.conn.execute(
+                "SELECT name, type, coalesce(sql, '') FROM sqlite_master"
+                " WHERE type IN ('table', 'view') ORDER BY name"
+            ).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise self._unreadable(exc) from None
+        virtual = [name for name, _, sql in rows if sql.upper().startswith("CREATE VIRTUAL")]
+        return [
+            {
+                "name": name,
+                "type": "virtual table" if name in virtual else kind,
+                "hidden": name.startswith("sqlite_")
+                or any(name.startswith(v + "_") for v in virtual),
+            }
+            for name, kind, _ in rows
+        ]
+
+    def row_count(self, name: str) -> int:
+        """How many rows the table or view ``name`` (one the catalogue lists) holds."""
+        quoted = '"' + name.replace('"', '""') + '"'
+        try:
+            return int(self.db.conn.execute(f"SELECT count(*) FROM {quoted}").fetchone()[0])
+        except sqlite3.DatabaseError as exc:
+            raise self._unreadable(exc) from None
+
+    def schema_sql(self, name: str | None = None) -> list[str]:
+        """The CREATE statements of the archive (tables, views, indexes, triggers, in the
+        order SQLite keeps them), or of table or view ``name`` and what belongs to it."""
+        where, params = ("WHERE tbl_name = ? COLLATE NOCASE", [name]) if name else ("", [])
+        try:
+            rows = self.db.conn.execute(
+                f"SELECT sql FROM sqlite_master {where} ORDER BY rowid", params
+            ).fetchall()
+        except sqlite3.DatabaseError as exc:
+            raise self._unreadable(exc) from None
+        return [sql for (sql,) in rows if sql]
