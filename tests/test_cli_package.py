@@ -55,7 +55,7 @@ def test_entry_points_resolve():
     assert callable(getattr(importlib.import_module(module), name))
     assert isinstance(cli, click.Group)
     assert set(cli.commands) == {
-        "crawl", "check", "reparse", "articles", "search", "sql", "stats", "runs",
+        "crawl", "check", "reparse", "articles", "search", "sql", "stats", "runs", "tables", "schema",
         "verify", "backup", "recover", "browse", "mirror",
     }  # fmt: skip
 

@@ -420,3 +420,12 @@ def test_crawl_help_gives_the_defaults_the_crawl_takes():
     ):
         line = next(line for line in result.stdout.splitlines() if option in line)
         assert f"default: ({DEFAULTS[setting]})" in line
+
+
+def test_a_bad_olyscrape_db_says_it_came_from_the_variable(tmp_path):
+    result = run_with_env(["runs"], {"OLYSCRAPE_DB": str(tmp_path)}, cwd=tmp_path)
+    assert result.returncode == 2
+    assert "from the OLYSCRAPE_DB environment variable" in one_error_line(result.stderr)
+    given = run_with_env(["runs", "--db", ""], {"OLYSCRAPE_DB": str(tmp_path)}, cwd=tmp_path)
+    assert "OLYSCRAPE_DB" not in one_error_line(given.stderr)  # --db named it, not the variable
+    assert list(tmp_path.iterdir()) == []

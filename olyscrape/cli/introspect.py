@@ -9,6 +9,7 @@ from pathlib import Path
 
 import click
 
+from olyscrape.archive import catalogue
 from olyscrape.cli.options import db_option, format_option, open_reader
 from olyscrape.cli.output import echo_rows
 
@@ -22,8 +23,8 @@ def tables(db: Path, hidden: bool, fmt: str) -> None:
     what each holds)."""
     with open_reader(db) as archive:
         rows = [
-            {"name": t["name"], "type": t["type"], "rows": archive.row_count(t["name"])}
-            for t in archive.catalogue()
+            {"name": t["name"], "type": t["type"], "rows": catalogue.row_count(archive, t["name"])}
+            for t in catalogue.objects(archive)
             if hidden or not t["hidden"]
         ]
     echo_rows(rows, fmt, ["name", "type", "rows"])
@@ -37,11 +38,11 @@ def schema(db: Path, table: str | None) -> None:
     indexes and triggers). docs/schema.md explains every table and column."""
     with open_reader(db) as archive:
         if table is not None:
-            known = [t["name"] for t in archive.catalogue()]
+            known = [t["name"] for t in catalogue.objects(archive)]
             if table.casefold() not in (name.casefold() for name in known):
                 raise click.BadParameter(
                     f"the archive has no table or view {table!r}; it has: {', '.join(known)}",
                     param_hint="TABLE",
                 )
-        statements = archive.schema_sql(table)
+        statements = catalogue.create_statements(archive, table)
     click.echo("\n\n".join(f"{sql.strip()};" for sql in statements))

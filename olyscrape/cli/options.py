@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+from click.core import ParameterSource
 
 from olyscrape.archive import QueryError
 from olyscrape.archive.errors import ArchiveError
@@ -27,6 +28,17 @@ LIMIT_MAX = 1_000_000
 T = TypeVar("T")
 
 
+class _DbOption(click.Option):
+    """``--db``, whose errors name the environment variable only when the value came from
+    it (click names it whenever an option has one, ``--db`` given or not)."""
+
+    def get_error_hint(self, ctx: Any) -> str:  # click.Context (None allowed from 8.4)
+        hint = " / ".join(f"'{spelling}'" for spelling in self.opts)
+        if ctx and self.name and ctx.get_parameter_source(self.name) == ParameterSource.ENVIRONMENT:
+            hint += f" (from the {DB_ENVVAR} environment variable)"
+        return hint
+
+
 def db_option(func: Any) -> Any:
     """``--db PATH``: the archive; else ``$OLYSCRAPE_DB`` (named once for a session, as
     sqlite-utils users name a database once); else ``data/olyscrape.db`` in the current
@@ -34,6 +46,7 @@ def db_option(func: Any) -> Any:
     return click.option(
         "--db",
         "db",
+        cls=_DbOption,
         default=DEFAULT_DB,
         show_default=True,
         envvar=DB_ENVVAR,

@@ -190,6 +190,8 @@ def draw(
     one ``line`` across the table), the rows, and a rule and ``totals`` rows if any; fitted
     to ``width`` as the module says (None: never cut). A last column aligned left is not
     padded."""
+    if not columns:
+        return []
     sizes, gap = _fitted(columns, width)
     last = len(columns) - 1
 

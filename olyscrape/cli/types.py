@@ -61,7 +61,8 @@ class DateBound(click.ParamType):
 class Filter(click.ParamType):
     """A filter's text (``--partner``, ``--category``, ``--search``, a search query). An
     empty or blank one is a usage error: it used to mean "no filter" (every row listed) or
-    reach FTS5 as a syntax error. A search (``words=True``) needs a word to look for."""
+    reach FTS5 as a syntax error. A search (``words=True``) needs a word to look for. The
+    text is given back without the spaces around it."""
 
     name = "text"
 
@@ -78,7 +79,7 @@ class Filter(click.ParamType):
             self.fail(f"an empty {self.what} {what}{leave}", param, ctx)
         if self.words and not re.search(r"\w", text):
             self.fail(f"{text!r} has no word to search for", param, ctx)
-        return text
+        return text.strip()  # ' visa ' is visa
 
 
 class PartnerList(click.ParamType):
