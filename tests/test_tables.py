@@ -74,6 +74,7 @@ TABLE_COMMANDS = {
     "runs": ["runs"],
     "stats": ["stats"],
     "sql": ["sql", "SELECT * FROM articles LIMIT 20"],
+    "tables": ["tables", "--hidden"],
 }
 
 

@@ -12,8 +12,8 @@ taken only if the one before was not enough:
 2. columns are one space apart instead of two;
 3. text is cut with an ellipsis, the room shared by weight: titles, snippets and other
    prose three parts, URLs two, any other text one. Numbers and narrow columns (dates,
-   ids, slugs, statuses: 12 characters or fewer) are never cut, and no cut column is left
-   narrower than 12 characters while another can still give;
+   times, ids, slugs, statuses: 16 characters or fewer) are never cut, and no cut column
+   is left narrower than 12 characters while another can still give;
 4. only when even that cannot fit (a terminal of 30 columns), cut columns go down to 3
    characters, and a line still too long is cut at the width.
 
@@ -28,8 +28,11 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 
 ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
-#: Columns this narrow (and numbers) are never cut.
-NARROW = 12
+#: Columns this narrow (and numbers) are never cut: dates, times to the minute, ids,
+#: slugs, statuses.
+NARROW = 16
+#: The narrowest a cut column gets while another column can still give.
+FLOOR = 12
 #: The narrowest a cut column gets, when nothing else can give.
 LEAST = 3
 GAP = 2
@@ -128,7 +131,7 @@ def share(columns: Sequence[Column], room: int) -> list[int]:
     sizes = [c.natural() for c in columns]
     cuttable = [i for i, c in enumerate(columns) if c.kind != "fixed"]
     avail = room - sum(s for i, s in enumerate(sizes) if i not in cuttable)
-    floors = {i: min(sizes[i], NARROW) for i in cuttable}
+    floors = {i: min(sizes[i], FLOOR) for i in cuttable}
     if sum(floors.values()) > avail:
         floors = {i: min(sizes[i], LEAST) for i in cuttable}
     weight = {i: WEIGHTS[columns[i].kind] for i in cuttable}
