@@ -190,7 +190,7 @@ def test_the_summary_of_a_real_crawl_fits(archive_db, columns):
 def test_stats_tables_fit_and_say_new_links(archive_db):
     with ArchiveReader.open(archive_db) as archive:
         report = StatsReport.read(archive, 5, None)
-    for columns in WIDTHS:
+    for columns in [20, 40, *WIDTHS]:  # titles too, however narrow
         lines = report.render(width=columns).splitlines()
         assert all(visible_width(line) <= columns for line in lines)
     crawls = report.render().split("Last 5 crawls\n")[1].splitlines()

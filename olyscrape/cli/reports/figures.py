@@ -13,7 +13,7 @@ import json
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from olyscrape.cli.output import render
+from olyscrape.cli.output import cut, render
 
 if TYPE_CHECKING:
     from olyscrape.archive.reader import ArchiveReader
@@ -101,9 +101,10 @@ class StatsReport:
             (f"Last {self.crawl_count} crawls", labelled(self.crawls, CRAWL_COLUMNS)),
         ]
         return "\n".join(
-            ("\n" if n else "") + title + "\n" + render(rows, "table", width=width)
+            ("\n" if n else "") + (cut(title, width) if width else title) + "\n"
+            + render(rows, "table", width=width)
             for n, (title, rows) in enumerate(sections)
-        )
+        )  # fmt: skip
 
 
 @dataclass
