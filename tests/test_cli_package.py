@@ -55,7 +55,7 @@ def test_entry_points_resolve():
     assert callable(getattr(importlib.import_module(module), name))
     assert isinstance(cli, click.Group)
     assert set(cli.commands) == {
-        "crawl", "check", "reparse", "articles", "search", "sql", "stats", "runs",
+        "crawl", "check", "reparse", "articles", "search", "sql", "stats", "runs", "tables", "schema",
         "verify", "backup", "recover", "browse", "mirror",
     }  # fmt: skip
 
@@ -171,12 +171,12 @@ def test_aligned_table():
         widths=[0, 3],
         totals=[["total", "23", "-"]],
     )
-    assert lines == [
+    assert lines == [  # the rules as long as the longest line, no space left at an end
         "name      n  note",
-        "-----------------",
+        "------------------",
         "a         1  first",
-        "bbbbbb   22  ",
-        "-----------------",
+        "bbbbbb   22",
+        "------------------",
         "total    23  -",
     ]
 
@@ -212,10 +212,13 @@ def test_reparse_report_failed():
 
 
 def test_runs_report_rows_by_format():
-    crawl = {"id": 1, "seconds": 12.345, "reasons": ["a", "b"]}
+    crawl = {"id": 1, "seconds": 12.3456, "new": 4, "reasons": ["a", "b"]}
     report = RunsReport([crawl])
-    assert report.rows("table")[0] == {"id": 1, "seconds": 12.3, "reasons": "a; b"}
-    assert report.rows("csv")[0]["seconds"] == 12.345
+    table = report.rows("table")[0]
+    assert (table["id"], table["seconds"], table["reasons"]) == (1, 12.3, "a; b")
+    assert table["new links"] == 4 and "new" not in table  # labelled for what it counts
+    assert report.rows("csv")[0]["seconds"] == 12.35  # to the hundredth
+    assert (report.rows("json")[0]["new"], report.rows("json")[0]["new_links"]) == (4, 4)
     assert report.rows("json")[0]["reasons"] == ["a", "b"]
     assert crawl["reasons"] == ["a", "b"]  # the reader's rows are left as they were
 

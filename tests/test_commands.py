@@ -151,6 +151,18 @@ def test_runs(archive_db):
     assert [row["status"] for row in rows] == ["ok"]
 
 
+def test_tables(archive_db):
+    rows = json.loads(invoke("tables", "--db", str(archive_db), "--format", "json").output)
+    counts = {row["name"]: row["rows"] for row in rows}
+    assert counts["articles"] == query(archive_db, "SELECT count(*) FROM articles")[0][0]
+
+
+def test_schema(archive_db):
+    out = invoke("schema", "--db", str(archive_db), "crawls").output
+    (stored,) = query(archive_db, "SELECT sql FROM sqlite_master WHERE name = 'crawls'")[0]
+    assert out == stored + ";\n"
+
+
 def test_verify(archive_db):
     result = invoke("verify", "--db", str(archive_db))
     assert result.exit_code == 0, result.output

@@ -30,6 +30,8 @@ GUIDES = {
     "search": "querying.md",
     "sql": "querying.md",
     "stats": "querying.md",
+    "tables": "querying.md",
+    "schema": "querying.md",
     "runs": "scheduling.md",
     "browse": "browsing.md",
     "verify": "archive.md",

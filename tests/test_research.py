@@ -274,13 +274,18 @@ def test_tables_piped_cut_nothing_and_urls_stay_whole(olyscrape, archive_db):
     assert longest in out
 
 
-def test_a_table_fits_a_narrow_terminal_and_keeps_urls_whole():
+def test_a_table_fits_a_narrow_terminal_titles_and_snippets_keeping_the_most_room():
+    url = "https://olympics.com/ioc/news/" + "x" * 90
     rows = [{"title": "A very long title " * 8, "snippet": "\x1b[1mbold\x1b[0m text " * 10,
-             "url": "https://olympics.com/ioc/news/" + "x" * 90}]  # fmt: skip
+             "url": url}]  # fmt: skip
     table = render(rows, "table", width=150)
-    assert all(visible_width(line) <= 150 for line in table.splitlines())
-    assert rows[0]["url"] in table
+    lines = table.splitlines()
+    assert all(visible_width(line) <= 150 for line in lines)
     assert table.count("\x1b[1m") == table.count("\x1b[0m")  # no cut inside, none left open
+    title, snippet = (lines[0].index(n) for n in ("title", "snippet"))  # the header: plain
+    shown_url = lines[-1][lines[-1].index("https://") :]
+    assert shown_url.endswith("…") and snippet - title > len(shown_url)  # titles first
+    assert render(rows, "table", width=400).splitlines()[-1].endswith(url)  # fits: whole
 
 
 def test_a_table_row_stays_one_line_and_other_formats_keep_line_breaks():

@@ -3,7 +3,8 @@ library and print its report.
 
 Where a command goes: the crawl side (``crawl``, ``check``, ``reparse``) in
 :mod:`~olyscrape.cli.crawling`, the queries (``articles``, ``search``, ``sql``, ``stats``,
-``runs``) in :mod:`~olyscrape.cli.research`, the archive's upkeep (``verify``, ``backup``,
+``runs``) in :mod:`~olyscrape.cli.research`, what the archive holds (``tables``,
+``schema``) in :mod:`~olyscrape.cli.introspect`, the archive's upkeep (``verify``, ``backup``,
 ``recover``) in :mod:`~olyscrape.cli.keeping`, the servers (``browse``, ``mirror``) in
 :mod:`~olyscrape.cli.serving`. Option types are in :mod:`~olyscrape.cli.types`, shared
 options in :mod:`~olyscrape.cli.options`, the reports in :mod:`~olyscrape.cli.reports`,
@@ -22,7 +23,7 @@ from typing import Any
 import click
 
 from olyscrape.archive.errors import ArchiveError, SQLiteError, is_corruption
-from olyscrape.cli import crawling, keeping, research, serving
+from olyscrape.cli import crawling, introspect, keeping, research, serving
 from olyscrape.cli.exits import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_PORT_BUSY, EXIT_USAGE
 from olyscrape.cli.options import DEFAULT_DB, LIMIT_MAX
 
@@ -39,6 +40,11 @@ __all__ = [
 ]
 
 
+#: What click 8.2 and later raise for a group called with no command (click 8.1 prints
+#: the help itself and exits 0).
+_NO_ARGS_IS_HELP: Any = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
 class _Group(click.Group):
     """olyscrape's commands, whose usage errors are one line (``Error: ...``) and exit 2, and
     whose archive errors (refused, damaged, unreadable) are their own one line and exit 1."""
@@ -49,6 +55,10 @@ class _Group(click.Group):
             return run(*args, standalone_mode=False, **kwargs)
         try:
             code = run(*args, standalone_mode=False, **kwargs)
+        except _NO_ARGS_IS_HELP as exc:  # bare ``olyscrape``: the help, as asked, on stdout
+            assert exc.ctx is not None
+            click.echo(exc.ctx.get_help())
+            sys.exit(EXIT_OK)
         except click.UsageError as exc:
             where = f" (see: {exc.ctx.command_path} --help)" if exc.ctx is not None else ""
             click.echo(f"Error: {exc.format_message()}{where}", err=True)
@@ -78,6 +88,7 @@ def cli() -> None:
 COMMANDS = (
     crawling.crawl, crawling.check, crawling.reparse,
     research.articles, research.search, research.sql, research.stats, research.runs,
+    introspect.tables, introspect.schema,
     keeping.verify, keeping.backup, keeping.recover,
     serving.browse, serving.mirror,
 )  # fmt: skip

@@ -26,7 +26,7 @@ from olyscrape.cli.options import (
     verbose_option,
 )
 from olyscrape.cli.output import echo_report
-from olyscrape.cli.types import FilePath, SettingOverride
+from olyscrape.cli.types import FilePath, PartnerList, SettingOverride
 from olyscrape.site import urls
 
 if TYPE_CHECKING:
@@ -71,7 +71,9 @@ def _check_warc(path: Path) -> None:
 
 @click.command()
 @db_option
-@click.option("--partners", help="Only these partners: slugs or names, comma-separated.")
+@click.option(
+    "--partners", type=PartnerList(), help="Only these partners: slugs or names, comma-separated."
+)
 @click.option("--base-url", help="Fetch every canonical URL from this mirror instead.")
 @click.option(
     "--replay",
@@ -93,8 +95,18 @@ def _check_warc(path: Path) -> None:
 @click.option(
     "--full", is_flag=True, help="Walk every listing to its end (default: stop at archived cards)."
 )
-@click.option("--max-pages", type=click.IntRange(min=1), help="Pages per partner, at most.")
-@click.option("--batch-size", type=click.IntRange(min=1), help="Cards written per transaction.")
+@click.option(
+    "--max-pages",
+    type=click.IntRange(min=1),
+    show_default="300",
+    help="Pages per partner, at most.",
+)
+@click.option(
+    "--batch-size",
+    type=click.IntRange(min=1),
+    show_default="200",
+    help="Cards written per transaction.",
+)
 @click.option("--alert-command", help="When a check fails, run this with the report on stdin.")
 @click.option("--alert-webhook", help="When a check fails, POST the report as JSON here.")
 @click.option(
@@ -243,7 +255,9 @@ def _report_check(
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Probe this saved copy of the site: no network at all.",
 )
-@click.option("--partners", help="Only these partners: slugs or names, comma-separated.")
+@click.option(
+    "--partners", type=PartnerList(), help="Only these partners: slugs or names, comma-separated."
+)
 @click.option(
     "--keep",
     type=FilePath(),

@@ -4,13 +4,14 @@ csv, json and jsonl never change a value: text stays whole, numbers stay as SQLi
 them, NULL is ``null`` in JSON and an empty field in CSV, and a BLOB is base64 (in JSON
 as ``{"$base64": true, "encoded": ...}``, as sqlite-utils writes it). Tables are for
 reading: NULL shows as ``NULL``, a BLOB as ``<Binary: N bytes>``, line breaks as spaces
-(a row is one line); on a terminal the
-table fits its width, cutting the longest text cells (never a URL, never inside a
-terminal escape code); piped elsewhere, nothing is cut.
+(a row is one line), a control character as ``?``; on a terminal the table fits its
+width as :mod:`olyscrape.cli.tables` lays it out (titles and snippets keep the most room,
+numbers, dates and ids are never cut, a URL is cut only when the row cannot fit otherwise);
+piped elsewhere, nothing is cut.
 
 Reports (a crawl's summary, a probe's, the archive's figures) are objects with a text and
-a JSON form; :func:`echo_report` prints one, and their fixed tables are drawn by
-:func:`aligned`.
+a JSON form; :func:`echo_report` prints one, fitted to the terminal it goes to, and their
+fixed tables are drawn by :func:`aligned`.
 """
 
 from __future__ import annotations
@@ -19,22 +20,28 @@ import base64
 import csv
 import io
 import json
+import os
 import re
-import shutil
 import sys
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 import click
-from tabulate import tabulate
+
+from olyscrape.cli import tables
+from olyscrape.cli.tables import aligned, cut, visible_width
+
+__all__ = ["FORMATS", "NULL", "aligned", "cut", "echo_report", "echo_rows", "render",
+           "terminal_width", "visible_width"]  # fmt: skip
 
 FORMATS = ("table", "csv", "json", "jsonl")
 NULL = "NULL"
-#: Columns never cut in a table: the archive's keys, to copy whole.
-WHOLE = frozenset({"url", "article_url", "canonical_url", "image_url"})
-_ESCAPE = re.compile(r"\x1b\[[0-9;]*m")
 _LINE_BREAKS = re.compile(r"\s*[\r\n]+\s*")
-_NARROWEST = 12  # a cut cell keeps at least this many characters
+#: Control characters a table shows as ``?`` (a tab, a bell, an escape that is not a
+#: colour): they would move the cursor or change the terminal, and the width be wrong.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1a\x1c-\x1f\x7f\x80-\x9f\t]|\x1b(?!\[[0-9;]*m)")
+#: How long the terminal is assumed to be when it does not say.
+FALLBACK_WIDTH = 80
 
 
 def _json_value(value: Any) -> Any:
@@ -60,48 +67,8 @@ def _table_value(value: Any) -> str:
         return ", ".join(map(str, value))
     if isinstance(value, float):
         return repr(value)  # 1.0 stays 1.0
-    return _LINE_BREAKS.sub(" ", str(value))  # a row stays one line (a body's paragraphs)
-
-
-def visible_width(text: str) -> int:
-    return len(_ESCAPE.sub("", text))
-
-
-def cut(text: str, width: int) -> str:
-    """``text`` cut to ``width`` visible characters with an ellipsis, never inside an
-    escape code; an escape left open is closed."""
-    if visible_width(text) <= width:
-        return text
-    out, shown, pos, opened = [], 0, 0, False
-    while pos < len(text) and shown < width - 1:
-        match = _ESCAPE.match(text, pos)
-        if match:
-            out.append(match.group())
-            opened = match.group() != "\x1b[0m"
-            pos = match.end()
-            continue
-        out.append(text[pos])
-        shown += 1
-        pos += 1
-    return "".join(out) + ("\x1b[0m" if opened else "") + "…"
-
-
-def _fit(cells: list[list[str]], columns: list[str], width: int) -> list[list[str]]:
-    """Cut the widest cuttable columns until the table fits ``width`` (if it can)."""
-    widths = [
-        max([visible_width(c), *(visible_width(row[i]) for row in cells)])
-        for i, c in enumerate(columns)
-    ]
-    gaps = 2 * (len(columns) - 1)
-    cuttable = [i for i, c in enumerate(columns) if c not in WHOLE]
-    while sum(widths) + gaps > width and cuttable:
-        widest = max(cuttable, key=lambda i: widths[i])
-        target = max(_NARROWEST, widths[widest] - (sum(widths) + gaps - width))
-        if target >= widths[widest]:
-            break
-        widths[widest] = target
-        cuttable = [i for i in cuttable if widths[i] > _NARROWEST]
-    return [[cut(cell, widths[i]) for i, cell in enumerate(row)] for row in cells]
+    text = _LINE_BREAKS.sub(" ", str(value))  # a row stays one line (a body's paragraphs)
+    return _CONTROLS.sub(lambda m: " " if m.group() == "\t" else "?", text)
 
 
 def render(
@@ -139,70 +106,48 @@ def render(
     if fmt == "table":
         if not rows:
             return "(no rows)"
-        cells = [[_table_value(row.get(c)) for c in columns] for row in rows]
-        if width:
-            cells = _fit(cells, columns, width)
-        numeric = [
-            all(isinstance(row.get(c), (int, float)) or row.get(c) is None for row in rows)
-            for c in columns
-        ]
-        align = ["right" if n else "left" for n in numeric]
-        return tabulate(cells, headers=columns, disable_numparse=True, colalign=align)
+        table = []
+        for name in columns:
+            values = [row.get(name) for row in rows]
+            cells = [_table_value(v) for v in values]
+            kind = tables.kind_of(name, values, cells)
+            right = all(isinstance(v, (int, float)) or v is None for v in values)
+            table.append(tables.Column(name, cells, right=right, kind=kind))
+        return "\n".join(tables.draw(table, width))
     raise ValueError(f"unknown format {fmt!r}; choose from {', '.join(FORMATS)}")
 
 
 def terminal_width(stream: Any) -> int | None:
-    """The width to fit tables to: the terminal's, or None when ``stream`` is no terminal."""
+    """The width to fit tables to: the terminal's (``COLUMNS`` if set, else what the
+    terminal says, else 80), or None when ``stream`` is no terminal (piped: nothing cut)."""
     isatty = getattr(stream, "isatty", None)
     if isatty is None or not isatty():
         return None
-    return shutil.get_terminal_size((100, 24)).columns
-
-
-def aligned(
-    columns: Sequence[str],
-    rows: Sequence[Sequence[str]],
-    *,
-    right: Collection[int] = (),
-    widths: Sequence[int] = (),
-    totals: Sequence[Sequence[str]] = (),
-) -> list[str]:
-    """A plain-text table as lines, for a report read on one screen: columns two spaces
-    apart, each as wide as its widest cell, its header or ``widths[i]``; the columns
-    numbered in ``right`` aligned right; a dashed rule as long as the header under it,
-    and another above the ``totals`` rows. A last column aligned left is not padded."""
-    every = [*rows, *totals]
-    sizes = [
-        max(len(name), widths[i] if i < len(widths) else 0, *(len(row[i]) for row in every))
-        for i, name in enumerate(columns)
-    ]
-    last = len(columns) - 1
-
-    def line(cells: Sequence[str]) -> str:
-        return "  ".join(
-            cell.rjust(sizes[i]) if i in right else cell if i == last else cell.ljust(sizes[i])
-            for i, cell in enumerate(cells)
-        )
-
-    header = line(columns)
-    rule = "-" * len(header)
-    lines = [header, rule, *(line(row) for row in rows)]
-    if totals:
-        lines += [rule, *(line(row) for row in totals)]
-    return lines
+    given = os.environ.get("COLUMNS", "").strip()
+    if given.isdigit() and int(given) > 0:
+        return int(given)
+    try:
+        return os.get_terminal_size(stream.fileno()).columns or FALLBACK_WIDTH
+    except (AttributeError, OSError, ValueError):
+        return FALLBACK_WIDTH
 
 
 class Report(Protocol):
-    """What a command prints: a text for people, one JSON object for programs."""
+    """What a command prints: a text for people (its tables fitted to ``width``, None for
+    no limit), one JSON object for programs."""
 
-    def render(self) -> str: ...
+    def render(self, *, width: int | None = None) -> str: ...
 
     def to_json(self) -> str: ...
 
 
 def echo_report(report: Report, fmt: str, *, err: bool = False) -> None:
-    """``report`` as one JSON object (``--format json``), else as its text."""
-    click.echo(report.to_json() if fmt == "json" else report.render(), err=err)
+    """``report`` as one JSON object (``--format json``), else as its text, fitted to the
+    terminal it goes to."""
+    if fmt == "json":
+        click.echo(report.to_json(), err=err)
+    else:
+        click.echo(report.render(width=terminal_width(sys.stderr if err else sys.stdout)), err=err)
 
 
 def echo_rows(

@@ -12,6 +12,7 @@ import click
 
 from olyscrape.cli.options import (
     LIMIT_MAX,
+    FreeTextCommand,
     db_option,
     format_option,
     guarded,
@@ -20,7 +21,7 @@ from olyscrape.cli.options import (
     report_format_option,
 )
 from olyscrape.cli.output import echo_report, echo_rows, terminal_width
-from olyscrape.cli.types import DateBound, FilePath
+from olyscrape.cli.types import DateBound, FilePath, Filter
 
 if TYPE_CHECKING:
     from olyscrape.archive.reader import ArchiveReader
@@ -42,11 +43,19 @@ def _resolve_partner(archive: ArchiveReader, given: str) -> str:
 
 @click.command()
 @db_option
-@click.option("--partner", help="Only articles this partner showed (its slug or name).")
-@click.option("--category", help="Only this category (any case), e.g. 'Tokyo 2020'.")
+@click.option(
+    "--partner", type=Filter("partner"), help="Only articles this partner showed (slug or name)."
+)
+@click.option(
+    "--category", type=Filter("category"), help="Only this category (any case), e.g. 'Tokyo 2020'."
+)
 @click.option("--since", type=DateBound(end=False), help="Published on or after (YYYY[-MM[-DD]]).")
 @click.option("--until", type=DateBound(end=True), help="Published on or before (YYYY[-MM[-DD]]).")
-@click.option("--search", help="Only articles whose title or body match (as `search` reads it).")
+@click.option(
+    "--search",
+    type=Filter("search", words=True),
+    help="Only articles whose title or body match (as `search` reads it).",
+)
 @limit_option()
 @format_option
 def articles(
@@ -65,16 +74,17 @@ def articles(
     echo_rows(rows, fmt, ["published", "title", "category", "partners", "url"])
 
 
-@click.command()
+@click.command(cls=FreeTextCommand)
 @db_option
-@click.argument("query")
+@click.argument("query", type=Filter("search", words=True))
 @limit_option(default=20)
 @format_option
 def search(db: Path, query: str, limit: int, fmt: str) -> None:
     """Full-text search of titles and bodies, best match first, with a snippet.
 
     Type words as they are (Coca-Cola, P&G, Alibaba's are searched as phrases), or SQLite
-    FTS5 syntax on purpose: "exact phrases", AND, OR, NOT, prefix*, title:word.
+    FTS5 syntax on purpose: "exact phrases", AND, OR, NOT, prefix*, title:word. A query
+    that begins with '-' goes after '--': olyscrape search -- -hydrogen.
     """
     marks = ("\x1b[1m", "\x1b[0m") if fmt == "table" and sys.stdout.isatty() else ("[", "]")
     with open_reader(db) as archive:
@@ -187,4 +197,4 @@ def runs(db: Path, limit: int, fmt: str) -> None:
 
     with open_reader(db) as archive:
         report = RunsReport(guarded(lambda: archive.crawl_history(limit)))
-    echo_rows(report.rows(fmt), fmt, RunsReport.COLUMNS)
+    echo_rows(report.rows(fmt), fmt, report.columns(fmt))

@@ -58,6 +58,49 @@ class DateBound(click.ParamType):
             self.fail(f"{value} is not a date of the calendar", param, ctx)
 
 
+class Filter(click.ParamType):
+    """A filter's text (``--partner``, ``--category``, ``--search``, a search query). An
+    empty or blank one is a usage error: it used to mean "no filter" (every row listed) or
+    reach FTS5 as a syntax error. A search (``words=True``) needs a word to look for. The
+    text is given back without the spaces around it."""
+
+    name = "text"
+
+    def __init__(self, what: str, words: bool = False) -> None:
+        self.what = what
+        self.words = words
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        text = str(value)
+        if not text.strip():
+            option = param is not None and param.param_type_name == "option"
+            what = "gives no words to search for" if self.words else "filters nothing"
+            leave = "; leave the option out for no filter" if option else ""
+            self.fail(f"an empty {self.what} {what}{leave}", param, ctx)
+        if self.words and not re.search(r"\w", text):
+            self.fail(f"{text!r} has no word to search for", param, ctx)
+        return text.strip()  # ' visa ' is visa
+
+
+class PartnerList(click.ParamType):
+    """``--partners``: slugs or names, comma-separated, as one text again comma-joined
+    (spaces around a name dropped). A list that names no partner (``''``, ``','``) is a
+    usage error: the crawl would otherwise take every partner."""
+
+    name = "text"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        names = [name.strip() for name in str(value).split(",")]
+        if not any(names):
+            self.fail(
+                f"{value!r} names no partner; give slugs or names, comma-separated"
+                " (leave --partners out for every partner)",
+                param,
+                ctx,
+            )
+        return ",".join(name for name in names if name)
+
+
 #: Settings that an option of the command names: given with ``-s`` they would send the
 #: crawl to another archive than the one the command checked, locked and reports.
 OPTION_SETTINGS = {"OLYSCRAPE_DB": "--db"}

@@ -60,14 +60,18 @@ class CheckReport:
             return f"check OK: {len(self.points)} points hold ({partners})"
         return f"check FAILED: {len(self.broken)} of {len(self.points)} points broken ({partners})"
 
-    def render(self) -> str:
-        """Each point on a line (partner, point, holds or BROKEN, evidence), then the verdict."""
+    def render(self, *, width: int | None = None) -> str:
+        """Each point on a line (partner, point, holds or BROKEN, evidence), then the
+        verdict; fitted to ``width`` by cutting the evidence first (``--format json`` and
+        the BROKEN lines on stderr keep it whole)."""
         rows = [
             [p["partner"] or "discovery", p["name"], "holds " if p["holds"] else "BROKEN",
              str(p["evidence"])]
             for p in self.points
         ]  # fmt: skip
-        lines = aligned(["partner", "point", "result", "evidence"], rows, widths=[len("discovery")])
+        header = ["partner", "point", "result", "evidence"]
+        lines = aligned(header, rows, widths=[len("discovery")], whole=[0, 1, 2], prose=[3],
+                        width=width)  # fmt: skip
         lines.append("")
         lines.append(self.verdict_line())
         return "\n".join(lines)

@@ -107,6 +107,8 @@ class CrawlSummary:
         data["partners"] = {slug: keyed(row) for slug, row in data.pop("rows").items()}
         data["totals"] = keyed(self.totals())
         data["verdict"] = data.pop("status")
+        if data["elapsed"] is not None:  # to the hundredth: a clock's noise is no figure
+            data["elapsed"] = round(data["elapsed"], 2)
         return json.dumps(data, ensure_ascii=False, indent=2, default=str)
 
     def _structured_line(self) -> str:
@@ -120,9 +122,10 @@ class CrawlSummary:
             f" {listed(s['disagreed'])}"
         )
 
-    def render(self, db: str | None = None) -> str:
-        """A one-screen plain-text table, then the failed requests, then the verdict;
-        ``db`` (else the summary's own) names the archive."""
+    def render(self, db: str | None = None, *, width: int | None = None) -> str:
+        """A one-screen plain-text table (fitted to ``width``: its headers on two lines
+        in an 80-column terminal), then the failed requests, then the verdict; ``db``
+        (else the summary's own) names the archive."""
         db = db or self.db
         lines = aligned(
             ["partner", *COLUMNS],
@@ -130,6 +133,7 @@ class CrawlSummary:
             right=range(1, len(COLUMNS) + 1),
             widths=[0, *(5 for _ in COLUMNS)],
             totals=[["total", *(str(n) for n in self.totals().values())]],
+            width=width,
         )
         if self.failures:
             lines.append("")

@@ -44,8 +44,9 @@ class ReparseReport:
     def exit_code(self) -> int:
         return EXIT_OK if self.complete else EXIT_FAILED
 
-    def render(self) -> str:
-        """The changed rows (and the WAL left uncopied, if a reader kept it)."""
+    def render(self, *, width: int | None = None) -> str:
+        """The changed rows (and the WAL left uncopied, if a reader kept it); no table, so
+        ``width`` leaves it as it is."""
         counts = self.counts
         lines = [
             f"reparse: {counts['changed_rows']} rows changed ({counts['new_articles']} new"
