@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from scrapy import Spider
 from scrapy.crawler import Crawler, CrawlerProcess
-from scrapy.settings import Settings
+from scrapy.settings import SETTINGS_PRIORITIES, Settings
 from twisted.python.failure import Failure
 
 from olyscrape import crawlstats
@@ -51,21 +51,58 @@ class _ProgressFilter(logging.Filter):
         return record.levelno >= logging.WARNING or record.name.startswith("olyscrape")
 
 
-def _configure_logging(verbose: bool) -> None:
+#: The runner's own logging, below a user's ``-s`` of the same name (which is set at
+#: ``cmdline`` priority, so it wins: the two are merged, never passed twice). olyscrape
+#: installs its own log handler, so Scrapy's is off unless a user asks for it.
+RUNNER_PRIORITY = "project"
+
+
+def _runner_settings(verbose: bool) -> dict[str, Any]:
+    return {
+        "LOG_LEVEL": "DEBUG" if verbose else "INFO",
+        "STATS_DUMP": verbose,
+        "LOG_INSTALL_ROOT_HANDLER": False,
+    }
+
+
+def _log_handler(settings: Settings) -> logging.Handler:
+    """Where log lines go, as Scrapy decides it: ``LOG_FILE`` (appended unless
+    ``LOG_FILE_APPEND`` is false), else stderr, else nowhere (``LOG_ENABLED`` false)."""
+    filename = settings.get("LOG_FILE")
+    if filename:
+        mode = "a" if settings.getbool("LOG_FILE_APPEND") else "w"
+        return logging.FileHandler(filename, mode=mode, encoding=settings.get("LOG_ENCODING"))
+    if settings.getbool("LOG_ENABLED"):
+        return logging.StreamHandler()
+    return logging.NullHandler()
+
+
+def _configure_logging(settings: Settings, verbose: bool) -> None:
+    """olyscrape's log handler in place of Scrapy's: without ``-v`` and without a level
+    given (``-L``, ``-s LOG_LEVEL``), olyscrape's progress at INFO and everybody else's
+    warnings and errors; with ``-v`` or a level given, every logger's lines at that level
+    (``-v`` alone: DEBUG), as ``scrapy crawl -L`` shows them. ``-s
+    LOG_INSTALL_ROOT_HANDLER=True`` keeps Scrapy's own handler instead, untouched."""
     # Spidermon 1.27 still calls Spider.log(), which Scrapy 2.13+ deprecates.
     warnings.filterwarnings("ignore", message=r"Spider\.log\(\) is deprecated")
-    handler = logging.StreamHandler()
+    if settings.getbool("LOG_INSTALL_ROOT_HANDLER"):
+        return
+    level = logging.getLevelName(str(settings.get("LOG_LEVEL")).upper())
+    level_given = settings.getpriority("LOG_LEVEL") or 0
+    filtered = not verbose and level_given <= SETTINGS_PRIORITIES[RUNNER_PRIORITY]
+    handler = _log_handler(settings)
     handler.setFormatter(
         logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
     )
-    if not verbose:
+    handler.setLevel(level)
+    if filtered:
         handler.addFilter(_ProgressFilter())
     root = logging.getLogger()
     root.handlers[:] = [handler]
-    root.setLevel(logging.INFO)
+    root.setLevel(level)
     # Scrapy's own config sets its loggers to DEBUG: a record would be built for every
     # response and item ("Crawled", "Scraped from") only for the filter to drop it.
-    logging.getLogger("scrapy").setLevel(logging.DEBUG if verbose else logging.WARNING)
+    logging.getLogger("scrapy").setLevel(max(level, logging.WARNING) if filtered else level)
 
 
 class _Process(CrawlerProcess):
@@ -87,9 +124,11 @@ class _Process(CrawlerProcess):
 def _process(settings: dict[str, Any] | None, verbose: bool) -> _Process:
     """A Scrapy process with olyscrape's settings plus ``settings``, logging olyscrape's
     progress (and, ``verbose``, Scrapy's own lines and stats) on stderr."""
-    overrides = {"LOG_LEVEL": "INFO", "STATS_DUMP": verbose, "LOG_INSTALL_ROOT_HANDLER": False}
-    process = _Process(project_settings(**overrides, **(settings or {})))
-    _configure_logging(verbose)
+    resolved = project_settings(**(settings or {}))
+    for name, value in _runner_settings(verbose).items():
+        resolved.set(name, value, priority=RUNNER_PRIORITY)  # below a user's -s: it wins
+    process = _Process(resolved)
+    _configure_logging(resolved, verbose)
     return process
 
 
@@ -309,11 +348,14 @@ def run_check(
         return CrawlOutcome("check", dict(crawler.stats.get_stats()))
 
 
-def run_reparse(db: str, verbose: bool = False) -> CrawlOutcome:
+def run_reparse(
+    db: str, verbose: bool = False, settings: dict[str, Any] | None = None
+) -> CrawlOutcome:
     """Rebuild cards and articles from the archive's captures, through the same spider and
     pipelines, with no network: every request is answered by the newest capture of its URL.
-    Records no crawl and no capture, and leaves ``last_seen`` as it was."""
-    settings = {
+    Records no crawl and no capture, and leaves ``last_seen`` as it was. Extra ``settings``
+    (``-s``, the log options) apply, except those that make it a re-parse, which win."""
+    reparsing = {
         "OLYSCRAPE_REPLAY_ARCHIVE": True,
         "OLYSCRAPE_REPARSE": True,
         "OLYSCRAPE_CAPTURE": False,
@@ -321,6 +363,6 @@ def run_reparse(db: str, verbose: bool = False) -> CrawlOutcome:
         "ROBOTSTXT_OBEY": False,
         "SPIDERMON_ENABLED": False,  # checks judge crawls of the site, not re-reads of it
     }
-    outcome = run_crawl({"db": db}, settings, verbose)
+    outcome = run_crawl({"db": db}, {**(settings or {}), **reparsing}, verbose)
     return CrawlOutcome("reparse", outcome.stats, refused=outcome.refused,
                         refusal_code=outcome.refusal_code)  # fmt: skip
