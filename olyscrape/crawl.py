@@ -13,6 +13,7 @@ import warnings
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
 
 from scrapy import Spider
@@ -41,6 +42,9 @@ def project_settings(**overrides: Any) -> Settings:
     return settings
 
 
+_STATS_LOGGER = "scrapy.statscollectors"
+
+
 class _ProgressFilter(logging.Filter):
     """olyscrape's own INFO lines (progress), everybody else's warnings and errors, but
     not Spidermon's unittest-style report (olyscrape.monitors logs each failed check)."""
@@ -48,7 +52,11 @@ class _ProgressFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if str(record.msg).startswith("[Spidermon]"):
             return False
-        return record.levelno >= logging.WARNING or record.name.startswith("olyscrape")
+        return (
+            record.levelno >= logging.WARNING
+            or record.name.startswith("olyscrape")
+            or record.name == _STATS_LOGGER  # the stats dump, when -s STATS_DUMP=True asks
+        )
 
 
 #: The runner's own logging, below a user's ``-s`` of the same name (which is set at
@@ -70,6 +78,7 @@ def _log_handler(settings: Settings) -> logging.Handler:
     ``LOG_FILE_APPEND`` is false), else stderr, else nowhere (``LOG_ENABLED`` false)."""
     filename = settings.get("LOG_FILE")
     if filename:
+        Path(filename).parent.mkdir(parents=True, exist_ok=True)  # as the archive's folder
         mode = "a" if settings.getbool("LOG_FILE_APPEND") else "w"
         return logging.FileHandler(filename, mode=mode, encoding=settings.get("LOG_ENCODING"))
     if settings.getbool("LOG_ENABLED"):
@@ -103,6 +112,7 @@ def _configure_logging(settings: Settings, verbose: bool) -> None:
     # Scrapy's own config sets its loggers to DEBUG: a record would be built for every
     # response and item ("Crawled", "Scraped from") only for the filter to drop it.
     logging.getLogger("scrapy").setLevel(max(level, logging.WARNING) if filtered else level)
+    logging.getLogger(_STATS_LOGGER).setLevel(level)  # logs once, at the end
 
 
 class _Process(CrawlerProcess):
