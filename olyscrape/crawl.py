@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import logging
 import signal
-import warnings
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Literal
 
 from scrapy import Spider
 from scrapy.crawler import Crawler, CrawlerProcess
-from scrapy.settings import SETTINGS_PRIORITIES, Settings
+from scrapy.settings import Settings
 from twisted.python.failure import Failure
 
 from olyscrape import crawlstats
@@ -27,6 +25,7 @@ from olyscrape.archive import ArchiveError
 from olyscrape.archive.paths import UnusablePath
 from olyscrape.extensions.archive import ArchiveKeeper
 from olyscrape.lock import ArchiveLocked
+from olyscrape.runlog import RUNNER_PRIORITY, configure_logging, runner_settings
 from olyscrape.site.points import probe_passed
 from olyscrape.spiders.partners import PartnersSpider
 
@@ -40,79 +39,6 @@ def project_settings(**overrides: Any) -> Settings:
     for name, value in overrides.items():
         settings.set(name, value, priority="cmdline")
     return settings
-
-
-_STATS_LOGGER = "scrapy.statscollectors"
-
-
-class _ProgressFilter(logging.Filter):
-    """olyscrape's own INFO lines (progress), everybody else's warnings and errors, but
-    not Spidermon's unittest-style report (olyscrape.monitors logs each failed check)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if str(record.msg).startswith("[Spidermon]"):
-            return False
-        return (
-            record.levelno >= logging.WARNING
-            or record.name.startswith("olyscrape")
-            or record.name == _STATS_LOGGER  # the stats dump, when -s STATS_DUMP=True asks
-        )
-
-
-#: The runner's own logging, below a user's ``-s`` of the same name (which is set at
-#: ``cmdline`` priority, so it wins: the two are merged, never passed twice). olyscrape
-#: installs its own log handler, so Scrapy's is off unless a user asks for it.
-RUNNER_PRIORITY = "project"
-
-
-def _runner_settings(verbose: bool) -> dict[str, Any]:
-    return {
-        "LOG_LEVEL": "DEBUG" if verbose else "INFO",
-        "STATS_DUMP": verbose,
-        "LOG_INSTALL_ROOT_HANDLER": False,
-    }
-
-
-def _log_handler(settings: Settings) -> logging.Handler:
-    """Where log lines go, as Scrapy decides it: ``LOG_FILE`` (appended unless
-    ``LOG_FILE_APPEND`` is false), else stderr, else nowhere (``LOG_ENABLED`` false)."""
-    filename = settings.get("LOG_FILE")
-    if filename:
-        Path(filename).parent.mkdir(parents=True, exist_ok=True)  # as the archive's folder
-        mode = "a" if settings.getbool("LOG_FILE_APPEND") else "w"
-        return logging.FileHandler(filename, mode=mode, encoding=settings.get("LOG_ENCODING"))
-    if settings.getbool("LOG_ENABLED"):
-        return logging.StreamHandler()
-    return logging.NullHandler()
-
-
-def _configure_logging(settings: Settings, verbose: bool) -> None:
-    """olyscrape's log handler in place of Scrapy's: without ``-v`` and without a level
-    given (``-L``, ``-s LOG_LEVEL``), olyscrape's progress at INFO and everybody else's
-    warnings and errors; with ``-v`` or a level given, every logger's lines at that level
-    (``-v`` alone: DEBUG), as ``scrapy crawl -L`` shows them. ``-s
-    LOG_INSTALL_ROOT_HANDLER=True`` keeps Scrapy's own handler instead, untouched."""
-    # Spidermon 1.27 still calls Spider.log(), which Scrapy 2.13+ deprecates.
-    warnings.filterwarnings("ignore", message=r"Spider\.log\(\) is deprecated")
-    if settings.getbool("LOG_INSTALL_ROOT_HANDLER"):
-        return
-    level = logging.getLevelName(str(settings.get("LOG_LEVEL")).upper())
-    level_given = settings.getpriority("LOG_LEVEL") or 0
-    filtered = not verbose and level_given <= SETTINGS_PRIORITIES[RUNNER_PRIORITY]
-    handler = _log_handler(settings)
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
-    )
-    handler.setLevel(level)
-    if filtered:
-        handler.addFilter(_ProgressFilter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(level)
-    # Scrapy's own config sets its loggers to DEBUG: a record would be built for every
-    # response and item ("Crawled", "Scraped from") only for the filter to drop it.
-    logging.getLogger("scrapy").setLevel(max(level, logging.WARNING) if filtered else level)
-    logging.getLogger(_STATS_LOGGER).setLevel(level)  # logs once, at the end
 
 
 class _Process(CrawlerProcess):
@@ -135,10 +61,10 @@ def _process(settings: dict[str, Any] | None, verbose: bool) -> _Process:
     """A Scrapy process with olyscrape's settings plus ``settings``, logging olyscrape's
     progress (and, ``verbose``, Scrapy's own lines and stats) on stderr."""
     resolved = project_settings(**(settings or {}))
-    for name, value in _runner_settings(verbose).items():
+    for name, value in runner_settings(verbose).items():
         resolved.set(name, value, priority=RUNNER_PRIORITY)  # below a user's -s: it wins
     process = _Process(resolved)
-    _configure_logging(resolved, verbose)
+    configure_logging(resolved, verbose)
     return process
 
 

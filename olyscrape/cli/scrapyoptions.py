@@ -60,8 +60,10 @@ def scrapy_options(feeds: bool = False) -> Callable[[Callable[..., Any]], Any]:
                 "-L",
                 "--loglevel",
                 type=click.Choice(_LEVELS, case_sensitive=False),
-                help="Log lines at this level and above, every logger's (LOG_LEVEL);"
-                " default: olyscrape's progress and others' warnings.",
+                metavar="LEVEL",
+                help="Log every logger's lines at LEVEL (CRITICAL, ERROR, WARNING, INFO,"
+                " DEBUG) and above (LOG_LEVEL); default: olyscrape's progress and"
+                " others' warnings.",
             ),
             click.option(
                 "--logfile",
