@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 from scrapy import Spider
 from scrapy.crawler import Crawler, CrawlerProcess
-from scrapy.settings import Settings
+from scrapy.settings import SETTINGS_PRIORITIES, Settings
 from twisted.python.failure import Failure
 
 from olyscrape import crawlstats
@@ -72,6 +72,11 @@ def _spider_arguments(arguments: dict[str, Any]) -> dict[str, str]:
     """Spider arguments as ``scrapy crawl -a`` and Scrapyd give them: strings (a path
     included, which stays a ``str`` from here to the archive's writer)."""
     return {k: str(v) for k, v in arguments.items() if v is not None}
+
+
+#: Above the command line's: the process's settings are copied over a crawler's when it
+#: starts, and this must stay (the probe's feeds are none).
+_ABOVE_CMDLINE = SETTINGS_PRIORITIES["cmdline"] + 10
 
 
 # --- what a run came to ------------------------------------------------------------------
@@ -220,6 +225,8 @@ def run_crawl(
         process = _process(settings, verbose)
         # The first crawler created installs the reactor when it starts: the probe, if any.
         probe = process.create_crawler(CheckSpider) if on_check else None
+        if probe is not None:  # -o/-O are the crawl's articles: the probe writes no feed
+            probe.settings.set("FEEDS", {}, priority=_ABOVE_CMDLINE)
         crawler = process.create_crawler(PartnersSpider)
         started: list[bool] = []
         refusals: list[BaseException] = []

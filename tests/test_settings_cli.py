@@ -248,6 +248,15 @@ def test_output_appends_and_takes_the_format_of_its_suffix(tmp_path):
 
 
 @pytest.mark.slow
+def test_the_probe_of_check_first_writes_nothing_to_the_feed(tmp_path):
+    items = tmp_path / "items.jsonl"
+    result = _crawl(tmp_path, "--check-first", "-o", str(items))
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert "Disabled" not in result.stderr
+    assert sorted(item["url"] for item in _lines(items)) == _archived_urls(tmp_path / "a.db")
+
+
+@pytest.mark.slow
 def test_scrapy_crawl_exports_the_same_articles(tmp_path):
     items = tmp_path / "x.jsonl"
     db = tmp_path / "a.db"

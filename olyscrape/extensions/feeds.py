@@ -17,7 +17,10 @@ from collections.abc import Iterable
 from typing import Any
 
 from scrapy import Spider
+from scrapy.crawler import Crawler
+from scrapy.exceptions import NotConfigured
 from scrapy.extensions.feedexport import FeedExporter
+from typing_extensions import Self
 
 from olyscrape.items import ArticleCard, PageCards
 
@@ -28,6 +31,13 @@ class ArticleFeedExporter(FeedExporter):
     partner, position, page_url...) the first time the crawl scraped its link, as the
     pipelines left it (normalized, validated). An article two partners list is exported
     once, with the first partner's card."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> Self:
+        feeds = crawler.settings.getdict("FEEDS")
+        if feeds and not getattr(crawler.spidercls, "exports_articles", True):
+            raise NotConfigured(f"the {crawler.spidercls.name} spider exports no articles")
+        return super().from_crawler(crawler)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
