@@ -13,6 +13,9 @@ from typing import Any
 from scrapy.settings import SETTINGS_PRIORITIES, Settings
 
 _STATS_LOGGER = "scrapy.statscollectors"
+#: olyscrape's log line (shorter than Scrapy's); ``-s LOG_FORMAT``, ``LOG_DATEFORMAT`` win.
+_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+_DATEFORMAT = "%H:%M:%S"
 
 
 class _ProgressFilter(logging.Filter):
@@ -68,12 +71,14 @@ def configure_logging(settings: Settings, verbose: bool) -> None:
     warnings.filterwarnings("ignore", message=r"Spider\.log\(\) is deprecated")
     if settings.getbool("LOG_INSTALL_ROOT_HANDLER"):
         return
-    level = logging.getLevelName(str(settings.get("LOG_LEVEL")).upper())
-    level_given = settings.getpriority("LOG_LEVEL") or 0
-    filtered = not verbose and level_given <= SETTINGS_PRIORITIES[RUNNER_PRIORITY]
+    level = _level(settings.get("LOG_LEVEL"))
+    filtered = not verbose and not _given(settings, "LOG_LEVEL")
     handler = _log_handler(settings)
     handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
+        logging.Formatter(
+            settings["LOG_FORMAT"] if _given(settings, "LOG_FORMAT") else _FORMAT,
+            settings["LOG_DATEFORMAT"] if _given(settings, "LOG_DATEFORMAT") else _DATEFORMAT,
+        )
     )
     handler.setLevel(level)
     if filtered:
@@ -85,3 +90,16 @@ def configure_logging(settings: Settings, verbose: bool) -> None:
     # response and item ("Crawled", "Scraped from") only for the filter to drop it.
     logging.getLogger("scrapy").setLevel(max(level, logging.WARNING) if filtered else level)
     logging.getLogger(_STATS_LOGGER).setLevel(level)  # logs once, at the end
+
+
+def _given(settings: Settings, name: str) -> bool:
+    """True when a user set ``name`` (``-s``, a log option), above the runner's defaults."""
+    return (settings.getpriority(name) or 0) > SETTINGS_PRIORITIES[RUNNER_PRIORITY]
+
+
+def _level(value: Any) -> int:
+    """A level's number, from its name (``"DEBUG"``) or a number given through the API."""
+    if isinstance(value, int):
+        return value
+    level = logging.getLevelName(str(value).upper())
+    return level if isinstance(level, int) else logging.INFO

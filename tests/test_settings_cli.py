@@ -157,6 +157,8 @@ def _crawl(tmp_path: Path, *args: str) -> subprocess.CompletedProcess:
         ("STATS_DUMP=True", "Dumping Scrapy stats"),
         ("LOG_INSTALL_ROOT_HANDLER=True", "[scrapy.core.engine] INFO: Spider opened"),  # Scrapy's
         ("OLYSCRAPE_MONITOR_MAX_DROP=0.3", None),
+        ("LOG_FORMAT=%(levelname)s|%(name)s|%(message)s", "INFO|olyscrape.spiders.partners|"),
+        ("LOG_FILE_APPEND=False", None),
     ],
 )
 def test_a_good_setting_crawls_the_saved_site(tmp_path, setting, in_log):
