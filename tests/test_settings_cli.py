@@ -8,6 +8,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -247,6 +248,34 @@ def test_output_appends_and_takes_the_format_of_its_suffix(tmp_path):
         rows = [row for row in csv.DictReader(fh) if row["url"] != "url"]  # header appended
     urls = _archived_urls(tmp_path / "a.db")
     assert sorted(row["url"] for row in rows) == sorted(urls * 2)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("refusal", ["newer", "busy"])
+def test_a_refused_archive_leaves_the_feed_file_as_it_was(tmp_path, refusal):
+    """The keeper refuses a newer archive as a plain ``scrapy crawl`` starts (``olyscrape
+    crawl`` before it), the runner a busy one before: either way ``-O`` must not empty
+    the file it names."""
+    items = tmp_path / "items.jsonl"
+    items.write_text('{"url": "kept"}\n')
+    db = tmp_path / "a.db"
+    if refusal == "newer":
+        assert _crawl(tmp_path, "--partners", "visa").returncode == 0
+        conn = sqlite3.connect(db)
+        conn.execute("PRAGMA user_version = 99")
+        conn.close()
+        result = subprocess.run(
+            [sys.executable, "-m", "scrapy", "crawl", "partners", "-a", f"replay={SITE}",
+             "-a", f"db={db}", "-O", str(items)],
+            cwd=REPO, capture_output=True, text=True, timeout=240,
+        )  # fmt: skip
+        assert "written by a newer olyscrape" in result.stderr
+    else:
+        with ArchiveLock(db):
+            result = _crawl(tmp_path, "-O", str(items))
+        assert result.returncode == 3
+        one_error_line(result.stderr)  # no traceback
+    assert items.read_text() == '{"url": "kept"}\n'
 
 
 @pytest.mark.slow

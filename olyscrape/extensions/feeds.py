@@ -22,6 +22,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.extensions.feedexport import FeedExporter
 from typing_extensions import Self
 
+from olyscrape.extensions.archive import ArchiveKeeper
 from olyscrape.items import ArticleCard, PageCards
 
 
@@ -42,6 +43,14 @@ class ArticleFeedExporter(FeedExporter):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.exported: set[str] = set()
+
+    def open_spider(self, spider: Spider) -> None:
+        """Open the feeds, unless the archive was refused (not ours, read-only, busy):
+        that crawl fetches nothing, so ``-O`` must not empty the file it names."""
+        keeper = self.crawler.get_extension(ArchiveKeeper)
+        if keeper is not None and not keeper.usable:
+            return
+        super().open_spider(spider)
 
     def item_scraped(self, item: Any, spider: Spider) -> None:
         for article in self.articles(item):
