@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 
 from olyscrape.cli import cli
-from olyscrape.cli.types import setting_value
 from olyscrape.lock import ArchiveLock
+from olyscrape.settingvalues import setting_value
 from tests.helpers import REPO, SITE, cli_runner, one_error_line, query, run_olyscrape
 
 # --- values read as Scrapy reads them ------------------------------------------------------
@@ -293,7 +293,7 @@ def test_scrapy_crawl_exports_the_same_articles(tmp_path):
     db = tmp_path / "a.db"
     result = subprocess.run(
         [sys.executable, "-m", "scrapy", "crawl", "partners", "-a", f"replay={SITE}",
-         "-a", f"db={db}", "-O", str(items), "-L", "WARNING"],
+         "-a", f"db={db}", "-O", str(items), "-L", "WARNING", "-s", "DOWNLOAD_MAXSIZE=1e6"],
         cwd=REPO, capture_output=True, text=True, timeout=240,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
@@ -322,3 +322,18 @@ def test_scrapy_crawl_on_a_busy_archive_is_one_line_and_exit_3(tmp_path, spider,
     line = one_error_line(result.stderr)
     assert line.startswith("Error: the archive is in use by pid ")
     assert line.endswith(f"; not starting a {what} on it.")
+
+
+@pytest.mark.slow
+def test_scrapy_crawl_checks_its_settings_as_olyscrape_does(tmp_path):
+    """``scrapy crawl partners -s ROBOTSTXT_OBEY=yes`` crashed in Twisted; now Scrapy's own
+    usage error (exit 2) names what the setting takes, and nothing is created."""
+    result = subprocess.run(
+        [sys.executable, "-m", "scrapy", "crawl", "partners", "-a", f"replay={SITE}",
+         "-a", f"db={tmp_path / 'a.db'}", "-s", "ROBOTSTXT_OBEY=yes"],
+        cwd=REPO, capture_output=True, text=True, timeout=240,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert "error: -s ROBOTSTXT_OBEY='yes': ROBOTSTXT_OBEY takes true or false" in result.stderr
+    assert list(tmp_path.iterdir()) == []

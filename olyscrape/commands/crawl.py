@@ -1,4 +1,5 @@
-"""``scrapy crawl``, as Scrapy has it, but a busy archive is one line and exit 3.
+"""``scrapy crawl``, as Scrapy has it, but a busy archive is one line and exit 3, and
+``-s`` values are checked as ``olyscrape crawl`` checks them.
 
 The archive keeper refuses an archive another process holds by raising
 :class:`~olyscrape.lock.ArchiveLocked` while the crawler starts (before any request, any
@@ -18,10 +19,12 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy.commands.crawl import Command as ScrapyCrawl
 from scrapy.exceptions import UsageError
+from scrapy.utils.conf import arglist_to_dict
 from twisted.internet.defer import Deferred
 from twisted.python.failure import Failure
 
 from olyscrape.lock import ArchiveLocked
+from olyscrape.settingvalues import setting_value
 
 if TYPE_CHECKING:
     import argparse
@@ -33,6 +36,27 @@ EXIT_LOCKED = 3
 
 
 class Command(ScrapyCrawl):
+    def process_options(self, args: list[str], opts: argparse.Namespace) -> None:
+        """Scrapy's, then each ``-s`` read as the setting's type
+        (:func:`~olyscrape.settingvalues.setting_value`): ``-s ROBOTSTXT_OBEY=yes`` is a
+        usage error (exit 2) rather than a crash in mid-crawl, ``-s DOWNLOAD_MAXSIZE=1e6``
+        the number Scrapy's ``getint`` could not read."""
+        super().process_options(args, opts)
+        assert self.settings is not None
+        for name, text in arglist_to_dict(opts.set).items():
+            try:
+                value = setting_value(name, text)
+            except ValueError as exc:
+                message = f"-s {name}={text!r}: {name} takes {exc}"
+                raise UsageError(message, print_help=False) from None
+            self.settings.set(name, value, priority="cmdline")
+        if opts.loglevel:  # Scrapy's -L wins over -s LOG_LEVEL, as it did
+            self.settings.set("LOG_LEVEL", opts.loglevel, priority="cmdline")
+        if opts.logfile:
+            self.settings.set("LOG_FILE", opts.logfile, priority="cmdline")
+        if opts.nolog:
+            self.settings.set("LOG_ENABLED", False, priority="cmdline")
+
     def run(self, args: list[str], opts: argparse.Namespace) -> None:
         if len(args) != 1:  # Scrapy's own command says why
             return super().run(args, opts)
