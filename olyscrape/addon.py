@@ -12,7 +12,8 @@ the add-on behaves the same.
 
 from __future__ import annotations
 
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Literal
 
 from scrapy.settings import BaseSettings
 from scrapy.utils.misc import load_object
@@ -51,7 +52,7 @@ DEFAULTS: dict[str, Any] = {
     "OLYSCRAPE_ALERT_COMMAND": None,  # run with the failure report on stdin
     "OLYSCRAPE_ALERT_WEBHOOK": None,  # POST the failure report as JSON to this URL
     # Retry-After is honoured up to this many seconds (olyscrape's retry middleware).
-    "RETRY_AFTER_MAX": 120,
+    "RETRY_AFTER_MAX": 120.0,
     # The pipelines are synchronous, so items gain nothing from running concurrently,
     # while Scrapy starts CONCURRENT_ITEMS tasks for every response's output (100 by
     # default, a fifth of a crawl's CPU time on a loopback mirror).
@@ -66,6 +67,65 @@ DEFAULTS: dict[str, Any] = {
     "SPIDERMON_SPIDER_CLOSE_MONITORS": ("olyscrape.monitors.CloseChecks",),
     "LOG_FORMATTER": "olyscrape.logformatter.OlyscrapeLogFormatter",
 }
+
+
+@dataclass(frozen=True)
+class Domain:
+    """The values a setting takes where its default's type says too little: a count that
+    must be positive, a share between 0 and 1, seconds Scrapy reads as a float although its
+    default is a whole number, a choice among words. ``-s NAME=VALUE`` is checked against
+    it before anything starts (:class:`olyscrape.cli.types.SettingOverride`); a setting
+    with no domain here is checked against its default's type (Scrapy's default, or the
+    project's)."""
+
+    kind: Literal["whole", "number", "choice"]
+    low: float | None = None  # inclusive bounds
+    high: float | None = None
+    choices: tuple[str, ...] = ()
+    words: str = ""  # what it takes, in the error message ("a share from 0 to 1")
+
+
+COUNT = Domain("whole", low=1, words="a whole number, 1 or more")
+SHARE = Domain("number", low=0, high=1, words="a share from 0 to 1 (0.3 for 30%)")
+SECONDS = Domain("number", low=0, words="a number (of seconds), 0 or more")
+LOG_LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
+
+#: The real domains of olyscrape's settings (their defaults are in :data:`DEFAULTS`) and
+#: of the Scrapy settings whose defaults misdescribe them (Scrapy reads ``DOWNLOAD_TIMEOUT``
+#: with ``getfloat`` though its default is ``180``). docs/crawling.md lists them.
+DOMAINS: dict[str, Domain] = {
+    "OLYSCRAPE_MAX_PAGES": COUNT,
+    "OLYSCRAPE_BATCH_SIZE": COUNT,
+    "OLYSCRAPE_PAGE_MAX_FAILURES": COUNT,
+    "OLYSCRAPE_MAX_PAGE_COUNT": Domain("whole", low=0, words="a whole number, 0 (no cap) or more"),
+    "OLYSCRAPE_MONITOR_MAX_DROP": SHARE,
+    "OLYSCRAPE_MONITOR_MIN_PUBLISHED": SHARE,
+    "OLYSCRAPE_ARCHIVE_CHECK": Domain("choice", choices=("full", "quick")),
+    "RETRY_AFTER_MAX": SECONDS,
+    # Scrapy's, read as floats
+    "DOWNLOAD_TIMEOUT": SECONDS,
+    "DNS_TIMEOUT": SECONDS,
+    "DOWNLOAD_DELAY": SECONDS,
+    "DOWNLOAD_DELAY_JITTER": Domain("number", low=0),
+    "CLOSESPIDER_TIMEOUT": SECONDS,
+    "AUTOTHROTTLE_START_DELAY": SECONDS,
+    "AUTOTHROTTLE_MAX_DELAY": SECONDS,
+    "AUTOTHROTTLE_TARGET_CONCURRENCY": Domain("number", low=0),
+    "LOGSTATS_INTERVAL": SECONDS,
+    # Scrapy's, with bounds its defaults do not say (0 requests at a time never ends)
+    "CONCURRENT_REQUESTS": COUNT,
+    "CONCURRENT_REQUESTS_PER_DOMAIN": COUNT,
+    "CONCURRENT_ITEMS": COUNT,
+    "RETRY_TIMES": Domain("whole", low=0, words="a whole number, 0 or more"),
+    "DOWNLOAD_MAXSIZE": Domain(
+        "whole", low=0, words="a whole number of bytes, 0 (no limit) or more"
+    ),
+    "DOWNLOAD_WARNSIZE": Domain(
+        "whole", low=0, words="a whole number of bytes, 0 (no limit) or more"
+    ),
+    "LOG_LEVEL": Domain("choice", choices=LOG_LEVELS),
+}
+
 
 #: Component priority dictionaries: what the add-on enables (None disables Scrapy's own).
 COMPONENTS: dict[str, dict[str, int | None]] = {
@@ -99,6 +159,9 @@ COMPONENTS: dict[str, dict[str, int | None]] = {
         "olyscrape.extensions.archive.ArchiveKeeper": 500,
         "olyscrape.extensions.capture.CaptureRecorder": 510,
         "olyscrape.extensions.warcrecord.WarcRecorder": 520,
+        # Scrapy's feed exports with one item per article, not one per listing page.
+        "scrapy.extensions.feedexport.FeedExporter": None,
+        "olyscrape.extensions.feeds.ArticleFeedExporter": 0,
     },
 }
 

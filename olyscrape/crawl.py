@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import signal
-import warnings
 from collections.abc import Callable
 from contextlib import ExitStack
 from dataclasses import dataclass
@@ -17,7 +16,7 @@ from typing import Any, Literal
 
 from scrapy import Spider
 from scrapy.crawler import Crawler, CrawlerProcess
-from scrapy.settings import Settings
+from scrapy.settings import SETTINGS_PRIORITIES, Settings
 from twisted.python.failure import Failure
 
 from olyscrape import crawlstats
@@ -26,6 +25,7 @@ from olyscrape.archive import ArchiveError
 from olyscrape.archive.paths import UnusablePath
 from olyscrape.extensions.archive import ArchiveKeeper
 from olyscrape.lock import ArchiveLocked
+from olyscrape.runlog import RUNNER_PRIORITY, configure_logging, runner_settings
 from olyscrape.site.points import probe_passed
 from olyscrape.spiders.partners import PartnersSpider
 
@@ -39,33 +39,6 @@ def project_settings(**overrides: Any) -> Settings:
     for name, value in overrides.items():
         settings.set(name, value, priority="cmdline")
     return settings
-
-
-class _ProgressFilter(logging.Filter):
-    """olyscrape's own INFO lines (progress), everybody else's warnings and errors, but
-    not Spidermon's unittest-style report (olyscrape.monitors logs each failed check)."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if str(record.msg).startswith("[Spidermon]"):
-            return False
-        return record.levelno >= logging.WARNING or record.name.startswith("olyscrape")
-
-
-def _configure_logging(verbose: bool) -> None:
-    # Spidermon 1.27 still calls Spider.log(), which Scrapy 2.13+ deprecates.
-    warnings.filterwarnings("ignore", message=r"Spider\.log\(\) is deprecated")
-    handler = logging.StreamHandler()
-    handler.setFormatter(
-        logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S")
-    )
-    if not verbose:
-        handler.addFilter(_ProgressFilter())
-    root = logging.getLogger()
-    root.handlers[:] = [handler]
-    root.setLevel(logging.INFO)
-    # Scrapy's own config sets its loggers to DEBUG: a record would be built for every
-    # response and item ("Crawled", "Scraped from") only for the filter to drop it.
-    logging.getLogger("scrapy").setLevel(logging.DEBUG if verbose else logging.WARNING)
 
 
 class _Process(CrawlerProcess):
@@ -87,9 +60,11 @@ class _Process(CrawlerProcess):
 def _process(settings: dict[str, Any] | None, verbose: bool) -> _Process:
     """A Scrapy process with olyscrape's settings plus ``settings``, logging olyscrape's
     progress (and, ``verbose``, Scrapy's own lines and stats) on stderr."""
-    overrides = {"LOG_LEVEL": "INFO", "STATS_DUMP": verbose, "LOG_INSTALL_ROOT_HANDLER": False}
-    process = _Process(project_settings(**overrides, **(settings or {})))
-    _configure_logging(verbose)
+    resolved = project_settings(**(settings or {}))
+    for name, value in runner_settings(verbose).items():
+        resolved.set(name, value, priority=RUNNER_PRIORITY)  # below a user's -s: it wins
+    process = _Process(resolved)
+    configure_logging(resolved, verbose)
     return process
 
 
@@ -97,6 +72,11 @@ def _spider_arguments(arguments: dict[str, Any]) -> dict[str, str]:
     """Spider arguments as ``scrapy crawl -a`` and Scrapyd give them: strings (a path
     included, which stays a ``str`` from here to the archive's writer)."""
     return {k: str(v) for k, v in arguments.items() if v is not None}
+
+
+#: Above the command line's: the process's settings are copied over a crawler's when it
+#: starts, and this must stay (the probe's feeds are none).
+_ABOVE_CMDLINE = SETTINGS_PRIORITIES["cmdline"] + 10
 
 
 # --- what a run came to ------------------------------------------------------------------
@@ -245,6 +225,8 @@ def run_crawl(
         process = _process(settings, verbose)
         # The first crawler created installs the reactor when it starts: the probe, if any.
         probe = process.create_crawler(CheckSpider) if on_check else None
+        if probe is not None:  # -o/-O are the crawl's articles: the probe writes no feed
+            probe.settings.set("FEEDS", {}, priority=_ABOVE_CMDLINE)
         crawler = process.create_crawler(PartnersSpider)
         started: list[bool] = []
         refusals: list[BaseException] = []
@@ -309,11 +291,14 @@ def run_check(
         return CrawlOutcome("check", dict(crawler.stats.get_stats()))
 
 
-def run_reparse(db: str, verbose: bool = False) -> CrawlOutcome:
+def run_reparse(
+    db: str, verbose: bool = False, settings: dict[str, Any] | None = None
+) -> CrawlOutcome:
     """Rebuild cards and articles from the archive's captures, through the same spider and
     pipelines, with no network: every request is answered by the newest capture of its URL.
-    Records no crawl and no capture, and leaves ``last_seen`` as it was."""
-    settings = {
+    Records no crawl and no capture, and leaves ``last_seen`` as it was. Extra ``settings``
+    (``-s``, the log options) apply, except those that make it a re-parse, which win."""
+    reparsing = {
         "OLYSCRAPE_REPLAY_ARCHIVE": True,
         "OLYSCRAPE_REPARSE": True,
         "OLYSCRAPE_CAPTURE": False,
@@ -321,6 +306,6 @@ def run_reparse(db: str, verbose: bool = False) -> CrawlOutcome:
         "ROBOTSTXT_OBEY": False,
         "SPIDERMON_ENABLED": False,  # checks judge crawls of the site, not re-reads of it
     }
-    outcome = run_crawl({"db": db}, settings, verbose)
+    outcome = run_crawl({"db": db}, {**(settings or {}), **reparsing}, verbose)
     return CrawlOutcome("reparse", outcome.stats, refused=outcome.refused,
                         refusal_code=outcome.refusal_code)  # fmt: skip

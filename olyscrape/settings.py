@@ -10,6 +10,8 @@ from olyscrape import __version__
 BOT_NAME = "olyscrape"
 SPIDER_MODULES = ["olyscrape.spiders"]
 NEWSPIDER_MODULE = "olyscrape.spiders"
+# `scrapy crawl` as Scrapy has it, but a busy archive is one line and exit 3.
+COMMANDS_MODULE = "olyscrape.commands"
 
 # olyscrape's components and the defaults of its own settings (OLYSCRAPE_*, listed in
 # olyscrape/addon.py); spider arguments and `olyscrape crawl`'s options override them.

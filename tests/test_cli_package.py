@@ -95,9 +95,15 @@ def test_date_bound_refuses(given, message):
 @pytest.mark.parametrize(
     ("given", "pair"),
     [
-        ("DOWNLOAD_TIMEOUT=10", ("DOWNLOAD_TIMEOUT", "10")),
-        ("ROBOTSTXT_OBEY=No", ("ROBOTSTXT_OBEY", "No")),
-        (" CONCURRENT_REQUESTS =4", ("CONCURRENT_REQUESTS", "4")),
+        ("DOWNLOAD_TIMEOUT=10", ("DOWNLOAD_TIMEOUT", 10)),
+        ("DOWNLOAD_TIMEOUT=2.5", ("DOWNLOAD_TIMEOUT", 2.5)),  # Scrapy's getfloat reads it
+        ("DOWNLOAD_MAXSIZE=1e6", ("DOWNLOAD_MAXSIZE", 1_000_000)),
+        ("ROBOTSTXT_OBEY=false", ("ROBOTSTXT_OBEY", False)),
+        ("ROBOTSTXT_OBEY=1", ("ROBOTSTXT_OBEY", True)),
+        ("LOG_LEVEL=debug", ("LOG_LEVEL", "DEBUG")),
+        ("OLYSCRAPE_MONITOR_MAX_DROP=0.3", ("OLYSCRAPE_MONITOR_MAX_DROP", 0.3)),
+        (" CONCURRENT_REQUESTS =4", ("CONCURRENT_REQUESTS", 4)),
+        ("RETRY_HTTP_CODES=500,502", ("RETRY_HTTP_CODES", "500,502")),  # Scrapy's getlist
         ("ITEM_PIPELINES={}", ("ITEM_PIPELINES", "{}")),
         ("SOMETHING_NEW=any text=ok", ("SOMETHING_NEW", "any text=ok")),
     ],
@@ -111,11 +117,15 @@ def test_setting_override(given, pair):
     [
         ("NOEQUALS", "'NOEQUALS' is not NAME=VALUE"),
         ("=3", "'=3' is not NAME=VALUE"),
-        ("DOWNLOAD_TIMEOUT=abc", "DOWNLOAD_TIMEOUT='abc': DOWNLOAD_TIMEOUT takes a whole number"),
-        ("ROBOTSTXT_OBEY=maybe", "ROBOTSTXT_OBEY='maybe': ROBOTSTXT_OBEY takes true or false"),
-        ("ITEM_PIPELINES=[x", "ITEM_PIPELINES='[x': ITEM_PIPELINES takes JSON"),
+        ("DOWNLOAD_TIMEOUT=abc",
+         "DOWNLOAD_TIMEOUT='abc': DOWNLOAD_TIMEOUT takes a number (of seconds), 0 or more"),
+        ("ROBOTSTXT_OBEY=maybe", "ROBOTSTXT_OBEY='maybe': ROBOTSTXT_OBEY takes true or false"
+         " (Scrapy reads 1, 0, True, False, true, false)"),
+        ("ITEM_PIPELINES=[x", "ITEM_PIPELINES='[x': ITEM_PIPELINES takes a JSON object"),
+        ("RETRY_HTTP_CODES=[x", "RETRY_HTTP_CODES='[x': RETRY_HTTP_CODES takes a JSON array"
+         " (or comma-separated values)"),
     ],
-)
+)  # fmt: skip
 def test_setting_override_refuses(given, message):
     with pytest.raises(click.BadParameter) as raised:
         SettingOverride().convert(given, None, None)
@@ -142,7 +152,7 @@ def test_file_path_refuses_empty_and_folder(tmp_path):
          " (see: olyscrape articles --help)"),
         (["crawl", "-s", "DOWNLOAD_TIMEOUT=abc"],
          "Error: Invalid value for --set: DOWNLOAD_TIMEOUT='abc': DOWNLOAD_TIMEOUT takes a"
-         " whole number (see: olyscrape crawl --help)"),
+         " number (of seconds), 0 or more (see: olyscrape crawl --help)"),
         (["crawl", "--set", "NOEQUALS"],
          "Error: Invalid value for --set: 'NOEQUALS' is not NAME=VALUE"
          " (see: olyscrape crawl --help)"),

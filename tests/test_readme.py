@@ -40,7 +40,8 @@ GUIDES = {
     "mirror": "replay.md",
 }
 #: Options every archive command shares, explained once, with the crawl (docs/crawling.md).
-SHARED = {"db"}
+#: The Scrapy options of crawl, check and reparse too (docs/crawling.md, "Scrapy's options").
+SHARED = {"db", "overrides", "loglevel", "logfile", "nolog"}
 #: Links in Markdown: [text](target), the target up to a space or the closing bracket.
 LINK = re.compile(r"\[[^\]]*\]\(([^)\s]+)[^)]*\)")
 

@@ -26,7 +26,8 @@ from olyscrape.cli.options import (
     verbose_option,
 )
 from olyscrape.cli.output import echo_report
-from olyscrape.cli.types import FilePath, PartnerList, SettingOverride
+from olyscrape.cli.scrapyoptions import scrapy_options
+from olyscrape.cli.types import FilePath, PartnerList
 from olyscrape.site import urls
 
 if TYPE_CHECKING:
@@ -109,15 +110,7 @@ def _check_warc(path: Path) -> None:
 )
 @click.option("--alert-command", help="When a check fails, run this with the report on stdin.")
 @click.option("--alert-webhook", help="When a check fails, POST the report as JSON here.")
-@click.option(
-    "-s",
-    "--set",
-    "overrides",
-    type=SettingOverride(),
-    multiple=True,
-    metavar="NAME=VALUE",
-    help="Override a Scrapy setting (repeatable), e.g. -s DOWNLOAD_TIMEOUT=10.",
-)
+@scrapy_options(feeds=True)
 @report_format_option("summary (JSON for schedulers)")
 @click.option(
     "--check-first",
@@ -139,7 +132,7 @@ def crawl(
     batch_size: int | None,
     alert_command: str | None,
     alert_webhook: str | None,
-    overrides: tuple[tuple[str, str], ...],
+    scrapy_settings: dict[str, Any],
     fmt: str,
     check_first: bool,
     verbose: bool,
@@ -157,7 +150,7 @@ def crawl(
     base_url = _one_source(base_url, replay, replay_warc)
     if no_articles and refresh_articles:
         raise click.UsageError("--no-articles and --refresh-articles exclude each other")
-    settings = dict(overrides)
+    settings = dict(scrapy_settings)
     if replay_warc:
         _check_warc(replay_warc)
     if warc:
@@ -264,6 +257,7 @@ def _report_check(
     help="Keep the fetched pages as captures in this archive (for `reparse` after a fix).",
 )
 @report_format_option("report")
+@scrapy_options()
 @verbose_option
 def check(
     base_url: str | None,
@@ -271,6 +265,7 @@ def check(
     partners: str | None,
     keep: Path | None,
     fmt: str,
+    scrapy_settings: dict[str, Any],
     verbose: bool,
 ) -> None:
     """Probe the site against what olyscrape expects of it (docs/site.md), politely.
@@ -283,7 +278,7 @@ def check(
     from olyscrape.crawl import run_check
 
     base_url = _one_source(base_url, replay)
-    settings: dict[str, Any] = {}
+    settings: dict[str, Any] = dict(scrapy_settings)
     if keep is not None:
         _preflight(keep, "--keep")
         settings["OLYSCRAPE_CHECK_KEEP"] = str(keep)
@@ -302,8 +297,9 @@ def check(
 
 @click.command()
 @db_option
+@scrapy_options()
 @verbose_option
-def reparse(db: Path, verbose: bool) -> None:
+def reparse(db: Path, scrapy_settings: dict[str, Any], verbose: bool) -> None:
     """Rebuild cards and articles from the archive's stored captures, with no network.
 
     Runs the current parser and pipelines over the newest capture of every page the
@@ -313,16 +309,18 @@ def reparse(db: Path, verbose: bool) -> None:
         if not guarded(lambda: archive.count("captures")):
             raise click.ClickException(f"{db} holds no captures to re-parse (crawl it first)")
     _preflight(db, "--db")
-    reparse_captures(db, verbose)
+    reparse_captures(db, verbose, scrapy_settings)
 
 
-def reparse_captures(db: Path, verbose: bool) -> None:
+def reparse_captures(
+    db: Path, verbose: bool, scrapy_settings: dict[str, Any] | None = None
+) -> None:
     """Re-parse the captures of ``db`` under its lock, print what changed, exit 1 if the
     listings could not all be re-read."""
     from olyscrape.cli.reports.reparse import ReparseReport
     from olyscrape.crawl import run_reparse
 
-    run = run_reparse(str(db), verbose=verbose)
+    run = run_reparse(str(db), verbose=verbose, settings=scrapy_settings)
     _not_started(run)
     assert run.stats is not None
     stats = run.stats

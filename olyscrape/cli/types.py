@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import calendar
 import datetime
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,6 @@ from typing import Any
 import click
 
 _DATE = re.compile(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?")
-_FLAGS = ("true", "false", "1", "0", "yes", "no")
 
 
 class FilePath(click.Path):
@@ -102,14 +100,14 @@ class PartnerList(click.ParamType):
 
 
 #: Settings that an option of the command names: given with ``-s`` they would send the
-#: crawl to another archive than the one the command checked, locked and reports.
-OPTION_SETTINGS = {"OLYSCRAPE_DB": "--db"}
+#: run to another archive than the one the command checked, locked and reports.
+OPTION_SETTINGS = {"OLYSCRAPE_DB": "--db", "OLYSCRAPE_CHECK_KEEP": "check --keep"}
 
 
 class SettingOverride(click.ParamType):
-    """``-s NAME=VALUE``: a Scrapy setting as ``(NAME, VALUE)``, the value checked against
-    the type of the setting's default (a number, a flag, a list or dict as JSON). The value
-    stays text: Scrapy's settings convert it where it is read. A setting an option names
+    """``-s NAME=VALUE``: a Scrapy setting as ``(NAME, value)``, the value read as Scrapy
+    will read it, and refused here, before anything opens, when Scrapy would crash on it or
+    olyscrape would misread it (:func:`setting_value`). A setting an option names
     (:data:`OPTION_SETTINGS`) is refused: the option is the one way to give it."""
 
     name = "text"
@@ -123,43 +121,14 @@ class SettingOverride(click.ParamType):
             self._fail(f"{value!r} is not NAME=VALUE", param, ctx)
         if name in OPTION_SETTINGS:
             self._fail(f"{name} is given with {OPTION_SETTINGS[name]}, not -s", param, ctx)
-        kind = _kind(_default(name))
+        from olyscrape.settingvalues import setting_value  # Scrapy: only when -s is given
+
         try:
-            if kind == "true or false":
-                if text.strip().lower() not in _FLAGS:
-                    raise ValueError(kind)
-            elif kind == "a whole number":
-                int(text)
-            elif kind == "a number":
-                float(text)
-            elif kind == "JSON":
-                json.loads(text)
-        except ValueError:
-            self._fail(f"{name}={text!r}: {name} takes {kind}", param, ctx)
-        return name, text
+            return name, setting_value(name, text)
+        except ValueError as exc:
+            self._fail(f"{name}={text!r}: {name} takes {exc}", param, ctx)
 
     @staticmethod
     def _fail(message: str, param: click.Parameter | None, ctx: click.Context | None) -> Any:
         # Named by its long form alone, as the message always was ("for --set").
         raise click.BadParameter(message, ctx=ctx, param=param, param_hint="--set")
-
-
-def _default(name: str) -> Any:
-    """The default of a setting: the project's, else the add-on's (None if neither)."""
-    from olyscrape.addon import DEFAULTS
-    from olyscrape.crawl import project_settings
-
-    return project_settings().get(name, DEFAULTS.get(name))
-
-
-def _kind(default: Any) -> str | None:
-    """What a setting with this default takes, in words; None for anything (text)."""
-    if isinstance(default, bool):
-        return "true or false"
-    if isinstance(default, int):
-        return "a whole number"
-    if isinstance(default, float):
-        return "a number"
-    if isinstance(default, (dict, list, tuple)) or hasattr(default, "copy_to_dict"):
-        return "JSON"
-    return None

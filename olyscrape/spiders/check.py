@@ -46,6 +46,9 @@ class CheckSpider(SiteSpider):
     """Check the contract on one page of each kind per partner (``-a partners=...``)."""
 
     name = "check"
+    #: Feed exports (``-o``/``-O``) are the crawl's articles: the probe has none to give,
+    #: and, run first by ``crawl --check-first``, must not write the crawl's feed file.
+    exports_articles = False
     #: Whether discovery was judged (whether it holds or not).
     discovered = False
 

@@ -1,0 +1,2 @@
+"""olyscrape's Scrapy commands (``COMMANDS_MODULE``): ``scrapy crawl``, saying in one line
+that the archive is busy."""
