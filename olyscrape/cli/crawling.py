@@ -8,7 +8,9 @@ report, exiting with the code of the run's outcome.
 
 from __future__ import annotations
 
+import os
 import sys
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -35,20 +37,48 @@ if TYPE_CHECKING:
 
 def _preflight(db: Path, option: str) -> None:
     """The archive path's pre-flight (:func:`olyscrape.archive.paths.preflight`), before
-    anything else: a usage error (2) or a fault (1), touching nothing. The archive keeper
+    anything else, and a new archive's place proved writable (:func:`prove_writable`): a
+    usage error (2) or a fault (1), touching nothing. The archive keeper
     checks the archive itself and takes its lock when the run starts (busy: exit 3)."""
     try:
         preflight(db)
+        if not db.exists():  # an archive there that cannot be written: the keeper's fault (1)
+            prove_writable(db)
     except UnusablePath as exc:
         raise click.BadParameter(str(exc), param_hint=option) from None
 
 
 def check_creatable(path: Path, option: str) -> None:
-    """A file an option names must be creatable and writable (a usage error if not)."""
+    """A file an option names must be creatable and writable (a usage error if not),
+    proved by trying (:func:`prove_writable`)."""
     try:
         paths.check_creatable(path)
+        prove_writable(path)
     except UnusablePath as exc:
         raise click.BadParameter(str(exc), param_hint=option) from None
+
+
+def prove_writable(path: Path) -> None:
+    """Prove that ``path`` can be written by doing it, leaving nothing behind: the file
+    opened for appending when it exists (its bytes unchanged), else a temporary file
+    created and removed in the folder it would be created in. The permission bits
+    (``os.access``) say yes to root on ``/proc`` or a read-only mount, where the crawl then
+    failed after its first requests. Raises :class:`UnusablePath`."""
+    if path.exists():
+        try:
+            with open(path, "ab"):
+                pass
+        except OSError as exc:
+            raise UnusablePath(f"cannot write {path}: {exc.strerror or exc}") from None
+        return
+    folder = paths.nearest_folder(path)
+    try:
+        handle, probe = tempfile.mkstemp(prefix=".olyscrape-probe-", dir=folder)
+        os.close(handle)
+        os.unlink(probe)
+    except OSError as exc:
+        where = f"nothing can be created in {folder}"
+        raise UnusablePath(f"cannot create {path}: {where} ({exc.strerror or exc})") from None
 
 
 def _not_started(outcome: CrawlOutcome) -> None:
@@ -67,6 +97,20 @@ def _check_warc(path: Path) -> None:
         raise click.ClickException(f"cannot read WARC {path}: {exc}") from None
     if not len(index):
         raise click.ClickException(f"{path} holds no response records")
+
+
+def _checked_alert(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """An alert channel checked when the crawl starts (its form, its program), not when
+    the first alert fires, hours later: a usage error (2) naming what is wrong."""
+    if value is None:
+        return None
+    from olyscrape.monitors import command_problem, webhook_problem
+
+    check = command_problem if param.name == "alert_command" else webhook_problem
+    problem = check(value)
+    if problem:
+        raise click.BadParameter(problem, ctx=ctx, param=param)
+    return value
 
 
 @click.command()
@@ -95,8 +139,17 @@ def _check_warc(path: Path) -> None:
 )
 @click.option("--max-pages", type=click.IntRange(min=1), help="Pages per partner, at most.")
 @click.option("--batch-size", type=click.IntRange(min=1), help="Cards written per transaction.")
-@click.option("--alert-command", help="When a check fails, run this with the report on stdin.")
-@click.option("--alert-webhook", help="When a check fails, POST the report as JSON here.")
+@click.option(
+    "--alert-command",
+    callback=_checked_alert,
+    help="When a check fails, run this program with the report on stdin (split into words"
+    " like a shell line, but not run by a shell: no pipes or redirections).",
+)
+@click.option(
+    "--alert-webhook",
+    callback=_checked_alert,
+    help="When a check fails, POST the report as JSON to this http(s) URL.",
+)
 @click.option(
     "-s",
     "--set",
