@@ -80,6 +80,9 @@ COMPONENTS: dict[str, dict[str, int | None]] = {
         # retried (dont_filter) requests through: refuse them all, each to its errback.
         "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
         "olyscrape.downloadermiddlewares.allowedhosts.AllowedHostsMiddleware": 45,
+        # Scrapy's, with a robots.txt lost to the network in one line (no traceback).
+        "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+        "olyscrape.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": 100,
         "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
         "olyscrape.downloadermiddlewares.retryafter.RetryAfterMiddleware": 550,
         # Last before the download handler: nothing replayed reaches the network.

@@ -152,7 +152,13 @@ class RecordFailures(Action):
             f"{result.item.monitor_name} / {result.item.method_name}: {result.reason}"
             for result in self.result.monitors_failed_results
         ]
-        self.data.crawler.stats.set_value(crawlstats.MONITOR_FAILURES, failures)
+        stats = self.data.crawler.stats
+        stats.set_value(crawlstats.MONITOR_FAILURES, failures)
+        if crawlstats.unreachable(stats.get_stats()):  # each check failed for that alone
+            logger.error(
+                "the site is unreachable: %s", crawlstats.unreachable_line(stats.get_stats())
+            )
+            return
         for failure in failures:
             logger.error("check failed: %s", failure)
 

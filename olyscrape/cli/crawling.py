@@ -190,7 +190,7 @@ def crawl(
     Incremental by default: a partner's paging stops at the first page holding a card
     archived before. Exits 0 only when every discovery, listing and load-more request
     succeeded and every closing check passed; 1 otherwise, 2 for bad usage, 3 when
-    another crawl holds the archive.
+    another crawl holds the archive, 5 when the site never answered (unreachable).
     """
     from olyscrape.cli.reports.crawl import CrawlSummary
     from olyscrape.crawl import run_crawl
@@ -214,13 +214,15 @@ def crawl(
 
     def checked(stats: dict[str, Any]) -> None:
         """The probe's verdict, before the crawl starts (its whole report when it fails),
-        on stderr: stdout is the crawl's summary."""
-        _report_check(stats, fmt, quiet=True, brief=True)
+        on stderr: stdout is the crawl's summary. Unreachable: said in one line below."""
+        if not crawlstats.unreachable(stats):
+            _report_check(stats, fmt, quiet=True, brief=True)
 
     run = run_crawl(arguments, settings, verbose=verbose, on_check=checked if check_first else None)
     _not_started(run)
     if run.check is not None:
         _unknown_partners(run.check)
+        _unreachable(run.check, "nothing was crawled")
     if run.stats is None:  # the probe found the site changed: nothing was fetched further
         click.echo("Error: the site check failed (above); nothing was crawled", err=True)
         sys.exit(run.exit_code)
@@ -237,6 +239,8 @@ def crawl(
         for key in (crawlstats.STORAGE_ERROR, crawlstats.CRAWL_RECORD_ERROR)
         if stats.get(key)
     ]
+    if summary.status == crawlstats.UNREACHABLE:
+        errors.insert(0, f"{summary.reasons[0]}; nothing was crawled")
     if errors:  # one line, whatever failed
         click.echo("Error: " + "; and ".join(errors), err=True)
     sys.exit(run.exit_code)
@@ -267,6 +271,17 @@ def _unknown_partners(stats: dict[str, Any]) -> None:
         known = ", ".join(crawl.known_partners)
         click.echo(f"Error: unknown partner(s): {unknown}. Known partners: {known}", err=True)
         sys.exit(EXIT_USAGE)
+
+
+def _unreachable(stats: dict[str, Any], what: str) -> None:
+    """A probe that got no answer from the site: one line and exit 5, never a report of
+    broken points (a network outage is no reason to go and fix the parser)."""
+    from olyscrape.cli.exits import EXIT_UNREACHABLE
+
+    if crawlstats.unreachable(stats):
+        why = crawlstats.unreachable_line(stats)
+        click.echo(f"Error: the site is unreachable: {why}; {what}", err=True)
+        sys.exit(EXIT_UNREACHABLE)
 
 
 def _report_check(
@@ -317,7 +332,8 @@ def check(
     Fetches the discovery page, then for each partner its listing page, one load-more
     answer (or no-script page) and one article page, and reports each point of the
     contract as holds or BROKEN with its evidence. Stores nothing (unless --keep). Exits
-    0 when every point holds, 1 when one is broken, 2 for bad usage.
+    0 when every point holds, 1 when one is broken, 2 for bad usage, 5 when the site
+    never answered (unreachable: nothing was checked).
     """
     from olyscrape.crawl import run_check
 
@@ -335,6 +351,7 @@ def check(
         click.echo(f"Error: {stats[crawlstats.STORAGE_ERROR]}", err=True)
         sys.exit(run.exit_code)
     _unknown_partners(stats)
+    _unreachable(stats, "nothing was checked")
     _report_check(stats, fmt)
     sys.exit(run.exit_code)
 
