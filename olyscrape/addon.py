@@ -65,6 +65,12 @@ DEFAULTS: dict[str, Any] = {
     "SPIDERMON_ENABLED": True,
     "SPIDERMON_SPIDER_CLOSE_MONITORS": ("olyscrape.monitors.CloseChecks",),
     "LOG_FORMATTER": "olyscrape.logformatter.OlyscrapeLogFormatter",
+    # The live progress on stderr (olyscrape.extensions.progress): `olyscrape crawl` and
+    # `reparse` turn it on; a plain line every this many seconds when stderr is no terminal;
+    # each kind of warning shown this many times, the rest counted.
+    "OLYSCRAPE_PROGRESS": False,
+    "OLYSCRAPE_PROGRESS_INTERVAL": 30.0,
+    "OLYSCRAPE_REPEATS_SHOWN": 5,
 }
 
 #: Component priority dictionaries: what the add-on enables (None disables Scrapy's own).
@@ -102,6 +108,7 @@ COMPONENTS: dict[str, dict[str, int | None]] = {
         "olyscrape.extensions.archive.ArchiveKeeper": 500,
         "olyscrape.extensions.capture.CaptureRecorder": 510,
         "olyscrape.extensions.warcrecord.WarcRecorder": 520,
+        "olyscrape.extensions.progress.ProgressDisplay": 530,
     },
 }
 

@@ -328,6 +328,7 @@ def run_reparse(db: str, verbose: bool = False) -> CrawlOutcome:
         "OLYSCRAPE_REFRESH_ARTICLES": True,
         "ROBOTSTXT_OBEY": False,
         "SPIDERMON_ENABLED": False,  # checks judge crawls of the site, not re-reads of it
+        "OLYSCRAPE_PROGRESS": True,
     }
     outcome = run_crawl({"db": db}, settings, verbose)
     return CrawlOutcome("reparse", outcome.stats, refused=outcome.refused,

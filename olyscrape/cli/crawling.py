@@ -198,7 +198,7 @@ def crawl(
     base_url = _one_source(base_url, replay, replay_warc)
     if no_articles and refresh_articles:
         raise click.UsageError("--no-articles and --refresh-articles exclude each other")
-    settings = dict(overrides)
+    settings: dict[str, Any] = {"OLYSCRAPE_PROGRESS": True, **dict(overrides)}
     if replay_warc:
         _check_warc(replay_warc)
     if warc:
