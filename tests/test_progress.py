@@ -198,3 +198,34 @@ def test_ctrl_c_during_a_real_reparse_says_interrupted(tmp_path):
     assert reparse.returncode == 1, err
     assert "reparse INTERRUPTED" in err and "could not be re-read" not in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("reparse", "said"),
+    [(True, "; 2 rows changed and committed before it"), (False, "; 60 cards committed before it")],
+)
+def test_a_failed_write_counts_what_this_run_committed(archive_copy, reparse, said, monkeypatch):
+    """A re-parse after a full disk commits batches of unchanged cards: "60 cards
+    committed before it" was said by every rerun while nothing changed."""
+    from scrapy.utils.test import get_crawler
+
+    from olyscrape import crawlstats
+    from olyscrape.addon import Olyscrape
+    from olyscrape.archive import ArchiveError
+    from olyscrape.extensions import archive as archive_extension
+    from olyscrape.extensions.archive import ArchiveKeeper
+    from olyscrape.spiders.partners import PartnersSpider
+
+    settings = {"ADDONS": {Olyscrape: 0}, "OLYSCRAPE_DB": str(archive_copy),
+                "OLYSCRAPE_REPARSE": reparse}  # fmt: skip
+    crawler = get_crawler(PartnersSpider, settings_dict=settings)
+    keeper = ArchiveKeeper.of(crawler)
+    lines: list[str] = []  # what stops the crawl (no engine runs here to be stopped)
+    monkeypatch.setattr(archive_extension, "stop_crawl", lambda _, line: lines.append(line))
+    try:
+        crawler.stats.set_value(crawlstats.STORED_CARDS, 60)
+        crawler.stats.set_value(crawlstats.key("changed_rows"), 2)
+        keeper.fail(ArchiveError(f"archive {archive_copy}: disk full (database or disk is full)"))
+    finally:
+        keeper.close()
+    assert lines == [f"archive {archive_copy}: disk full (database or disk is full){said}"]
