@@ -1,25 +1,27 @@
 """The commands that fetch or re-read the site: ``crawl``, ``check`` and ``reparse``.
 
-Each parses its options, checks the paths it will write before any request
-(:func:`olyscrape.archive.paths.preflight`), hands over to the runner
+Each parses its options, checks every input before any request (the paths it will
+write, the alert channels: :mod:`olyscrape.cli.inputs`), hands over to the runner
 (:mod:`olyscrape.crawl`, whose archive keeper takes the archive's lock) and prints its
 report, exiting with the code of the run's outcome.
 """
 
 from __future__ import annotations
 
-import os
 import sys
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import click
 
 from olyscrape import crawlstats
-from olyscrape.archive import paths
-from olyscrape.archive.paths import UnusablePath, preflight
 from olyscrape.cli.exits import EXIT_USAGE
+from olyscrape.cli.inputs import (
+    check_creatable,
+    check_replay_warc,
+    checked_alert,
+    preflight_archive,
+)
 from olyscrape.cli.options import (
     db_option,
     guarded,
@@ -35,82 +37,11 @@ if TYPE_CHECKING:
     from olyscrape.crawl import CrawlOutcome
 
 
-def _preflight(db: Path, option: str) -> None:
-    """The archive path's pre-flight (:func:`olyscrape.archive.paths.preflight`), before
-    anything else, and a new archive's place proved writable (:func:`prove_writable`): a
-    usage error (2) or a fault (1), touching nothing. The archive keeper
-    checks the archive itself and takes its lock when the run starts (busy: exit 3)."""
-    try:
-        preflight(db)
-        if not db.exists():  # an archive there that cannot be written: the keeper's fault (1)
-            prove_writable(db)
-    except UnusablePath as exc:
-        raise click.BadParameter(str(exc), param_hint=option) from None
-
-
-def check_creatable(path: Path, option: str) -> None:
-    """A file an option names must be creatable and writable (a usage error if not),
-    proved by trying (:func:`prove_writable`)."""
-    try:
-        paths.check_creatable(path)
-        prove_writable(path)
-    except UnusablePath as exc:
-        raise click.BadParameter(str(exc), param_hint=option) from None
-
-
-def prove_writable(path: Path) -> None:
-    """Prove that ``path`` can be written by doing it, leaving nothing behind: the file
-    opened for appending when it exists (its bytes unchanged), else a temporary file
-    created and removed in the folder it would be created in. The permission bits
-    (``os.access``) say yes to root on ``/proc`` or a read-only mount, where the crawl then
-    failed after its first requests. Raises :class:`UnusablePath`."""
-    if path.exists():
-        try:
-            with open(path, "ab"):
-                pass
-        except OSError as exc:
-            raise UnusablePath(f"cannot write {path}: {exc.strerror or exc}") from None
-        return
-    folder = paths.nearest_folder(path)
-    try:
-        handle, probe = tempfile.mkstemp(prefix=".olyscrape-probe-", dir=folder)
-        os.close(handle)
-        os.unlink(probe)
-    except OSError as exc:
-        where = f"nothing can be created in {folder}"
-        raise UnusablePath(f"cannot create {path}: {where} ({exc.strerror or exc})") from None
-
-
 def _not_started(outcome: CrawlOutcome) -> None:
     """A run whose archive was busy (exit 3) or refused (1) before it started: one line."""
     if outcome.refused is not None:
         click.echo(f"Error: {outcome.refused}", err=True)
         sys.exit(outcome.exit_code)
-
-
-def _check_warc(path: Path) -> None:
-    from olyscrape.warc import WarcIndex
-
-    try:
-        index = WarcIndex(path)
-    except Exception as exc:  # warcio raises several kinds on a file that is no WARC
-        raise click.ClickException(f"cannot read WARC {path}: {exc}") from None
-    if not len(index):
-        raise click.ClickException(f"{path} holds no response records")
-
-
-def _checked_alert(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
-    """An alert channel checked when the crawl starts (its form, its program), not when
-    the first alert fires, hours later: a usage error (2) naming what is wrong."""
-    if value is None:
-        return None
-    from olyscrape.monitors import command_problem, webhook_problem
-
-    check = command_problem if param.name == "alert_command" else webhook_problem
-    problem = check(value)
-    if problem:
-        raise click.BadParameter(problem, ctx=ctx, param=param)
-    return value
 
 
 @click.command()
@@ -141,13 +72,13 @@ def _checked_alert(ctx: click.Context, param: click.Parameter, value: str | None
 @click.option("--batch-size", type=click.IntRange(min=1), help="Cards written per transaction.")
 @click.option(
     "--alert-command",
-    callback=_checked_alert,
+    callback=checked_alert,
     help="When a check fails, run this program with the report on stdin (split into words"
     " like a shell line, but not run by a shell: no pipes or redirections).",
 )
 @click.option(
     "--alert-webhook",
-    callback=_checked_alert,
+    callback=checked_alert,
     help="When a check fails, POST the report as JSON to this http(s) URL.",
 )
 @click.option(
@@ -200,10 +131,10 @@ def crawl(
         raise click.UsageError("--no-articles and --refresh-articles exclude each other")
     settings: dict[str, Any] = {"OLYSCRAPE_PROGRESS": True, **dict(overrides)}
     if replay_warc:
-        _check_warc(replay_warc)
+        check_replay_warc(replay_warc)
     if warc:
         check_creatable(warc, "--warc")
-    _preflight(db, "--db")
+    preflight_archive(db, "--db")
 
     arguments = {
         "db": db, "partners": partners, "base_url": base_url, "replay": replay,
@@ -340,7 +271,7 @@ def check(
     base_url = _one_source(base_url, replay)
     settings: dict[str, Any] = {}
     if keep is not None:
-        _preflight(keep, "--keep")
+        preflight_archive(keep, "--keep")
         settings["OLYSCRAPE_CHECK_KEEP"] = str(keep)
     arguments = {"base_url": base_url, "replay": replay, "partners": partners}
     run = run_check(arguments, settings, verbose=verbose)
@@ -368,7 +299,7 @@ def reparse(db: Path, verbose: bool) -> None:
     with open_reader(db) as archive:  # refuses a missing, empty or foreign file, unchanged
         if not guarded(lambda: archive.count("captures")):
             raise click.ClickException(f"{db} holds no captures to re-parse (crawl it first)")
-    _preflight(db, "--db")
+    preflight_archive(db, "--db")
     reparse_captures(db, verbose)
 
 

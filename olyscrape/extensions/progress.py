@@ -180,8 +180,8 @@ class ProgressDisplay:
             f"article pages {crawl.count('articles'):,}",
             f"errors {crawl.count('errors') + crawl.count('articles/failed'):,}",
         ]
-        if walking:
-            parts.append("walking " + ", ".join(walking))
+        if walking:  # per partner: its pages so far
+            parts.append("walking " + ", ".join(f"{p} {crawl.count('pages', p)}p" for p in walking))
         return " · ".join(parts)
 
     def update(self) -> None:
