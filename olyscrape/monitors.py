@@ -246,6 +246,10 @@ class SendAlert(Action):
         text = "olyscrape crawl failed its checks:\n" + "\n".join(
             f"- {f}" for f in report["failures"]
         )
+        if crawlstats.unreachable(stats.get_stats()):  # the cause, not its consequences
+            line = crawlstats.unreachable_line(stats.get_stats())
+            report["unreachable"] = line
+            text = f"olyscrape crawl: the site is unreachable: {line}\n"
         channels: list[tuple[str, Any, Any, Any]] = [
             ("command", setting(settings, "OLYSCRAPE_ALERT_COMMAND"), _run_command, text),
             ("webhook", setting(settings, "OLYSCRAPE_ALERT_WEBHOOK"), _post, report),

@@ -14,7 +14,7 @@ import pytest
 
 from olyscrape import crawlstats
 from olyscrape.cli.exits import EXIT_UNREACHABLE
-from tests.helpers import free_port, one_error_line, query, run_olyscrape
+from tests.helpers import free_port, one_error_line, query, run_olyscrape, webhook
 
 #: One try per request: the failures are the same, and the tests quicker.
 ONCE = ("-s", "RETRY_TIMES=0")
@@ -140,3 +140,18 @@ def test_the_verdict_of_an_unreachable_crawl_names_the_first_failure():
     assert interrupted.status == "interrupted"  # Ctrl-C first: said as it was
     stored = crawlstats.verdict({**stats, crawlstats.STORAGE_ERROR: "disk full"})
     assert stored.status == "failed"
+
+
+def test_the_alert_of_an_unreachable_crawl_names_the_cause(tmp_path):
+    script = tmp_path / "alert.sh"
+    script.write_text(f"#!/bin/sh\ncat > {tmp_path / 'alert.txt'}\n")
+    script.chmod(0o755)
+    with webhook() as hook:
+        result = run_olyscrape("crawl", "--db", str(tmp_path / "a.db"), "--base-url",
+                               _closed_port(), "--alert-command", str(script),
+                               "--alert-webhook", hook.url, *ONCE)  # fmt: skip
+    assert result.returncode == 5, result.stderr
+    said = (tmp_path / "alert.txt").read_text()
+    assert said.startswith("olyscrape crawl: the site is unreachable: http://127.0.0.1:")
+    [posted] = hook.received
+    assert "Connection was refused" in posted["unreachable"]
