@@ -66,6 +66,12 @@ DEFAULTS: dict[str, Any] = {
     "SPIDERMON_ENABLED": True,
     "SPIDERMON_SPIDER_CLOSE_MONITORS": ("olyscrape.monitors.CloseChecks",),
     "LOG_FORMATTER": "olyscrape.logformatter.OlyscrapeLogFormatter",
+    # The live progress on stderr (olyscrape.extensions.progress): `olyscrape crawl` and
+    # `reparse` turn it on; a plain line every this many seconds when stderr is no terminal;
+    # each kind of warning shown this many times, the rest counted.
+    "OLYSCRAPE_PROGRESS": False,
+    "OLYSCRAPE_PROGRESS_INTERVAL": 30.0,
+    "OLYSCRAPE_REPEATS_SHOWN": 5,
 }
 
 
@@ -140,6 +146,9 @@ COMPONENTS: dict[str, dict[str, int | None]] = {
         # retried (dont_filter) requests through: refuse them all, each to its errback.
         "scrapy.downloadermiddlewares.offsite.OffsiteMiddleware": None,
         "olyscrape.downloadermiddlewares.allowedhosts.AllowedHostsMiddleware": 45,
+        # Scrapy's, with a robots.txt lost to the network in one line (no traceback).
+        "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+        "olyscrape.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": 100,
         "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
         "olyscrape.downloadermiddlewares.retryafter.RetryAfterMiddleware": 550,
         # Last before the download handler: nothing replayed reaches the network.
@@ -159,6 +168,7 @@ COMPONENTS: dict[str, dict[str, int | None]] = {
         "olyscrape.extensions.archive.ArchiveKeeper": 500,
         "olyscrape.extensions.capture.CaptureRecorder": 510,
         "olyscrape.extensions.warcrecord.WarcRecorder": 520,
+        "olyscrape.extensions.progress.ProgressDisplay": 530,
         # Scrapy's feed exports with one item per article, not one per listing page.
         "scrapy.extensions.feedexport.FeedExporter": None,
         "olyscrape.extensions.feeds.ArticleFeedExporter": 0,

@@ -87,6 +87,9 @@ EXIT_OK = 0
 EXIT_FAILED = 1
 EXIT_USAGE = 2
 EXIT_LOCKED = 3
+#: The site never answered (a name not resolved, connections refused or timed out): a
+#: network outage, not a change of the site (``crawlstats.unreachable``).
+EXIT_UNREACHABLE = 5
 
 Kind = Literal["crawl", "check", "reparse"]
 
@@ -116,19 +119,21 @@ class CrawlOutcome:
         """0 only for a run that succeeded: a crawl whose verdict is ``ok``
         (:func:`olyscrape.crawlstats.verdict`), a probe whose every point holds, a re-parse that
         re-read every listing. 2 for partners the site does not list, 3 for a busy archive,
-        1 for every other failure."""
+        5 for a site that never answered, 1 for every other failure."""
         if self.refused is not None:
             return self.refusal_code
         if self.check is not None and _names_unknown_partners(self.check):
             return EXIT_USAGE
-        if self.stats is None:  # the probe found the site changed: nothing was crawled
-            return EXIT_FAILED
+        if self.stats is None:  # the probe found the site changed (or unreachable)
+            return EXIT_UNREACHABLE if crawlstats.unreachable(self.check or {}) else EXIT_FAILED
         stats = self.stats
         if self.kind == "check":
             if stats.get(crawlstats.STORAGE_ERROR):
                 return EXIT_FAILED
             if _names_unknown_partners(stats):
                 return EXIT_USAGE
+            if crawlstats.unreachable(stats):
+                return EXIT_UNREACHABLE
             return EXIT_OK if probe_passed(stats) else EXIT_FAILED
         if self.kind == "reparse":
             crawl = crawlstats.CrawlStats(stats)
@@ -138,7 +143,10 @@ class CrawlOutcome:
             return EXIT_USAGE
         if stats.get(crawlstats.STORAGE_REFUSED):
             return EXIT_FAILED
-        return EXIT_OK if crawlstats.verdict(stats).status == "ok" else EXIT_FAILED
+        status = crawlstats.verdict(stats).status
+        if status == crawlstats.UNREACHABLE:
+            return EXIT_UNREACHABLE
+        return EXIT_OK if status == "ok" else EXIT_FAILED
 
 
 def _names_unknown_partners(stats: dict[str, Any]) -> bool:
@@ -305,6 +313,7 @@ def run_reparse(
         "OLYSCRAPE_REFRESH_ARTICLES": True,
         "ROBOTSTXT_OBEY": False,
         "SPIDERMON_ENABLED": False,  # checks judge crawls of the site, not re-reads of it
+        "OLYSCRAPE_PROGRESS": True,
     }
     outcome = run_crawl({"db": db}, {**(settings or {}), **reparsing}, verbose)
     return CrawlOutcome("reparse", outcome.stats, refused=outcome.refused,

@@ -92,6 +92,30 @@ CHECK_POINTS = "olyscrape/check/points"
 #: Cards with a link, the base of the per-field coverage ratios.
 COVERAGE_LINKED = "olyscrape/coverage/linked"
 
+#: robots.txt files that could not be fetched for a network failure (each said in one
+#: warning line, no traceback; their host's pages are fetched as if it had none).
+ROBOTS_TXT_FAILED = "olyscrape/robots_txt_failed"
+
+#: The download failures (Scrapy's ``downloader/exception_type_count/<type>``) that mean
+#: the site gave no answer at all: its name not resolved, the connection refused, the
+#: network or route down, no answer in time. A site that only fails so is unreachable.
+NETWORK_ERRORS = frozenset({
+    "scrapy.exceptions.CannotResolveHostError",
+    "scrapy.exceptions.DownloadConnectionRefusedError",
+    "scrapy.exceptions.DownloadTimeoutError",
+    "twisted.internet.error.DNSLookupError",
+    "twisted.internet.error.ConnectError",
+    "twisted.internet.error.ConnectionRefusedError",
+    "twisted.internet.error.NoRouteError",
+    "twisted.internet.error.TCPTimedOutError",
+    "twisted.internet.error.TimeoutError",
+    "twisted.internet.error.UnknownHostError",
+    "twisted.web._newclient.ResponseNeverReceived",
+})  # fmt: skip
+_EXCEPTION_TYPES = "downloader/exception_type_count/"
+#: A run's status (the ``crawls`` row's, the exit code 5) when the site never answered.
+UNREACHABLE = "unreachable"
+
 #: Finish reasons olyscrape closes a crawl with.
 UNKNOWN_PARTNER = "unknown_partner"
 STORAGE_FINISH = "storage_error"
@@ -167,9 +191,36 @@ class StopReason(str, Enum):
         return self.value
 
 
+def unreachable(stats: Mapping[str, Any]) -> bool:
+    """True when the site never answered: not one response (robots.txt's aside), and every
+    download that failed failed for the network (:data:`NETWORK_ERRORS`). Nothing then
+    says the site changed, or that olyscrape is broken: the network or the site is down."""
+    answered = int(stats.get("downloader/response_count") or 0) - int(
+        stats.get("robotstxt/response_count") or 0
+    )
+    if answered > 0:
+        return False
+    kinds = {k[len(_EXCEPTION_TYPES) :] for k, v in stats.items()
+             if k.startswith(_EXCEPTION_TYPES) and v}  # fmt: skip
+    return bool(kinds) and kinds <= NETWORK_ERRORS
+
+
+def unreachable_line(stats: Mapping[str, Any]) -> str:
+    """Why the site is unreachable, in a few words: the first failed request, as the crawl
+    (``olyscrape/failures``) or the probe (its broken points) recorded it."""
+    for failure in stats.get(FAILURES) or []:
+        return f"{failure['url']}: {str(failure['reason']).rstrip('.')}"
+    for point in stats.get(CHECK_POINTS) or []:
+        if not point.get("holds"):
+            evidence = str(point.get("evidence") or "").removeprefix("could not fetch it: ")
+            return f"{point.get('url')}: {evidence.rstrip('.')}"
+    return "no request got an answer"
+
+
 @dataclass
 class Verdict:
-    """``status`` is what the ``crawls`` row says: ``ok``, ``failed`` or ``interrupted``."""
+    """``status`` is what the ``crawls`` row says: ``ok``, ``failed``, ``interrupted`` or
+    ``unreachable`` (the site never answered: :func:`unreachable`)."""
 
     status: str
     reasons: list[str] = field(default_factory=list)
@@ -182,7 +233,7 @@ class Verdict:
 def verdict(stats: Mapping[str, Any]) -> Verdict:
     """Judge a crawl by its stats: OK only when it finished, every discovery, listing and
     load-more request succeeded, every closing check passed, every write committed, and
-    it archived cards if it saw any."""
+    it archived cards if it saw any; unreachable when the site never answered."""
     reasons: list[str] = []
     if stats.get(STORAGE_ERROR):
         reasons.append(str(stats[STORAGE_ERROR]))
@@ -193,6 +244,9 @@ def verdict(stats: Mapping[str, Any]) -> Verdict:
     reasons.extend(stats.get(MONITOR_FAILURES) or [])
     if reason in INTERRUPTED_REASONS:
         return Verdict("interrupted", [f"interrupted ({reason or 'forced stop'})", *reasons])
+    if not stats.get(STORAGE_ERROR) and unreachable(stats):
+        # The checks' failures (no card, failed requests) follow from it: not repeated.
+        return Verdict(UNREACHABLE, [f"the site is unreachable: {unreachable_line(stats)}"])
     if not reasons and (reason != "finished" or stats.get(ERRORS)):
         reasons.append(f"the crawl ended with {reason}" if reason != "finished" else
                        f"{stats.get(ERRORS)} request(s) failed")  # fmt: skip

@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shlex
+import shutil
 import subprocess
+import urllib.parse
 import urllib.request
 from typing import Any, ClassVar
 
@@ -149,9 +152,63 @@ class RecordFailures(Action):
             f"{result.item.monitor_name} / {result.item.method_name}: {result.reason}"
             for result in self.result.monitors_failed_results
         ]
-        self.data.crawler.stats.set_value(crawlstats.MONITOR_FAILURES, failures)
+        stats = self.data.crawler.stats
+        stats.set_value(crawlstats.MONITOR_FAILURES, failures)
+        if crawlstats.unreachable(stats.get_stats()):  # each check failed for that alone
+            logger.error(
+                "the site is unreachable: %s", crawlstats.unreachable_line(stats.get_stats())
+            )
+            return
         for failure in failures:
             logger.error("check failed: %s", failure)
+
+
+#: Words a shell would read as operators: the alert command is not run by a shell, so
+#: each would reach the program as a plain argument.
+SHELL_OPERATORS = frozenset({"|", "||", "&", "&&", ";", ">", ">>", "<", "<<", "2>", "2>&1"})
+
+
+def command_problem(command: str) -> str | None:
+    """What keeps ``command`` (``--alert-command``, ``OLYSCRAPE_ALERT_COMMAND``) from
+    running as an alert, or None: it is split into words as a shell line would be
+    (:func:`shlex.split`) but run without a shell, so it must parse, name a program that
+    exists and is executable (on ``PATH`` unless given with a ``/``), and hold no shell
+    operator (``|``, ``>``, ``&&``...), which would reach the program as an argument.
+    Checked when the crawl starts, not when the first alert fires."""
+    try:
+        words = shlex.split(command)
+    except ValueError as exc:
+        return f"{command!r} cannot be split into words ({exc})"
+    if not words:
+        return "an empty command runs nothing"
+    operators = [w for w in words if w in SHELL_OPERATORS]
+    if operators:
+        return (
+            f"{command!r}: {operators[0]!r} is a shell operator, and the command is not run by"
+            " a shell (wrap it: sh -c '...')"
+        )
+    program = words[0]
+    if "/" in program:
+        found = program if os.path.isfile(program) and os.access(program, os.X_OK) else None
+    else:
+        found = shutil.which(program)
+    if found is None:
+        where = "is not an executable file" if "/" in program else "is not found on PATH"
+        return f"{command!r}: {program} {where}"
+    return None
+
+
+def webhook_problem(url: str) -> str | None:
+    """What keeps ``url`` (``--alert-webhook``) from being POSTed to, or None: an http or
+    https URL with a host, and no spaces."""
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError as exc:
+        return f"{url!r} is not a URL ({exc})"
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in url):
+        return f"{url!r} is not an http:// or https:// URL with a host"
+    return None
 
 
 def _run_command(command: str, text: str) -> None:
@@ -189,6 +246,10 @@ class SendAlert(Action):
         text = "olyscrape crawl failed its checks:\n" + "\n".join(
             f"- {f}" for f in report["failures"]
         )
+        if crawlstats.unreachable(stats.get_stats()):  # the cause, not its consequences
+            line = crawlstats.unreachable_line(stats.get_stats())
+            report["unreachable"] = line
+            text = f"olyscrape crawl: the site is unreachable: {line}\n"
         channels: list[tuple[str, Any, Any, Any]] = [
             ("command", setting(settings, "OLYSCRAPE_ALERT_COMMAND"), _run_command, text),
             ("webhook", setting(settings, "OLYSCRAPE_ALERT_WEBHOOK"), _post, report),

@@ -183,11 +183,14 @@ def test_check_over_a_mirror_obeys_its_partners_choice():
     assert len(requested) == 7, requested
 
 
-def test_an_unreachable_site_breaks_discovery():
-    code, report, stderr = check("--base-url", f"http://127.0.0.1:{free_port()}")
-    assert code == 1
-    assert broken(report) == {(None, "discovery: TOP column")}
-    assert "could not fetch it" in stderr
+def test_an_unreachable_site_is_unreachable_not_a_broken_discovery():
+    """No network is not a changed site (tests/test_unreachable.py has the rest)."""
+    result = run_olyscrape("check", "--format", "json", "--base-url",
+                           f"http://127.0.0.1:{free_port()}")  # fmt: skip
+    assert result.returncode == 5
+    assert result.stdout == ""  # no report of points: none was judged
+    assert "BROKEN" not in result.stderr and "could not fetch it" not in result.stderr
+    assert "Error: the site is unreachable: " in result.stderr
 
 
 def test_an_empty_replay_breaks_discovery_once(tmp_path):

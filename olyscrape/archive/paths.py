@@ -72,10 +72,36 @@ def nearest_folder(path: str | Path) -> Path:
     return folder
 
 
+def check_reachable(path: str | Path) -> None:
+    """Refuse (:class:`UnusablePath`) a path whose name means two files: a ``..`` after a
+    folder that does not exist (``missing/../a.db``: the kernel finds no such file, while
+    SQLite and the lock, which resolve the path, open ``a.db``, so a crawl took an archive
+    for new and wrote over its rows), or a dangling symlink on the way whose target's folder
+    is missing (creating through it would make that folder, far from the path given).
+    Reads only."""
+    path = Path(path)
+    parts = path.parts
+    for i, part in enumerate(parts):
+        prefix = Path(*parts[: i + 1])
+        if part == ".." and i and not Path(*parts[:i]).is_dir():
+            raise UnusablePath(
+                f"{path}: {Path(*parts[:i])} is not an existing folder, so the '..' after it"
+                " leads nowhere; give the path without it"
+            )
+        if prefix.is_symlink() and not prefix.exists():
+            if i == len(parts) - 1 and prefix.resolve().parent.is_dir():
+                continue  # a link to a file yet to be made in a folder that exists: fine
+            raise UnusablePath(
+                f"{path}: {prefix} is a dangling symlink (to {os.readlink(prefix)}, whose"
+                " folder does not exist); create it or give another path"
+            )
+
+
 def check_creatable(path: str | Path, *, writable: bool = True) -> None:
-    """A file a path names must be creatable: not a folder, its nearest existing ancestor
-    a folder, and (``writable``) the file, or that folder, writable. Raises
-    :class:`UnusablePath`; reads only."""
+    """A file a path names must be creatable: reachable (:func:`check_reachable`), not a
+    folder, its nearest existing ancestor a folder, and (``writable``) the file, or that
+    folder, writable. Raises :class:`UnusablePath`; reads only."""
+    check_reachable(path)
     path = Path(path)
     if path.is_dir():
         raise UnusablePath(f"{path} is a folder")
@@ -135,6 +161,7 @@ def check_writable(path: str | Path) -> None:
     """Raise :class:`ArchiveError` unless an archive can be written at ``path``: a regular
     file with one name (see :func:`check_file`), the file (if there) and its folder
     writable, or the folder creatable. Writes nothing."""
+    check_reachable(path)
     path = Path(path)
     check_file(path, writing=True)
     if path.exists():

@@ -1,7 +1,7 @@
 """The commands that fetch or re-read the site: ``crawl``, ``check`` and ``reparse``.
 
-Each parses its options, checks the paths it will write before any request
-(:func:`olyscrape.archive.paths.preflight`), hands over to the runner
+Each parses its options, checks every input before any request (the paths it will
+write, the alert channels: :mod:`olyscrape.cli.inputs`), hands over to the runner
 (:mod:`olyscrape.crawl`, whose archive keeper takes the archive's lock) and prints its
 report, exiting with the code of the run's outcome.
 """
@@ -15,9 +15,13 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from olyscrape import crawlstats
-from olyscrape.archive import paths
-from olyscrape.archive.paths import UnusablePath, preflight
 from olyscrape.cli.exits import EXIT_USAGE
+from olyscrape.cli.inputs import (
+    check_creatable,
+    check_replay_warc,
+    checked_alert,
+    preflight_archive,
+)
 from olyscrape.cli.options import (
     db_option,
     guarded,
@@ -34,40 +38,11 @@ if TYPE_CHECKING:
     from olyscrape.crawl import CrawlOutcome
 
 
-def _preflight(db: Path, option: str) -> None:
-    """The archive path's pre-flight (:func:`olyscrape.archive.paths.preflight`), before
-    anything else: a usage error (2) or a fault (1), touching nothing. The archive keeper
-    checks the archive itself and takes its lock when the run starts (busy: exit 3)."""
-    try:
-        preflight(db)
-    except UnusablePath as exc:
-        raise click.BadParameter(str(exc), param_hint=option) from None
-
-
-def check_creatable(path: Path, option: str) -> None:
-    """A file an option names must be creatable and writable (a usage error if not)."""
-    try:
-        paths.check_creatable(path)
-    except UnusablePath as exc:
-        raise click.BadParameter(str(exc), param_hint=option) from None
-
-
 def _not_started(outcome: CrawlOutcome) -> None:
     """A run whose archive was busy (exit 3) or refused (1) before it started: one line."""
     if outcome.refused is not None:
         click.echo(f"Error: {outcome.refused}", err=True)
         sys.exit(outcome.exit_code)
-
-
-def _check_warc(path: Path) -> None:
-    from olyscrape.warc import WarcIndex
-
-    try:
-        index = WarcIndex(path)
-    except Exception as exc:  # warcio raises several kinds on a file that is no WARC
-        raise click.ClickException(f"cannot read WARC {path}: {exc}") from None
-    if not len(index):
-        raise click.ClickException(f"{path} holds no response records")
 
 
 @click.command()
@@ -108,8 +83,17 @@ def _check_warc(path: Path) -> None:
     show_default="200",
     help="Cards written per transaction.",
 )
-@click.option("--alert-command", help="When a check fails, run this with the report on stdin.")
-@click.option("--alert-webhook", help="When a check fails, POST the report as JSON here.")
+@click.option(
+    "--alert-command",
+    callback=checked_alert,
+    help="When a check fails, run this program with the report on stdin (split into words"
+    " like a shell line, but not run by a shell: no pipes or redirections).",
+)
+@click.option(
+    "--alert-webhook",
+    callback=checked_alert,
+    help="When a check fails, POST the report as JSON to this http(s) URL.",
+)
 @scrapy_options(feeds=True)
 @report_format_option("summary (JSON for schedulers)")
 @click.option(
@@ -142,7 +126,7 @@ def crawl(
     Incremental by default: a partner's paging stops at the first page holding a card
     archived before. Exits 0 only when every discovery, listing and load-more request
     succeeded and every closing check passed; 1 otherwise, 2 for bad usage, 3 when
-    another crawl holds the archive.
+    another crawl holds the archive, 5 when the site never answered (unreachable).
     """
     from olyscrape.cli.reports.crawl import CrawlSummary
     from olyscrape.crawl import run_crawl
@@ -150,12 +134,12 @@ def crawl(
     base_url = _one_source(base_url, replay, replay_warc)
     if no_articles and refresh_articles:
         raise click.UsageError("--no-articles and --refresh-articles exclude each other")
-    settings = dict(scrapy_settings)
+    settings: dict[str, Any] = {"OLYSCRAPE_PROGRESS": True, **dict(scrapy_settings)}
     if replay_warc:
-        _check_warc(replay_warc)
+        check_replay_warc(replay_warc)
     if warc:
         check_creatable(warc, "--warc")
-    _preflight(db, "--db")
+    preflight_archive(db, "--db")
 
     arguments = {
         "db": db, "partners": partners, "base_url": base_url, "replay": replay,
@@ -166,13 +150,15 @@ def crawl(
 
     def checked(stats: dict[str, Any]) -> None:
         """The probe's verdict, before the crawl starts (its whole report when it fails),
-        on stderr: stdout is the crawl's summary."""
-        _report_check(stats, fmt, quiet=True, brief=True)
+        on stderr: stdout is the crawl's summary. Unreachable: said in one line below."""
+        if not crawlstats.unreachable(stats):
+            _report_check(stats, fmt, quiet=True, brief=True)
 
     run = run_crawl(arguments, settings, verbose=verbose, on_check=checked if check_first else None)
     _not_started(run)
     if run.check is not None:
         _unknown_partners(run.check)
+        _unreachable(run.check, "nothing was crawled")
     if run.stats is None:  # the probe found the site changed: nothing was fetched further
         click.echo("Error: the site check failed (above); nothing was crawled", err=True)
         sys.exit(run.exit_code)
@@ -189,6 +175,8 @@ def crawl(
         for key in (crawlstats.STORAGE_ERROR, crawlstats.CRAWL_RECORD_ERROR)
         if stats.get(key)
     ]
+    if summary.status == crawlstats.UNREACHABLE:
+        errors.insert(0, f"{summary.reasons[0]}; nothing was crawled")
     if errors:  # one line, whatever failed
         click.echo("Error: " + "; and ".join(errors), err=True)
     sys.exit(run.exit_code)
@@ -219,6 +207,17 @@ def _unknown_partners(stats: dict[str, Any]) -> None:
         known = ", ".join(crawl.known_partners)
         click.echo(f"Error: unknown partner(s): {unknown}. Known partners: {known}", err=True)
         sys.exit(EXIT_USAGE)
+
+
+def _unreachable(stats: dict[str, Any], what: str) -> None:
+    """A probe that got no answer from the site: one line and exit 5, never a report of
+    broken points (a network outage is no reason to go and fix the parser)."""
+    from olyscrape.cli.exits import EXIT_UNREACHABLE
+
+    if crawlstats.unreachable(stats):
+        why = crawlstats.unreachable_line(stats)
+        click.echo(f"Error: the site is unreachable: {why}; {what}", err=True)
+        sys.exit(EXIT_UNREACHABLE)
 
 
 def _report_check(
@@ -273,14 +272,15 @@ def check(
     Fetches the discovery page, then for each partner its listing page, one load-more
     answer (or no-script page) and one article page, and reports each point of the
     contract as holds or BROKEN with its evidence. Stores nothing (unless --keep). Exits
-    0 when every point holds, 1 when one is broken, 2 for bad usage.
+    0 when every point holds, 1 when one is broken, 2 for bad usage, 5 when the site
+    never answered (unreachable: nothing was checked).
     """
     from olyscrape.crawl import run_check
 
     base_url = _one_source(base_url, replay)
     settings: dict[str, Any] = dict(scrapy_settings)
     if keep is not None:
-        _preflight(keep, "--keep")
+        preflight_archive(keep, "--keep")
         settings["OLYSCRAPE_CHECK_KEEP"] = str(keep)
     arguments = {"base_url": base_url, "replay": replay, "partners": partners}
     run = run_check(arguments, settings, verbose=verbose)
@@ -291,6 +291,7 @@ def check(
         click.echo(f"Error: {stats[crawlstats.STORAGE_ERROR]}", err=True)
         sys.exit(run.exit_code)
     _unknown_partners(stats)
+    _unreachable(stats, "nothing was checked")
     _report_check(stats, fmt)
     sys.exit(run.exit_code)
 
@@ -308,7 +309,7 @@ def reparse(db: Path, scrapy_settings: dict[str, Any], verbose: bool) -> None:
     with open_reader(db) as archive:  # refuses a missing, empty or foreign file, unchanged
         if not guarded(lambda: archive.count("captures")):
             raise click.ClickException(f"{db} holds no captures to re-parse (crawl it first)")
-    _preflight(db, "--db")
+    preflight_archive(db, "--db")
     reparse_captures(db, verbose, scrapy_settings)
 
 

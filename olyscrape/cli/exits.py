@@ -11,3 +11,6 @@ EXIT_USAGE = 2
 EXIT_LOCKED = 3
 #: ``browse``: the port is taken.
 EXIT_PORT_BUSY = 4
+#: ``crawl``, ``check``: the site never answered (its name not resolved, connections
+#: refused or timed out): the network or the site is down, nothing says the site changed.
+EXIT_UNREACHABLE = 5

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import click
 
-from olyscrape.cli.crawling import check_creatable, reparse_captures
+from olyscrape.cli.crawling import reparse_captures
 from olyscrape.cli.exits import EXIT_FAILED, EXIT_OK
+from olyscrape.cli.inputs import check_creatable
 from olyscrape.cli.options import db_option, report_format_option, verbose_option
 from olyscrape.cli.types import FilePath
 

@@ -240,8 +240,15 @@ class ArchiveKeeper:
         return result
 
     def fail(self, exc: Exception) -> None:
-        stored = int(self.crawler.stats.get_value(crawlstats.STORED_CARDS, 0))
-        stop_crawl(self.crawler, f"{exc}; {stored} cards committed before it")
+        """Stop the crawl on a failed write, saying what this run committed before it: a
+        re-parse counts the rows it changed (its batches of unchanged cards commit nothing
+        new: "60 cards committed" was said by every rerun after a full disk)."""
+        stats = crawlstats.CrawlStats(self.crawler.stats.get_stats())
+        if setting(self.crawler.settings, "OLYSCRAPE_REPARSE"):
+            done = f"{stats.count('changed_rows')} rows changed and committed before it"
+        else:
+            done = f"{stats.count('stored_cards')} cards committed before it"
+        stop_crawl(self.crawler, f"{exc}; {done}")
 
     # --- the end of the crawl ---------------------------------------------------------
 

@@ -189,9 +189,12 @@ class CheckSpider(SiteSpider):
                 )
             )
         # One line with the verdict, for `scrapy crawl check` (olyscrape check prints more).
-        recorded = points.points_of(self.crawler.stats.get_stats())
+        stats = self.crawler.stats.get_stats()
+        recorded = points.points_of(stats)
         broken = points.broken(recorded)
-        if broken:
+        if crawlstats.unreachable(stats):  # no point was judged: the site never answered
+            logger.warning("check: the site is unreachable: %s", crawlstats.unreachable_line(stats))
+        elif broken:
             named = "; ".join(f"{p['partner'] or 'discovery'}: {p['name']}" for p in broken)
             logger.warning("check FAILED: %d of %d points broken (%s)", len(broken),
                            len(recorded), named)  # fmt: skip

@@ -188,7 +188,7 @@ class PartnersSpider(PartnerWalksSpider):
         if first_page:
             self._inc(partner, "listing_cards", len(cards))
         new, known = yield from self._admit(partner, paging, cards, response.meta.get(CAPTURE_ID))
-        logger.info("%s: listing %s: %d cards, %d new", partner, response.url, len(cards), new)
+        logger.debug("%s: listing %s: %s", partner, response.url, self._counted(partner, cards))
 
         if known and self._incremental(partner):
             yield from self._stop_early(partner, paging)
@@ -267,7 +267,7 @@ class PartnersSpider(PartnerWalksSpider):
                 self._fail("load-more", response.url, str(exc), partner)
             return
         new, known = yield from self._admit(partner, paging, cards, response.meta.get(CAPTURE_ID))
-        logger.info("%s: load-more offset %d: %d cards, %d new", partner, offset, len(cards), new)
+        logger.debug("%s: load-more offset %d: %s", partner, offset, self._counted(partner, cards))
         if known and self._incremental(partner):
             yield from self._stop_early(partner, paging)
             return
@@ -280,6 +280,14 @@ class PartnersSpider(PartnerWalksSpider):
             yield from self._stopped(partner, paging, link.url(next_offset))
 
     # --- cards -----------------------------------------------------------------------
+
+    def _counted(self, partner: str, cards: list[ArticleCard]) -> str:
+        """A page's cards, labelled as the summary labels them: ``new links`` are cards the
+        archive did not link to this partner before (an incremental crawl's pages of cards
+        archived before show none; the old line said "9 new", meaning new to this walk)."""
+        archived = self.known_links.get(partner, set())
+        fresh = sum(1 for card in cards if card.url and card.url not in archived)
+        return f"{len(cards)} cards, {fresh} new links"
 
     def _admit(
         self,

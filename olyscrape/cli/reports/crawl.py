@@ -173,7 +173,9 @@ class CrawlSummary:
             lines.append("")
             lines.extend(self.alert_failures)
         elapsed = f" in {self.elapsed:.1f} s" if self.elapsed is not None else ""
-        verdict_word = {"ok": "OK", "interrupted": "INTERRUPTED"}.get(self.status, "FAILED")
+        verdict_word = {"ok": "OK", "interrupted": "INTERRUPTED", "unreachable": "UNREACHABLE"}.get(
+            self.status, "FAILED"
+        )
         lines.append("")
         lines.append(f"crawl {verdict_word}{elapsed} (finish reason: {self.finish_reason})")
         if self.archive:

@@ -24,6 +24,8 @@ class ReparseReport:
     missing: int = 0
     #: False when some listing pages could not be re-read.
     complete: bool = True
+    #: Stopped from outside (Ctrl-C, SIGTERM): what committed before the stop stays.
+    interrupted: bool = False
     #: The writer's closing checkpoint (see ``olyscrape.archive.health.Checkpoint``).
     checkpoint: dict[str, Any] = field(default_factory=dict)
     db: str = ""
@@ -36,6 +38,7 @@ class ReparseReport:
             skipped=list(stats.get(crawlstats.REPARSE_SKIPPED) or []),
             missing=crawl.count("replay/missing"),
             complete=crawl.finish_reason == "finished" and not crawl.count("errors"),
+            interrupted=crawl.finish_reason in crawlstats.INTERRUPTED_REASONS,
             checkpoint=stats.get(crawlstats.ARCHIVE_CHECKPOINT) or {},
             db=db,
         )
@@ -65,7 +68,12 @@ class ReparseReport:
             lines.append(f"skipped, no capture of their listing: {', '.join(self.skipped)}")
         if self.missing:
             lines.append(f"{self.missing} page(s) had no capture to re-parse")
-        if not self.complete:
+        if self.interrupted:
+            lines.append(
+                "reparse INTERRUPTED: the rows counted above were committed before the stop;"
+                " run `olyscrape reparse` again to re-read the rest"
+            )
+        elif not self.complete:
             lines.append("reparse FAILED: some listing pages could not be re-read")
         return lines
 
