@@ -265,6 +265,15 @@ def _describe(path: Path, tables: list[str]) -> str:
     )
 
 
+def _identity_of(conn: sqlite3.Connection) -> tuple[int, int, list[str]]:
+    """The file's application id, schema version and tables."""
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    tables = [r[0] for r in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]  # fmt: skip
+    return app_id, version, tables
+
+
 def identify(path: str | Path) -> Identity:
     """Tell what the file at ``path`` is, opening it read-only, or raise
     :class:`ArchiveRefused` for a file that is not an olyscrape archive (not SQLite, another
@@ -282,15 +291,8 @@ def identify(path: str | Path) -> Identity:
             raise ArchiveRefused(
                 f"archive {path}: not an olyscrape archive (not a SQLite file); left unchanged"
             )
-    try:
-        conn = paths.read_connection(path)
-        try:
-            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            tables = [r[0] for r in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]  # fmt: skip
-        finally:
-            conn.close()
+    try:  # a look that creates nothing beside the file, even another program's WAL file
+        app_id, version, tables = paths.read_briefly(path, _identity_of)
     except sqlite3.DatabaseError as exc:
         if is_corruption(exc):  # a SQLite header, then damage: or another copy's -wal
             refuse_foreign_wal(path)
