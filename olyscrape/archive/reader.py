@@ -211,19 +211,21 @@ class ArchiveReader:
             raise ArchiveError(f"archive {path}: an empty file, not an olyscrape archive")
         # Never answer from another copy's -wal (a crawl's live one is not judged).
         walowner.check_before_read(path, held_by_another)
-        conn = cls.connect(path)
+        conn = cls.connect(path, older=identity.version < schema.SCHEMA_VERSION)
         return cls(conn, path)
 
     @staticmethod
-    def connect(path: Path) -> sqlite3.Connection:
+    def connect(path: Path, older: bool = False) -> sqlite3.Connection:
         """The reader's connection: read-only (:func:`~olyscrape.archive.paths.read_connection`,
-        which leaves nothing beside the file once closed), an older archive given the
+        which leaves nothing beside the file once closed), an ``older`` archive given the
         current shape in TEMP views (:mod:`~olyscrape.archive.legacy`: made first, since
-        nothing can be created once) then ``query_only`` and the authorizer refusing writes."""
+        nothing can be created once) then ``query_only`` and the authorizer refusing writes.
+        A current archive is read as it is: a table missing there is an error."""
         conn = None
         try:
             conn = paths.read_connection(path)
-            legacy.present_current_shape(conn)
+            if older:
+                legacy.present_current_shape(conn)
             conn.execute("PRAGMA query_only = ON")
             conn.set_authorizer(_read_only_authorizer)
         except sqlite3.DatabaseError as exc:

@@ -211,6 +211,8 @@ def _check_version(report: Report, conn: sqlite3.Connection, version: int) -> No
     (:mod:`~olyscrape.archive.legacy`: what it lacks reads as empty): a note, since the
     next crawl migrates it."""
     report.facts["schema_version"] = version
+    if version >= schema.SCHEMA_VERSION:
+        return
     try:
         older = legacy.present_current_shape(conn, search=False)
     except sqlite3.DatabaseError:  # damage: the checks that follow say where
