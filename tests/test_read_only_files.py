@@ -205,3 +205,56 @@ def test_leave_nothing_keeps_what_is_not_empty_or_in_use(tmp_path: Path) -> None
     assert Path(f"{db}-wal").exists()
     holder.close()  # a writable connection's own close removes them
     assert not Path(f"{db}-wal").exists()
+
+
+@pytest.mark.slow
+def test_reads_during_a_crawl_never_fail_and_leave_only_the_crawls_files(at_rest: Path) -> None:
+    """Read commands run over and over while a crawl writes (each opening, reading and
+    closing the archive as the crawl commits and checkpoints) all succeed; a reader open
+    since before the crawl started keeps reading; once both are done, nothing is left
+    beside the archive but the crawl's lock file."""
+    folder = at_rest.parent
+    held = ArchiveReader.open(at_rest)  # a long read, open before the crawl starts
+    held.count("articles")
+    crawl = subprocess.Popen(
+        [sys.executable, "-m", "olyscrape", "crawl", "--replay", str(SITE), "--db", str(at_rest),
+         "--full", "--batch-size", "1", "-s", "DOWNLOAD_DELAY=0.02"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )  # fmt: skip
+    reads = 0
+    try:
+        while crawl.poll() is None:
+            for name in ("articles", "stats", "runs", "search", "sql"):
+                result = cli_runner().invoke(cli, argv(READS[name], at_rest, folder))
+                assert result.exit_code == 0, (name, result.output, result.stderr)
+                reads += 1
+            assert held.count("articles") > 100
+    finally:
+        out, err = crawl.communicate(timeout=240)
+    assert crawl.returncode == 0, out + err
+    assert reads >= 5
+    runs = held.crawl_history()
+    assert runs[0]["status"] == "ok"  # the reader open all along sees the crawl's record
+    held.close()
+    assert sorted(p.name for p in folder.iterdir()) == [at_rest.name, f"{at_rest.name}.lock"]
+
+
+def test_a_second_reader_in_one_process_keeps_the_first_ones_lock(at_rest: Path) -> None:
+    """Closing any descriptor of a file drops every POSIX lock the process holds on it,
+    SQLite's included: opening a second reader (which reads the file's header) must not,
+    or another process's close could remove the -wal and -shm the first one reads."""
+    first = ArchiveReader.open(at_rest)
+    first.count("articles")
+    ArchiveReader.open(at_rest).close()
+    paths.in_wal_mode(at_rest)
+    tidy = (
+        "import sys; from olyscrape.archive import paths; print(paths.leave_nothing(sys.argv[1]))"
+    )
+    other = subprocess.run([sys.executable, "-c", tidy, str(at_rest)], capture_output=True,
+                           text=True, check=True)  # fmt: skip
+    assert other.stdout.strip() == "False"  # the first reader still has the file open
+    assert Path(f"{at_rest}-wal").exists() and Path(f"{at_rest}-shm").exists()
+    assert first.count("articles") > 100
+    first.close()
+    assert sorted(p.name for p in at_rest.parent.iterdir()) == [at_rest.name]

@@ -11,13 +11,14 @@ so a file that is not ours is refused and left byte-for-byte as it was;
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from olyscrape.archive import paths
+from olyscrape.archive import paths, traces
 from olyscrape.archive.errors import (
     ArchiveDamaged,
     ArchiveRefused,
@@ -286,11 +287,11 @@ def identify(path: str | Path) -> Identity:
     paths.check_file(path, writing=False)  # a device, a FIFO, a second name: not opened
     if path.stat().st_size == 0:
         return Identity(exists=True, empty=True)
-    with open(path, "rb") as fh:
-        if fh.read(16) != b"SQLite format 3\x00":
-            raise ArchiveRefused(
-                f"archive {path}: not an olyscrape archive (not a SQLite file); left unchanged"
-            )
+    # Read through a descriptor never closed (see olyscrape.archive.traces).
+    if os.pread(traces.kept_fd(path), 16, 0) != b"SQLite format 3\x00":
+        raise ArchiveRefused(
+            f"archive {path}: not an olyscrape archive (not a SQLite file); left unchanged"
+        )
     try:  # a look that creates nothing beside the file, even another program's WAL file
         app_id, version, tables = paths.read_briefly(path, _identity_of)
     except sqlite3.DatabaseError as exc:
@@ -357,11 +358,7 @@ def header_problem(path: str | Path) -> str | None:
     the file read-only, and every write fails as ``attempt to write a readonly database``
     on a file that can be written. ``None`` when it is right (or the file is unreadable:
     its opening says so)."""
-    try:
-        with open(path, "rb") as fh:
-            header = fh.read(20)
-    except OSError:
-        return None
+    header = traces.read_bytes(path, 20)
     if len(header) < 20 or header[18] in _WRITE_VERSIONS:
         return None
     return (

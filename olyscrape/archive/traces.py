@@ -16,6 +16,12 @@ WAL-mode file. Two ways out, each where it fits:
   crawl starts and checkpoints) must take part in SQLite's locking, so it opens
   ``mode=ro`` as before, and its close removes what SQLite made
   (:func:`olyscrape.archive.paths.leave_nothing`).
+
+Both rest on SQLite's POSIX locks, which a process loses on a file as soon as it closes
+*any* descriptor of that file (https://www.sqlite.org/howtocorrupt.html, 2.2): a header read
+with ``open()`` beside a live connection would drop that connection's shared lock, and
+another process's last close could then remove the ``-wal`` and ``-shm`` in use. So the
+archive's own reads of a file's bytes go through :func:`kept_fd`, never closed.
 """
 
 from __future__ import annotations
@@ -23,8 +29,9 @@ from __future__ import annotations
 import fcntl
 import os
 import struct
+from collections import OrderedDict
 from collections.abc import Iterator
-from contextlib import contextmanager, suppress
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,15 +45,46 @@ _SHARED_SIZE = 510
 _FLOCK = "hhqqi4x"
 
 
+#: Descriptors kept open, by (device, inode): see the module's docstring. At most
+#: :data:`_KEPT_MAX` (the oldest closed beyond that: a process reading that many archives
+#: at once is not one of olyscrape's commands).
+_KEPT: OrderedDict[tuple[int, int], int] = OrderedDict()
+_KEPT_MAX = 256
+
+
+def kept_fd(path: str | Path) -> int:
+    """A read-only descriptor of the file at ``path``, opened once per file and kept open
+    for the process's life, so that reading it never closes a descriptor of a file a
+    SQLite connection of this process has locked. Raises :class:`OSError`."""
+    info = os.stat(path)
+    key = (info.st_dev, info.st_ino)
+    fd = _KEPT.get(key)
+    if fd is None:
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        opened = os.fstat(fd)
+        key = (opened.st_dev, opened.st_ino)  # the file opened, if it was just replaced
+        if key in _KEPT:
+            return fd  # (a race with a replacement: this one is left open too)
+        _KEPT[key] = fd
+        while len(_KEPT) > _KEPT_MAX:
+            os.close(_KEPT.popitem(last=False)[1])
+    _KEPT.move_to_end(key)
+    return fd
+
+
+def read_bytes(path: str | Path, size: int, offset: int = 0) -> bytes:
+    """``size`` bytes of the file at ``path`` from ``offset`` (fewer at its end; none when
+    it cannot be read), through :func:`kept_fd`."""
+    try:
+        return os.pread(kept_fd(path), size, offset)
+    except OSError:
+        return b""
+
+
 def in_wal_mode(path: str | Path) -> bool:
     """True when the SQLite file at ``path`` is in WAL mode: its header's read and write
     versions (bytes 18 and 19) are 2 (https://www.sqlite.org/fileformat2.html)."""
-    try:
-        with open(path, "rb") as fh:
-            header = fh.read(20)
-    except OSError:
-        return False
-    return len(header) == 20 and header[18:20] == b"\x02\x02"
+    return read_bytes(path, 2, 18) == b"\x02\x02"
 
 
 def _fingerprint(path: Path) -> tuple[object, ...]:
@@ -75,13 +113,14 @@ class Rest:
             return False
 
 
-def _shared_lock(fd: int) -> bool:
-    """Take a read lock on SQLite's shared range as an open-file-description lock (which no
-    other close of the same file in this process drops, unlike a POSIX one); False when a
-    writer holds it exclusively, or where there are no such locks."""
+def _lock(fd: int, kind: int) -> bool:
+    """Set (``F_RDLCK``) or clear (``F_UNLCK``) a read lock on SQLite's shared range as an
+    open-file-description lock, which no close elsewhere in this process drops; False
+    when a writer holds the range exclusively. Where there are no such locks, True: the
+    fingerprint alone guards the read."""
     if not hasattr(fcntl, "F_OFD_SETLK"):
-        return True  # the fingerprint alone guards the read
-    request = struct.pack(_FLOCK, fcntl.F_RDLCK, os.SEEK_SET, _SHARED_FIRST, _SHARED_SIZE, 0)
+        return True
+    request = struct.pack(_FLOCK, kind, os.SEEK_SET, _SHARED_FIRST, _SHARED_SIZE, 0)
     try:
         fcntl.fcntl(fd, fcntl.F_OFD_SETLK, request)
     except OSError:
@@ -96,23 +135,16 @@ def at_rest(path: str | Path) -> Iterator[Rest | None]:
     before the read. ``None`` when it is not at rest (a ``-wal`` is there, or a writer holds
     the file exclusively): read it through SQLite's own locking then."""
     real = Path(path).resolve()
-    if Path(f"{real}-wal").exists():
-        yield None
-        return
     try:
-        fd = os.open(real, os.O_RDONLY)
+        fd = None if Path(f"{real}-wal").exists() else kept_fd(real)
     except OSError:
+        fd = None
+    if fd is None or not _lock(fd, fcntl.F_RDLCK):
         yield None
         return
     try:
-        if not _shared_lock(fd):
-            yield None
-            return
         before = _fingerprint(real)
-        if before[-1] is not None:  # a -wal appeared before the lock was taken
-            yield None
-            return
-        yield Rest(real, before)
+        # A -wal that appeared before the lock was taken: a writer started meanwhile.
+        yield None if before[-1] is not None else Rest(real, before)
     finally:
-        with suppress(OSError):
-            os.close(fd)  # and with it the lock
+        _lock(fd, fcntl.F_UNLCK)
