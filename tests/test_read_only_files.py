@@ -258,3 +258,21 @@ def test_a_second_reader_in_one_process_keeps_the_first_ones_lock(at_rest: Path)
     assert first.count("articles") > 100
     first.close()
     assert sorted(p.name for p in at_rest.parent.iterdir()) == [at_rest.name]
+
+
+def test_what_a_killed_reader_left_is_removed_by_the_next_read(at_rest: Path) -> None:
+    """A reader killed (``kill -9``) cannot tidy: its empty -wal and -shm stay, and the
+    next read command, the last one out, removes them."""
+    script = (
+        "import os, sqlite3, sys\n"
+        "conn = sqlite3.connect(f'file:{sys.argv[1]}?mode=ro', uri=True)\n"
+        "conn.execute('SELECT count(*) FROM articles').fetchone()\n"
+        "os._exit(0)\n"
+    )
+    subprocess.run([sys.executable, "-c", script, str(at_rest)], check=True)
+    assert Path(f"{at_rest}-wal").stat().st_size == 0 and Path(f"{at_rest}-shm").exists()
+    db = sha256(at_rest)
+    result = cli_runner().invoke(cli, argv(READS["runs"], at_rest, at_rest.parent))
+    assert result.exit_code == 0, result.output + result.stderr
+    assert sorted(p.name for p in at_rest.parent.iterdir()) == [at_rest.name]
+    assert sha256(at_rest) == db
