@@ -3,7 +3,9 @@
 :class:`ArchiveReader` opens an existing archive so that nothing done through it can
 write: ``mode=ro`` (or ``immutable=1`` on a read-only disk or folder), ``query_only``,
 and an authorizer refusing schema changes and ATTACH. It never creates, migrates or
-changes a file: a missing, empty or foreign one is an error.
+changes a file: a missing, empty or foreign one is an error; an archive of an earlier
+schema version is read as it is, in the current shape (:mod:`~olyscrape.archive.legacy`),
+and, closed, it leaves nothing beside the file (:mod:`~olyscrape.archive.traces`).
 """
 
 from __future__ import annotations
