@@ -13,15 +13,17 @@ import json
 import shutil
 import socket
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from olyscrape.archive import ArchiveWriter, schema
+from olyscrape.archive import ArchiveReader, ArchiveWriter, ArticleQuery, schema
 from olyscrape.cli import cli
 from olyscrape.testing.archives import ARTICLES, CRAWL, LINKS, PARTNERS, PAST_VERSIONS, build
-from tests.helpers import cli_runner, free_port, sha256
+from tests.helpers import cli_runner, free_port, query, sha256
 
 URLS = {a["id"]: a["url"] for a in ARTICLES}
 
@@ -117,9 +119,7 @@ def test_an_old_archive_reads_as_it_will_once_migrated(version: str, tmp_path: P
     migrated.parent.mkdir()
     shutil.copyfile(db, migrated)
     ArchiveWriter.open(migrated).close()  # what a crawl does first
-    assert sqlite3.connect(migrated).execute("PRAGMA user_version").fetchone() == (
-        schema.SCHEMA_VERSION,
-    )
+    assert query(migrated, "PRAGMA user_version") == [(schema.SCHEMA_VERSION,)]
     assert answers(migrated, tmp_path) == before
 
 
@@ -133,3 +133,31 @@ def test_sql_sees_the_current_columns_and_the_files_own_tables(tmp_path: Path) -
     assert current["page_failures"] is None and current["url"] == URLS[1]
     own = json.loads(run("sql", "SELECT * FROM main.articles LIMIT 1", *d).output)[0]
     assert "id" not in own and "page_failures" not in own and own["url"] == URLS[1]
+
+
+_MIGRATE = "import sys; from olyscrape.archive import ArchiveWriter; ArchiveWriter.open(sys.argv[1]).close()"
+
+
+@pytest.mark.parametrize("version", ["0-first", "0-sparse", "3"])
+def test_a_reader_open_across_the_first_crawls_migration_keeps_answering(
+    version: str, tmp_path: Path
+) -> None:
+    """A reader of an old file holds no lock between statements (the TEMP full-text index
+    it builds is committed), so a crawl migrates the file while it is open (in another
+    process, as a crawl would), and the reader answers the same before and after."""
+    db = build(tmp_path / "old.db", version)
+    reader = ArchiveReader.open(db)
+    assert not reader.db.conn.in_transaction
+
+    def read() -> tuple[object, ...]:
+        return (reader.articles(ArticleQuery()), reader.partner_stats(),
+                reader.search("cloud"), reader.counts_per_partner_year())  # fmt: skip
+
+    before = read()
+    migrated = subprocess.run([sys.executable, "-c", _MIGRATE, str(db)], capture_output=True,
+                              text=True, timeout=60)  # fmt: skip
+    assert migrated.returncode == 0, migrated.stderr
+    assert query(db, "PRAGMA user_version") == [(schema.SCHEMA_VERSION,)]
+    assert read() == before
+    reader.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["old.db"]

@@ -120,4 +120,6 @@ def present_current_shape(conn: sqlite3.Connection, search: bool = True) -> list
             f" SELECT rowid, title, {body} FROM main.articles"
         )
         made.append("articles_fts")
+    if conn.in_transaction:  # Python's implicit BEGIN before the INSERT: never left open,
+        conn.commit()  # or it would hold a read lock (a snapshot) for the reader's life
     return made
