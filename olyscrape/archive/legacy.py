@@ -23,8 +23,8 @@ import sqlite3
 
 from olyscrape.archive import schema
 
-#: The current columns of the views a migration makes (``schema.VIEWS``), for a file that
-#: holds ``article_partners`` as the table it was before version 4.
+#: The columns of the ``article_partners`` view (``schema.VIEWS``), which a file before
+#: version 4 holds as a table, made before versioning perhaps with fewer of them.
 _LINK_COLUMNS = ("article_url", "partner", "position", "first_seen", "last_seen")
 #: The full-text index an archive made before it existed gets for the connection's life.
 _TEMP_FTS = "CREATE VIRTUAL TABLE temp.articles_fts USING fts5(title, body, tokenize='porter')"
