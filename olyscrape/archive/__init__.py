@@ -12,8 +12,10 @@
   links, completed walks, the pages still wanted, counts), read on the writer's connection;
 - :mod:`~olyscrape.archive.captures`: the stored responses, also a replay source;
 - :mod:`~olyscrape.archive.reader`: the read-only API of the query commands;
+  :mod:`~olyscrape.archive.legacy`: an older archive read in the current shape;
 - :mod:`~olyscrape.archive.errors`: what can go wrong, each as one line;
 - :mod:`~olyscrape.archive.paths`: the file reached as a path, and read-only connections;
+  :mod:`~olyscrape.archive.traces`: reading a file without leaving anything beside it;
 - :mod:`~olyscrape.archive.text`: text that is not UTF-8, read leniently and found;
 - :mod:`~olyscrape.archive.health`: the check before the first write, and the checkpoint;
 - :mod:`~olyscrape.archive.walfile`: the ``-wal`` read without SQLite;

@@ -29,10 +29,12 @@ from olyscrape.archive import paths
 from olyscrape.archive.errors import (
     ArchiveDamaged,
     ArchiveError,
+    cause_of,
     damaged_line,
     detail_of,
     is_corruption,
     size_text,
+    write_error,
 )
 from olyscrape.archive.walfile import WalState, wal_state
 from olyscrape.archive.walowner import refuse_foreign_wal
@@ -86,6 +88,8 @@ def check_before_write(path: str | Path, check: str = "full") -> WalState:
     except sqlite3.DatabaseError as exc:
         if is_corruption(exc):
             problems = [detail_of(exc)]
+        elif cause_of(exc) == "disk full":  # no room for the -shm a WAL file's reader needs
+            raise write_error(path, exc) from None
         else:
             raise ArchiveError(f"archive {path}: cannot be read ({detail_of(exc)})") from None
     else:

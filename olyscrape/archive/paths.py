@@ -8,7 +8,9 @@ which ``?``, ``#`` and ``%`` are letters of the name; ``--db file:x.db`` is the 
 ``file:x.db`` in the current folder. A file with a second name (a hard link) could be
 written under each name with its own WAL, which corrupts it, and a device or a FIFO is
 no archive: :func:`check_file` refuses both before anything is created beside them.
-The read commands open :func:`read_connection`, which cannot write.
+The read commands open :func:`read_connection`, which cannot write, and a look at what a
+file is (:func:`read_briefly`) creates nothing beside it: see :mod:`olyscrape.archive.traces`
+for why SQLite would, and how each is kept from leaving a file behind.
 
 :func:`preflight` is the one early check of an archive's path, used by whoever must refuse
 it before doing anything (the command before it starts a crawl, the archive keeper before
@@ -20,12 +22,17 @@ from __future__ import annotations
 import os
 import sqlite3
 import stat
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlencode
 
 from olyscrape.archive.errors import ArchiveError, ArchiveRefused, size_text
 from olyscrape.archive.text import read_text_leniently
+from olyscrape.archive.traces import at_rest, in_wal_mode
 from olyscrape.archive.walfile import wal_state
+
+T = TypeVar("T")
 
 _KINDS = {
     stat.S_IFCHR: "a device",
@@ -47,8 +54,13 @@ def connect_read_only(
 ) -> sqlite3.Connection:
     """A connection to ``path`` opened with ``params`` (``mode="ro"`` or ``immutable=1``),
     reading TEXT that is not UTF-8 with its bad bytes replaced, checked to read the schema
-    (closed again if it cannot)."""
-    conn = sqlite3.connect(sqlite_uri(path, **params), uri=True, timeout=timeout)
+    (closed again if it cannot). A ``mode=ro`` connection, closed, removes the empty ``-wal``
+    and ``-shm`` SQLite made for it (:class:`LeavesNothing`)."""
+    conn = sqlite3.connect(
+        sqlite_uri(path, **params), uri=True, timeout=timeout, factory=LeavesNothing
+    )
+    if params.get("mode") == "ro":
+        conn.leaves_nothing_beside = Path(path).resolve()
     read_text_leniently(conn)
     try:
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
@@ -122,16 +134,6 @@ def preflight(path: str | Path) -> None:
     check_writable(path)
 
 
-def _in_wal_mode(path: Path) -> bool:
-    """True when the SQLite file at ``path`` is in WAL mode (its header's bytes 18-19)."""
-    try:
-        with open(path, "rb") as fh:
-            header = fh.read(20)
-    except OSError:
-        return False
-    return len(header) == 20 and header[18:20] == b"\x02\x02"
-
-
 def check_file(path: str | Path, *, writing: bool) -> None:
     """Refuse (:class:`ArchiveRefused`, nothing touched) a ``path`` that is not a regular
     file (a device, a FIFO, a socket), or a file with more than one name (hard links) when
@@ -150,7 +152,7 @@ def check_file(path: str | Path, *, writing: bool) -> None:
     if not stat.S_ISREG(info.st_mode):
         kind = _KINDS.get(stat.S_IFMT(info.st_mode), "not a regular file")
         raise ArchiveRefused(f"archive {path}: {kind}, not a regular file; left unchanged")
-    if info.st_nlink > 1 and (writing or _in_wal_mode(path)):
+    if info.st_nlink > 1 and (writing or in_wal_mode(path)):
         raise ArchiveRefused(
             f"archive {path}: the file has {info.st_nlink} names (hard links), and SQLite"
             " under two names can corrupt it; keep one (a symlink is fine). Left unchanged"
@@ -240,3 +242,76 @@ def refuse_stale_read(path: str | Path) -> None:
             " refusing to answer from the file alone. Copy the file with its -wal to a"
             " writable folder and query it there"
         )
+
+
+def read_briefly(path: str | Path, read: Callable[[sqlite3.Connection], T]) -> T:
+    """``read(conn)``, a short look at the file at ``path`` (its id, version, tables), on a
+    connection that creates nothing beside it. A WAL file at rest (no ``-wal`` beside it:
+    the file alone holds every commit) is read with ``immutable=1``, which opens no ``-wal``
+    or ``-shm``, under the shared lock SQLite's own readers take, and read again if the
+    file changed meanwhile (see :func:`~olyscrape.archive.traces.at_rest`); anything else
+    through :func:`read_connection` (in rollback-journal mode, it creates nothing either)."""
+    for _ in range(3):
+        with at_rest(path) as rest:
+            if rest is None:
+                break
+            try:
+                conn = connect_read_only(path, immutable=1)
+                try:
+                    found = read(conn)
+                finally:
+                    conn.close()
+            except sqlite3.DatabaseError:
+                if rest.unchanged():
+                    raise
+                continue  # read while a writer changed the file: again
+            if rest.unchanged():
+                return found
+    conn = read_connection(path)
+    try:
+        return read(conn)
+    finally:
+        conn.close()
+
+
+class LeavesNothing(sqlite3.Connection):
+    """A read-only connection that, closed, removes the ``-wal`` and ``-shm`` SQLite made
+    beside its WAL file when they are empty and nobody else has the file open
+    (:func:`leave_nothing`). SQLite (3.22 on) creates them for any reader of a WAL file
+    whose ``-wal`` is missing, and only a writable connection's close removes them."""
+
+    leaves_nothing_beside: Path | None = None
+
+    def close(self) -> None:
+        super().close()
+        path, self.leaves_nothing_beside = self.leaves_nothing_beside, None
+        if path is not None:
+            leave_nothing(path)
+
+
+def leave_nothing(path: str | Path) -> bool:
+    """Remove the empty ``-wal`` (0 bytes) and its ``-shm`` beside the WAL file at ``path``,
+    as SQLite removes them when the last connection closes: through SQLite's own close, on
+    a connection opened for it that reads the schema and closes. That close removes them
+    only when it can lock the file exclusively, that is when no other connection (a
+    crawl's, another reader's) has it open, and copies nothing into the file, since the
+    ``-wal`` holds no frame: the file is left byte for byte. True when they are gone.
+
+    Never for a ``-wal`` that holds anything (a killed crawl's commits, another copy's: see
+    :mod:`~olyscrape.archive.walowner`), nor for a file this process cannot write."""
+    real = Path(path).resolve()
+    wal = Path(f"{real}-wal")
+    try:
+        if wal.stat().st_size or not in_wal_mode(real) or not os.access(real, os.W_OK):
+            return False
+    except OSError:
+        return False
+    try:
+        conn = sqlite3.connect(sqlite_uri(real, mode="rw"), uri=True, timeout=1)
+        try:
+            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            conn.close()
+    except sqlite3.Error:
+        return False
+    return not wal.exists()

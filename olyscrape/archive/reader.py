@@ -3,7 +3,9 @@
 :class:`ArchiveReader` opens an existing archive so that nothing done through it can
 write: ``mode=ro`` (or ``immutable=1`` on a read-only disk or folder), ``query_only``,
 and an authorizer refusing schema changes and ATTACH. It never creates, migrates or
-changes a file: a missing, empty or foreign one is an error.
+changes a file: a missing, empty or foreign one is an error; an archive of an earlier
+schema version is read as it is, in the current shape (:mod:`~olyscrape.archive.legacy`),
+and, closed, it leaves nothing beside the file (:mod:`~olyscrape.archive.traces`).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from typing import Any
 
 import sqlite_utils
 
-from olyscrape.archive import paths, schema, walowner
+from olyscrape.archive import legacy, paths, schema, walowner
 from olyscrape.archive.errors import ArchiveError, QueryError, damaged, is_corruption
 from olyscrape.crawlstats import CrawlStats
 
@@ -65,7 +67,7 @@ _BY_URL = _Links(
 _SEARCH = """
 SELECT a.url, a.title, a.category, a.published, {partners_of} AS partners,
        snippet(articles_fts, -1, :open, :close, '…', 16) AS snippet
-FROM articles_fts JOIN articles a ON a.rowid = articles_fts.rowid
+FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid
 WHERE articles_fts MATCH :query
 ORDER BY bm25(articles_fts, 5.0, 1.0)
 LIMIT :limit
@@ -211,15 +213,30 @@ class ArchiveReader:
             raise ArchiveError(f"archive {path}: an empty file, not an olyscrape archive")
         # Never answer from another copy's -wal (a crawl's live one is not judged).
         walowner.check_before_read(path, held_by_another)
+        conn = cls.connect(path, older=identity.version < schema.SCHEMA_VERSION)
+        return cls(conn, path)
+
+    @staticmethod
+    def connect(path: Path, older: bool = False) -> sqlite3.Connection:
+        """The reader's connection: read-only (:func:`~olyscrape.archive.paths.read_connection`,
+        which leaves nothing beside the file once closed), an ``older`` archive given the
+        current shape in TEMP views (:mod:`~olyscrape.archive.legacy`: made first, since
+        nothing can be created once) then ``query_only`` and the authorizer refusing writes.
+        A current archive is read as it is: a table missing there is an error."""
+        conn = None
         try:
             conn = paths.read_connection(path)
+            if older:
+                legacy.present_current_shape(conn)
             conn.execute("PRAGMA query_only = ON")
             conn.set_authorizer(_read_only_authorizer)
         except sqlite3.DatabaseError as exc:
+            if conn is not None:
+                conn.close()
             if is_corruption(exc):
                 raise damaged(path, exc) from None
             raise ArchiveError(f"archive {path}: cannot be opened ({exc})") from None
-        return cls(conn, path)
+        return conn
 
     def close(self) -> None:
         self.db.close()
@@ -270,7 +287,7 @@ class ArchiveReader:
             params["until"] = query.until
         if query.search:
             where.append(
-                "a.rowid IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :search)"
+                "a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :search)"
             )
             params["search"] = fts_query(query.search)
         sql = (

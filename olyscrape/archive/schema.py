@@ -11,13 +11,14 @@ so a file that is not ours is refused and left byte-for-byte as it was;
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from olyscrape.archive import paths
+from olyscrape.archive import paths, traces
 from olyscrape.archive.errors import (
     ArchiveDamaged,
     ArchiveRefused,
@@ -265,6 +266,15 @@ def _describe(path: Path, tables: list[str]) -> str:
     )
 
 
+def _identity_of(conn: sqlite3.Connection) -> tuple[int, int, list[str]]:
+    """The file's application id, schema version and tables."""
+    app_id = conn.execute("PRAGMA application_id").fetchone()[0]
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    tables = [r[0] for r in conn.execute(
+        "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]  # fmt: skip
+    return app_id, version, tables
+
+
 def identify(path: str | Path) -> Identity:
     """Tell what the file at ``path`` is, opening it read-only, or raise
     :class:`ArchiveRefused` for a file that is not an olyscrape archive (not SQLite, another
@@ -277,20 +287,13 @@ def identify(path: str | Path) -> Identity:
     paths.check_file(path, writing=False)  # a device, a FIFO, a second name: not opened
     if path.stat().st_size == 0:
         return Identity(exists=True, empty=True)
-    with open(path, "rb") as fh:
-        if fh.read(16) != b"SQLite format 3\x00":
-            raise ArchiveRefused(
-                f"archive {path}: not an olyscrape archive (not a SQLite file); left unchanged"
-            )
-    try:
-        conn = paths.read_connection(path)
-        try:
-            app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-            version = conn.execute("PRAGMA user_version").fetchone()[0]
-            tables = [r[0] for r in conn.execute(
-                "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]  # fmt: skip
-        finally:
-            conn.close()
+    # Read through a descriptor never closed (see olyscrape.archive.traces).
+    if os.pread(traces.kept_fd(path), 16, 0) != b"SQLite format 3\x00":
+        raise ArchiveRefused(
+            f"archive {path}: not an olyscrape archive (not a SQLite file); left unchanged"
+        )
+    try:  # a look that creates nothing beside the file, even another program's WAL file
+        app_id, version, tables = paths.read_briefly(path, _identity_of)
     except sqlite3.DatabaseError as exc:
         if is_corruption(exc):  # a SQLite header, then damage: or another copy's -wal
             refuse_foreign_wal(path)
@@ -355,11 +358,7 @@ def header_problem(path: str | Path) -> str | None:
     the file read-only, and every write fails as ``attempt to write a readonly database``
     on a file that can be written. ``None`` when it is right (or the file is unreadable:
     its opening says so)."""
-    try:
-        with open(path, "rb") as fh:
-            header = fh.read(20)
-    except OSError:
-        return None
+    header = traces.read_bytes(path, 20)
     if len(header) < 20 or header[18] in _WRITE_VERSIONS:
         return None
     return (

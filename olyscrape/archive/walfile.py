@@ -22,6 +22,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+from olyscrape.archive.traces import read_bytes
+
 #: The WAL format's sizes and magic numbers (checksums little- or big-endian).
 WAL_HEADER = 32
 FRAME_HEADER = 24
@@ -102,11 +104,7 @@ def committed_frames(wal: str | Path) -> tuple[int, bytes]:
 def backfilled(shm: str | Path, salts: bytes) -> int | None:
     """``nBackfill`` of the ``-shm`` when its header is intact and belongs to the ``-wal``
     with ``salts``; ``None`` when it cannot be trusted (missing, garbage, stale)."""
-    try:
-        with open(shm, "rb") as fh:
-            data = fh.read(_BACKFILL_AT + 4)
-    except OSError:
-        return None
+    data = read_bytes(shm, _BACKFILL_AT + 4)  # never close() a -shm: see traces
     if len(data) < _BACKFILL_AT + 4 or not salts:
         return None
     first, second = data[:_INDEX_HEADER], data[_INDEX_HEADER:_BACKFILL_AT]

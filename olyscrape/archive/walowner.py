@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from olyscrape.archive import paths
+from olyscrape.archive import paths, traces
 from olyscrape.archive.errors import (
     ArchiveDamaged,
     damaged_line,
@@ -89,7 +89,8 @@ def _wal_changes_file(path: str | Path) -> bool:
     nothing). Reads both files; frames of an older WAL generation (another salt) and after
     the last commit are not SQLite's either, and are skipped as SQLite skips them."""
     try:
-        with open(wal_path(path), "rb") as wal, open(path, "rb") as db:
+        db = traces.kept_fd(path)  # never closed (see olyscrape.archive.traces)
+        with open(wal_path(path), "rb") as wal:
             header = wal.read(WAL_HEADER)
             page_size = struct.unpack(">I", header[8:12])[0] or 65536
             salts = header[16:24]
@@ -110,8 +111,7 @@ def _wal_changes_file(path: str | Path) -> bool:
                     pending.clear()
             for page, at in sorted(latest.items()):
                 wal.seek(at)
-                db.seek((page - 1) * page_size)
-                if wal.read(page_size) != db.read(page_size):
+                if wal.read(page_size) != os.pread(db, page_size, (page - 1) * page_size):
                     return True
     except (OSError, struct.error):
         return True
@@ -194,18 +194,13 @@ def open_elsewhere(path: str | Path) -> bool:
     shm = Path(f"{Path(path).resolve()}-shm")
     if not shm.exists() or not hasattr(fcntl, "F_OFD_GETLK"):
         return False
-    try:
-        fd = os.open(shm, os.O_RDONLY)
-    except OSError:
-        return False
-    try:
+    try:  # a descriptor never closed: closing one would drop this process's own DMS lock
+        fd = traces.kept_fd(shm)
         request = struct.pack("hhqqi4x", fcntl.F_WRLCK, os.SEEK_SET, _DMS_BYTE, 1, 0)
         answer = fcntl.fcntl(fd, fcntl.F_OFD_GETLK, request)
         return struct.unpack("hhqqi4x", answer)[0] != fcntl.F_UNLCK
     except OSError:
         return False
-    finally:
-        os.close(fd)
 
 
 def refuse_foreign_wal(path: str | Path, wal: WalState | None = None) -> None:
