@@ -59,12 +59,14 @@ def _reason(exc: OSError) -> str:
     return exc.strerror or str(exc) or type(exc).__name__
 
 
-def silence_stdout() -> None:
-    """Point file descriptor 1 at ``/dev/null``: what Python still holds for standard output
-    is then flushed there at exit, without a second error. Harmless where standard output
-    is no file descriptor (click's test runner)."""
+def silence_stdout(stream: IO[str]) -> None:
+    """Point standard output's file descriptor at ``/dev/null`` (when ``stream`` is standard
+    output): what Python still holds for it is then flushed there at exit, without a
+    second error. Harmless where standard output is no file descriptor (click's runner)."""
+    if stream is not sys.stdout and stream is not sys.__stdout__:
+        return
     try:
-        fd = sys.stdout.fileno()
+        fd = stream.fileno()
     except (OSError, ValueError, AttributeError):
         return
     null = os.open(os.devnull, os.O_WRONLY)
@@ -110,7 +112,7 @@ class Sink:
 
     def failed(self, exc: OSError) -> click.ClickException:
         """A failed write of standard output, as the command ends on it."""
-        silence_stdout()
+        silence_stdout(self.stream)
         if isinstance(exc, BrokenPipeError):
             return ClosedPipe()
         return OutputError(
