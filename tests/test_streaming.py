@@ -360,3 +360,24 @@ def test_a_closed_pipe_is_quiet_exit_141(archive_db):
     process.stdout.close()  # as `| head -1` does
     assert process.wait(timeout=60) == 141
     assert process.stderr is not None and process.stderr.read() == b""
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["search", "Olympic", "--json"], ["stats", "--format", "json"], ["runs", "--nl"]],
+    ids=["search", "stats", "runs"],
+)
+def test_output_option_of_the_other_query_commands(archive_db, tmp_path, command):
+    from olyscrape.cli import cli
+
+    runner = cli_runner()
+    shown = runner.invoke(cli, [command[0], "--db", str(archive_db), *command[1:]])
+    target = tmp_path / "out.json"
+    written = runner.invoke(cli, [command[0], "--db", str(archive_db), *command[1:],
+                                  "-o", str(target)])  # fmt: skip
+    assert shown.exit_code == written.exit_code == 0, shown.output + written.output
+    assert written.stdout == ""
+    assert target.read_text() == shown.stdout
+    text = target.read_text()
+    parsed = [_strict(line) for line in text.splitlines()] if "--nl" in command else _strict(text)
+    assert parsed
