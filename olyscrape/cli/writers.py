@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import base64
 import csv
-import io
 import json
 import math
 from collections.abc import Iterable, Iterator, Sequence
@@ -45,6 +44,9 @@ def strict_json(value: Any, **options: Any) -> str:
 
 
 def _text_value(value: Any) -> Any:
+    kind = type(value)
+    if kind is str or kind is int or kind is float or value is None:
+        return value  # the common case first: a call per cell of a million rows
     if isinstance(value, (list, tuple)):
         return ",".join(map(str, value))
     if isinstance(value, bytes):
@@ -52,24 +54,26 @@ def _text_value(value: Any) -> Any:
     return value
 
 
+class _Line:
+    """What a ``csv.writer`` writes for one row (it calls ``write`` once a row)."""
+
+    text = ""
+
+    def write(self, text: str) -> None:
+        self.text = text
+
+
 def _delimited(
     rows: Iterable[Sequence[Any]], columns: Sequence[str], headers: bool, dialect: str
 ) -> Iterator[str]:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, dialect=dialect, lineterminator="\n")
-
-    def taken() -> str:
-        text = buffer.getvalue()
-        buffer.seek(0)
-        buffer.truncate()
-        return text
-
+    line = _Line()
+    writer = csv.writer(line, dialect=dialect, lineterminator="\n")
     if headers and columns:
         writer.writerow(columns)
-        yield taken()
+        yield line.text
     for row in rows:
-        writer.writerow([_text_value(value) for value in row])
-        yield taken()
+        writer.writerow(map(_text_value, row))
+        yield line.text
 
 
 def _json_array(rows: Iterable[Sequence[Any]], columns: Sequence[str]) -> Iterator[str]:
