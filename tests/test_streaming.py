@@ -381,3 +381,57 @@ def test_output_option_of_the_other_query_commands(archive_db, tmp_path, command
     text = target.read_text()
     parsed = [_strict(line) for line in text.splitlines()] if "--nl" in command else _strict(text)
     assert parsed
+
+
+@pytest.fixture
+def sigint_default():
+    """Python's own SIGINT handler for the test (a background job may run pytest with
+    SIGINT ignored, which the commands rightly leave ignored)."""
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
+    yield
+    signal.signal(signal.SIGINT, previous)
+
+
+def test_sigint_in_process_stops_the_statement_exit_130(archive_db, sigint_default):
+    import threading
+
+    from olyscrape.cli import cli
+
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    started = time.monotonic()
+    result = cli_runner().invoke(
+        cli,
+        [
+            "sql",
+            "--db",
+            str(archive_db),
+            ENDLESS + "select count(*) from c",
+            "--time-limit",
+            "30000",
+        ],  # --time-limit: a safety net, never reached
+    )
+    timer.join()
+    assert time.monotonic() - started < 10
+    assert result.exit_code == 130, result.output
+    assert result.stderr.splitlines() == [INTERRUPTED]
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # restored
+
+
+@pytest.mark.parametrize("call", ["search", "articles", "stats", "sql"])
+def test_an_interrupted_reader_stops_every_kind_of_query(archive_db, call):
+    """Ctrl-C caught by another of SQLite's Python callbacks (FTS5 calls the authorizer
+    mid-query) ends the statement with that callback's error: still an interrupt."""
+    from olyscrape.archive import ArchiveReader, ArticleQuery
+    from olyscrape.archive.running import QueryInterrupted, interrupt_all
+
+    calls = {
+        "search": lambda r: r.search("Olympic"),
+        "articles": lambda r: r.articles(ArticleQuery(search="Olympic")),
+        "stats": lambda r: r.partner_stats(),
+        "sql": lambda r: r.run_sql("select count(*) from articles a, articles b"),
+    }
+    with ArchiveReader.open(archive_db) as reader:
+        interrupt_all()
+        with pytest.raises(QueryInterrupted):
+            calls[call](reader)

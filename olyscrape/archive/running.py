@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import time
+import weakref
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +30,14 @@ from olyscrape.archive.errors import ArchiveError, QueryError, damaged, is_corru
 #: figure): about a millisecond of work, and a Python call that costs far less.
 PROGRESS_STEPS = 1000
 _SQLITE_INTERRUPT = 9
+#: Every watch alive, for :func:`interrupt_all` (a SIGINT handler's way to reach them).
+_WATCHES: weakref.WeakSet[StatementWatch] = weakref.WeakSet()
+
+
+def interrupt_all() -> None:
+    """Stop every running statement of this process (a SIGINT handler calls this)."""
+    for watch in list(_WATCHES):
+        watch.interrupt()
 
 
 class QueryInterrupted(KeyboardInterrupt):
@@ -55,7 +64,9 @@ class StatementWatch:
         self.limit_ms: int | None = None
         self._deadline: float | None = None
         self._timed_out = False
+        self._interrupted = False
         conn.set_progress_handler(self._progress, PROGRESS_STEPS)
+        _WATCHES.add(self)
 
     def start(self) -> None:
         """A statement starts: its time limit (if any) counts from now."""
@@ -65,18 +76,27 @@ class StatementWatch:
     def _progress(self) -> bool:
         """True stops the statement. A ``KeyboardInterrupt`` raised here (Ctrl-C) stops
         it too: the ``sqlite3`` module reads a handler's error as "interrupt"."""
+        if self._interrupted:
+            return True
         if self._deadline is not None and time.monotonic() > self._deadline:
             self._timed_out = True
             return True
         return False
 
     def interrupt(self) -> None:
-        """Stop the running statement from elsewhere (a signal handler, another thread)."""
-        self.conn.interrupt()
+        """Stop the running statement from elsewhere (a signal handler, another thread);
+        whatever error it then ends with is :class:`QueryInterrupted`."""
+        self._interrupted = True
+        with contextlib.suppress(sqlite3.ProgrammingError):  # closed already
+            self.conn.interrupt()
 
     def stopped(self, exc: BaseException) -> BaseException | None:
         """What SQLite's ``interrupted`` error ``exc`` means: the time limit, or Ctrl-C;
-        None when ``exc`` is another error."""
+        None when ``exc`` is another error. Once :meth:`interrupt` was called, any error
+        is the interrupt's (a Ctrl-C caught in another Python callback of SQLite, such as
+        the authorizer FTS5 calls, ends the statement with that callback's error)."""
+        if self._interrupted and isinstance(exc, (sqlite3.Error, ValueError)):
+            return QueryInterrupted()
         if not isinstance(exc, sqlite3.OperationalError):
             return None
         code = getattr(exc, "sqlite_errorcode", None)

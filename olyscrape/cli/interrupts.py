@@ -1,14 +1,27 @@
 """Ctrl-C in a query command: the running statement stops (SQLite's interrupt, see
 :mod:`olyscrape.archive.running`) and the command ends with one line and exit 130, the
-code a shell gives a program ended by SIGINT, never a traceback nor click's ``Aborted!``."""
+code a shell gives a program ended by SIGINT, never a traceback nor click's ``Aborted!``.
+
+While a query command runs, SIGINT is handled here: it interrupts every statement of the
+process at once (``sqlite3.Connection.interrupt``), then raises ``KeyboardInterrupt`` as
+Python's own handler does, so that a command blocked writing to a full pipe stops too.
+Where Python's ``KeyboardInterrupt`` lands in one of SQLite's callbacks (the authorizer,
+which FTS5 calls mid-query), SQLite reports that callback's error instead: the command
+still knows it was Ctrl-C. A SIGINT that was ignored when the command started (a
+background job of a non-interactive shell) stays ignored.
+"""
 
 from __future__ import annotations
 
 import functools
+import signal
 from collections.abc import Callable
+from types import FrameType
 from typing import IO, Any, TypeVar
 
 import click
+
+from olyscrape.archive.running import interrupt_all
 
 #: 128 + SIGINT, as a shell reports a program Ctrl-C ended.
 EXIT_INTERRUPTED = 130
@@ -29,15 +42,41 @@ class Interrupted(click.ClickException):
         click.echo(self.message, err=True)
 
 
+class _Watch:
+    """Whether a SIGINT arrived while the command ran."""
+
+    seen = False
+
+    def handle(self, signum: int, frame: FrameType | None) -> None:
+        self.seen = True
+        interrupt_all()
+        raise KeyboardInterrupt
+
+
 def interruptible(func: F) -> F:
     """A query command that Ctrl-C ends with :class:`Interrupted` (an ``-o`` file it was
     writing is removed by its sink on the way out)."""
 
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        watch = _Watch()
+        previous = signal.getsignal(signal.SIGINT)
+        installed = previous is signal.default_int_handler
+        if installed:
+            try:
+                signal.signal(signal.SIGINT, watch.handle)
+            except ValueError:  # not the main thread: Python's own handler stays
+                installed = False
         try:
             return func(*args, **kwargs)
         except KeyboardInterrupt:  # QueryInterrupted (SQLite stopped) is one
             raise Interrupted() from None
+        except Exception:
+            if watch.seen:  # Ctrl-C, reported by SQLite as another callback's error
+                raise Interrupted() from None
+            raise
+        finally:
+            if installed:
+                signal.signal(signal.SIGINT, previous)
 
     return wrapper  # type: ignore[return-value]
