@@ -280,11 +280,15 @@ def test_first_row_reaches_the_pipe_while_the_statement_runs_in_flat_memory(arch
 
 @pytest.mark.slow
 @pytest.mark.parametrize(
-    "statement",
-    [ENDLESS + "select count(*) from c", ENDLESS + "select x from c"],
-    ids=["inside-sqlite", "writing-rows"],
+    ("statement", "signum"),
+    [
+        (ENDLESS + "select count(*) from c", signal.SIGINT),
+        (ENDLESS + "select x from c", signal.SIGINT),
+        (ENDLESS + "select x from c", signal.SIGTERM),
+    ],
+    ids=["inside-sqlite", "writing-rows", "sigterm"],
 )
-def test_sigint_stops_an_endless_statement_exit_130(archive_db, tmp_path, statement):
+def test_sigint_stops_an_endless_statement_exit_130(archive_db, tmp_path, statement, signum):
     before = sha256(archive_db)
     target = tmp_path / "out.csv"
     target.write_text("kept\n")
@@ -292,13 +296,13 @@ def test_sigint_stops_an_endless_statement_exit_130(archive_db, tmp_path, statem
     time.sleep(4)  # started, importing done, the statement running
     assert process.poll() is None
     sent = time.monotonic()
-    process.send_signal(signal.SIGINT)
+    process.send_signal(signum)
     _, err = process.communicate(timeout=30)
     assert time.monotonic() - sent < 3
-    assert process.returncode == 130
+    assert process.returncode == 128 + signum  # 130 for SIGINT, 143 for SIGTERM
     assert err.decode().splitlines() == [INTERRUPTED]
     assert target.read_text() == "kept\n"
-    assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]
+    assert [p.name for p in tmp_path.iterdir()] == ["out.csv"]  # no .part left
     assert sha256(archive_db) == before
 
 

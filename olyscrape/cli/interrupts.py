@@ -8,7 +8,8 @@ Python's own handler does, so that a command blocked writing to a full pipe stop
 Where Python's ``KeyboardInterrupt`` lands in one of SQLite's callbacks (the authorizer,
 which FTS5 calls mid-query), SQLite reports that callback's error instead: the command
 still knows it was Ctrl-C. A SIGINT that was ignored when the command started (a
-background job of a non-interactive shell) stays ignored.
+background job of a non-interactive shell) stays ignored. SIGTERM (``kill``) is handled
+the same way, with exit 143 (128 + 15), so that an ``-o`` file is never left half-written.
 """
 
 from __future__ import annotations
@@ -35,8 +36,9 @@ class Interrupted(click.ClickException):
 
     exit_code = EXIT_INTERRUPTED
 
-    def __init__(self, message: str = INTERRUPTED) -> None:
+    def __init__(self, message: str = INTERRUPTED, signum: int = signal.SIGINT) -> None:
         super().__init__(message)
+        self.exit_code = 128 + signum  # type: ignore[misc]  # click: a ClassVar
 
     def show(self, file: IO[Any] | None = None) -> None:
         click.echo(self.message, err=True)
@@ -45,12 +47,26 @@ class Interrupted(click.ClickException):
 class _Watch:
     """Whether a SIGINT arrived while the command ran."""
 
-    seen = False
+    seen: int | None = None  # the signal's number
 
     def handle(self, signum: int, frame: FrameType | None) -> None:
-        self.seen = True
+        self.seen = signum
         interrupt_all()
         raise KeyboardInterrupt
+
+    def install(self) -> dict[int, Any]:
+        """Handle SIGINT and SIGTERM where Python's defaults would; the handlers replaced."""
+        defaults = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL}
+        replaced: dict[int, Any] = {}
+        for signum, default in defaults.items():
+            previous = signal.getsignal(signum)
+            if previous is default:
+                try:
+                    signal.signal(signum, self.handle)
+                except ValueError:  # not the main thread: Python's own handling stays
+                    continue
+                replaced[signum] = previous
+        return replaced
 
 
 def interruptible(func: F) -> F:
@@ -60,23 +76,17 @@ def interruptible(func: F) -> F:
     @functools.wraps(func)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         watch = _Watch()
-        previous = signal.getsignal(signal.SIGINT)
-        installed = previous is signal.default_int_handler
-        if installed:
-            try:
-                signal.signal(signal.SIGINT, watch.handle)
-            except ValueError:  # not the main thread: Python's own handler stays
-                installed = False
+        replaced = watch.install()
         try:
             return func(*args, **kwargs)
         except KeyboardInterrupt:  # QueryInterrupted (SQLite stopped) is one
-            raise Interrupted() from None
+            raise Interrupted(signum=watch.seen or signal.SIGINT) from None
         except Exception:
             if watch.seen:  # Ctrl-C, reported by SQLite as another callback's error
-                raise Interrupted() from None
+                raise Interrupted(signum=watch.seen) from None
             raise
         finally:
-            if installed:
-                signal.signal(signal.SIGINT, previous)
+            for signum, previous in replaced.items():
+                signal.signal(signum, previous)
 
     return wrapper  # type: ignore[return-value]
