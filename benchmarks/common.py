@@ -633,6 +633,7 @@ class Options:
     search_articles: int = 1_000_000
     search_queries: int = 50
     search_sample: int = 50_000
+    query_rows: int = 1_000_000
 
     @classmethod
     def quick_sizes(cls) -> dict[str, int]:
@@ -646,6 +647,7 @@ class Options:
             "memory_answers": 5,
             "search_articles": 20_000,
             "search_sample": 5_000,
+            "query_rows": 20_000,
         }
 
     @property

@@ -15,7 +15,7 @@ from tests.helpers import REPO
 
 pytestmark = pytest.mark.slow  # see pyproject's markers
 
-BENCHMARKS = {"site", "crawl", "parser", "archive", "memory", "incremental", "search"}
+BENCHMARKS = {"site", "crawl", "parser", "archive", "memory", "incremental", "search", "query"}
 
 
 def _number(value: object) -> bool:

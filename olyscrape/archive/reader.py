@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,7 @@ import sqlite_utils
 
 from olyscrape.archive import legacy, paths, schema, walowner
 from olyscrape.archive.errors import ArchiveError, QueryError, damaged, is_corruption
+from olyscrape.archive.running import QueryRows, StatementWatch, rows_of, statement_error
 from olyscrape.crawlstats import CrawlStats
 
 
@@ -98,9 +99,9 @@ def _writing_pragma(name: str | None, argument: str | None) -> bool:
     return name == "wal_checkpoint" or (name == "journal_mode" and argument is not None)
 
 
-def _split_partners(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    return [row | {"partners": (row["partners"] or "").split(",") if row["partners"] else []}
-            for row in rows]  # fmt: skip
+def _split_partners(rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+    return (row | {"partners": (row["partners"] or "").split(",") if row["partners"] else []}
+            for row in rows)  # fmt: skip
 
 
 #: What makes a search text FTS5 syntax on purpose: a phrase in quotes, an operator, a
@@ -188,6 +189,7 @@ class ArchiveReader:
     def __init__(self, conn: sqlite3.Connection, path: str | Path = "") -> None:
         self.path = path
         self.db = sqlite_utils.Database(conn)
+        self.watch = StatementWatch(conn)  # Ctrl-C and the time limit reach SQLite
         try:
             self.links = _BY_NUMBER if self.db.table("partner_links").exists() else _BY_URL
         except sqlite3.DatabaseError as exc:
@@ -252,25 +254,38 @@ class ArchiveReader:
         sql = "SELECT * FROM crawls ORDER BY id DESC LIMIT :limit"
         return [_crawl_summary(row) for row in self._query(sql, {"limit": limit})]
 
+    def set_time_limit(self, limit_ms: int | None) -> None:
+        """Stop each later statement that runs longer than ``limit_ms`` milliseconds, from
+        its start to its last row (:class:`~olyscrape.archive.running.QueryTimeLimit`);
+        None: no limit."""
+        self.watch.limit_ms = limit_ms
+
     def run_sql(
         self, sql: str, params: Sequence[Any] | dict[str, Any] = ()
     ) -> tuple[list[str], list[tuple]]:
-        """Run one statement (``:name`` parameters from ``params``); its column names, made
-        distinct (``a``, ``a_2``, as Datasette does), and rows. Errors become ``QueryError``."""
+        """:meth:`query_rows`, every row in a list (for small results)."""
+        result = self.query_rows(sql, params)
+        return result.columns, list(result.rows)
+
+    def query_rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> QueryRows:
+        """Run one statement (``:name`` parameters from ``params``): its column names, made
+        distinct (``a``, ``a_2``, as Datasette does), and its rows as SQLite yields them.
+        Errors, on the first row or any later one, become ``QueryError``; Ctrl-C and the
+        time limit stop it (see :mod:`~olyscrape.archive.running`)."""
+        self.watch.start()
         try:
             cursor = self.db.conn.execute(sql, params)
-            columns = distinct_names([d[0] for d in cursor.description or []])
-            return columns, cursor.fetchall()
         except (sqlite3.DatabaseError, sqlite3.Warning, ValueError) as exc:
-            if isinstance(exc, sqlite3.DatabaseError) and is_corruption(exc):
-                raise damaged(self.path, exc) from None
-            message = str(exc)
-            if any(word in message for word in ("not authorized", "readonly", "authorization")):
-                message = f"the archive is read-only here; statement refused ({message})"
-            raise QueryError(message) from None
+            raise statement_error(exc, self.watch, self.path) from None
+        columns = distinct_names([d[0] for d in cursor.description or []])
+        return QueryRows(columns, rows_of(cursor, self.watch, self.path))
 
     def articles(self, query: ArticleQuery) -> list[dict[str, Any]]:
         """Articles matching every filter, newest first, each with its partners (a list)."""
+        return list(self.iter_articles(query))
+
+    def iter_articles(self, query: ArticleQuery) -> Iterator[dict[str, Any]]:
+        """:meth:`articles`, row by row as SQLite yields them."""
         where: list[str] = []
         params: dict[str, Any] = {}
         if query.partner:
@@ -296,7 +311,7 @@ class ArchiveReader:
             " ORDER BY a.published DESC NULLS LAST, a.url LIMIT :limit"
         )
         params["limit"] = query.limit if query.limit is not None else -1
-        return _split_partners(self._query(sql, params))
+        return _split_partners(self._iter_query(sql, params))
 
     def search(self, text: str, limit: int = 20, marks: tuple[str, str] = ("[", "]")) -> list[dict]:
         """Full-text search of titles (weighted 5×) and bodies, best first, with a snippet.
@@ -304,14 +319,22 @@ class ArchiveReader:
         query = fts_query(text)
         params = {"query": query, "limit": limit, "open": marks[0], "close": marks[1]}
         sql = _SEARCH.format(partners_of=self.links.partners_of)
-        return _split_partners(self._query(sql, params))
+        return list(_split_partners(self._query(sql, params)))
 
     def _query(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
-        """Rows of a query whose only user input is its parameters. With a search text, an
-        error is that text's FTS5 syntax; without one, the archive itself (a missing table)."""
+        """Rows of a query whose only user input is its parameters, in a list."""
+        return list(self._iter_query(sql, params))
+
+    def _iter_query(self, sql: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """:meth:`_query`'s rows as SQLite yields them. With a search text, an error is
+        that text's FTS5 syntax; without one, the archive itself (a missing table)."""
+        self.watch.start()
         try:
-            return list(self.db.query(sql, params))
+            yield from self.db.query(sql, params)
         except sqlite3.DatabaseError as exc:
+            stopped = self.watch.stopped(exc)
+            if stopped is not None:
+                raise stopped from None
             if is_corruption(exc) or not isinstance(exc, sqlite3.OperationalError):
                 raise self._unreadable(exc) from None
             if params.get("search") or params.get("query"):

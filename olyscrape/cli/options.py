@@ -3,6 +3,7 @@ way a query command opens the archive and turns the library's refusals into exit
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Callable
 from pathlib import Path
@@ -63,15 +64,48 @@ def verbose_option(func: Any) -> Any:
 
 
 def format_option(func: Any) -> Any:
-    """``--format table|csv|json|jsonl``."""
+    """``--format table|csv|tsv|json|jsonl``, and sqlite-utils' shortcuts for it."""
     return click.option(
         "--format",
         "fmt",
         type=click.Choice(FORMATS),
         default="table",
         show_default=True,
-        help="Output: aligned table, CSV with a header row, a JSON array, or JSON lines.",
-    )(func)
+        help="Output: aligned table, CSV or TSV with a header row, a JSON array, or JSON lines.",
+    )(format_shortcuts(func))
+
+
+#: sqlite-utils' flags for a format: ``--csv``, ``--tsv``, ``--json``, ``--nl``.
+FORMAT_SHORTCUTS = {"csv": "csv", "tsv": "tsv", "json": "json", "nl": "jsonl"}
+
+
+def format_shortcuts(func: Any) -> Any:
+    """``--csv``, ``--tsv``, ``--json`` and ``--nl`` (JSON lines), as sqlite-utils spells
+    them: each the same as its ``--format``; two different formats are a usage error."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        chosen = {
+            FORMAT_SHORTCUTS[flag]: flag
+            for flag in FORMAT_SHORTCUTS
+            if kwargs.pop(f"as_{flag}", False)
+        }
+        ctx = click.get_current_context()
+        if ctx.get_parameter_source("fmt") is click.core.ParameterSource.COMMANDLINE:
+            chosen.setdefault(kwargs["fmt"], "format " + kwargs["fmt"])
+        if len(chosen) > 1:
+            given = " and ".join(f"--{flag}" for flag in chosen.values())
+            raise click.UsageError(f"{given} name different formats; give one")
+        if chosen:
+            kwargs["fmt"] = next(iter(chosen))
+        return func(*args, **kwargs)
+
+    for flag in reversed(FORMAT_SHORTCUTS):
+        fmt = FORMAT_SHORTCUTS[flag]
+        wrapper = click.option(
+            f"--{flag}", f"as_{flag}", is_flag=True, help=f"The same as --format {fmt}."
+        )(wrapper)
+    return wrapper
 
 
 def report_format_option(what: str) -> Any:

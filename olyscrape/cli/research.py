@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from olyscrape.cli.interrupts import interruptible
 from olyscrape.cli.options import (
     LIMIT_MAX,
     FreeTextCommand,
@@ -20,8 +21,11 @@ from olyscrape.cli.options import (
     open_reader,
     report_format_option,
 )
-from olyscrape.cli.output import echo_report, echo_rows, terminal_width
+from olyscrape.cli.output import echo_report, echo_rows, emit_rows, primed, terminal_width
+from olyscrape.cli.sinks import check_output, open_sink, output_option
+from olyscrape.cli.statements import SqlCommand, read_statement, time_limit_option
 from olyscrape.cli.types import DateBound, FilePath, Filter
+from olyscrape.cli.writers import as_sequences
 
 if TYPE_CHECKING:
     from olyscrape.archive.reader import ArchiveReader
@@ -58,20 +62,24 @@ def _resolve_partner(archive: ArchiveReader, given: str) -> str:
 )
 @limit_option()
 @format_option
+@output_option
+@interruptible
 def articles(
     db: Path, partner: str | None, category: str | None, since: str | None, until: str | None,
-    search: str | None, limit: int | None, fmt: str,
+    search: str | None, limit: int | None, fmt: str, output: Path | None,
 ) -> None:  # fmt: skip
     """List archived articles, newest first, each with the partners that showed it."""
     from olyscrape.archive.reader import ArticleQuery
 
     if since and until and since > until:
         raise click.UsageError(f"--since {since} is after --until {until}")
-    with open_reader(db) as archive:
+    check_output(output, db)
+    columns = ["published", "title", "category", "partners", "url"]
+    with open_reader(db) as archive, open_sink(output) as sink:
         slug = guarded(lambda: _resolve_partner(archive, partner)) if partner else None
         query = ArticleQuery(slug, category, since, until, search, limit)
-        rows = guarded(lambda: archive.articles(query))
-    echo_rows(rows, fmt, ["published", "title", "category", "partners", "url"])
+        rows = guarded(lambda: primed(archive.iter_articles(query)))  # streamed
+        emit_rows(sink, as_sequences(rows, columns), fmt, columns)
 
 
 @click.command(cls=FreeTextCommand)
@@ -79,28 +87,33 @@ def articles(
 @click.argument("query", type=Filter("search", words=True))
 @limit_option(default=20)
 @format_option
-def search(db: Path, query: str, limit: int, fmt: str) -> None:
+@output_option
+@interruptible
+def search(db: Path, query: str, limit: int, fmt: str, output: Path | None) -> None:
     """Full-text search of titles and bodies, best match first, with a snippet.
 
     Type words as they are (Coca-Cola, P&G, Alibaba's are searched as phrases), or SQLite
     FTS5 syntax on purpose: "exact phrases", AND, OR, NOT, prefix*, title:word. A query
     that begins with '-' goes after '--': olyscrape search -- -hydrogen.
     """
-    marks = ("\x1b[1m", "\x1b[0m") if fmt == "table" and sys.stdout.isatty() else ("[", "]")
+    bold = fmt == "table" and output is None and sys.stdout.isatty()
+    marks = ("\x1b[1m", "\x1b[0m") if bold else ("[", "]")
+    check_output(output, db)
     with open_reader(db) as archive:
         rows = guarded(lambda: archive.search(query, limit=limit, marks=marks))
-    echo_rows(rows, fmt, ["published", "title", "partners", "snippet", "url"])
+    echo_rows(rows, fmt, ["published", "title", "partners", "snippet", "url"], output=output)
 
 
-@click.command()
+@click.command(cls=SqlCommand)
 @db_option
 @click.argument("statement", required=False)
 @click.option(
     "-f",
     "--file",
     "sql_file",
-    type=click.File("r", encoding="utf-8"),
-    help="Read the statement from this file ('-' for standard input).",
+    type=click.File("rb"),
+    help="Read the statement from this file ('-' for standard input): UTF-8, or UTF-16"
+    " or UTF-32 with a byte-order mark.",
 )
 @click.option(
     "-p",
@@ -111,29 +124,28 @@ def search(db: Path, query: str, limit: int, fmt: str) -> None:
     metavar="NAME VALUE",
     help="A named parameter for :NAME in the statement (repeatable).",
 )
-@click.option("--no-headers", is_flag=True, help="CSV without its header row.")
+@click.option("--no-headers", is_flag=True, help="CSV or TSV without its header row.")
 @format_option
+@output_option
+@time_limit_option
+@interruptible
 def sql(
     db: Path, statement: str | None, sql_file: Any, params: tuple[tuple[str, str], ...],
-    no_headers: bool, fmt: str,
+    no_headers: bool, fmt: str, output: Path | None, time_limit: int | None,
 ) -> None:  # fmt: skip
     """Run one SQL statement on a read-only connection (writes are refused).
 
-    STATEMENT is the SQL, or '-' to read it from standard input (or use --file).
+    STATEMENT is the SQL, or '-' to read it from standard input (or use --file). A
+    statement that starts with '-' goes after '--': olyscrape sql -- "-- note ...".
+    Rows are written as SQLite yields them; Ctrl-C stops the query (exit 130).
     """
-    if sql_file is not None and statement:
-        raise click.UsageError("give the statement or --file, not both")
-    if sql_file is not None:
-        statement = sql_file.read()
-    elif statement == "-":
-        statement = sys.stdin.read()
-    if not statement or not statement.strip():
-        raise click.UsageError("no SQL statement given (an argument, '-' or --file)")
-    with open_reader(db) as archive:
-        # A refused statement or a damaged file: one line, exit 1 (the group's policy).
-        columns, rows = archive.run_sql(statement, dict(params))
-    records = [dict(zip(columns, row, strict=True)) for row in rows]
-    echo_rows(records, fmt, columns, headers=not no_headers)
+    statement = read_statement(statement, sql_file)
+    check_output(output, db)
+    # A refused statement or a damaged file: one line, exit 1 (the group's policy).
+    with open_reader(db) as archive, open_sink(output) as sink:
+        archive.set_time_limit(time_limit)
+        result = archive.query_rows(statement, dict(params))
+        emit_rows(sink, result.rows, fmt, result.columns, headers=not no_headers)
 
 
 @click.command()
@@ -152,7 +164,9 @@ def sql(
     help="Also draw articles per partner and year into this file (.png, .svg or .pdf).",
 )
 @report_format_option("figures")
-def stats(db: Path, crawl_count: int, chart: Path | None, fmt: str) -> None:
+@output_option
+@interruptible
+def stats(db: Path, crawl_count: int, chart: Path | None, fmt: str, output: Path | None) -> None:
     """Articles per partner and per year, and the last crawls with their status."""
     from olyscrape.cli.reports.figures import StatsReport
 
@@ -163,10 +177,11 @@ def stats(db: Path, crawl_count: int, chart: Path | None, fmt: str) -> None:
         )
     if chart is not None and importlib.util.find_spec("matplotlib") is None:
         raise click.ClickException(NO_MATPLOTLIB)
+    check_output(output, db)
     with open_reader(db) as archive:
-        width = terminal_width(sys.stdout)
+        width = terminal_width(sys.stdout) if output is None else None
         report = guarded(lambda: StatsReport.read(archive, crawl_count, width))
-    echo_report(report, fmt)
+    echo_report(report, fmt, output=output)
     if chart:
         _draw(report, chart, db)
 
@@ -191,10 +206,13 @@ def _draw(report: StatsReport, chart: Path, db: Path) -> None:
 @db_option
 @limit_option(default=20)
 @format_option
-def runs(db: Path, limit: int, fmt: str) -> None:
+@output_option
+@interruptible
+def runs(db: Path, limit: int, fmt: str, output: Path | None) -> None:
     """List past crawls, newest first: status, duration, counts, failure reasons."""
     from olyscrape.cli.reports.figures import RunsReport
 
     with open_reader(db) as archive:
         report = RunsReport(guarded(lambda: archive.crawl_history(limit)))
-    echo_rows(report.rows(fmt), fmt, report.columns(fmt))
+    check_output(output, db)
+    echo_rows(report.rows(fmt), fmt, report.columns(fmt), output=output)

@@ -1,0 +1,92 @@
+"""Ctrl-C in a query command: the running statement stops (SQLite's interrupt, see
+:mod:`olyscrape.archive.running`) and the command ends with one line and exit 130, the
+code a shell gives a program ended by SIGINT, never a traceback nor click's ``Aborted!``.
+
+While a query command runs, SIGINT is handled here: it interrupts every statement of the
+process at once (``sqlite3.Connection.interrupt``), then raises ``KeyboardInterrupt`` as
+Python's own handler does, so that a command blocked writing to a full pipe stops too.
+Where Python's ``KeyboardInterrupt`` lands in one of SQLite's callbacks (the authorizer,
+which FTS5 calls mid-query), SQLite reports that callback's error instead: the command
+still knows it was Ctrl-C. A SIGINT that was ignored when the command started (a
+background job of a non-interactive shell) stays ignored. SIGTERM (``kill``) is handled
+the same way, with exit 143 (128 + 15), so that an ``-o`` file is never left half-written.
+"""
+
+from __future__ import annotations
+
+import functools
+import signal
+from collections.abc import Callable
+from types import FrameType
+from typing import IO, Any, TypeVar
+
+import click
+
+from olyscrape.archive.running import interrupt_all
+
+#: 128 + SIGINT, as a shell reports a program Ctrl-C ended.
+EXIT_INTERRUPTED = 130
+INTERRUPTED = "Interrupted: the query was stopped; the archive is unchanged"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Interrupted(click.ClickException):
+    """Ctrl-C ended a query command: its one line, exit 130."""
+
+    exit_code = EXIT_INTERRUPTED
+
+    def __init__(self, message: str = INTERRUPTED, signum: int = signal.SIGINT) -> None:
+        super().__init__(message)
+        self.exit_code = 128 + signum  # type: ignore[misc]  # click: a ClassVar
+
+    def show(self, file: IO[Any] | None = None) -> None:
+        click.echo(self.message, err=True)
+
+
+class _Watch:
+    """Whether a SIGINT arrived while the command ran."""
+
+    seen: int | None = None  # the signal's number
+
+    def handle(self, signum: int, frame: FrameType | None) -> None:
+        self.seen = signum
+        interrupt_all()
+        raise KeyboardInterrupt
+
+    def install(self) -> dict[int, Any]:
+        """Handle SIGINT and SIGTERM where Python's defaults would; the handlers replaced."""
+        defaults = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL}
+        replaced: dict[int, Any] = {}
+        for signum, default in defaults.items():
+            previous = signal.getsignal(signum)
+            if previous is default:
+                try:
+                    signal.signal(signum, self.handle)
+                except ValueError:  # not the main thread: Python's own handling stays
+                    continue
+                replaced[signum] = previous
+        return replaced
+
+
+def interruptible(func: F) -> F:
+    """A query command that Ctrl-C ends with :class:`Interrupted` (an ``-o`` file it was
+    writing is removed by its sink on the way out)."""
+
+    @functools.wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        watch = _Watch()
+        replaced = watch.install()
+        try:
+            return func(*args, **kwargs)
+        except KeyboardInterrupt:  # QueryInterrupted (SQLite stopped) is one
+            raise Interrupted(signum=watch.seen or signal.SIGINT) from None
+        except Exception:
+            if watch.seen:  # Ctrl-C, reported by SQLite as another callback's error
+                raise Interrupted(signum=watch.seen) from None
+            raise
+        finally:
+            for signum, previous in replaced.items():
+                signal.signal(signum, previous)
+
+    return wrapper  # type: ignore[return-value]
