@@ -323,7 +323,8 @@ def test_an_archive_newer_than_the_code_is_refused_not_downgraded(tmp_path):
 def test_read_commands_refuse_a_missing_or_empty_file_and_never_create_one(tmp_path):
     empty = tmp_path / "empty.db"
     empty.touch()
-    for db, message in [(tmp_path / "none.db", "no such file"),
+    hint = "; name the archive with --db or the OLYSCRAPE_DB environment variable"
+    for db, message in [(tmp_path / "none.db", "no such file" + hint),
                         (empty, "an empty file, not an olyscrape archive")]:  # fmt: skip
         for args in QUERIES.values():
             result = run_olyscrape(*args, "--db", str(db))
