@@ -11,7 +11,6 @@ import click
 
 from olyscrape.cli.exits import EXIT_PORT_BUSY
 from olyscrape.cli.options import db_option, open_reader
-from olyscrape.cli.supervise import stop_signals
 
 
 def _quick_check(db: Path) -> None:
@@ -166,6 +165,7 @@ def browse(
 )
 def mirror(root: Path, port: int, lifetime: float, faults: Path | None) -> None:
     """Serve a saved copy of the site (ROOT) on 127.0.0.1, for --base-url crawls."""
+    from olyscrape.cli.supervise import stop_signals
     from olyscrape.testing.mirror import Fault, MirrorServer
 
     try:
