@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
+import signal
+import socket
 import sqlite3
 import struct
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.parse
@@ -27,7 +31,7 @@ from parsel import Selector
 
 from olyscrape.archive import CANNED_QUERIES
 from olyscrape.cli import browse
-from tests.helpers import SHARED, SITE, free_port, query, run_olyscrape
+from tests.helpers import SHARED, SITE, free_port, one_error_line, query, run_olyscrape, sha256
 
 # The tests of the real Datasette server (and of Chromium on it) are marked slow one by
 # one; the metadata tests run in the fast loop. See pyproject's markers.
@@ -445,3 +449,175 @@ def test_crawl_writes_while_served(server, archive_db):
     assert result.returncode == 0, result.stderr
     assert _row_count(f"{server}/crawls.json") == 2
     assert _row_count(f"{server}/partner_articles.json") == before
+
+
+# --- the command: its URL, options passed to Datasette, stopping ----------------------
+
+STOPPED = {"SIGINT": 130, "SIGTERM": 143, "SIGHUP": 129}
+
+
+class Browsing:
+    """``olyscrape browse`` running in a process of its own, its URL once it printed it."""
+
+    def __init__(self, db: Path, *args: str) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "olyscrape", "browse", "--db", str(db), "--port", "0", *args],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL, text=True,
+            env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        )  # fmt: skip
+        assert self.process.stdout is not None
+        self.line = self.process.stdout.readline().strip()
+        match = re.fullmatch(r"Serving (.+) at (http://127\.0\.0\.1:(\d+)/) \(Ctrl-C to stop\)",
+                             self.line)  # fmt: skip
+        if match is None:
+            self.process.kill()
+            _, err = self.process.communicate()
+            pytest.fail(f"no URL line: {self.line!r}\n{err}")
+        self.served, self.url, self.port = match[1], match[2], int(match[3])
+
+    def stop(self, how: str) -> tuple[int, str, float]:
+        """Send the signal; the exit code, stderr and the seconds it took to exit."""
+        started = time.monotonic()
+        self.process.send_signal(getattr(signal, how))
+        _, err = self.process.communicate(timeout=30)
+        return self.process.returncode, err, time.monotonic() - started
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.communicate(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.communicate()
+
+
+@pytest.fixture
+def browsing(archive_db: Path) -> Iterator[Any]:
+    if not browse.datasette_available():
+        pytest.skip(NO_DATASETTE)
+    started: list[Browsing] = []
+
+    def start(*args: str) -> Browsing:
+        started.append(Browsing(archive_db, *args))
+        return started[-1]
+
+    yield start
+    for running in started:
+        running.close()
+
+
+def _port_taken(port: int) -> bool:
+    with socket.socket() as sock:
+        return sock.connect_ex(("127.0.0.1", port)) == 0
+
+
+@pytest.mark.slow  # starts Datasette
+def test_browse_prints_its_url_and_serves_there(browsing, archive_db):
+    running = browsing()
+    assert running.served == str(archive_db)
+    versions = get_json(f"{running.url}-/versions.json")
+    assert "datasette" in versions
+    assert _row_count(f"{running.url}{archive_db.stem}/articles.json") == query(
+        archive_db, "SELECT count(*) FROM articles")[0][0]  # fmt: skip
+
+
+@pytest.mark.slow  # starts Datasette, once per signal
+@pytest.mark.parametrize("how", ["SIGINT", "SIGTERM"])
+def test_a_signal_stops_datasette_promptly_with_one_line(browsing, how):
+    """``kill -INT`` reaches browse alone (Ctrl-C at a terminal reaches both): browse
+    passes it on, so Datasette stops at once, not after 10 s and a kill (exit 247)."""
+    running = browsing()
+    code, err, seconds = running.stop(how)
+    assert code == STOPPED[how]
+    assert seconds < 5  # two seconds of grace at most, then a kill
+    assert "Traceback" not in err
+    assert [line for line in err.splitlines() if line.startswith("Stopped")] == [
+        f"Stopped ({how}): Datasette no longer serves the archive."
+    ]
+    assert not _port_taken(running.port)  # Datasette is gone, not serving on
+
+
+@pytest.mark.slow  # starts Datasette
+def test_settings_and_passed_options_reach_datasette(browsing, tmp_path):
+    running = browsing("--setting", "sql_time_limit_ms", "50", "--cors",
+                       "--", "--setting", "max_returned_rows", "7")  # fmt: skip
+    settings = get_json(f"{running.url}-/settings.json")
+    assert settings["sql_time_limit_ms"] == 50
+    assert settings["max_returned_rows"] == 7
+    with _LOCAL.open(f"{running.url}-/versions.json", timeout=10) as response:
+        assert response.headers["Access-Control-Allow-Origin"] == "*"
+
+
+@pytest.mark.slow  # starts Datasette
+def test_the_default_settings_without_options(browsing):
+    running = browsing()
+    settings = get_json(f"{running.url}-/settings.json")
+    assert settings["sql_time_limit_ms"] == 1000  # Datasette's own default, untouched
+    with _LOCAL.open(f"{running.url}-/versions.json", timeout=10) as response:
+        assert "Access-Control-Allow-Origin" not in response.headers
+
+
+BAD_USES = {
+    "impossible address": (["--host", "256.1.1.1"], "'--host'"),
+    "unresolvable name": (["--host", "no-such-host.invalid"], "'--host'"),
+    "address of another machine": (["--host", "192.0.2.1"], "not an address of this machine"),
+    "unknown setting": (["--setting", "no_such_setting", "1"], "unknown Datasette setting"),
+    "setting of the wrong type": (["--setting", "sql_time_limit_ms", "soon"], "whole number"),
+    "a reserved option after --": (["--", "--port", "9"], "use browse's own --port"),
+    "another database after --": (["--", "-i", "other.db"], "browse sets it itself"),
+    "a bare argument": (["other.db"], "go after --"),
+    "port out of range": (["--port", "65536"], "'--port'"),
+}
+
+
+@pytest.mark.parametrize(("args", "says"), BAD_USES.values(), ids=BAD_USES.keys())
+def test_bad_use_of_browse_is_one_line_exit_2(archive_db, args, says):
+    if not browse.datasette_available():
+        pytest.skip(NO_DATASETTE)
+    before = sha256(archive_db)
+    result = run_olyscrape("browse", "--db", str(archive_db), *args, timeout=30)
+    assert result.returncode == 2
+    assert says in one_error_line(result.stderr)
+    assert result.stdout == "" and sha256(archive_db) == before
+
+
+def test_port_has_help_text():
+    result = run_olyscrape("browse", "--help")
+    assert re.search(r"--port INTEGER RANGE\s+Port to listen on", result.stdout)
+
+
+@pytest.mark.slow  # starts Datasette
+def test_kill_9_on_browse_does_not_leave_datasette_serving(browsing):
+    running = browsing()
+    running.process.kill()  # nothing can be passed on: the kernel tells Datasette
+    running.process.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while _port_taken(running.port) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _port_taken(running.port)
+
+
+@pytest.mark.slow  # a server in a process of its own
+@pytest.mark.parametrize("how", ["SIGINT", "SIGTERM"])
+def test_mirror_stops_on_a_signal_with_one_line(how):
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "olyscrape", "mirror", str(SITE), "--port", str(port)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert process.stderr is not None
+        assert "serving" in process.stderr.readline()
+        started = time.monotonic()
+        process.send_signal(getattr(signal, how))
+        _, err = process.communicate(timeout=10)
+        assert time.monotonic() - started < 3
+        assert process.returncode == STOPPED[how]
+        assert "Traceback" not in err
+        assert err.strip().splitlines()[-1] == f"Stopped ({how}): no longer serving {SITE}."
+        assert not _port_taken(port)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.communicate()

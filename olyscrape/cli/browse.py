@@ -13,12 +13,9 @@ import importlib.util
 import json
 import os
 import re
-import signal
-import socket
-import subprocess
 import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -255,16 +252,18 @@ def command(
     *,
     metadata_path: Path,
     open_browser: bool = False,
+    extra: Sequence[str] = (),
 ) -> list[str]:
     """The argv that serves ``db`` with Datasette: read-only, as a mutable file (a crawl may
     write it meanwhile), or with ``-i`` (immutable) where the file or its folder cannot
-    be written, since SQLite could not create a WAL archive's ``-shm`` file there."""
+    be written, since SQLite could not create a WAL archive's ``-shm`` file there.
+    ``extra`` are Datasette's own options (see :func:`datasette_options`), passed last."""
     path = Path(db).resolve()  # Datasette opens file:{path}: an absolute path, as a path
     writable = os.access(path.parent, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
     database = [str(path)] if writable else ["-i", str(path)]
     argv = [sys.executable, "-m", "datasette", "serve", *database, "--metadata", str(metadata_path)]
     argv += ["--host", host, "--port", str(port)]
-    return [*argv, "--open"] if open_browser else argv
+    return [*argv, *(["--open"] if open_browser else []), *extra]
 
 
 #: What Datasette's ``file:{path}?mode=ro`` would read as URI syntax in a file's path.
@@ -284,49 +283,97 @@ def served_path(db: Path, folder: Path) -> Path:
     return link
 
 
-def port_free(host: str, port: int) -> bool:
-    """True when ``host:port`` can be listened on (port 0 always can)."""
-    if port == 0:
-        return True
-    with socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET) as sock:
+#: Datasette options that browse sets itself (its archive, read-only; its metadata; its
+#: address), or that would serve something else: refused after ``--``, with the option
+#: of ``browse`` to use instead where there is one.
+RESERVED = {
+    "-h": "--host", "--host": "--host", "-p": "--port", "--port": "--port",
+    "-o": "--open", "--open": "--open", "--uds": None, "-i": None, "--immutable": None,
+    "-m": None, "--metadata": None, "--create": None, "--reload": None, "--get": None,
+    "--inspect-file": None, "--help": None, "--help-settings": None, "--pdb": None,
+}  # fmt: skip
+
+
+class BadOption(ValueError):
+    """A Datasette option ``browse`` cannot pass on: a usage error."""
+
+
+def setting_problem(name: str, value: str) -> str | None:
+    """Why Datasette would refuse ``--setting NAME VALUE``, or None: a name it does not
+    know, or a value not of its setting's type (checked against Datasette's own list)."""
+    from datasette.app import SETTINGS
+
+    known = {setting.name: setting.default for setting in SETTINGS}
+    if name not in known:
+        return f"unknown Datasette setting {name!r}; known: {', '.join(sorted(known))}"
+    default = known[name]
+    if isinstance(default, bool):
+        if value.lower() not in ("on", "off", "true", "false", "1", "0"):
+            return f"setting {name} takes on or off, not {value!r}"
+    elif isinstance(default, int):
         try:
-            sock.bind((host, port))
-        except OSError:
-            return False
-    return True
+            int(value)
+        except ValueError:
+            return f"setting {name} takes a whole number, not {value!r}"
+    return None
+
+
+def datasette_options(
+    settings: Sequence[tuple[str, str]] = (),
+    cors: bool = False,
+    plugins_dir: Path | None = None,
+    template_dir: Path | None = None,
+    passed: Sequence[str] = (),
+) -> list[str]:
+    """Datasette's own options from ``browse``'s, with ``passed`` (what follows ``--``)
+    last, as given. Raises :class:`BadOption` for an option ``browse`` sets itself (the
+    archive stays read-only and served with olyscrape's metadata) or a bad setting."""
+    for arg in passed:
+        name = arg.split("=", 1)[0]
+        if name in RESERVED:
+            instead = RESERVED[name]
+            hint = f"use browse's own {instead}" if instead else "browse sets it itself"
+            raise BadOption(f"Datasette's {name} cannot be passed after --: {hint}")
+    options: list[str] = []
+    for name, value in settings:
+        problem = setting_problem(name, value)
+        if problem:
+            raise BadOption(problem)
+        options += ["--setting", name, value]
+    if cors:
+        options.append("--cors")
+    if plugins_dir is not None:
+        options += ["--plugins-dir", str(plugins_dir)]
+    if template_dir is not None:
+        options += ["--template-dir", str(template_dir)]
+    return [*options, *passed]
 
 
 def serve(
-    db: Path, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, open_browser: bool = False
-) -> int:
-    """Serve ``db`` with Datasette until it stops; its exit code. Ctrl-C stops both; so
-    does SIGTERM or SIGHUP to this process, which passes it on to Datasette (a supervisor
-    stopping ``olyscrape browse`` must not leave Datasette serving) and then exits 0."""
+    db: Path,
+    host: str = DEFAULT_HOST,
+    port: int = DEFAULT_PORT,
+    open_browser: bool = False,
+    extra: Sequence[str] = (),
+    ready: Callable[[str], None] | None = None,
+) -> tuple[int, int | None]:
+    """Serve ``db`` with Datasette until it stops: its exit code and the signal that stopped
+    it, if one did (Ctrl-C, SIGTERM, SIGHUP: passed on to Datasette, which has two
+    seconds to stop before it is killed; the code is then 128 + the signal, see
+    :mod:`olyscrape.cli.supervise`). ``ready`` gets the URL once Datasette answers."""
+    from olyscrape.cli.supervise import Supervisor, listening, url_host
+
     require_datasette()
     with metadata_file(db) as path:
         served = served_path(db, path.parent)
         if served.stem != Path(db).stem:  # Datasette names the database by the link's stem
             path.write_text(json.dumps(metadata(served.stem), indent=2), encoding="utf-8")
-        argv = command(served, host, port, metadata_path=path, open_browser=open_browser)
-        with subprocess.Popen(argv) as process:
-            asked: list[int] = []
-
-            def stop(signum: int, _frame: object) -> None:
-                asked.append(signum)
-                process.terminate()
-
-            stops = (signal.SIGTERM, signal.SIGHUP)
-            previous = {sig: signal.signal(sig, stop) for sig in stops}
-            try:
-                code = process.wait()
-                return 0 if asked else code
-            except KeyboardInterrupt:
-                # Ctrl-C reached Datasette too (same process group): let it shut down.
-                try:
-                    return process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    return process.wait()
-            finally:
-                for sig, handler in previous.items():
-                    signal.signal(sig, handler)
+        argv = command(served, host, port, metadata_path=path, open_browser=open_browser,
+                       extra=extra)  # fmt: skip
+        url = f"http://{url_host(host)}:{port}/"
+        supervisor = Supervisor(argv)
+        code = supervisor.run(
+            on_ready=lambda: listening(host, port),
+            ready=(lambda: ready(url)) if ready else None,
+        )
+        return code, supervisor.signal

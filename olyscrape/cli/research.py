@@ -181,24 +181,37 @@ def stats(db: Path, crawl_count: int, chart: Path | None, fmt: str, output: Path
     with open_reader(db) as archive:
         width = terminal_width(sys.stdout) if output is None else None
         report = guarded(lambda: StatsReport.read(archive, crawl_count, width))
+    if chart and not report.per_partner_year:  # refused before any output: see _draw
+        raise click.ClickException(_nothing_to_draw(report))
     echo_report(report, fmt, output=output)
     if chart:
         _draw(report, chart, db)
 
 
-def _draw(report: StatsReport, chart: Path, db: Path) -> None:
-    """The chart of ``stats --chart`` (a message on stderr once written)."""
-    from olyscrape.cli.chart import draw_articles_per_year
+def _nothing_to_draw(report: StatsReport) -> str:
+    """Why ``--chart`` draws nothing: an archive without a dated article (exit 1, as any
+    fault the command finds; a blank figure would pass for a result)."""
+    undated = f" ({report.undated:,} undated)" if report.undated else ""
+    return f"no chart drawn: the archive holds no dated article{undated}"
 
+
+def _draw(report: StatsReport, chart: Path, db: Path) -> None:
+    """The chart of ``stats --chart`` (a message on stderr once written): partners by
+    their names, captioned with the archive's file name, never its local path."""
+    from olyscrape.cli.chart import NothingToDraw, draw_articles_per_year
+
+    names = {row["partner"]: row.get("name") for row in report.partners}
     try:
         draw_articles_per_year(
-            report.per_partner_year, chart, undated=report.undated, as_of=report.as_of,
-            source=str(db),
+            report.per_partner_year, chart, names=names, undated=report.undated,
+            as_of=report.as_of, archive=Path(db).name,
         )  # fmt: skip
     except ImportError:
         raise click.ClickException(NO_MATPLOTLIB) from None
+    except NothingToDraw:
+        raise click.ClickException(_nothing_to_draw(report)) from None
     except OSError as exc:
-        raise click.ClickException(f"cannot write {chart}: {exc.strerror}") from None
+        raise click.ClickException(f"cannot write {chart}: {exc.strerror or exc}") from None
     click.echo(f"chart written to {chart}", err=True)
 
 

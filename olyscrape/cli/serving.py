@@ -25,34 +25,132 @@ def _quick_check(db: Path) -> None:
         raise click.ClickException(report.damaged_line())
 
 
-@click.command()
+def _host(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
+    """An IP address or a name this machine resolves (a usage error otherwise: before, an
+    impossible address was reported as a busy port)."""
+    from olyscrape.cli.supervise import BadAddress, check_host
+
+    try:
+        check_host(value)
+    except BadAddress as exc:
+        raise click.BadParameter(str(exc)) from None
+    return value
+
+
+def _stopped(signum: int, what: str) -> None:
+    """The one line a server stopped by a signal prints, then its exit: 128 + the signal."""
+    import signal
+
+    from olyscrape.cli.supervise import stopped_code
+
+    click.echo(f"Stopped ({signal.Signals(signum).name}): {what}.", err=True)
+    sys.exit(stopped_code(signum))
+
+
+class _PassThrough(click.Command):
+    """A command whose trailing arguments are taken only after ``--`` (a bare word is
+    another program's option value or file, never a mistyped option of ours)."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        ctx.meta["olyscrape.dashdash"] = "--" in args
+        return super().parse_args(ctx, args)
+
+
+@click.command(cls=_PassThrough)
 @db_option
-@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
-@click.option("--port", type=click.IntRange(0, 65535), default=8001, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, callback=_host,
+              help="Interface to listen on: an IP address or a host name.")  # fmt: skip
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8001,
+    show_default=True,
+    help="Port to listen on (1 to 65535; 0 picks a free one).",
+)
 @click.option("--open", "open_browser", is_flag=True, help="Also open it in a web browser.")
-def browse(db: Path, host: str, port: int, open_browser: bool) -> None:
+@click.option(
+    "--setting",
+    "settings",
+    type=(str, str),
+    multiple=True,
+    metavar="NAME VALUE",
+    help="A Datasette setting (repeatable), e.g. --setting sql_time_limit_ms 5000.",
+)
+@click.option("--cors", is_flag=True, help="Let other sites' pages read the JSON API (CORS).")
+@click.option(
+    "--plugins-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Load Datasette plugins from this folder.",
+)
+@click.option(
+    "--template-dir",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="Use Datasette templates from this folder.",
+)
+@click.argument(
+    "datasette_args", nargs=-1, type=click.UNPROCESSED, metavar="[-- DATASETTE_OPTIONS]"
+)
+def browse(
+    db: Path, host: str, port: int, open_browser: bool, settings: tuple[tuple[str, str], ...],
+    cors: bool, plugins_dir: Path | None, template_dir: Path | None,
+    datasette_args: tuple[str, ...],
+) -> None:  # fmt: skip
     """Explore the archive in Datasette: facets, full-text search, canned queries.
 
-    Serves the archive on HOST:PORT until Ctrl-C (needs the olyscrape[browse] extra).
-    Exits 4 when the port is taken.
+    Serves the archive read-only on HOST:PORT and prints its URL, until Ctrl-C (needs the
+    olyscrape[browse] extra). Options after -- go to `datasette serve` as they are (e.g.
+    -- --crossdb). Exits 4 when the port is taken, 2 for a bad host or option, and
+    130 (Ctrl-C, SIGINT) or 143 (SIGTERM) once stopped.
     """
-    from olyscrape.cli.browse import BrowseUnavailable, port_free, serve
+    from olyscrape.cli.browse import (
+        BadOption,
+        BrowseUnavailable,
+        datasette_options,
+        require_datasette,
+        serve,
+    )
+    from olyscrape.cli.supervise import BadAddress, PortBusy, check_listen
 
-    open_reader(db).close()  # refuse a missing, empty or foreign file before Datasette starts
-    _quick_check(db)  # and a damaged one: Datasette would show tracebacks page by page
-    if not port_free(host, port):
-        click.echo(f"Error: {host}:{port} is in use; choose another with --port", err=True)
-        sys.exit(EXIT_PORT_BUSY)
+    if datasette_args and not click.get_current_context().meta["olyscrape.dashdash"]:
+        raise click.UsageError(
+            f"unexpected argument {datasette_args[0]!r} (Datasette's own options go after --)"
+        )
     try:
-        code = serve(db, host=host, port=port, open_browser=open_browser)
+        require_datasette()  # before its settings are checked against its own list
+        extra = datasette_options(settings, cors, plugins_dir, template_dir, datasette_args)
     except BrowseUnavailable as exc:
         raise click.ClickException(str(exc)) from None
+    except BadOption as exc:
+        raise click.UsageError(str(exc)) from None
+    open_reader(db).close()  # refuse a missing, empty or foreign file before Datasette starts
+    _quick_check(db)  # and a damaged one: Datasette would show tracebacks page by page
+    try:
+        port = check_listen(host, port)
+    except PortBusy:
+        click.echo(f"Error: {host}:{port} is in use; choose another with --port", err=True)
+        sys.exit(EXIT_PORT_BUSY)
+    except BadAddress as exc:
+        raise click.BadParameter(str(exc), param_hint="'--host'") from None
+
+    def ready(url: str) -> None:
+        click.echo(f"Serving {db} at {url} (Ctrl-C to stop)")
+
+    code, signum = serve(db, host=host, port=port, open_browser=open_browser, extra=extra,
+                         ready=ready)  # fmt: skip
+    if signum is not None:
+        _stopped(signum, "Datasette no longer serves the archive")
     sys.exit(code)
 
 
 @click.command()
 @click.argument("root", type=click.Path(exists=True, file_okay=False, path_type=Path))
-@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@click.option(
+    "--port",
+    type=click.IntRange(0, 65535),
+    default=8000,
+    show_default=True,
+    help="Port to listen on, on 127.0.0.1 (0 picks a free one).",
+)
 @click.option(
     "--lifetime",
     type=click.FloatRange(min=1),
@@ -67,6 +165,7 @@ def browse(db: Path, host: str, port: int, open_browser: bool) -> None:
 )
 def mirror(root: Path, port: int, lifetime: float, faults: Path | None) -> None:
     """Serve a saved copy of the site (ROOT) on 127.0.0.1, for --base-url crawls."""
+    from olyscrape.cli.supervise import stop_signals
     from olyscrape.testing.mirror import Fault, MirrorServer
 
     try:
@@ -77,13 +176,15 @@ def mirror(root: Path, port: int, lifetime: float, faults: Path | None) -> None:
         server = MirrorServer(root, port=port, verbose=True, faults=planned)
     except OSError as exc:
         raise click.ClickException(f"cannot listen on 127.0.0.1:{port}: {exc}") from None
-    click.echo(f"serving {root} at {server.base_url} for {lifetime:.0f} s (Ctrl-C stops)", err=True)
-    server.timeout = 1
+    server.timeout = 0.2  # how soon a stop signal is seen between requests
     deadline = time.monotonic() + lifetime
-    try:
-        while time.monotonic() < deadline:
-            server.handle_request()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    with stop_signals() as asked:  # before the line a caller may wait for to signal
+        click.echo(f"serving {root} at {server.base_url} for {lifetime:.0f} s (Ctrl-C stops)",
+                   err=True)  # fmt: skip
+        try:
+            while time.monotonic() < deadline and not asked:
+                server.handle_request()
+        finally:
+            server.server_close()
+    if asked:
+        _stopped(asked[0], f"no longer serving {root}")
