@@ -29,6 +29,7 @@ from olyscrape.archive.errors import (
     is_corruption,
     write_error,
 )
+from olyscrape.archive.running import raise_if_interrupted
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,23 @@ def _counts(conn: sqlite3.Connection, path: Path) -> Copied:
                   path.stat().st_size)  # fmt: skip
 
 
+#: Pages copied per backup step: between two steps Python runs, so Ctrl-C stops a copy.
+BACKUP_STEP_PAGES = 4096
+
+
+def _copy_pages(src: sqlite3.Connection, out: sqlite3.Connection) -> None:
+    """Copy ``src`` into ``out`` in steps, inside one read transaction of ``src`` (one
+    snapshot, however many steps: a crawl's commits meanwhile neither enter nor restart
+    the copy). A Ctrl-C between two steps stops it (the ``progress`` call lets Python
+    run its signal handler)."""
+    src.execute("BEGIN")
+    try:
+        src.execute("SELECT count(*) FROM sqlite_master").fetchone()  # the snapshot starts
+        src.backup(out, pages=BACKUP_STEP_PAGES, progress=lambda *_: None)
+    finally:
+        src.execute("ROLLBACK")
+
+
 def backup(
     source: str | Path, dest: str | Path, held_by_another: walowner.LockProbe | None = None
 ) -> Copied:
@@ -96,7 +114,7 @@ def backup(
         try:
             out = sqlite3.connect(paths.sqlite_uri(partial), uri=True, isolation_level=None)
             try:
-                src.backup(out)
+                _copy_pages(src, out)
                 problems = health.integrity_problems(out, quick=True)
                 if problems:  # never a damaged copy that looks like a good one
                     raise ArchiveDamaged(damaged_line(source, health.problems_text(
@@ -108,9 +126,12 @@ def backup(
         finally:
             src.close()
         os.replace(partial, dest)
-    except (sqlite3.Error, OSError, ArchiveDamaged) as exc:
+    except BaseException as exc:  # Ctrl-C too: never a partial copy left behind
         for leftover in (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm")):
             leftover.unlink(missing_ok=True)
+        if not isinstance(exc, (sqlite3.Error, OSError)):
+            raise
+        raise_if_interrupted(exc)
         if isinstance(exc, ArchiveDamaged):
             raise
         if is_corruption(exc):

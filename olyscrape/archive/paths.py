@@ -28,6 +28,7 @@ from typing import TypeVar
 from urllib.parse import urlencode
 
 from olyscrape.archive.errors import ArchiveError, ArchiveRefused, size_text
+from olyscrape.archive.running import watch_of
 from olyscrape.archive.text import read_text_leniently
 from olyscrape.archive.traces import at_rest, in_wal_mode
 from olyscrape.archive.walfile import wal_state
@@ -62,6 +63,7 @@ def connect_read_only(
     if params.get("mode") == "ro":
         conn.leaves_nothing_beside = Path(path).resolve()
     read_text_leniently(conn)
+    watch_of(conn)  # Ctrl-C reaches any statement on it (olyscrape.archive.running)
     try:
         conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except BaseException:

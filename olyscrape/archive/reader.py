@@ -20,9 +20,9 @@ from typing import Any
 
 import sqlite_utils
 
-from olyscrape.archive import legacy, paths, schema, walowner
+from olyscrape.archive import legacy, paths, running, schema, walowner
 from olyscrape.archive.errors import ArchiveError, QueryError, damaged, is_corruption
-from olyscrape.archive.running import QueryRows, StatementWatch, rows_of, statement_error
+from olyscrape.archive.running import QueryRows, rows_of, statement_error, watch_of
 from olyscrape.crawlstats import CrawlStats
 
 
@@ -189,14 +189,15 @@ class ArchiveReader:
     def __init__(self, conn: sqlite3.Connection, path: str | Path = "") -> None:
         self.path = path
         self.db = sqlite_utils.Database(conn)
-        self.watch = StatementWatch(conn)  # Ctrl-C and the time limit reach SQLite
+        self.watch = watch_of(conn)  # Ctrl-C and the time limit reach SQLite
         try:
             self.links = _BY_NUMBER if self.db.table("partner_links").exists() else _BY_URL
         except sqlite3.DatabaseError as exc:
             raise self._unreadable(exc) from None
 
     def _unreadable(self, exc: sqlite3.DatabaseError) -> ArchiveError:
-        """SQLite's error as one line: ``damaged`` for a damaged file, else unreadable."""
+        """SQLite's error as one line (damaged, else unreadable); Ctrl-C's is raised."""
+        running.raise_if_interrupted(exc)
         if is_corruption(exc):
             return damaged(self.path, exc)
         return ArchiveError(f"cannot read the archive ({exc})")

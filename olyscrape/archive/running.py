@@ -44,6 +44,29 @@ class QueryInterrupted(KeyboardInterrupt):
     """A statement stopped by Ctrl-C (SIGINT) through SQLite's interrupt; it wrote nothing."""
 
 
+def watch_of(conn: sqlite3.Connection) -> StatementWatch:
+    """The one :class:`StatementWatch` of ``conn``, made at the first call: every read
+    connection has one (:func:`olyscrape.archive.paths.connect_read_only`), so that Ctrl-C
+    reaches whatever statement a command runs, a long ``integrity_check`` included."""
+    watch = getattr(conn, "statement_watch", None)
+    if watch is None:
+        watch = StatementWatch(conn)
+        with contextlib.suppress(AttributeError):  # a plain sqlite3.Connection takes none
+            conn.statement_watch = watch  # type: ignore[attr-defined]
+    return watch
+
+
+def raise_if_interrupted(exc: BaseException) -> None:
+    """Raise :class:`QueryInterrupted` if ``exc`` is SQLite's "interrupted" (Ctrl-C came
+    through a progress handler): a check that catches SQLite's errors to report them must
+    not report Ctrl-C as a finding about the file."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if isinstance(exc, sqlite3.OperationalError) and (
+        code == _SQLITE_INTERRUPT or str(exc) == "interrupted"
+    ):
+        raise QueryInterrupted() from None
+
+
 class QueryTimeLimit(ArchiveError):
     """A statement stopped because it ran longer than its time limit."""
 

@@ -26,6 +26,7 @@ from olyscrape.archive.errors import (
     is_corruption,
     size_text,
 )
+from olyscrape.archive.running import raise_if_interrupted
 from olyscrape.archive.text import text_damage
 from olyscrape.archive.walfile import WalState
 
@@ -191,6 +192,7 @@ def _check_integrity(
     try:
         problems = health.integrity_problems(conn, quick)
     except sqlite3.DatabaseError as exc:
+        raise_if_interrupted(exc)  # Ctrl-C is no finding about the file
         problems = [detail_of(exc)]
     report.facts["integrity_problems"] = len(problems)
     if not problems:

@@ -25,6 +25,7 @@ import click
 from olyscrape.archive.errors import ArchiveError, SQLiteError, is_corruption
 from olyscrape.cli import crawling, introspect, keeping, research, serving
 from olyscrape.cli.exits import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_PORT_BUSY, EXIT_USAGE
+from olyscrape.cli.interrupts import EXIT_INTERRUPTED
 from olyscrape.cli.options import DEFAULT_DB, LIMIT_MAX
 
 __all__ = [
@@ -43,6 +44,11 @@ __all__ = [
 #: What click 8.2 and later raise for a group called with no command (click 8.1 prints
 #: the help itself and exits 0).
 _NO_ARGS_IS_HELP: Any = getattr(click.exceptions, "NoArgsIsHelpError", ())
+
+
+#: What every interrupted command can say of the archive: Ctrl-C never stops a write half
+#: way (a crawl's batches and a recovery's file are transactions).
+_UNCHANGED = "; what was committed before it stays, nothing half-written"
 
 
 class _Group(click.Group):
@@ -66,7 +72,10 @@ class _Group(click.Group):
         except click.ClickException as exc:
             exc.show()
             sys.exit(exc.exit_code)
-        except click.Abort:
+        except click.Abort as exc:
+            if isinstance(exc.__cause__, KeyboardInterrupt):  # Ctrl-C where no command caught it
+                click.echo(f"Interrupted: stopped before its end{_UNCHANGED}", err=True)
+                sys.exit(EXIT_INTERRUPTED)
             click.echo("Aborted!", err=True)
             sys.exit(1)
         except ArchiveError as exc:  # the archive refused or failed: its own one line

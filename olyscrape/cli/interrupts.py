@@ -69,24 +69,31 @@ class _Watch:
         return replaced
 
 
-def interruptible(func: F) -> F:
-    """A query command that Ctrl-C ends with :class:`Interrupted` (an ``-o`` file it was
-    writing is removed by its sink on the way out)."""
+def interrupted_with(message: str) -> Callable[[F], F]:
+    """A command that Ctrl-C ends with :class:`Interrupted` saying ``message`` (an ``-o``
+    file it was writing is removed by its sink on the way out)."""
 
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        watch = _Watch()
-        replaced = watch.install()
-        try:
-            return func(*args, **kwargs)
-        except KeyboardInterrupt:  # QueryInterrupted (SQLite stopped) is one
-            raise Interrupted(signum=watch.seen or signal.SIGINT) from None
-        except Exception:
-            if watch.seen:  # Ctrl-C, reported by SQLite as another callback's error
-                raise Interrupted(signum=watch.seen) from None
-            raise
-        finally:
-            for signum, previous in replaced.items():
-                signal.signal(signum, previous)
+    def decorate(func: F) -> F:
+        @functools.wraps(func)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            watch = _Watch()
+            replaced = watch.install()
+            try:
+                return func(*args, **kwargs)
+            except KeyboardInterrupt:  # QueryInterrupted (SQLite stopped) is one
+                raise Interrupted(message, signum=watch.seen or signal.SIGINT) from None
+            except Exception:
+                if watch.seen:  # Ctrl-C, reported by SQLite as another callback's error
+                    raise Interrupted(message, signum=watch.seen) from None
+                raise
+            finally:
+                for signum, previous in replaced.items():
+                    signal.signal(signum, previous)
 
-    return wrapper  # type: ignore[return-value]
+        return wrapper  # type: ignore[return-value]
+
+    return decorate
+
+
+#: A query command that Ctrl-C ends with :data:`INTERRUPTED`.
+interruptible = interrupted_with(INTERRUPTED)

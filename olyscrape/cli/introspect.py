@@ -10,6 +10,7 @@ from pathlib import Path
 import click
 
 from olyscrape.archive import catalogue
+from olyscrape.cli.interrupts import interruptible
 from olyscrape.cli.options import db_option, format_option, open_reader
 from olyscrape.cli.output import echo_rows
 
@@ -18,6 +19,7 @@ from olyscrape.cli.output import echo_rows
 @db_option
 @click.option("--hidden", is_flag=True, help="Also the full-text index's own shadow tables.")
 @format_option
+@interruptible
 def tables(db: Path, hidden: bool, fmt: str) -> None:
     """List the archive's tables and views with their row counts (docs/schema.md says
     what each holds)."""
@@ -33,6 +35,7 @@ def tables(db: Path, hidden: bool, fmt: str) -> None:
 @click.command()
 @db_option
 @click.argument("table", required=False)
+@interruptible
 def schema(db: Path, table: str | None) -> None:
     """Print the archive's CREATE statements, or those of TABLE (a table or view, with its
     indexes and triggers). docs/schema.md explains every table and column."""

@@ -10,6 +10,7 @@ import click
 from olyscrape.cli.crawling import reparse_captures
 from olyscrape.cli.exits import EXIT_FAILED, EXIT_OK
 from olyscrape.cli.inputs import check_creatable
+from olyscrape.cli.interrupts import interrupted_with
 from olyscrape.cli.options import db_option, report_format_option, verbose_option
 from olyscrape.cli.types import FilePath
 
@@ -18,6 +19,7 @@ from olyscrape.cli.types import FilePath
 @db_option
 @click.option("--quick", is_flag=True, help="SQLite's quick_check instead of integrity_check.")
 @report_format_option("report")
+@interrupted_with("Interrupted: the check was stopped before its end; the archive is unchanged")
 def verify(db: Path, quick: bool, fmt: str) -> None:
     """Is the archive sound? Checks the file and every stored capture, reads only.
 
@@ -38,6 +40,7 @@ def verify(db: Path, quick: bool, fmt: str) -> None:
 @click.command()
 @db_option
 @click.argument("dest", type=FilePath(dir_okay=True))  # backup refuses a folder itself
+@interrupted_with("Interrupted: no copy made (nothing left at DEST); the archive is unchanged")
 def backup(db: Path, dest: Path) -> None:
     """Copy the archive to DEST consistently, even while a crawl writes to it.
 
