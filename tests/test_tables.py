@@ -61,7 +61,11 @@ def on_terminal(
         chunks.append(chunk)
     os.close(master)
     code = process.wait(timeout=timeout)
-    return code, b"".join(chunks).decode().replace("\r\n", "\n").splitlines()
+    text = b"".join(chunks).decode().replace("\r\n", "\n")
+    # As the terminal shows it: a line a carriage return rewrote (the crawl's live progress
+    # line, erased with ESC[K before each rewrite) is what was written after the last one.
+    lines = [line.rsplit("\r", 1)[-1].removeprefix("\x1b[K") for line in text.split("\n")]
+    return code, lines[:-1] if lines and not lines[-1] else lines
 
 
 def shown(line: str) -> str:

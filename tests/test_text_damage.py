@@ -227,10 +227,11 @@ def test_an_index_entry_quick_check_cannot_see_is_refused_by_crawl_and_reparse(a
         wal = Path(f"{db}-wal")  # a read-only check may leave an empty one, no more
         assert not wal.exists() or wal.stat().st_size == 0
 
-    wrong = crawl(db, "-s", "OLYSCRAPE_ARCHIVE_CHECK=fast")
-    assert wrong.returncode == 1
-    assert one_error_line(wrong.stderr) == (
-        "Error: OLYSCRAPE_ARCHIVE_CHECK: 'fast' is not one of full, quick"
+    wrong = crawl(db, "-s", "OLYSCRAPE_ARCHIVE_CHECK=fast")  # a usage error, before any check
+    assert wrong.returncode == 2
+    assert one_error_line(wrong.stderr).startswith(
+        "Error: Invalid value for --set: OLYSCRAPE_ARCHIVE_CHECK='fast':"
+        " OLYSCRAPE_ARCHIVE_CHECK takes one of full, quick"
     )
     assert sha256(db) == before
 
