@@ -78,6 +78,48 @@ def silence_stdout(stream: IO[str]) -> None:
         os.close(null)
 
 
+def stdout_failure(exc: OSError) -> click.ClickException | None:
+    """What a command's failed write to standard output means (one line, exit 1; a closed
+    pipe, exit 141), or None when ``exc`` is no such write. Commands that print with
+    ``click.echo`` (``schema``, ``verify``, ``--help``, ``--version``) are recognised by
+    the stream ``click.echo`` was writing to; a broken pipe can only be an output's."""
+    tb = exc.__traceback__
+    stream = None
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_code.co_name == "echo" and frame.f_globals.get("__name__") == "click.utils":
+            stream = frame.f_locals.get("file")
+        tb = tb.tb_next
+    if stream is not None and _is_stdout(stream):
+        return Sink(sys.stdout).failed(exc)
+    if isinstance(exc, BrokenPipeError):
+        return Sink(sys.stdout).failed(exc)
+    return None
+
+
+def _is_stdout(stream: Any) -> bool:
+    if stream is sys.stdout or stream is sys.__stdout__:
+        return True
+    try:
+        return bool(stream.fileno() == sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def flush_stdout(code: int) -> int:
+    """The exit code once standard output is flushed, as Python flushes it at exit: a
+    failed flush is :func:`stdout_failure`'s line (exit 1) or a closed pipe (141), and
+    standard output is then pointed at ``/dev/null`` so that Python's own flush at exit
+    has nothing left to fail on."""
+    try:
+        sys.stdout.flush()
+    except OSError as exc:
+        failure = Sink(sys.stdout).failed(exc)
+        failure.show()
+        return code or failure.exit_code
+    return code
+
+
 class Sink:
     """Text written in blocks to a stream; an error of the stream becomes :meth:`failed`."""
 
