@@ -283,10 +283,16 @@ class ArchiveReader:
     def search(self, text: str, limit: int = 20, marks: tuple[str, str] = ("[", "]")) -> list[dict]:
         """Full-text search of titles (weighted 5×) and bodies, best first, with a snippet.
         ``text`` is what a person typed (see :func:`fts_query`)."""
+        return list(self.iter_search(text, limit, marks))
+
+    def iter_search(
+        self, text: str, limit: int = 20, marks: tuple[str, str] = ("[", "]")
+    ) -> Iterator[dict[str, Any]]:
+        """:meth:`search`, row by row as SQLite yields them (``--limit`` may be a million)."""
         query = fts_query(text)
         params = {"query": query, "limit": limit, "open": marks[0], "close": marks[1]}
         sql = _SEARCH.format(partners_of=self.links.partners_of)
-        return list(_split_partners(self._query(sql, params)))
+        return _split_partners(self._iter_query(sql, params))
 
     def _query(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         """Rows of a query whose only user input is its parameters, in a list."""
