@@ -10,20 +10,23 @@ and, closed, it leaves nothing beside the file (:mod:`~olyscrape.archive.traces`
 
 from __future__ import annotations
 
-import json
+import contextlib
 import re
 import sqlite3
+import weakref
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import sqlite_utils
 
 from olyscrape.archive import legacy, paths, running, schema, walowner
+from olyscrape.archive.crawlrows import crawl_summary
 from olyscrape.archive.errors import ArchiveError, QueryError, damaged, is_corruption
 from olyscrape.archive.running import QueryRows, rows_of, statement_error, watch_of
-from olyscrape.crawlstats import CrawlStats
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -134,55 +137,6 @@ def distinct_names(names: list[str]) -> list[str]:
     return out
 
 
-#: How ``runs`` and ``stats`` show a crawl whose stored stats or reasons cannot be read.
-UNREADABLE_STATS = "(unreadable stats)"
-UNREADABLE_REASONS = "(unreadable reasons)"
-
-
-def _reasons(text: str | None) -> list[str]:
-    try:
-        reasons = json.loads(text or "[]")
-    except (ValueError, TypeError):
-        return [UNREADABLE_REASONS]
-    return [str(r) for r in reasons] if isinstance(reasons, list) else [UNREADABLE_REASONS]
-
-
-def _crawl_summary(row: dict[str, Any]) -> dict[str, Any]:
-    """A ``crawls`` row as ``runs`` and ``stats`` show it. Stats that are not the JSON
-    object a crawl writes (edited by hand, written by a bug) leave the counts empty and
-    the status marked ``(unreadable stats)``: shown as such, never a traceback."""
-    stored = schema.crawl_stats(row.pop("stats"))
-    reasons = _reasons(row.pop("reasons", None))
-    try:
-        if stored is None:
-            raise ValueError("not a JSON object")
-        crawl = CrawlStats(stored)
-        return row | {
-            "new": crawl.count("new"),
-            "updated": crawl.count("updated"),
-            "errors": crawl.count("errors"),
-            "finish_reason": crawl.finish_reason,
-            "new_by_partner": crawl.by_partner("new"),
-            "failures": crawl.failures,
-            "cards": crawl.count("cards"),
-            "pages": crawl.count("pages"),
-            "seconds": crawl.elapsed,
-            "reasons": reasons,
-        }
-    except (ValueError, TypeError, AttributeError):  # not JSON, or JSON of another shape
-        counts = ("new", "updated", "errors", "finish_reason", "cards", "pages", "seconds")
-        return (
-            row
-            | dict.fromkeys(counts)
-            | {
-                "status": f"{row.get('status')} {UNREADABLE_STATS}",
-                "new_by_partner": {},
-                "failures": [],
-                "reasons": reasons,
-            }
-        )
-
-
 class ArchiveReader:
     """A read-only view of an olyscrape archive."""
 
@@ -190,6 +144,7 @@ class ArchiveReader:
         self.path = path
         self.db = sqlite_utils.Database(conn)
         self.watch = watch_of(conn)  # Ctrl-C and the time limit reach SQLite
+        self._open_rows: weakref.WeakSet[Iterator[Any]] = weakref.WeakSet()
         try:
             self.links = _BY_NUMBER if self.db.table("partner_links").exists() else _BY_URL
         except sqlite3.DatabaseError as exc:
@@ -241,7 +196,18 @@ class ArchiveReader:
             raise ArchiveError(f"archive {path}: cannot be opened ({exc})") from None
         return conn
 
+    def _tracked(self, rows: Iterator[T]) -> Iterator[T]:
+        self._open_rows.add(rows)
+        return rows
+
     def close(self) -> None:
+        """Close the rows of a query cut short (a closed pipe, a full disk, Ctrl-C) first:
+        a statement still open would keep the connection alive past its close, and the
+        empty ``-wal`` and ``-shm`` beside the file would stay (see
+        :class:`~olyscrape.archive.paths.LeavesNothing`)."""
+        for rows in list(self._open_rows):
+            with contextlib.suppress(Exception):
+                rows.close()  # type: ignore[attr-defined]  # a generator
         self.db.close()
 
     def __enter__(self) -> ArchiveReader:
@@ -253,7 +219,7 @@ class ArchiveReader:
     def crawl_history(self, limit: int = 20) -> list[dict[str, Any]]:
         """The newest crawls for ``olyscrape runs``: status, duration, counts, reasons."""
         sql = "SELECT * FROM crawls ORDER BY id DESC LIMIT :limit"
-        return [_crawl_summary(row) for row in self._query(sql, {"limit": limit})]
+        return [crawl_summary(row) for row in self._query(sql, {"limit": limit})]
 
     def set_time_limit(self, limit_ms: int | None) -> None:
         """Stop each later statement that runs longer than ``limit_ms`` milliseconds, from
@@ -279,7 +245,7 @@ class ArchiveReader:
         except (sqlite3.DatabaseError, sqlite3.Warning, ValueError) as exc:
             raise statement_error(exc, self.watch, self.path) from None
         columns = distinct_names([d[0] for d in cursor.description or []])
-        return QueryRows(columns, rows_of(cursor, self.watch, self.path))
+        return QueryRows(columns, self._tracked(rows_of(cursor, self.watch, self.path)))
 
     def articles(self, query: ArticleQuery) -> list[dict[str, Any]]:
         """Articles matching every filter, newest first, each with its partners (a list)."""
@@ -317,21 +283,35 @@ class ArchiveReader:
     def search(self, text: str, limit: int = 20, marks: tuple[str, str] = ("[", "]")) -> list[dict]:
         """Full-text search of titles (weighted 5×) and bodies, best first, with a snippet.
         ``text`` is what a person typed (see :func:`fts_query`)."""
+        return list(self.iter_search(text, limit, marks))
+
+    def iter_search(
+        self, text: str, limit: int = 20, marks: tuple[str, str] = ("[", "]")
+    ) -> Iterator[dict[str, Any]]:
+        """:meth:`search`, row by row as SQLite yields them (``--limit`` may be a million)."""
         query = fts_query(text)
         params = {"query": query, "limit": limit, "open": marks[0], "close": marks[1]}
         sql = _SEARCH.format(partners_of=self.links.partners_of)
-        return list(_split_partners(self._query(sql, params)))
+        return _split_partners(self._iter_query(sql, params))
 
     def _query(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         """Rows of a query whose only user input is its parameters, in a list."""
         return list(self._iter_query(sql, params))
 
     def _iter_query(self, sql: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
-        """:meth:`_query`'s rows as SQLite yields them. With a search text, an error is
-        that text's FTS5 syntax; without one, the archive itself (a missing table)."""
+        """:meth:`_query`'s rows as SQLite yields them (closed with the reader)."""
+        return self._tracked(self._rows(sql, params))
+
+    def _rows(self, sql: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+        """With a search text, an error is that text's FTS5 syntax; without one, the
+        archive itself (a missing table). The cursor is closed however the rows end."""
         self.watch.start()
+        cursor = None
         try:
-            yield from self.db.query(sql, params)
+            cursor = self.db.conn.execute(sql, params)
+            keys = [d[0] for d in cursor.description or []]
+            while batch := cursor.fetchmany(256):
+                yield from (dict(zip(keys, row, strict=True)) for row in batch)
         except sqlite3.DatabaseError as exc:
             stopped = self.watch.stopped(exc)
             if stopped is not None:
@@ -344,6 +324,10 @@ class ArchiveReader:
                     ' quotes, e.g. "Coca-Cola", or use words, AND, OR, NOT, prefix*'
                 ) from None
             raise ArchiveError(f"cannot read the archive ({exc})") from None
+        finally:
+            if cursor is not None:
+                with contextlib.suppress(sqlite3.ProgrammingError):  # closed first
+                    cursor.close()
 
     def partners(self) -> list[tuple[str, str]]:
         """Every partner of the archive: (slug, name), by slug."""

@@ -17,7 +17,9 @@ exit codes are in :mod:`~olyscrape.cli.exits`.
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 import click
@@ -27,6 +29,7 @@ from olyscrape.cli import crawling, introspect, keeping, research, serving
 from olyscrape.cli.exits import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_PORT_BUSY, EXIT_USAGE
 from olyscrape.cli.interrupts import EXIT_INTERRUPTED
 from olyscrape.cli.options import DEFAULT_DB, LIMIT_MAX
+from olyscrape.cli.sinks import flush_stdout, stdout_failure
 
 __all__ = [
     "DEFAULT_DB",
@@ -53,7 +56,18 @@ _UNCHANGED = "; what was committed before it stays, nothing half-written"
 
 class _Group(click.Group):
     """olyscrape's commands, whose usage errors are one line (``Error: ...``) and exit 2, and
-    whose archive errors (refused, damaged, unreadable) are their own one line and exit 1."""
+    whose archive errors (refused, damaged, unreadable) are their own one line and exit 1.
+    A failed write to standard output (``> /dev/full``, ``| head``) is the one line of
+    :mod:`~olyscrape.cli.sinks` (exit 1) or a quiet exit 141, whichever command printed,
+    ``--help`` and ``--version`` included."""
+
+    def make_context(self, *args: Any, **kwargs: Any) -> click.Context:
+        with _output_faults():  # the group's own --help and --version print here
+            return super().make_context(*args, **kwargs)
+
+    def invoke(self, ctx: click.Context) -> Any:
+        with _output_faults():  # the commands, their --help included
+            return super().invoke(ctx)
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         run: Any = super().main  # click's overloads cannot see through *args
@@ -105,5 +119,27 @@ for command in COMMANDS:  # --help lists them by name
     cli.add_command(command)
 
 
+@contextlib.contextmanager
+def _output_faults() -> Iterator[None]:
+    """An OSError writing standard output, as :func:`~olyscrape.cli.sinks.stdout_failure`
+    says it (raised before click's own handling, which exits 1 on a closed pipe)."""
+    try:
+        yield
+    except OSError as exc:
+        failure = stdout_failure(exc)
+        if failure is None:
+            raise
+        raise failure from None
+
+
 def main() -> None:
-    cli()
+    """The console script: the group, then standard output flushed and checked here, so
+    that what Python would flush at exit cannot fail with a traceback."""
+    try:
+        cli()
+        code: Any = 0
+    except SystemExit as exc:
+        code = exc.code
+    if isinstance(code, int) or code is None:
+        code = flush_stdout(code or 0)
+    sys.exit(code)

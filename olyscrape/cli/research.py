@@ -99,9 +99,10 @@ def search(db: Path, query: str, limit: int, fmt: str, output: Path | None) -> N
     bold = fmt == "table" and output is None and sys.stdout.isatty()
     marks = ("\x1b[1m", "\x1b[0m") if bold else ("[", "]")
     check_output(output, db)
-    with open_reader(db) as archive:
-        rows = guarded(lambda: archive.search(query, limit=limit, marks=marks))
-    echo_rows(rows, fmt, ["published", "title", "partners", "snippet", "url"], output=output)
+    columns = ["published", "title", "partners", "snippet", "url"]
+    with open_reader(db) as archive, open_sink(output) as sink:
+        rows = guarded(lambda: primed(archive.iter_search(query, limit=limit, marks=marks)))
+        emit_rows(sink, as_sequences(rows, columns), fmt, columns)  # streamed
 
 
 @click.command(cls=SqlCommand)

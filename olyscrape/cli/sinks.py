@@ -3,7 +3,8 @@
 Two sinks: standard output, and a file named by ``-o FILE`` that is written beside it under
 a temporary name (``.FILE.XXXXXX.part``) and renamed over ``FILE`` only once complete; on
 any failure, or Ctrl-C, the temporary file is removed and a previous ``FILE`` stays as it
-was.
+was. A symlink ``FILE`` is followed (its target is replaced); an existing ``FILE`` that is
+no regular file (a device, a FIFO) is written directly, as ``>`` would (:class:`DeviceSink`).
 
 A write that fails (a full disk, ``/dev/full``, an I/O error; a short write is one too,
 since Python raises on what it could not write) ends the command with one line, exit 1
@@ -22,6 +23,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import sys
 import tempfile
 import time
@@ -76,6 +78,48 @@ def silence_stdout(stream: IO[str]) -> None:
         os.close(null)
 
 
+def stdout_failure(exc: OSError) -> click.ClickException | None:
+    """What a command's failed write to standard output means (one line, exit 1; a closed
+    pipe, exit 141), or None when ``exc`` is no such write. Commands that print with
+    ``click.echo`` (``schema``, ``verify``, ``--help``, ``--version``) are recognised by
+    the stream ``click.echo`` was writing to; a broken pipe can only be an output's."""
+    tb = exc.__traceback__
+    stream = None
+    while tb is not None:
+        frame = tb.tb_frame
+        if frame.f_code.co_name == "echo" and frame.f_globals.get("__name__") == "click.utils":
+            stream = frame.f_locals.get("file")
+        tb = tb.tb_next
+    if stream is not None and _is_stdout(stream):
+        return Sink(sys.stdout).failed(exc)
+    if isinstance(exc, BrokenPipeError):
+        return Sink(sys.stdout).failed(exc)
+    return None
+
+
+def _is_stdout(stream: Any) -> bool:
+    if stream is sys.stdout or stream is sys.__stdout__:
+        return True
+    try:
+        return bool(stream.fileno() == sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        return False
+
+
+def flush_stdout(code: int) -> int:
+    """The exit code once standard output is flushed, as Python flushes it at exit: a
+    failed flush is :func:`stdout_failure`'s line (exit 1) or a closed pipe (141), and
+    standard output is then pointed at ``/dev/null`` so that Python's own flush at exit
+    has nothing left to fail on."""
+    try:
+        sys.stdout.flush()
+    except OSError as exc:
+        failure = Sink(sys.stdout).failed(exc)
+        failure.show()
+        return code or failure.exit_code
+    return code
+
+
 class Sink:
     """Text written in blocks to a stream; an error of the stream becomes :meth:`failed`."""
 
@@ -128,11 +172,14 @@ class Sink:
 
 
 class FileSink(Sink):
-    """``-o FILE``: a temporary file beside ``FILE``, renamed over it once complete."""
+    """``-o FILE``: a temporary file beside ``FILE``, renamed over it once complete. A
+    symlink ``FILE`` is followed: the temporary file goes beside its target, which is
+    replaced, and the link stays (as ``>`` writes through it)."""
 
     def __init__(self, path: Path) -> None:
         self.path = path
         self.name = str(path)
+        path = self.target = path.resolve()
         folder = path.parent
         try:
             fd, temp = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".part")
@@ -155,8 +202,8 @@ class FileSink(Sink):
         try:
             os.fsync(self.stream.fileno())
             self.stream.close()
-            os.chmod(self.temp, _mode_for(self.path))
-            os.replace(self.temp, self.path)
+            os.chmod(self.temp, _mode_for(self.target))
+            os.replace(self.temp, self.target)
         except OSError as exc:
             raise self.failed(exc) from None
 
@@ -166,6 +213,54 @@ class FileSink(Sink):
             self.stream.close()  # its last flush may fail again: the file goes anyway
         with contextlib.suppress(OSError):
             self.temp.unlink()
+
+
+class DeviceSink(Sink):
+    """``-o FILE`` where ``FILE`` exists and is no regular file (``/dev/null``, a FIFO, a
+    terminal): written directly, as ``>`` would, since a rename would put a regular file
+    in its place (a FIFO's reader would then wait for ever). Nothing to roll back there:
+    a failed write says the output is incomplete."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.name = str(path)
+        try:
+            stream = open(path, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        except OSError as exc:
+            raise click.BadParameter(
+                f"{path}: cannot open it for writing ({_reason(exc)})",
+                param_hint="'-o' / '--output'",
+            ) from None
+        super().__init__(stream)
+
+    def failed(self, exc: OSError) -> click.ClickException:
+        self.abandon()
+        if isinstance(exc, BrokenPipeError):  # a FIFO whose reader went away
+            return ClosedPipe()
+        return OutputError(
+            f"cannot write to {self.path} ({_reason(exc)}): the output is incomplete"
+        )
+
+    def close(self) -> None:
+        self.flush()
+        try:
+            self.stream.close()
+        except OSError as exc:
+            raise self.failed(exc) from None
+
+    def abandon(self) -> None:
+        self._pending.clear()
+        with contextlib.suppress(OSError):
+            self.stream.close()
+
+
+def _is_special(path: Path) -> bool:
+    """An existing ``path`` (links followed) that is neither a regular file nor a folder."""
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return False
+    return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
 
 
 def _mode_for(path: Path) -> int:
@@ -178,25 +273,46 @@ def _mode_for(path: Path) -> int:
         return 0o666 & ~umask
 
 
+#: The files SQLite and olyscrape keep beside an archive: ``-o`` never names one of them.
+COMPANIONS = (".lock", "-wal", "-shm", "-journal")
+
+
 def check_output(path: Path | None, archive: Path) -> None:
-    """``-o FILE`` must not name the archive it reads (exit 2)."""
+    """``-o FILE`` must not name the archive it reads, nor one of the files beside it (its
+    crawl lock, its ``-wal``, ``-shm`` or ``-journal``), nor a folder (exit 2)."""
     if path is None:
         return
-    same = path.resolve() == archive.resolve()
+    hint = "'-o' / '--output'"
+    real, archive_real = path.resolve(), archive.resolve()
+    same = real == archive_real
     with contextlib.suppress(OSError):
         same = same or os.path.samefile(path, archive)
     if same:
         raise click.BadParameter(
-            f"{path} is the archive itself; name another file",
-            param_hint="'-o' / '--output'",
+            f"{path} is the archive itself; name another file", param_hint=hint
         )
+    for suffix in COMPANIONS:
+        companion = archive_real.with_name(archive_real.name + suffix)
+        if real == companion:
+            raise click.BadParameter(
+                f"{path} is the archive's {suffix.lstrip('.-')} file; name another file",
+                param_hint=hint,
+            )
+    if real.is_dir():
+        raise click.BadParameter(f"{path} is a folder; name a file", param_hint=hint)
 
 
 @contextlib.contextmanager
 def open_sink(path: Path | None = None) -> Iterator[Sink]:
     """Standard output (``path`` None), or ``path`` written atomically. Leaving the block
     normally writes the rest; any error (Ctrl-C included) leaves ``path`` untouched."""
-    sink = Sink(sys.stdout) if path is None else FileSink(path)
+    sink: Sink
+    if path is None:
+        sink = Sink(sys.stdout)
+    elif _is_special(path):
+        sink = DeviceSink(path)
+    else:
+        sink = FileSink(path)
     try:
         yield sink
     except BaseException:

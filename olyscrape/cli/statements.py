@@ -27,8 +27,17 @@ _OPTION_LIKE = re.compile(r"--?[A-Za-z][\w-]*(=.*)?", re.DOTALL)
 
 def decode(data: bytes, source: str) -> str:
     """``data`` as text: by its byte-order mark (UTF-8, UTF-16, UTF-32), else UTF-8. Text
-    that cannot be read is a usage error naming the first bad byte."""
+    that cannot be read is a usage error naming the first bad byte; so is a null byte in
+    UTF-8, which only a file in UTF-16 or UTF-32 without its mark holds (SQLite would
+    refuse it later as "a null character", exit 1, never naming the encoding)."""
     encoding = next((codec for bom, codec in _BOMS if data.startswith(bom)), "utf-8")
+    if encoding == "utf-8" and b"\x00" in data:  # UTF-16 or UTF-32 without a mark
+        at = data.index(b"\x00")
+        raise click.UsageError(
+            f"{source}: not UTF-8 text (byte 0x00 at offset {at}: UTF-16 or"
+            " UTF-32 without a byte-order mark?); save it as UTF-8, or as UTF-16 with a"
+            " byte-order mark"
+        )
     try:
         return data.decode(encoding)
     except UnicodeDecodeError as exc:
