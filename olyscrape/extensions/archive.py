@@ -97,6 +97,8 @@ class ArchiveKeeper:
         self._writer: ArchiveWriter | None = None
         self._lock: ArchiveLock | None = None
         self._closing_first: list[Callable[[], Awaitable[None]]] = []
+        #: A usage error found once the crawl started (unknown partners): nothing written.
+        self._refused = False
         if settings.getbool("OLYSCRAPE_LOCK_HELD"):
             logger.warning("OLYSCRAPE_LOCK_HELD is deprecated and does nothing: the archive"
                            " keeper takes the archive's lock itself")  # fmt: skip
@@ -270,6 +272,7 @@ class ArchiveKeeper:
             return
         if reason == crawlstats.UNKNOWN_PARTNER:  # a usage error: nothing is recorded
             self._writer.discard_queued()
+            self._refused = True  # nor is its lock file left (the archive's bytes stay)
         else:
             if self.usable and self._writer.queued_bytes:
                 self.store([])
@@ -347,7 +350,7 @@ class ArchiveKeeper:
         the archive was refused and nothing will be written."""
         if self._lock is not None:
             lock, self._lock = self._lock, None
-            lock.release()
+            lock.release(discard=self._refused)
 
 
 def _lock_key(path: str) -> Path:
