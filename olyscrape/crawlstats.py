@@ -25,6 +25,8 @@ STORAGE_ERROR = "olyscrape/storage_error"
 STORAGE_REFUSED = "olyscrape/storage_refused"
 #: The crawl's own ``crawls`` row could not be written.
 CRAWL_RECORD_ERROR = "olyscrape/crawl_record_error"
+#: Feed exports (``-o/-O``) that could not be written: one line each (the crawl failed).
+FEED_ERRORS = "olyscrape/feed_errors"
 #: Cards committed to the archive.
 STORED_CARDS = "olyscrape/stored_cards"
 #: Cards the spider yielded (seen), and those the validate pipeline dropped.
@@ -237,6 +239,7 @@ def verdict(stats: Mapping[str, Any]) -> Verdict:
     reasons: list[str] = []
     if stats.get(STORAGE_ERROR):
         reasons.append(str(stats[STORAGE_ERROR]))
+    reasons.extend(str(line) for line in stats.get(FEED_ERRORS) or [])
     reason = stats.get("finish_reason")
     seen = int(stats.get(CARDS, 0)) - int(stats.get(DROPPED, 0))
     if seen > 0 and not stats.get(STORED_CARDS):

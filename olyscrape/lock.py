@@ -46,9 +46,12 @@ class ArchiveLock:
         handle.flush()
         self._file = handle
 
-    def release(self) -> None:
+    def release(self, discard: bool = False) -> None:
+        """Give the lock back. The lock file goes too when this lock made it and the
+        archive was never created, or (``discard``) the run was refused and wrote
+        nothing: a refused run leaves no file behind."""
         if self._file is not None:
-            if self._made and not self.archive.exists():
+            if self._made and (discard or not self.archive.exists()):
                 self.path.unlink(missing_ok=True)  # still held: nobody else has it
             fcntl.flock(self._file, fcntl.LOCK_UN)
             self._file.close()

@@ -18,7 +18,15 @@ import pytest
 from olyscrape.cli import cli
 from olyscrape.lock import ArchiveLock
 from olyscrape.settingvalues import setting_value
-from tests.helpers import REPO, SITE, cli_runner, one_error_line, query, run_olyscrape
+from tests.helpers import (
+    REPO,
+    SITE,
+    cli_runner,
+    one_error_line,
+    query,
+    run_olyscrape,
+    sha256,
+)  # fmt: skip
 
 # --- values read as Scrapy reads them ------------------------------------------------------
 
@@ -101,6 +109,9 @@ BAD_OPTIONS = [
     (["--logfile", "{file}/x.log"], "Invalid value for --logfile: cannot create"),
     (["--logfile", "{tmp}"], "is a directory"),
     (["-s", "LOG_FILE={file}/x.log"], "Invalid value for --set: cannot create"),
+    # The permission bits say yes to root on /proc: only trying tells (a traceback, exit 1).
+    (["--logfile", "/proc/olyscrape-test.log"], "Invalid value for --logfile: cannot create"),
+    (["-s", "LOG_FILE=/proc/olyscrape-test.log"], "Invalid value for --set: cannot create"),
     (["--nolog", "--logfile", "{tmp}/x.log"], "--nolog and --logfile exclude each other"),
     (["--nolog", "-v"], "--nolog and --verbose exclude each other"),
 ]
@@ -109,6 +120,9 @@ BAD_FEEDS = [
     (["-o", "{tmp}/x.jsonl", "-O", "{tmp}/y.jsonl"], "only one of -o/--output and -O"),
     (["-O", "-:jsonl"], "the crawl's summary is stdout: give a file for the items"),
     (["-O", "{file}/items.jsonl"], "cannot create"),
+    # Not refused, the crawl ran, printed 6 tracebacks and exited 0 with no file.
+    (["-O", "/proc/olyscrape-test.jsonl"], "-O/--overwrite-output: cannot create /proc/"),
+    (["-o", "file:///proc/olyscrape-test.jsonl"], "-o/--output: cannot create /proc/"),
 ]
 
 
@@ -137,6 +151,22 @@ def _refused(tmp_path: Path, command: str, options: list[str], words: str) -> No
     assert result.exit_code == 2, result.output
     assert words in one_error_line(result.stderr)
     assert sorted(os.listdir(tmp_path)) == before
+
+
+@pytest.mark.parametrize("command", ["crawl", "check", "reparse"])
+def test_an_uncreatable_logfile_leaves_an_archive_as_it_was(archive_copy, command):
+    """On an existing archive, by the real command: one line and exit 2, no lock file (a
+    re-parse left ``.lock`` beside it), the archive's bytes unchanged."""
+    folder = archive_copy.parent
+    before, digest = sorted(os.listdir(folder)), sha256(archive_copy)
+    args = [command, "--logfile", "/proc/olyscrape-test.log"]
+    args += ["--keep" if command == "check" else "--db", str(archive_copy)]
+    if command != "reparse":
+        args += ["--replay", str(SITE)]
+    result = run_olyscrape(*args, cwd=folder)
+    assert result.returncode == 2, result.stderr
+    assert "Invalid value for --logfile: cannot create /proc/" in one_error_line(result.stderr)
+    assert sorted(os.listdir(folder)) == before and sha256(archive_copy) == digest
 
 
 # --- good values crawl the saved site ----------------------------------------------------------

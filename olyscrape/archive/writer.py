@@ -92,6 +92,8 @@ class ArchiveWriter:
         self._next_capture_id = 1
         #: Per partner, the links this crawl met until its walk ends (see WalkLinks).
         self._walks: dict[str, WalkLinks] = {}
+        #: Whether this session has marked the archive (its first commit does).
+        self._marked = False
         #: The checkpoint that completed one a reader left unfinished (at open), and the
         #: closing one (``None`` until closed, or when nothing was ever opened).
         self.opening_checkpoint: health.Checkpoint | None = None
@@ -145,7 +147,6 @@ class ArchiveWriter:
                 self.opening_checkpoint = health.checkpoint(conn, self.path)
             if migrate:
                 migrations.migrate(conn)
-            self._open_session(conn)
         except (sqlite3.Error, OSError) as exc:
             if conn is not None:  # closed now: a failed migration's journal goes with it
                 with suppress(sqlite3.Error):
@@ -156,29 +157,20 @@ class ArchiveWriter:
         self._next_capture_id = max(self._next_capture_id, self.captures.next_id())
         return conn
 
-    def _open_session(self, conn: sqlite3.Connection) -> None:
-        """Mark the archive as this writer session's (see ``walowner.wal_owner``): a new
-        random token, the stamp it starts from kept in its history, committed, then copied
-        into the file. A ``PASSIVE`` checkpoint: a reader of an older snapshot never delays
-        a crawl, and the history tells this session's -wal from another copy's whether or
-        not the copy completed."""
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            row = conn.execute(_SESSION).fetchone()
-            history: list[tuple[str, int]] = []
-            if row is not None and row[0]:
-                history = [(str(row[0]), int(row[1] or 0)), *walowner.history_of(row[2])]
-            conn.execute(schema.OPEN_SESSION, {
-                "token": secrets.token_hex(16), "opened_at": utcnow(),
-                "history": json.dumps(history[: schema.SESSION_HISTORY])})  # fmt: skip
-            conn.execute("COMMIT")
-        except BaseException:
-            if conn.in_transaction:
-                with suppress(sqlite3.Error):
-                    conn.execute("ROLLBACK")
-            raise
-        with suppress(sqlite3.Error):  # left in the -wal, the mark is ours all the same
-            conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+    def _mark_session(self, conn: sqlite3.Connection) -> None:
+        """Mark the archive as this writer session's (see ``walowner.wal_owner``), inside
+        the session's first transaction: a new random token, the stamp it starts from kept
+        in its history, so that every commit's -wal frames carry the mark and the history
+        tells this session's -wal from another copy's. Not when the writer opens: a run
+        that writes nothing (a crawl refused for an unknown partner) changed the archive's
+        bytes by its mark alone."""
+        row = conn.execute(_SESSION).fetchone()
+        history: list[tuple[str, int]] = []
+        if row is not None and row[0]:
+            history = [(str(row[0]), int(row[1] or 0)), *walowner.history_of(row[2])]
+        conn.execute(schema.OPEN_SESSION, {
+            "token": secrets.token_hex(16), "opened_at": utcnow(),
+            "history": json.dumps(history[: schema.SESSION_HISTORY])})  # fmt: skip
 
     def _failed(self, exc: BaseException) -> ArchiveWriteError:
         self.failure = exc if isinstance(exc, ArchiveWriteError) else write_error(self.path, exc)
@@ -195,9 +187,12 @@ class ArchiveWriter:
         crawl_id = self.crawl_id  # a crawl row opened in a transaction rolled back is gone
         try:
             conn.execute("BEGIN IMMEDIATE")
+            if not self._marked:
+                self._mark_session(conn)
             conn.execute(schema.BUMP_COMMITS)  # so this commit's -wal frames carry our mark
             yield conn
             conn.execute("COMMIT")
+            self._marked = True
         except BaseException as exc:
             if conn.in_transaction:
                 with suppress(sqlite3.Error):  # SQLite may have rolled back already

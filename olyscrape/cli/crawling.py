@@ -175,6 +175,7 @@ def crawl(
         for key in (crawlstats.STORAGE_ERROR, crawlstats.CRAWL_RECORD_ERROR)
         if stats.get(key)
     ]
+    errors += [str(line) for line in stats.get(crawlstats.FEED_ERRORS) or []]  # -o/-O
     if summary.status == crawlstats.UNREACHABLE:
         errors.insert(0, f"{summary.reasons[0]}; nothing was crawled")
     if errors:  # one line, whatever failed

@@ -21,6 +21,7 @@ import click
 
 from olyscrape.archive import paths
 from olyscrape.archive.paths import UnusablePath
+from olyscrape.cli.inputs import prove_writable
 from olyscrape.cli.types import FilePath, SettingOverride
 
 _LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
@@ -152,8 +153,12 @@ def _feeds(settings: dict[str, Any], output: list[str], overwrite: list[str]) ->
 
 
 def _check_writable(path: str, hint: str) -> None:
-    """A file the run will write (the log, a feed) must be creatable, before anything."""
+    """A file the run will write (the log, a feed) must be creatable, before anything:
+    proved by trying (:func:`~olyscrape.cli.inputs.prove_writable`, which leaves nothing),
+    since the permission bits say yes to root on ``/proc``, where the log's handler then
+    raised a traceback and a feed failed after the crawl with exit 0."""
     try:
         paths.check_creatable(path)
+        prove_writable(Path(path))
     except UnusablePath as exc:
         raise click.BadParameter(str(exc), param_hint=hint) from None

@@ -19,7 +19,7 @@ with the verdict of :func:`olyscrape.crawlstats.verdict`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterator, Sequence
 from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -96,6 +96,9 @@ class ArchiveKeeper:
         self.path: str = setting(settings, "OLYSCRAPE_DB")
         self._writer: ArchiveWriter | None = None
         self._lock: ArchiveLock | None = None
+        self._closing_first: list[Callable[[], Awaitable[None]]] = []
+        #: A usage error found once the crawl started (unknown partners): nothing written.
+        self._refused = False
         if settings.getbool("OLYSCRAPE_LOCK_HELD"):
             logger.warning("OLYSCRAPE_LOCK_HELD is deprecated and does nothing: the archive"
                            " keeper takes the archive's lock itself")  # fmt: skip
@@ -252,14 +255,24 @@ class ArchiveKeeper:
 
     # --- the end of the crawl ---------------------------------------------------------
 
-    def spider_closed(self, reason: str) -> None:
-        """Commit the captures still queued, then write the crawl's row with its verdict.
-        Runs after Spidermon's checks (a later extension), which the verdict includes."""
+    def close_first(self, closer: Callable[[], Awaitable[None]]) -> None:
+        """Have ``closer`` run when the crawl closes, before the crawl's row is written: a
+        component whose end belongs in the verdict (the feed exports, whose file may fail
+        to store at the very end: the row said ``ok`` and the command exited 0)."""
+        self._closing_first.append(closer)
+
+    async def spider_closed(self, reason: str) -> None:
+        """Run the closers of :meth:`close_first`, commit the captures still queued, then
+        write the crawl's row with its verdict. Runs after Spidermon's checks (a later
+        extension), which the verdict includes."""
+        for closer in self._closing_first:
+            await closer()
         if self._writer is None:
             self.close()  # the lock, if the archive was refused after it
             return
         if reason == crawlstats.UNKNOWN_PARTNER:  # a usage error: nothing is recorded
             self._writer.discard_queued()
+            self._refused = True  # nor is its lock file left (the archive's bytes stay)
         else:
             if self.usable and self._writer.queued_bytes:
                 self.store([])
@@ -337,7 +350,7 @@ class ArchiveKeeper:
         the archive was refused and nothing will be written."""
         if self._lock is not None:
             lock, self._lock = self._lock, None
-            lock.release()
+            lock.release(discard=self._refused)
 
 
 def _lock_key(path: str) -> Path:
