@@ -24,6 +24,7 @@ from olyscrape.addon import setting
 from olyscrape.archive import ArchiveError
 from olyscrape.archive.paths import UnusablePath
 from olyscrape.extensions.archive import ArchiveKeeper
+from olyscrape.heldstops import HeldStops, hold_stops, reactor
 from olyscrape.lock import ArchiveLocked
 from olyscrape.runlog import RUNNER_PRIORITY, configure_logging, runner_settings
 from olyscrape.site.points import probe_passed
@@ -41,87 +42,18 @@ def project_settings(**overrides: Any) -> Settings:
     return settings
 
 
-class _HeldStops:
-    """Ctrl-C (or SIGTERM) before Scrapy's own handlers are in place, which happens only
-    once the reactor runs: held, not raised, then acted on as Scrapy acts on one (a
-    graceful stop; a second, a stop at once) as soon as its handlers are installed.
-
-    Raised where it landed (importing an extension, opening the archive inside a Twisted
-    callback), a ``KeyboardInterrupt`` printed two or three ``CRITICAL twisted: Unhandled
-    error in Deferred`` tracebacks and exited 1. A signal ignored when the run starts (a
-    background job) stays ignored."""
-
-    def __init__(self) -> None:
-        self.signals: list[int] = []
-        self._replaced: dict[int, Any] = {}
-
-    def _hold(self, signum: int, _frame: Any) -> None:
-        self.signals.append(signum)
-
-    def install(self) -> None:
-        defaults = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL}
-        for signum, default in defaults.items():
-            previous = signal.getsignal(signum)
-            if previous is default:
-                try:
-                    signal.signal(signum, self._hold)
-                except ValueError:  # not the main thread: nothing is held
-                    continue
-                self._replaced[signum] = previous
-
-    def restore(self) -> None:
-        """Python's own handlers back where this replaced them (and Scrapy's did not)."""
-        for signum, previous in self._replaced.items():
-            if signal.getsignal(signum) == self._hold:
-                signal.signal(signum, previous)
-
-    def replay(self, process: _Process, waited: float = 0.0) -> None:
-        """Once Scrapy's handlers are installed: the signals held, handed to them as soon
-        as every crawl is running (stopped while still opening, a crawl is cut off and
-        recorded as a forced stop rather than closed as Scrapy closes a stopped one)."""
-        if not self.signals:
-            return
-        if waited < _OPENING_WAIT and any(_opening(c) for c in process.crawlers):
-            _reactor().callLater(0.05, self.replay, process, waited + 0.05)
-            return
-        if len(self.signals) > 1:
-            process._signal_kill(self.signals[1], None)
-        else:
-            process._signal_shutdown(self.signals[0], None)
-
-
-#: Seconds a stop held at start-up waits for the crawls to be running, at most.
-_OPENING_WAIT = 10.0
-
-
-def _reactor() -> Any:
-    """The installed reactor (typed as the module it is imported from, not as one)."""
-    from twisted.internet import reactor
-
-    return reactor
-
-
-def _opening(crawler: Crawler) -> bool:
-    """The crawl was started and is not running yet (its engine being built or opened)."""
-    try:
-        engine = crawler.engine
-    except RuntimeError:  # not built yet
-        return bool(crawler.crawling)
-    return bool(crawler.crawling and not engine.running)
-
-
 class _Process(CrawlerProcess):
     """Scrapy's process, saying in one line why a stopping crawl still waits, and acting on
-    a stop signal held while it was being set up (:class:`_HeldStops`)."""
+    a stop signal held while it was being set up (:class:`HeldStops`)."""
 
-    held: _HeldStops | None = None
+    held: HeldStops | None = None
 
     def _setup_reactor(self, install_signal_handlers: bool) -> None:
         super()._setup_reactor(install_signal_handlers)
         held = self.held
         if install_signal_handlers and held is not None:
             # After Scrapy's own "after startup" trigger, which installs its handlers.
-            _reactor().addSystemEventTrigger("after", "startup", held.replay, self)
+            reactor().addSystemEventTrigger("after", "startup", held.replay, self)
 
     @staticmethod
     def _log_shutdown(signum: int) -> None:
@@ -285,15 +217,6 @@ def _start(
 # --- the runs ------------------------------------------------------------------------------
 
 
-def _hold_stops(stack: ExitStack) -> _HeldStops:
-    """Hold Ctrl-C and SIGTERM from now until Scrapy's handlers take over, Python's own
-    handlers back when ``stack`` closes (where Scrapy's did not replace them)."""
-    held = _HeldStops()
-    held.install()
-    stack.callback(held.restore)
-    return held
-
-
 def run_crawl(
     arguments: dict[str, Any],
     settings: dict[str, Any] | None = None,
@@ -314,7 +237,7 @@ def run_crawl(
 
     spider_arguments = _spider_arguments(arguments)
     with ExitStack() as stack:
-        held = _hold_stops(stack)
+        held = hold_stops(stack)
         try:
             _reserve(stack, _archive_of(PartnersSpider, spider_arguments, settings))
         except (ArchiveLocked, ArchiveError) as exc:
@@ -374,7 +297,7 @@ def run_check(
 
     spider_arguments = _spider_arguments(arguments)
     with ExitStack() as stack:
-        held = _hold_stops(stack)
+        held = hold_stops(stack)
         try:
             _reserve(stack, _archive_of(CheckSpider, spider_arguments, settings))
         except (ArchiveLocked, ArchiveError) as exc:
