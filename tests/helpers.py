@@ -9,6 +9,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import socket
 import sqlite3
 import subprocess
@@ -419,6 +420,20 @@ def stop_when(
         if process.poll() is None:
             process.kill()
             process.communicate()
+
+
+def start_olyscrape(*args: str, stdout: object = subprocess.PIPE) -> subprocess.Popen:
+    """``olyscrape ARGS`` in a fresh interpreter whose SIGINT is Python's default, as in a
+    terminal (a background job of the shell running the tests may have it ignored)."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "olyscrape", *args],
+        stdout=stdout,
+        stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL,
+        cwd=REPO,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
 
 
 def cli_runner() -> CliRunner:

@@ -10,15 +10,13 @@ from __future__ import annotations
 import os
 import signal
 import stat
-import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.helpers import REPO, cli_runner, one_error_line, sha256
+from tests.helpers import cli_runner, one_error_line, sha256, start_olyscrape
 
 
 def _sql(db: Path, *args: str) -> object:
@@ -123,19 +121,6 @@ def test_the_archives_companions_are_refused_before_the_query(archive_copy, suff
 CROSS = "select a.id, a.title from articles a, articles b, articles c"
 
 
-def _start(*args: str, stdout: object = subprocess.PIPE) -> subprocess.Popen:
-    """The command in a fresh interpreter, SIGINT at Python's default (as in a terminal)."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "olyscrape", *args],
-        stdout=stdout,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        cwd=REPO,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-
-
 def _folder(archive: Path) -> list[str]:
     return sorted(p.name for p in archive.parent.iterdir())
 
@@ -143,7 +128,7 @@ def _folder(archive: Path) -> list[str]:
 @pytest.mark.slow
 def test_a_closed_pipe_leaves_nothing_beside_the_archive(archive_copy):
     before, files = sha256(archive_copy), _folder(archive_copy)
-    process = _start("sql", "--db", str(archive_copy), CROSS, "--csv")
+    process = start_olyscrape("sql", "--db", str(archive_copy), CROSS, "--csv")
     assert process.stdout is not None
     assert process.stdout.readline() == b"id,title\n"
     process.stdout.close()  # as `| head -1` does
@@ -157,7 +142,7 @@ def test_a_closed_pipe_leaves_nothing_beside_the_archive(archive_copy):
 def test_a_full_disk_behind_stdout_leaves_nothing_beside_the_archive(archive_copy):
     before, files = sha256(archive_copy), _folder(archive_copy)
     with open("/dev/full", "wb") as full:  # opened for writing only, never replaced
-        process = _start("sql", "--db", str(archive_copy), CROSS, "--json", stdout=full)
+        process = start_olyscrape("sql", "--db", str(archive_copy), CROSS, "--json", stdout=full)
         _, err = process.communicate(timeout=60)
     assert process.returncode == 1
     assert "No space left on device" in one_error_line(err.decode())
@@ -170,7 +155,7 @@ def test_ctrl_c_while_writing_leaves_nothing_beside_the_archive(archive_copy):
     before, files = sha256(archive_copy), _folder(archive_copy)
     out = archive_copy.parent / "out" / "rows.csv"
     out.parent.mkdir()
-    process = _start("sql", "--db", str(archive_copy), CROSS, "--csv", "-o", str(out))
+    process = start_olyscrape("sql", "--db", str(archive_copy), CROSS, "--csv", "-o", str(out))
     deadline = time.monotonic() + 60
     while not any(p.stat().st_size > 100_000 for p in out.parent.iterdir()):
         assert time.monotonic() < deadline and process.poll() is None

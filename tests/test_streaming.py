@@ -20,7 +20,6 @@ import json
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -28,7 +27,7 @@ import pytest
 
 from olyscrape.cli.sinks import FileSink, OutputError, Sink, open_sink
 from olyscrape.cli.writers import strict_json, write_rows
-from tests.helpers import REPO, cli_runner, one_error_line, sha256
+from tests.helpers import cli_runner, one_error_line, sha256, start_olyscrape
 
 ENDLESS = "with recursive c(x) as (select 1 union all select x+1 from c) "
 INTERRUPTED = "Interrupted: the query was stopped; the archive is unchanged"
@@ -49,22 +48,8 @@ def sql(db: Path, *args: str, stdin: str | bytes | None = None) -> object:
     return cli_runner().invoke(cli, ["sql", "--db", str(db), *args], input=stdin)
 
 
-def _start(*args: str, stdout: object = subprocess.PIPE) -> subprocess.Popen:
-    """The command in a fresh interpreter whose SIGINT is Python's default, as in a
-    terminal (a background job of this shell may have inherited it ignored)."""
-    return subprocess.Popen(
-        [sys.executable, "-m", "olyscrape", *args],
-        stdout=stdout,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        cwd=REPO,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )
-
-
 def _run(*args: str, stdout: object = subprocess.PIPE) -> subprocess.CompletedProcess:
-    process = _start(*args, stdout=stdout)
+    process = start_olyscrape(*args, stdout=stdout)
     out, err = process.communicate(timeout=120)
     return subprocess.CompletedProcess(process.args, process.returncode, out, err.decode())
 
@@ -261,7 +246,7 @@ def test_articles_output_option_and_interrupt_free_run(archive_db, tmp_path):
 
 @pytest.mark.slow
 def test_first_row_reaches_the_pipe_while_the_statement_runs_in_flat_memory(archive_db):
-    process = _start("sql", "--db", str(archive_db), ENDLESS + "select x from c", "--csv")
+    process = start_olyscrape("sql", "--db", str(archive_db), ENDLESS + "select x from c", "--csv")
     try:
         assert process.stdout is not None
         assert process.stdout.readline() == b"x\n"
@@ -292,7 +277,7 @@ def test_sigint_stops_an_endless_statement_exit_130(archive_db, tmp_path, statem
     before = sha256(archive_db)
     target = tmp_path / "out.csv"
     target.write_text("kept\n")
-    process = _start("sql", "--db", str(archive_db), statement, "-o", str(target))
+    process = start_olyscrape("sql", "--db", str(archive_db), statement, "-o", str(target))
     time.sleep(4)  # started, importing done, the statement running
     assert process.poll() is None
     sent = time.monotonic()
@@ -308,7 +293,7 @@ def test_sigint_stops_an_endless_statement_exit_130(archive_db, tmp_path, statem
 
 @pytest.mark.slow
 def test_sigint_while_blocked_on_a_full_pipe_exits_130(archive_db):
-    process = _start("sql", "--db", str(archive_db), ENDLESS + "select x from c")
+    process = start_olyscrape("sql", "--db", str(archive_db), ENDLESS + "select x from c")
     time.sleep(4)  # nobody reads: the pipe is full and the write blocks
     process.send_signal(signal.SIGINT)
     assert process.stderr is not None
@@ -358,7 +343,7 @@ def test_a_full_disk_behind_stdout_or_output(archive_db, disk):
 
 @pytest.mark.slow
 def test_a_closed_pipe_is_quiet_exit_141(archive_db):
-    process = _start("sql", "--db", str(archive_db), ENDLESS + "select x from c", "--csv")
+    process = start_olyscrape("sql", "--db", str(archive_db), ENDLESS + "select x from c", "--csv")
     assert process.stdout is not None
     assert process.stdout.readline() == b"x\n"
     process.stdout.close()  # as `| head -1` does

@@ -218,16 +218,22 @@ _HOT_JOURNAL = (
 )
 
 
+def _read_once_writable(path: str | Path, timeout: float) -> None:
+    """Open ``path`` writable, read its schema, close: SQLite's first read rolls back a hot
+    journal, and its last close removes an empty ``-wal`` and ``-shm``."""
+    conn = sqlite3.connect(sqlite_uri(path, mode="rw"), uri=True, timeout=timeout)
+    try:
+        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
+    finally:
+        conn.close()
+
+
 def _roll_back_hot_journal(path: str | Path) -> None:
     """Let SQLite roll back a hot journal through a writable connection (its first read
     does), or refuse the file in one line when it cannot be written."""
     journal = Path(f"{Path(path).resolve()}-journal")
     try:
-        conn = sqlite3.connect(sqlite_uri(path, mode="rw"), uri=True, timeout=30)
-        try:
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        finally:
-            conn.close()
+        _read_once_writable(path, timeout=30)
     except sqlite3.DatabaseError:
         raise ArchiveError(_HOT_JOURNAL.format(path=path, journal=journal)) from None
 
@@ -309,11 +315,7 @@ def leave_nothing(path: str | Path) -> bool:
     except OSError:
         return False
     try:
-        conn = sqlite3.connect(sqlite_uri(real, mode="rw"), uri=True, timeout=1)
-        try:
-            conn.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        finally:
-            conn.close()
+        _read_once_writable(real, timeout=1)
     except sqlite3.Error:
         return False
     return not wal.exists()
