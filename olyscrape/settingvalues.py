@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from typing import Any
 
 from scrapy.settings import Settings
@@ -17,6 +18,14 @@ from olyscrape.addon import DEFAULTS, DOMAINS, Domain
 #: Scrapy's ``Settings.getbool`` reads a whole number (0 false, any other true) or these.
 _BOOLEANS = {"True": True, "true": True, "False": False, "false": False}
 _BOOLEAN_WORDS = "true or false (Scrapy reads 1, 0, True, False, true, false)"
+#: Settings whose keys are classes Scrapy imports (their ``_BASE`` forms too).
+_COMPONENT_DICTS = (
+    "MIDDLEWARES", "MIDDLEWARES_BASE", "PIPELINES", "PIPELINES_BASE", "EXTENSIONS",
+    "EXTENSIONS_BASE", "HANDLERS", "HANDLERS_BASE", "EXPORTERS", "EXPORTERS_BASE",
+    "STORAGES", "STORAGES_BASE", "ADDONS",
+)  # fmt: skip
+#: A default that is a dotted path to a class (``scrapy.core.scheduler.Scheduler``).
+_IMPORT_PATH = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_]\w*)+\.[A-Z]\w*$")
 
 
 def setting_value(name: str, text: str) -> Any:
@@ -35,9 +44,14 @@ def setting_value(name: str, text: str) -> Any:
         elif isinstance(default, float):
             domain = Domain("number", words="a number")
         elif isinstance(default, (dict, list, tuple)) or hasattr(default, "copy_to_dict"):
-            _check_json(text, list if isinstance(default, (list, tuple)) else dict)
+            value = _check_json(text, list if isinstance(default, (list, tuple)) else dict)
+            if isinstance(value, dict) and name.endswith(_COMPONENT_DICTS):
+                for path in value:  # each key a class Scrapy will import
+                    _check_import(str(path))
             return text  # Scrapy's getlist / getdict read it
         else:
+            if isinstance(default, str) and _IMPORT_PATH.match(default):
+                _check_import(text)  # a class or reactor Scrapy will import
             return text
     if domain.kind == "choice":
         chosen = {choice.casefold(): choice for choice in domain.choices}.get(
@@ -80,10 +94,22 @@ def _number(text: str, whole: bool) -> int | float | None:
     return int(number) if whole else number
 
 
-def _check_json(text: str, kind: type) -> None:
-    """A dict as a JSON object; a list as a JSON array, or as Scrapy's comma-separated text."""
+def _check_import(path: str) -> None:
+    """``path`` names something Python can import: Scrapy imports it only once the crawl
+    starts, where a wrong one ended in a traceback (``-s TWISTED_REACTOR=nope``)."""
+    from scrapy.utils.misc import load_object
+
+    try:
+        load_object(path)
+    except (ImportError, NameError, ValueError, AttributeError) as exc:
+        raise ValueError(f"an import path that exists ({path!r}: {exc})") from None
+
+
+def _check_json(text: str, kind: type) -> Any:
+    """A dict as a JSON object; a list as a JSON array, or as Scrapy's comma-separated text.
+    The value read (None for a comma list)."""
     if kind is list and not text.strip().startswith("["):
-        return
+        return None
     try:
         value = json.loads(text)
     except ValueError:
@@ -92,6 +118,7 @@ def _check_json(text: str, kind: type) -> None:
         raise ValueError(
             "a JSON array (or comma-separated values)" if kind is list else "a JSON object"
         )
+    return value
 
 
 def _default(name: str) -> Any:

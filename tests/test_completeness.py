@@ -73,7 +73,7 @@ def test_an_article_page_failing_once_is_stored_by_the_next_crawl(tmp_path, arch
     assert_clean(second)
     assert asked_second == 1
     assert [p for p in second_requests if "loadmoreoverviewnews" in p] == []
-    assert "archive: every article on the site has its page" in second.stdout
+    assert "archive: every article it holds has its page" in second.stdout
     assert holes(db) == []
     assert query(db, "SELECT page_failures, page_error FROM articles WHERE url = ?", target) == [
         (0, None)
@@ -168,7 +168,7 @@ def test_partners_asks_only_for_the_pages_of_the_chosen_partners(archive_copy, a
     assert [u for (u, *_) in holes(db)] == [omega]
     again = run_olyscrape("crawl", "--replay", str(SITE), "--db", str(db))
     assert_clean(again)
-    assert "archive: every article on the site has its page" in again.stdout
+    assert "archive: every article it holds has its page" in again.stdout
     assert archive_fields(db) == archive_fields(archive_db)
 
 

@@ -93,7 +93,7 @@ def test_a_crawl_stopped_at_any_moment_is_completed_by_one_ordinary_rerun(
     assert "crawl OK" in again.stdout
     if lacking:  # stored articles without their page: asked for again, incrementally or not
         assert f"asking again for {lacking} article page(s)" in again.stderr
-    assert "archive: every article on the site has its page" in again.stdout
+    assert "archive: every article it holds has its page" in again.stdout
     assert query(db, "PRAGMA integrity_check") == [("ok",)]
     assert archive_fields(db) == archive_fields(archive_db)
     assert query(db, "SELECT status FROM crawls ORDER BY id")[-1] == ("ok",)

@@ -271,7 +271,7 @@ def test_an_article_url_is_measured_as_the_site_would_see_it(tmp_path, length):
     if length == 2083:
         assert long_href in requested
         assert body and "too long" not in result.stdout
-        assert "archive: every article on the site has its page" in result.stdout
+        assert "archive: every article it holds has its page" in result.stdout
     else:
         assert long_href not in requested and body is None
         not_archived = result.stdout.split("article page(s) not archived")[1]

@@ -182,3 +182,21 @@ def test_a_damaged_captures_page_counts_the_rows_it_held(archive_copy, archive_d
     assert f"recover: {total - cells} captures " in out
     assert f"up to {cells} rows of captures could not be read" in out
     assert query(new, "SELECT count(*) FROM captures") == [(total - cells,)]
+
+
+def test_recover_refuses_another_programs_file_as_every_command_does(tmp_path):
+    """Not damage: another program's SQLite file is named as such, and nothing is made."""
+    theirs = tmp_path / "theirs.db"
+    conn = sqlite3.connect(theirs)
+    conn.execute("CREATE TABLE notes (x)")
+    conn.commit()
+    conn.close()
+    before = sha256(theirs)
+    result = run_olyscrape("recover", "--db", str(theirs), str(tmp_path / "new.db"))
+    assert result.returncode == 1
+    assert one_error_line(result.stderr) == (
+        f"Error: archive {theirs}: not an olyscrape archive (another program's SQLite file,"
+        " with tables notes); left unchanged"
+    )
+    assert sha256(theirs) == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["theirs.db"]

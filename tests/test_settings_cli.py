@@ -77,6 +77,12 @@ BAD_SETTINGS = [
     ("CONCURRENT_REQUESTS=0", "CONCURRENT_REQUESTS takes a whole number, 1 or more"),
     ("LOG_LEVEL=LOUD", "LOG_LEVEL takes one of CRITICAL, ERROR, WARNING, INFO, DEBUG"),
     ("OLYSCRAPE_CHECK_KEEP=x.db", "OLYSCRAPE_CHECK_KEEP is given with check --keep, not -s"),
+    # classes Scrapy imports only once the crawl starts (it printed a traceback there)
+    ("TWISTED_REACTOR=nope", "TWISTED_REACTOR takes an import path that exists ('nope'"),
+    ('DOWNLOADER_MIDDLEWARES={"x.y": 1}', "takes an import path that exists ('x.y': No module"),
+    ('ITEM_PIPELINES={"olyscrape.pipelines.store.Nope": 300}',
+     "ITEM_PIPELINES takes an import path that exists ('olyscrape.pipelines.store.Nope'"),
+    ("SCHEDULER=scrapy.core.nope.Scheduler", "SCHEDULER takes an import path that exists"),
 ]  # fmt: skip
 
 
@@ -367,3 +373,13 @@ def test_scrapy_crawl_checks_its_settings_as_olyscrape_does(tmp_path):
     assert "Traceback" not in result.stderr
     assert "error: -s ROBOTSTXT_OBEY='yes': ROBOTSTXT_OBEY takes true or false" in result.stderr
     assert list(tmp_path.iterdir()) == []
+
+
+def test_import_paths_that_exist_pass_as_given():
+    from olyscrape.settingvalues import setting_value
+
+    reactor = "twisted.internet.asyncioreactor.AsyncioSelectorReactor"
+    assert setting_value("TWISTED_REACTOR", reactor) == reactor
+    disabled = '{"olyscrape.downloadermiddlewares.limits.LimitsMiddleware": null}'
+    assert setting_value("DOWNLOADER_MIDDLEWARES", disabled) == disabled
+    assert setting_value("BOT_NAME", "not.a.Path") == "not.a.Path"  # not a class setting

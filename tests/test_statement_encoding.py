@@ -33,3 +33,15 @@ def test_sql_file_without_its_byte_order_mark_is_one_line_exit_2(
     assert one_error_line(piped.stderr).startswith("Error: standard input: not UTF-8 text")
     assert sha256(archive_db) == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["q.sql"]
+
+
+def test_sql_file_that_cannot_be_read_is_one_line_exit_2(archive_db):
+    """A file the kernel refuses to read (``/proc/self/mem`` gives EIO) is bad input."""
+    from olyscrape.cli import cli
+
+    before = sha256(archive_db)
+    result = cli_runner().invoke(cli, ["sql", "--db", str(archive_db), "-f", "/proc/self/mem"])
+    assert result.exit_code == 2
+    assert one_error_line(result.stderr).startswith("Error: cannot read /proc/self/mem (")
+    assert "Traceback" not in result.stderr
+    assert sha256(archive_db) == before

@@ -22,7 +22,7 @@ def archive_line(missing: int, given_up: int, max_failures: int = 3) -> str:
 @pytest.mark.parametrize(
     ("missing", "given_up", "expected"),
     [
-        (0, 0, "archive: every article on the site has its page"),
+        (0, 0, "archive: every article it holds has its page"),
         (1, 0, "archive: 1 article has no page yet (the next crawl asks for it)"),
         (3, 0, "archive: 3 articles have no page yet (the next crawl asks for them)"),
         # Every one given up: no "others" to ask for.

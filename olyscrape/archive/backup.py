@@ -324,6 +324,12 @@ def recover_captures(source: str | Path, dest: str | Path) -> Recovered:
         raise ArchiveError(f"{dest}: already exists; recover into a new file")
     if not source.exists():
         raise ArchiveError(f"archive {source}: no such file")
+    try:  # another program's file, a folder, a newer archive: refused as every command does
+        schema.identify(source)
+    except ArchiveRefused:
+        raise
+    except (ArchiveDamaged, sqlite3.DatabaseError):
+        pass  # damage is what recover is for
     result = Recovered()
     src, tables = open_damaged(source)
     try:
@@ -336,9 +342,11 @@ def recover_captures(source: str | Path, dest: str | Path) -> Recovered:
             out.execute("COMMIT")
         finally:
             out.close()
-    except (sqlite3.Error, OSError) as exc:
+    except BaseException as exc:  # Ctrl-C too: no half-made new archive left behind
         for leftover in (dest, Path(f"{dest}-wal"), Path(f"{dest}-shm")):
             leftover.unlink(missing_ok=True)
+        if not isinstance(exc, (sqlite3.Error, OSError)):
+            raise
         raise write_error(dest, exc) from None
     finally:
         src.close()

@@ -55,7 +55,11 @@ def read_statement(statement: str | None, sql_file: IO[bytes] | None) -> str:
         raise click.UsageError("give the statement or --file, not both")
     if sql_file is not None:
         name = getattr(sql_file, "name", "--file")
-        statement = decode(sql_file.read(), "standard input" if name == "<stdin>" else name)
+        try:
+            data = sql_file.read()
+        except OSError as exc:  # /proc/self/mem, a folder, a bad disk
+            raise click.UsageError(f"cannot read {name} ({exc.strerror or exc})") from None
+        statement = decode(data, "standard input" if name == "<stdin>" else name)
     elif statement == "-":
         statement = decode(sys.stdin.buffer.read(), "standard input")
     if not statement or not statement.strip():

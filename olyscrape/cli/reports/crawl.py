@@ -198,7 +198,7 @@ class CrawlSummary:
         missing = self.archive["articles_without_page"]
         given_up = self.archive.get("pages_given_up", 0)
         if not missing:
-            return ["archive: every article on the site has its page"]
+            return ["archive: every article it holds has its page"]
         max_failures = self.archive.get("page_max_failures", 0)
         lines = [f"archive: {missing_articles_text(missing, given_up, max_failures)}"]
         for page in self.given_up_pages:
