@@ -48,12 +48,20 @@ class _CrawlMonitor(Monitor):
     def partners(self) -> list[str]:
         return self.crawl.partners
 
+    def skip_if_interrupted(self) -> None:
+        """A crawl stopped from outside (Ctrl-C, SIGTERM) never reached some listings: what
+        they show is not judged (it said "no card ... did the markup change?" for partners
+        it never walked). The crawl is recorded ``interrupted``; the next one completes it."""
+        if self.crawl.finish_reason in crawlstats.INTERRUPTED_REASONS:
+            self.skipTest("the crawl was interrupted: its listings are not judged")
+
 
 @monitors.name("Partner cards")
 class PartnerCardsMonitor(_CrawlMonitor):
     @monitors.name("partners that had cards still show cards")
     def test_partners_that_had_cards_still_show_cards(self) -> None:
         """A listing with no card for a partner that had cards means the markup changed."""
+        self.skip_if_interrupted()
         lost = [
             f"partner {p}: no card on its listing page, {self.partner_stat(p, 'known')} archived"
             " before (did the markup change?)"
@@ -67,6 +75,7 @@ class PartnerCardsMonitor(_CrawlMonitor):
     def test_listing_cards_did_not_fall(self) -> None:
         """Cards on the first listing pages (read by every crawl, full or incremental)
         against the last successful crawl, partner by partner."""
+        self.skip_if_interrupted()
         keeper = ArchiveKeeper.of(self.data.crawler)
         if not keeper.opened:
             return  # the archive was refused; the crawl has failed already
@@ -110,12 +119,14 @@ class FieldCoverageMonitor(_CrawlMonitor):
 
     @monitors.name("every linked card has a title")
     def test_titles(self) -> None:
+        self.skip_if_interrupted()
         coverage = self._coverage("title")
         if coverage is not None and coverage < 1.0:
             self.fail(f"only {coverage:.1%} of linked cards have a title")
 
     @monitors.name("enough cards have a date")
     def test_dates(self) -> None:
+        self.skip_if_interrupted()
         coverage = self._coverage("published")
         minimum = setting(self.settings, "OLYSCRAPE_MONITOR_MIN_PUBLISHED")
         if coverage is not None and coverage < minimum:
@@ -238,6 +249,8 @@ class SendAlert(Action):
         stats = self.data.crawler.stats
         if stats.get_value("finish_reason") == crawlstats.UNKNOWN_PARTNER:
             return  # a usage error, not a crawl to alert about
+        if stats.get_value("finish_reason") in crawlstats.INTERRUPTED_REASONS:
+            return  # stopped on purpose (Ctrl-C, a supervisor): recorded, not alerted
         report = {
             "crawl_id": stats.get_value(crawlstats.CRAWL_ID),
             "db": setting(settings, "OLYSCRAPE_DB"),

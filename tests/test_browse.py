@@ -566,6 +566,10 @@ BAD_USES = {
     "setting of the wrong type": (["--setting", "sql_time_limit_ms", "soon"], "whole number"),
     "a reserved option after --": (["--", "--port", "9"], "use browse's own --port"),
     "another database after --": (["--", "-i", "other.db"], "browse sets it itself"),
+    "a port attached to -p": (["--", "-p8123"], "use browse's own --port"),
+    "metadata attached to -m": (["--", "-mfoo.json"], "browse sets it itself"),
+    "a port given with =": (["--", "--port=8123"], "use browse's own --port"),
+    "flags run together": (["--", "-io"], "browse sets it itself"),
     "a bare argument": (["other.db"], "go after --"),
     "port out of range": (["--port", "65536"], "'--port'"),
 }

@@ -48,8 +48,9 @@ def _check_dest(source: Path, dest: Path) -> None:
     refused and left unchanged."""
     if dest.is_dir():
         raise ArchiveError(f"{dest}: is a folder; give the copy's file name")
-    if dest.exists() and source.exists() and dest.resolve() == source.resolve():
-        raise ArchiveError(f"{dest}: is the archive itself")
+    what = paths.part_of_archive(dest, source)
+    if what is not None:  # the archive, its lock, its -wal: never overwritten
+        raise ArchiveError(f"{dest}: is {what}")
     try:
         schema.identify(dest)
     except ArchiveRefused as exc:

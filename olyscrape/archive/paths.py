@@ -19,6 +19,7 @@ it takes the lock, :meth:`~olyscrape.archive.ArchiveWriter.open` before it conne
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import stat
@@ -70,6 +71,28 @@ def connect_read_only(
         conn.close()
         raise
     return conn
+
+
+#: The files an archive keeps beside itself: its crawl lock, and SQLite's own.
+COMPANIONS = (".lock", "-wal", "-shm", "-journal")
+
+
+def part_of_archive(path: str | Path, archive: str | Path) -> str | None:
+    """What ``path`` is of the archive at ``archive`` ("the archive itself", "the archive's
+    lock file", ...), followed through symlinks and hard links, or None if neither it nor
+    a companion. Every file a command writes (``-o``, a feed, a log, a chart, a WARC, a
+    backup) is checked with this one rule, before anything is written."""
+    real, archive_real = Path(path).resolve(), Path(archive).resolve()
+    same = real == archive_real
+    if not same:
+        with contextlib.suppress(OSError):
+            same = os.path.samefile(path, archive)
+    if same:
+        return "the archive itself"
+    for suffix in COMPANIONS:
+        if real == archive_real.with_name(archive_real.name + suffix):
+            return f"the archive's {suffix.lstrip('.-')} file"
+    return None
 
 
 class UnusablePath(ArchiveError):

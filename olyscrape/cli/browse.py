@@ -294,6 +294,20 @@ RESERVED = {
 }  # fmt: skip
 
 
+def _reserved_in(arg: str) -> str | None:
+    """The reserved option ``arg`` gives, in any of click's spellings: ``--port=8123``,
+    ``-p8123`` (a value attached), ``-ip`` (flags run together); None if it gives none.
+    A run of short letters is read whole: safe, if it refuses a value that holds one."""
+    name = arg.split("=", 1)[0]
+    if name in RESERVED:
+        return name
+    if arg.startswith("-") and not arg.startswith("--"):
+        for letter in arg[1:]:
+            if f"-{letter}" in RESERVED:
+                return f"-{letter}"
+    return None
+
+
 class BadOption(ValueError):
     """A Datasette option ``browse`` cannot pass on: a usage error."""
 
@@ -329,8 +343,8 @@ def datasette_options(
     last, as given. Raises :class:`BadOption` for an option ``browse`` sets itself (the
     archive stays read-only and served with olyscrape's metadata) or a bad setting."""
     for arg in passed:
-        name = arg.split("=", 1)[0]
-        if name in RESERVED:
+        name = _reserved_in(arg)
+        if name is not None:
             instead = RESERVED[name]
             hint = f"use browse's own {instead}" if instead else "browse sets it itself"
             raise BadOption(f"Datasette's {name} cannot be passed after --: {hint}")

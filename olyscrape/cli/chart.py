@@ -12,6 +12,7 @@ from __future__ import annotations
 import errno
 import os
 import secrets
+import stat
 import textwrap
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -161,6 +162,16 @@ def save(fig: Figure, path: Path) -> None:
                 raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR), str(folder))
             break
     path.parent.mkdir(parents=True, exist_ok=True)
+    if path.is_symlink():  # the link stays; the file it names is replaced, as -o does
+        path = path.resolve()
+    try:
+        special = not stat.S_ISREG(path.stat().st_mode)
+    except FileNotFoundError:
+        special = False
+    if special:  # a device or FIFO: written into, never replaced by a regular file
+        with path.open("wb") as out:
+            fig.savefig(out, format=fmt, dpi=PNG_DPI, metadata=METADATA[fmt])
+        return
     # Not mkstemp: its file is private (0600); this one gets the umask's mode, as any.
     temporary = path.parent / f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp"
     try:

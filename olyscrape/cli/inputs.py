@@ -38,6 +38,20 @@ def preflight_archive(db: Path, option: str) -> None:
         raise click.BadParameter(str(exc), param_hint=option) from None
 
 
+def refuse_archive_target(path: Path | str | None, archive: Path | str | None, hint: str) -> None:
+    """A file the command writes must not be the archive or one of its companions (its
+    lock, ``-wal``, ``-shm``, ``-journal``): a usage error (exit 2) before anything runs.
+    Checked for ``-o``, feeds, the log file, the chart, the WARC and a backup's copy."""
+    if path is None or archive is None:
+        return
+    try:
+        what = paths.part_of_archive(path, archive)
+    except (OSError, RuntimeError) as exc:  # a symlink loop: Path.resolve gives up
+        raise click.BadParameter(f"{path}: {exc}", param_hint=hint) from None
+    if what is not None:
+        raise click.BadParameter(f"{path} is {what}; name another file", param_hint=hint)
+
+
 def check_creatable(path: Path, option: str) -> None:
     """A file an option names must be creatable and writable (a usage error if not),
     proved by trying (:func:`prove_writable`)."""

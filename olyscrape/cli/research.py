@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from olyscrape.cli.inputs import refuse_archive_target
 from olyscrape.cli.interrupts import interruptible
 from olyscrape.cli.options import (
     LIMIT_MAX,
@@ -179,6 +180,7 @@ def stats(db: Path, crawl_count: int, chart: Path | None, fmt: str, output: Path
     if chart is not None and importlib.util.find_spec("matplotlib") is None:
         raise click.ClickException(NO_MATPLOTLIB)
     check_output(output, db)
+    refuse_archive_target(chart, db, "--chart")
     with open_reader(db) as archive:
         width = terminal_width(sys.stdout) if output is None else None
         report = guarded(lambda: StatsReport.read(archive, crawl_count, width))

@@ -21,7 +21,7 @@ import click
 
 from olyscrape.archive import paths
 from olyscrape.archive.paths import UnusablePath
-from olyscrape.cli.inputs import prove_writable
+from olyscrape.cli.inputs import prove_writable, refuse_archive_target
 from olyscrape.cli.types import FilePath, SettingOverride
 
 _LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
@@ -43,6 +43,7 @@ def scrapy_options(feeds: bool = False) -> Callable[[Callable[..., Any]], Any]:
                 output=kwargs.pop("output", ()),
                 overwrite_output=kwargs.pop("overwrite_output", ()),
                 verbose=kwargs.get("verbose", False),
+                archive=kwargs.get("db") or kwargs.get("keep"),
             )
             return command(*args, **kwargs)
 
@@ -106,6 +107,7 @@ def _settings(
     output: tuple[str, ...],
     overwrite_output: tuple[str, ...],
     verbose: bool,
+    archive: Path | None = None,
 ) -> dict[str, Any]:
     settings = dict(overrides)
     if nolog and logfile:
@@ -119,13 +121,15 @@ def _settings(
     if nolog:
         settings["LOG_ENABLED"] = False
     if settings.get("LOG_FILE"):
-        _check_writable(settings["LOG_FILE"], "--logfile" if logfile else "--set")
+        _check_writable(settings["LOG_FILE"], "--logfile" if logfile else "--set", archive)
     if output or overwrite_output:
-        settings["FEEDS"] = _feeds(settings, list(output), list(overwrite_output))
+        settings["FEEDS"] = _feeds(settings, list(output), list(overwrite_output), archive)
     return settings
 
 
-def _feeds(settings: dict[str, Any], output: list[str], overwrite: list[str]) -> dict[str, Any]:
+def _feeds(
+    settings: dict[str, Any], output: list[str], overwrite: list[str], archive: Path | None
+) -> dict[str, Any]:
     """``FEEDS`` for ``-o``/``-O``, as ``scrapy crawl`` makes it (format from the extension
     or a ``:format`` suffix, ``-O`` overwriting), each local file checked writable; stdout
     is refused: it carries the crawl's summary."""
@@ -148,15 +152,16 @@ def _feeds(settings: dict[str, Any], output: list[str], overwrite: list[str]) ->
                 "the crawl's summary is stdout: give a file for the items", param_hint=hint
             )
         if parsed.scheme in ("", "file") or len(parsed.scheme) == 1:  # a path (C:\\ too)
-            _check_writable(parsed.path if parsed.scheme == "file" else str(uri), hint)
+            _check_writable(parsed.path if parsed.scheme == "file" else str(uri), hint, archive)
     return feeds
 
 
-def _check_writable(path: str, hint: str) -> None:
+def _check_writable(path: str, hint: str, archive: Path | None) -> None:
     """A file the run will write (the log, a feed) must be creatable, before anything:
     proved by trying (:func:`~olyscrape.cli.inputs.prove_writable`, which leaves nothing),
     since the permission bits say yes to root on ``/proc``, where the log's handler then
     raised a traceback and a feed failed after the crawl with exit 0."""
+    refuse_archive_target(path, archive, hint)  # the archive, its lock or -wal: never
     try:
         paths.check_creatable(path)
         prove_writable(Path(path))

@@ -33,6 +33,8 @@ from typing import IO, Any
 
 import click
 
+from olyscrape.cli.inputs import refuse_archive_target
+
 FLUSH_BYTES = 64 * 1024
 FLUSH_SECONDS = 0.1
 #: How a shell reports a program ended by SIGPIPE (128 + 13): what ``| head`` gives.
@@ -274,7 +276,6 @@ def _mode_for(path: Path) -> int:
 
 
 #: The files SQLite and olyscrape keep beside an archive: ``-o`` never names one of them.
-COMPANIONS = (".lock", "-wal", "-shm", "-journal")
 
 
 def check_output(path: Path | None, archive: Path) -> None:
@@ -283,21 +284,8 @@ def check_output(path: Path | None, archive: Path) -> None:
     if path is None:
         return
     hint = "'-o' / '--output'"
-    real, archive_real = path.resolve(), archive.resolve()
-    same = real == archive_real
-    with contextlib.suppress(OSError):
-        same = same or os.path.samefile(path, archive)
-    if same:
-        raise click.BadParameter(
-            f"{path} is the archive itself; name another file", param_hint=hint
-        )
-    for suffix in COMPANIONS:
-        companion = archive_real.with_name(archive_real.name + suffix)
-        if real == companion:
-            raise click.BadParameter(
-                f"{path} is the archive's {suffix.lstrip('.-')} file; name another file",
-                param_hint=hint,
-            )
+    refuse_archive_target(path, archive, hint)  # a symlink loop too
+    real = path.resolve()
     if real.is_dir():
         raise click.BadParameter(f"{path} is a folder; name a file", param_hint=hint)
 
