@@ -170,3 +170,16 @@ def test_ctrl_c_while_writing_leaves_nothing_beside_the_archive(archive_copy):
     out.parent.rmdir()
     assert _folder(archive_copy) == files
     assert sha256(archive_copy) == before
+
+
+def test_dash_as_the_output_is_standard_output(archive_copy, tmp_path, monkeypatch):
+    """``-o -`` writes to stdout, as Scrapy's ``-o -`` and most tools read it: no file "-"."""
+    from olyscrape.cli import cli
+
+    monkeypatch.chdir(tmp_path)
+    result = cli_runner().invoke(
+        cli, ["sql", "--db", str(archive_copy), "select 7 as x", "-o", "-", "--csv"]
+    )
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == "x\n7\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [archive_copy.name]  # no "-"

@@ -313,9 +313,14 @@ def output_option(func: Any) -> Any:
     """``-o/--output FILE``: write there (complete, or not at all) instead of stdout."""
     from olyscrape.cli.types import FilePath
 
+    def stdout_for_dash(ctx: click.Context, param: click.Parameter, value: Any) -> Any:
+        return None if value is not None and str(value) == "-" else value  # `-o -`: stdout
+
     return click.option(
         "-o",
         "--output",
         type=FilePath(),
-        help="Write the output to FILE, replaced only once complete (default: stdout).",
+        callback=stdout_for_dash,
+        help="Write the output to FILE, replaced only once complete (default: stdout;"
+        " '-' is stdout too).",
     )(func)
