@@ -33,7 +33,6 @@ from olyscrape.cli.options import (
 from olyscrape.cli.output import echo_report
 from olyscrape.cli.scrapyoptions import scrapy_options
 from olyscrape.cli.types import FilePath, PartnerList
-from olyscrape.site import urls
 
 if TYPE_CHECKING:
     from olyscrape.crawl import CrawlOutcome
@@ -197,6 +196,8 @@ def _one_source(
     if not base_url:
         return None
     try:
+        from olyscrape.site import urls  # the page parsers: not for a query command
+
         return urls.normalize_base_url(base_url)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--base-url") from None
