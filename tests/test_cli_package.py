@@ -263,3 +263,16 @@ def test_the_archive_is_named_by_db_not_by_s(tmp_path):
     )
     assert "Traceback" not in result.stderr
     assert sorted(tmp_path.iterdir()) == []  # nothing created: no archive, no lock
+
+
+def test_a_query_command_starts_without_the_crawl_side():
+    """The query commands' memory is sqlite-utils' (docs/performance.md#queries) because
+    ``olyscrape.cli`` does not import the page parsers, Scrapy or lxml: only a crawl does."""
+    import subprocess
+    import sys
+
+    heavy = ["parsel", "lxml", "scrapy", "olyscrape.site", "dateutil.parser"]
+    code = f"import sys, olyscrape.cli; print([m for m in {heavy!r} if m in sys.modules])"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
