@@ -4,11 +4,12 @@ them from the start of each run."""
 
 from __future__ import annotations
 
-import signal
 from contextlib import ExitStack
 from typing import Any
 
 from scrapy.crawler import Crawler, CrawlerProcess
+
+from olyscrape.stopsignals import give_back, take_stops
 
 
 class HeldStops:
@@ -29,21 +30,11 @@ class HeldStops:
         self.signals.append(signum)
 
     def install(self) -> None:
-        defaults = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL}
-        for signum, default in defaults.items():
-            previous = signal.getsignal(signum)
-            if previous is default:
-                try:
-                    signal.signal(signum, self._hold)
-                except ValueError:  # not the main thread: nothing is held
-                    continue
-                self._replaced[signum] = previous
+        self._replaced = take_stops(self._hold)  # nothing held off the main thread
 
     def restore(self) -> None:
         """Python's own handlers back where this replaced them (and Scrapy's did not)."""
-        for signum, previous in self._replaced.items():
-            if signal.getsignal(signum) == self._hold:
-                signal.signal(signum, previous)
+        give_back(self._replaced, self._hold)
 
     def replay(self, process: CrawlerProcess, waited: float = 0.0) -> None:
         """Once Scrapy's handlers are installed: the signals held, handed to them as soon

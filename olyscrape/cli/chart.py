@@ -12,11 +12,12 @@ from __future__ import annotations
 import errno
 import os
 import secrets
-import stat
 import textwrap
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from olyscrape.cli.sinks import is_special
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -164,11 +165,7 @@ def save(fig: Figure, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.is_symlink():  # the link stays; the file it names is replaced, as -o does
         path = path.resolve()
-    try:
-        special = not stat.S_ISREG(path.stat().st_mode)
-    except FileNotFoundError:
-        special = False
-    if special:  # a device or FIFO: written into, never replaced by a regular file
+    if is_special(path):  # a device or FIFO: written into, never replaced by a regular file
         with path.open("wb") as out:
             fig.savefig(out, format=fmt, dpi=PNG_DPI, metadata=METADATA[fmt])
         return

@@ -21,7 +21,6 @@ from olyscrape.cli.inputs import (
     check_replay_warc,
     checked_alert,
     preflight_archive,
-    refuse_archive_target,
 )
 from olyscrape.cli.options import (
     db_option,
@@ -138,8 +137,7 @@ def crawl(
     if replay_warc:
         check_replay_warc(replay_warc)
     if warc:
-        refuse_archive_target(warc, db, "--warc")
-        check_creatable(warc, "--warc")
+        check_creatable(warc, "--warc", archive=db)
     preflight_archive(db, "--db")
 
     arguments = {

@@ -52,9 +52,11 @@ def refuse_archive_target(path: Path | str | None, archive: Path | str | None, h
         raise click.BadParameter(f"{path} is {what}; name another file", param_hint=hint)
 
 
-def check_creatable(path: Path, option: str) -> None:
+def check_creatable(path: Path, option: str, archive: Path | None = None) -> None:
     """A file an option names must be creatable and writable (a usage error if not),
-    proved by trying (:func:`prove_writable`)."""
+    proved by trying (:func:`prove_writable`); with ``archive``, it must not be that
+    archive or one of its companions either (:func:`refuse_archive_target`)."""
+    refuse_archive_target(path, archive, option)
     try:
         paths.check_creatable(path)
         prove_writable(path)

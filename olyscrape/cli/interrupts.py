@@ -23,6 +23,7 @@ from typing import IO, Any, TypeVar
 import click
 
 from olyscrape.archive.running import interrupt_all
+from olyscrape.stopsignals import give_back, take_stops
 
 #: 128 + SIGINT, as a shell reports a program Ctrl-C ended.
 EXIT_INTERRUPTED = 130
@@ -54,20 +55,6 @@ class _Watch:
         interrupt_all()
         raise KeyboardInterrupt
 
-    def install(self) -> dict[int, Any]:
-        """Handle SIGINT and SIGTERM where Python's defaults would; the handlers replaced."""
-        defaults = {signal.SIGINT: signal.default_int_handler, signal.SIGTERM: signal.SIG_DFL}
-        replaced: dict[int, Any] = {}
-        for signum, default in defaults.items():
-            previous = signal.getsignal(signum)
-            if previous is default:
-                try:
-                    signal.signal(signum, self.handle)
-                except ValueError:  # not the main thread: Python's own handling stays
-                    continue
-                replaced[signum] = previous
-        return replaced
-
 
 def interrupted_with(message: str) -> Callable[[F], F]:
     """A command that Ctrl-C ends with :class:`Interrupted` saying ``message`` (an ``-o``
@@ -77,7 +64,7 @@ def interrupted_with(message: str) -> Callable[[F], F]:
         @functools.wraps(func)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             watch = _Watch()
-            replaced = watch.install()
+            replaced = take_stops(watch.handle)
             try:
                 return func(*args, **kwargs)
             except KeyboardInterrupt:  # QueryInterrupted (SQLite stopped) is one
@@ -87,8 +74,7 @@ def interrupted_with(message: str) -> Callable[[F], F]:
                     raise Interrupted(message, signum=watch.seen) from None
                 raise
             finally:
-                for signum, previous in replaced.items():
-                    signal.signal(signum, previous)
+                give_back(replaced)
 
         return wrapper  # type: ignore[return-value]
 

@@ -9,7 +9,7 @@ import click
 
 from olyscrape.cli.crawling import reparse_captures
 from olyscrape.cli.exits import EXIT_FAILED, EXIT_OK
-from olyscrape.cli.inputs import check_creatable, refuse_archive_target
+from olyscrape.cli.inputs import check_creatable
 from olyscrape.cli.interrupts import interrupted_with
 from olyscrape.cli.options import db_option, report_format_option, verbose_option
 from olyscrape.cli.types import FilePath
@@ -74,8 +74,7 @@ def recover(db: Path, new: Path, verbose: bool) -> None:
     """
     from olyscrape.archive.backup import recover_captures
 
-    refuse_archive_target(new, db, "NEW")  # a new file named a.db-wal would be a.db's WAL
-    check_creatable(new, "NEW")
+    check_creatable(new, "NEW", archive=db)  # never a.db-wal: it would be a.db's WAL
     if new.exists():
         raise click.BadParameter(f"{new} already exists; recover into a new file", param_hint="NEW")
     result = recover_captures(db, new)

@@ -19,9 +19,7 @@ from urllib.parse import urlparse
 
 import click
 
-from olyscrape.archive import paths
-from olyscrape.archive.paths import UnusablePath
-from olyscrape.cli.inputs import prove_writable, refuse_archive_target
+from olyscrape.cli.inputs import check_creatable
 from olyscrape.cli.types import FilePath, SettingOverride
 
 _LEVELS = ("CRITICAL", "ERROR", "WARNING", "INFO", "DEBUG")
@@ -161,9 +159,4 @@ def _check_writable(path: str, hint: str, archive: Path | None) -> None:
     proved by trying (:func:`~olyscrape.cli.inputs.prove_writable`, which leaves nothing),
     since the permission bits say yes to root on ``/proc``, where the log's handler then
     raised a traceback and a feed failed after the crawl with exit 0."""
-    refuse_archive_target(path, archive, hint)  # the archive, its lock or -wal: never
-    try:
-        paths.check_creatable(path)
-        prove_writable(Path(path))
-    except UnusablePath as exc:
-        raise click.BadParameter(str(exc), param_hint=hint) from None
+    check_creatable(Path(path), hint, archive)  # never the archive, its lock or -wal

@@ -256,7 +256,7 @@ class DeviceSink(Sink):
             self.stream.close()
 
 
-def _is_special(path: Path) -> bool:
+def is_special(path: Path) -> bool:
     """An existing ``path`` (links followed) that is neither a regular file nor a folder."""
     try:
         mode = path.stat().st_mode
@@ -297,7 +297,7 @@ def open_sink(path: Path | None = None) -> Iterator[Sink]:
     sink: Sink
     if path is None:
         sink = Sink(sys.stdout)
-    elif _is_special(path):
+    elif is_special(path):
         sink = DeviceSink(path)
     else:
         sink = FileSink(path)
