@@ -160,6 +160,15 @@ def create_index_sql(table: str, columns: list[str], unique: bool = False) -> st
     )
 
 
+#: Version 7's record of walks starts from the last complete walk of each partner that the
+#: archive knew (its kind unknown, so it never makes a link gone; a link last seen before
+#: it went before the upgrade, when is not known, and is never reported gone).
+_WALKS_BEFORE = """INSERT INTO walks (partner, started, completed, kind)
+    SELECT slug, walk_started, walk_completed, 'before' FROM partners
+    WHERE walk_completed IS NOT NULL AND walk_started IS NOT NULL
+        AND walk_completed >= walk_started ORDER BY slug"""
+
+
 def _migrate_in_transaction(conn: sqlite3.Connection) -> None:
     """Every step of :func:`migrate`, inside its transaction."""
     conn.execute(f"PRAGMA application_id = {schema.APPLICATION_ID}")
@@ -168,6 +177,8 @@ def _migrate_in_transaction(conn: sqlite3.Connection) -> None:
     for name, (columns, _) in schema.SCHEMA.items():
         if name not in tables:
             conn.execute(create_table_sql(name))
+            if name == "walks":
+                conn.execute(_WALKS_BEFORE)
             continue
         present = set(_columns(conn, name))
         for column, kind in columns.items():

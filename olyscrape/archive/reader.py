@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 import sqlite_utils
 
-from olyscrape.archive import legacy, paths, running, schema, walowner
+from olyscrape.archive import changes, legacy, paths, running, schema, walowner
 from olyscrape.archive.crawlrows import crawl_summary
 from olyscrape.archive.errors import ArchiveError, QueryError, damaged, is_corruption
 from olyscrape.archive.running import QueryRows, rows_of, statement_error, watch_of
@@ -328,6 +328,20 @@ class ArchiveReader:
             if cursor is not None:
                 with contextlib.suppress(sqlite3.ProgrammingError):  # closed first
                     cursor.close()
+
+    def iter_changes(self, query: changes.ChangeQuery) -> Iterator[dict[str, Any]]:
+        """Articles new, edited and gone from a listing (:func:`.changes.shaped` rows),
+        newest first, as SQLite yields them."""
+        return map(changes.shaped, self._iter_query(*changes.changes_sql(query)))
+
+    def last_crawl_start(self) -> str | None:
+        """When the newest crawl started: ``changes --since last-crawl``."""
+        return self._query(changes.LAST_CRAWL_START, {})[0]["at"]
+
+    def history(self, url: str) -> changes.History | None:
+        """Every version of the article at ``url`` (None: the archive has no such article)."""
+        rows = {name: self._query(sql, {"url": url}) for name, sql in changes.HISTORY.items()}
+        return changes.history_of(**rows) if rows["article"] else None
 
     def partners(self) -> list[tuple[str, str]]:
         """Every partner of the archive: (slug, name), by slug."""

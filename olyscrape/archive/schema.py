@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from olyscrape.archive import paths, traces
+from olyscrape.archive import changes, paths, traces
 from olyscrape.archive.errors import (
     ArchiveDamaged,
     ArchiveRefused,
@@ -39,8 +39,10 @@ APPLICATION_ID = 0x4F4C5953
 #: ``page_tried``) and indexes the articles still without a page (:data:`PARTIAL_INDEXES`),
 #: version 6 keeps the mark of the last writer session (``writer_session``), by which a
 #: ``-wal`` left beside the file is told to be its own or another copy's
-#: (:func:`olyscrape.archive.walowner.wal_owner`).
-SCHEMA_VERSION = 6
+#: (:func:`olyscrape.archive.walowner.wal_owner`), version 7 records each complete walk of
+#: a partner's listing (``walks``), by which a link gone from a listing is told from one an
+#: incremental walk did not reach (:mod:`olyscrape.archive.changes`).
+SCHEMA_VERSION = 7
 
 #: The origin every canonical URL the archive stores starts with: what "an article on
 #: the site" means in its queries (the pages a crawl still wants, ``verify``'s note). A
@@ -125,6 +127,15 @@ SCHEMA: dict[str, tuple[dict[str, type], str | tuple[str, ...]]] = {
         },
         "id",
     ),
+    # One row per walk of a partner's listing that completed, written with its last cards
+    # (an interrupted or failed walk writes none): its crawl, when it started (the
+    # partner's ``walk_started``) and completed, and its kind: ``full`` (the whole
+    # listing), ``incremental`` (stopped at cards archived before) or ``before`` (the last
+    # complete walk an archive had recorded when it was upgraded to version 7).
+    "walks": (
+        {"id": int, "crawl_id": int, "partner": str, "started": str, "completed": str, "kind": str},
+        "id",
+    ),
     # One row (id 1), on a page of its own: the writer session that last opened the file
     # (a random token), its commits so far (each commit adds one, so each commit's WAL
     # frames carry this page), and the stamps (token, commits) earlier sessions started
@@ -160,6 +171,10 @@ VIEWS = {
         SELECT a.url AS article_url, l.partner, l.position, l.first_seen, l.last_seen
         FROM partner_links l JOIN articles a ON a.id = l.article_id
     """,
+    #: Every change (new, edited, gone), one row per partner: ``olyscrape changes``.
+    "changes": changes.CHANGES_VIEW,
+    #: Every earlier version of each article: ``olyscrape history``.
+    "article_history": changes.HISTORY_VIEW,
 }
 
 #: Index the articles added since the index's newest row (the writer runs it after each
@@ -231,6 +246,7 @@ INDEXES = {
     "articles": [["published"]],
     "article_versions": [["article_url"]],
     "captures": [["canonical_url"]],
+    "walks": [["partner", "started"]],
 }
 
 #: Index name → (table, columns, condition): indexes of a few rows only. The articles

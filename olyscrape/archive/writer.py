@@ -58,6 +58,10 @@ _SESSION = "SELECT token, commits, history FROM writer_session WHERE id = 1"
 _FINISH_CRAWL = "UPDATE crawls SET finished_at = ?, status = ?, stats = ?, reasons = ? WHERE id = ?"
 
 _COMPLETE_WALK = "UPDATE partners SET walk_completed = :seen WHERE slug = :partner"
+#: A complete walk's record (``walks``): it started when its partner's ``walk_started`` says.
+_RECORD_WALK = """INSERT INTO walks (crawl_id, partner, started, completed, kind)
+    SELECT :crawl_id, slug, walk_started, :seen, :kind FROM partners
+    WHERE slug = :partner AND walk_started IS NOT NULL"""
 
 Item = ArticleCard | ArticlePageItem | ArticlePageFailed | Partner | WalkDone
 
@@ -294,7 +298,8 @@ class ArchiveWriter:
         bodies = [i for i in items if isinstance(i, ArticlePageItem)]
         # A re-parse walks nothing on the site.
         done = [i for i in items if isinstance(i, WalkDone)] if touch_seen else []
-        walks = [{"partner": i.partner, "seen": seen} for i in done]
+        walks = [{"partner": i.partner, "seen": seen,
+                  "kind": "incremental" if i.incremental else "full"} for i in done]  # fmt: skip
         # A re-parse asks the site for nothing: no page of it failed to come.
         failed = {
             i.url: {"url": i.url, "reason": i.reason, "seen": seen}
@@ -310,6 +315,7 @@ class ArchiveWriter:
             result = self._write_articles(conn, cards, bodies, seen, touch_seen)
             many(conn, _FAIL_PAGE, list(failed.values()))
             shift_unreached(conn, self._walks, done)
+            many(conn, _RECORD_WALK, [w | {"crawl_id": self.crawl_id} for w in walks])
             many(conn, _COMPLETE_WALK, walks)  # last: after the walk's cards and pages
         result.captures = len(queued)
         result.page_failures = len(failed)

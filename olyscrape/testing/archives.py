@@ -97,6 +97,8 @@ _P1 = (*_P0, "walk_started", "walk_completed")
 _C0 = ("id", "started_at", "finished_at", "status", "stats")
 _C1 = (*_C0, "reasons")
 _A4 = ("id", *_ARTICLES_0, *_BODIES, *_V3)
+#: The views of versions 4 to 6 (version 7 added ``changes`` and ``article_history``).
+_V4_VIEWS = {name: schema.VIEWS[name] for name in ("partner_articles", "article_partners")}
 
 #: Every shape the archive had, oldest first.
 PAST_VERSIONS: dict[str, Version] = {
@@ -147,7 +149,7 @@ PAST_VERSIONS: dict[str, Version] = {
             _tables(_P1, _A4, _C1, by_number=True),
             4,
             _OLYS,
-            views=dict(schema.VIEWS),
+            views=_V4_VIEWS,
             without_rowid=("partner_links",),
         ),
         Version(
@@ -156,7 +158,7 @@ PAST_VERSIONS: dict[str, Version] = {
             _tables(_P1, (*_A4, *_V5), _C1, by_number=True),
             5,
             _OLYS,
-            views=dict(schema.VIEWS),
+            views=_V4_VIEWS,
             without_rowid=("partner_links",),
         ),
         Version(
@@ -165,7 +167,7 @@ PAST_VERSIONS: dict[str, Version] = {
             _tables(_P1, (*_A4, *_V5), _C1, by_number=True, session=True),
             6,
             _OLYS,
-            views=dict(schema.VIEWS),
+            views=_V4_VIEWS,
             without_rowid=("partner_links",),
         ),
         # Not a release: the sparsest file the migrations accept as one made before

@@ -1,0 +1,238 @@
+"""What changed in the archive, and when: the SQL of ``olyscrape changes`` and ``history``.
+
+Three kinds of change, each read from what the crawls already keep:
+
+- ``new``: an article new to the archive (``articles.first_seen``).
+- ``edited``: an article whose title, section, published date or body was replaced. Each
+  ``article_versions`` row holds the values an article had *before* a change; the values
+  after it are the next version's, or the article's own for the newest.
+- ``gone``: a link no longer shown on its partner's listing. Only a **full** walk of that
+  listing, recorded in ``walks`` once it completed, can say so: the link was seen before
+  the walk started and not during it. The first such walk is when it went. An incremental
+  walk (it stops at cards archived before), an interrupted one or a failed one records no
+  walk, so it never makes a link gone. A link seen again later is no longer gone.
+
+Times are the archive's: UTC, ISO 8601 to the second with a ``Z`` (``2026-12-04T07:00:00Z``),
+so they compare as text. The same SQL fragments make the ``changes`` view that Datasette
+facets (:data:`CHANGES_VIEW`), one row per change and partner.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+#: The kinds of change, in the order a same-second tie is listed.
+KINDS = ("new", "edited", "gone")
+#: The article fields whose change ``article_versions`` keeps, as the history shows them.
+FIELDS = ("title", "published", "category", "body")
+
+#: Each article version with the values after it: the next version's, or the article's own.
+_EDITS = """
+SELECT v.id AS version_id, v.article_url AS url, v.changed_at AS at, v.crawl_id,
+       a.id AS article_id, a.title AS current_title,
+       v.title AS title_before, v.published AS published_before,
+       v.category AS category_before, v.body AS body_before,
+       CASE WHEN n.id IS NULL THEN a.title ELSE n.title END AS title_after,
+       CASE WHEN n.id IS NULL THEN a.published ELSE n.published END AS published_after,
+       CASE WHEN n.id IS NULL THEN a.category ELSE n.category END AS category_after,
+       CASE WHEN n.id IS NULL THEN a.body ELSE n.body END AS body_after
+FROM article_versions v
+JOIN articles a ON a.url = v.article_url
+LEFT JOIN article_versions n ON n.id = (
+    SELECT min(x.id) FROM article_versions x WHERE x.article_url = v.article_url AND x.id > v.id)
+"""
+
+#: The fields an edit replaced (a value that was there and is no longer), comma-separated.
+_FIELDS_CHANGED = " || ".join(
+    f"CASE WHEN e.{f}_before IS NOT NULL AND e.{f}_before IS NOT e.{f}_after"
+    f" THEN '{f}, ' ELSE '' END"
+    for f in FIELDS
+)
+
+#: The crawl that first stored an article: the last one started by its first sighting.
+_FIRST_CRAWL = "(SELECT max(c.id) FROM crawls c WHERE c.started_at <= a.first_seen)"
+
+#: The full walk (or the walk the archive recorded when it was upgraded to version 7: kind
+#: ``before``) that came before walk ``w`` of the same partner: a link last seen before its
+#: start went before it, not at ``w``.
+_PREVIOUS_WALK = """(SELECT max(p.started) FROM walks p WHERE p.partner = w.partner
+    AND p.kind IN ('full', 'before') AND p.started < w.started)"""
+
+#: The three kinds, one row per change and partner, with the same columns. ``{new}``,
+#: ``{edited}`` and ``{gone}`` are each kind's extra conditions (``AND ...``), so that a
+#: date bounds each kind by its own index, never a scan of every change.
+_BRANCHES = {
+    "new": f"""
+SELECT 'new' AS kind, a.first_seen AS at, l.partner, a.url, a.title, NULL AS fields,
+       {_FIRST_CRAWL} AS crawl_id, NULL AS version_id
+FROM articles a LEFT JOIN partner_links l ON l.article_id = a.id
+WHERE a.first_seen IS NOT NULL {{new}}""",
+    "edited": f"""
+SELECT 'edited' AS kind, e.at, l.partner, e.url, e.current_title AS title,
+       rtrim({_FIELDS_CHANGED}, ', ') AS fields, e.crawl_id, e.version_id
+FROM ({_EDITS}) e LEFT JOIN partner_links l ON l.article_id = e.article_id
+WHERE ({_FIELDS_CHANGED}) <> '' {{edited}}""",
+    "gone": f"""
+SELECT 'gone' AS kind, w.completed AS at, w.partner, a.url, a.title, NULL AS fields,
+       w.crawl_id, NULL AS version_id
+FROM walks w
+JOIN partner_links l ON l.partner = w.partner AND l.last_seen < w.started
+    AND l.last_seen >= coalesce({_PREVIOUS_WALK}, '')
+JOIN articles a ON a.id = l.article_id
+WHERE w.kind = 'full' {{gone}}""",
+}
+
+#: The ``changes`` view: every change, one row per partner, for Datasette's facets.
+CHANGES_VIEW = "\nUNION ALL\n".join(
+    sql.format(new="", edited="", gone="") for sql in _BRANCHES.values()
+)
+
+#: The ``article_history`` view: every earlier version of each article, with the values it
+#: had and when it was replaced.
+HISTORY_VIEW = """
+SELECT v.article_url AS url, v.changed_at AS replaced_at, v.crawl_id, v.title, v.published,
+       v.category, v.body, a.title AS current_title
+FROM article_versions v JOIN articles a ON a.url = v.article_url
+"""
+
+#: The start of the newest crawl: what ``--since last-crawl`` means.
+LAST_CRAWL_START = "SELECT max(started_at) AS at FROM crawls"
+
+
+@dataclass(frozen=True)
+class ChangeQuery:
+    """What ``olyscrape changes`` asks: changes at or after ``since`` (an archive time, or
+    None for all), of these ``partners`` (slugs; empty: all), of these ``kinds``."""
+
+    since: str | None = None
+    partners: tuple[str, ...] = ()
+    kinds: tuple[str, ...] = KINDS
+    limit: int | None = None
+
+
+def changes_sql(query: ChangeQuery) -> tuple[str, dict[str, Any]]:
+    """The SQL (and its parameters) of ``query``'s changes, newest first, one row per change
+    with its partners joined (``partners``: comma-separated, by slug)."""
+    params: dict[str, Any] = {"since": query.since or "", "limit": query.limit or -1}
+    bound = {
+        "new": "AND a.first_seen >= :since",
+        "edited": "AND e.at >= :since",
+        "gone": "AND w.completed >= :since",
+    }
+    if query.partners:
+        marks = ", ".join(f":p{i}" for i in range(len(query.partners)))
+        params |= {f"p{i}": slug for i, slug in enumerate(query.partners)}
+        bound = {kind: f"{cond} AND l.partner IN ({marks})" for kind, cond in bound.items()}
+    branches = [_BRANCHES[kind].format(**{kind: bound[kind]}) for kind in KINDS
+                if kind in query.kinds]  # fmt: skip
+    order = "CASE g.kind WHEN 'new' THEN 0 WHEN 'edited' THEN 1 ELSE 2 END"
+    values = ", ".join(
+        f"v.{f} AS {f}_before, CASE WHEN n.id IS NULL THEN a.{f} ELSE n.{f} END AS {f}_after"
+        for f in FIELDS
+    )
+    sql = f"""
+SELECT g.*, {values}
+FROM (
+    SELECT kind, at, group_concat(partner, ', ') AS partners, url, title, fields, crawl_id,
+           version_id
+    FROM (SELECT * FROM ({" UNION ALL ".join(branches)}) ORDER BY partner)
+    GROUP BY kind, at, url, version_id
+) g
+LEFT JOIN article_versions v ON v.id = g.version_id
+LEFT JOIN articles a ON a.url = v.article_url
+LEFT JOIN article_versions n ON n.id = (
+    SELECT min(x.id) FROM article_versions x WHERE x.article_url = v.article_url AND x.id > v.id)
+ORDER BY g.at DESC, {order}, g.url
+LIMIT :limit"""
+    return sql, params
+
+
+def shaped(row: dict[str, Any]) -> dict[str, Any]:
+    """A row of :func:`changes_sql` as ``changes`` gives it: ``partners`` and ``fields``
+    lists; an edit's ``before`` and ``after`` values of the fields it replaced (none for
+    the other kinds)."""
+    fields = row.pop("fields")
+    row["partners"] = row["partners"].split(", ") if row["partners"] else []
+    row["fields"] = fields.split(", ") if fields else []
+    before = {f: row.pop(f"{f}_before") for f in FIELDS}
+    after = {f: row.pop(f"{f}_after") for f in FIELDS}
+    row["before"] = {f: before[f] for f in row["fields"]}
+    row["after"] = {f: after[f] for f in row["fields"]}
+    return row
+
+
+#: An article and every version of it, oldest first.
+ARTICLE = """SELECT id, url, title, published, category, body, first_seen, last_seen
+    FROM articles WHERE url = :url"""
+VERSIONS = """SELECT id, changed_at, crawl_id, title, published, category, body
+    FROM article_versions WHERE article_url = :url ORDER BY id"""
+#: The responses the crawls received for an article's URL, oldest first.
+CAPTURES = """SELECT id, fetched_at, status, crawl_id FROM captures
+    WHERE canonical_url = :url ORDER BY id"""
+#: The partners whose listing shows (or showed) an article, with when.
+LINKS = """SELECT l.partner, l.position, l.first_seen, l.last_seen FROM partner_links l
+    JOIN articles a ON a.id = l.article_id WHERE a.url = :url ORDER BY l.partner"""
+#: What :func:`history_of` reads of one article (``:url``).
+HISTORY = {"article": ARTICLE, "versions": VERSIONS, "captures": CAPTURES, "links": LINKS}
+
+
+@dataclass
+class Version:
+    """One state of an article: its :data:`FIELDS`' values, the time it was first stored
+    as such (``since``: the article's first sighting, or the change that made it) and the
+    change that replaced it (``until``; None for the current one)."""
+
+    number: int
+    values: dict[str, Any]
+    since: str | None
+    until: str | None
+    crawl_id: int | None = None  # the crawl that replaced it
+    captures: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class History:
+    """Every version of one article, oldest first, and the partners' links to it."""
+
+    url: str
+    versions: list[Version]
+    links: list[dict[str, Any]]
+    last_seen: str | None
+
+
+def history_of(
+    article: list[dict[str, Any]],
+    versions: Iterable[dict[str, Any]],
+    captures: Iterable[dict[str, Any]],
+    links: Iterable[dict[str, Any]],
+) -> History:
+    """The :class:`History` of ``article`` (the one row of :data:`ARTICLE`) from its rows of
+    :data:`VERSIONS`, :data:`CAPTURES` and :data:`LINKS`: each earlier version held the
+    values its row keeps from the previous change (or the first sighting) until its
+    ``changed_at``; the article's own values since the last change. Each capture goes to
+    the version it shows: the crawl that fetched it stored what it found, so a capture of
+    the crawl that replaced a version shows the next one."""
+    (row,) = article
+    states: list[Version] = []
+    since = row["first_seen"]
+    for old in versions:
+        values = {f: old[f] for f in FIELDS}
+        states.append(Version(len(states) + 1, values, since, old["changed_at"], old["crawl_id"]))
+        since = old["changed_at"]
+    states.append(Version(len(states) + 1, {f: row[f] for f in FIELDS}, since, None))
+    for capture in captures:
+        shown = next((s for s in states if _before(capture, s)), states[-1])
+        shown.captures.append(capture)
+    return History(row["url"], states, list(links), row["last_seen"])
+
+
+def _before(capture: dict[str, Any], version: Version) -> bool:
+    """True when ``capture`` was stored before ``version`` was replaced: by an earlier
+    crawl than the one that replaced it (by time where a crawl is not known)."""
+    if version.until is None:
+        return True
+    if version.crawl_id is not None and capture["crawl_id"] is not None:
+        return bool(capture["crawl_id"] < version.crawl_id)
+    return bool((capture["fetched_at"] or "") < version.until)

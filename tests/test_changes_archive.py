@@ -1,0 +1,166 @@
+"""What changed, as the archive tells it (olyscrape.archive.changes): new, edited and gone,
+each walk recorded only once it completed, a link gone only on a full walk's word."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from olyscrape.archive import ArchiveWriter
+from olyscrape.archive.changes import ChangeQuery
+from olyscrape.archive.reader import ArchiveReader
+from olyscrape.items import ArticleCard, ArticlePageItem, Partner, WalkDone
+from olyscrape.testing import archives
+
+NEWS = "https://olympics.com/ioc/news/"
+
+
+def card(slug: str, partner: str = "visa", position: int = 1, **fields: str) -> ArticleCard:
+    values = {"title": f"About {slug}", "category": "IOC News", "published": "2021-07-22",
+              "published_raw": "22 Jul 2021"} | fields  # fmt: skip
+    return ArticleCard(url=NEWS + slug, partner=partner, position=position, **values)
+
+
+def page(slug: str, text: str, partner: str = "visa") -> ArticlePageItem:
+    return ArticlePageItem(url=NEWS + slug, partner=partner, body=text)
+
+
+def walk(partner: str = "visa") -> Partner:
+    return Partner(slug=partner, name=partner.title(), url=f"https://olympics.com/ioc/{partner}")
+
+
+class Site:
+    """An archive written as crawls write it: each crawl a partner's walk at its own time."""
+
+    def __init__(self, path):
+        self.path = path
+        self.writer = ArchiveWriter.open(path, record_crawl=False)
+        self.crawl = 0
+
+    def crawl_at(self, at: str, items: list, done: WalkDone | None = None) -> None:
+        self.crawl += 1
+        self.writer.crawl_id = self.crawl
+        self.writer.store([walk(), *items], seen_at=at)
+        with self.writer.conn:
+            self.writer.conn.execute(
+                "INSERT INTO crawls (id, started_at, status) VALUES (?, ?, 'ok')", [self.crawl, at]
+            )
+        if done is not None:
+            self.writer.store([done], seen_at=at.replace(":00Z", ":30Z"))
+
+    def changes(self, **query) -> list[tuple]:
+        with ArchiveReader.open(self.path) as reader:
+            return [(r["kind"], r["url"].removeprefix(NEWS), r["fields"], r["at"])
+                    for r in reader.iter_changes(ChangeQuery(**query))]  # fmt: skip
+
+
+@pytest.fixture
+def site(tmp_path):
+    site = Site(tmp_path / "a.db")
+    yield site
+    site.writer.close()
+
+
+FULL, INCREMENTAL = WalkDone("visa"), WalkDone("visa", incremental=True)
+T1, T2, T3, T4 = (f"2026-0{m}-01T00:00:00Z" for m in (1, 2, 3, 4))
+
+
+def test_each_complete_walk_is_recorded_with_its_kind_and_an_unfinished_one_is_not(site):
+    site.crawl_at(T1, [card("a")], FULL)
+    site.crawl_at(T2, [card("a")], INCREMENTAL)
+    site.crawl_at(T3, [card("a")], None)  # cut short: no WalkDone stored
+    walks = site.writer.conn.execute(
+        "SELECT crawl_id, partner, started, completed, kind FROM walks ORDER BY id"
+    ).fetchall()
+    assert walks == [
+        (1, "visa", T1, "2026-01-01T00:00:30Z", "full"),
+        (2, "visa", T2, "2026-02-01T00:00:30Z", "incremental"),
+    ]
+
+
+def test_a_card_missing_from_a_full_walk_is_gone_at_that_walk(site):
+    site.crawl_at(T1, [card("a", position=1), card("b", position=2)], FULL)
+    site.crawl_at(T2, [card("a", position=1)], FULL)
+    assert site.changes(kinds=("gone",)) == [("gone", "b", [], "2026-02-01T00:00:30Z")]
+
+
+@pytest.mark.parametrize("done", [INCREMENTAL, None], ids=["incremental", "interrupted"])
+def test_no_card_is_gone_on_the_word_of_an_incremental_or_unfinished_walk(site, done):
+    site.crawl_at(T1, [card("a", position=1), card("b", position=2)], FULL)
+    site.crawl_at(T2, [card("new", position=1)], done)
+    assert site.changes(kinds=("gone",)) == []
+    # The next full walk that does not show it is when it went, once.
+    site.crawl_at(T3, [card("new", position=1), card("a", position=2)], FULL)
+    site.crawl_at(T4, [card("new", position=1), card("a", position=2)], FULL)
+    assert site.changes(kinds=("gone",)) == [("gone", "b", [], "2026-03-01T00:00:30Z")]
+
+
+def test_a_card_shown_again_is_no_longer_gone(site):
+    site.crawl_at(T1, [card("a"), card("b", position=2)], FULL)
+    site.crawl_at(T2, [card("a")], FULL)
+    site.crawl_at(T3, [card("a"), card("b", position=2)], FULL)
+    assert site.changes(kinds=("gone",)) == []
+
+
+def test_new_edited_and_gone_newest_first_with_the_fields_an_edit_replaced(site):
+    site.crawl_at(T1, [card("a"), page("a", "First body."), card("b", position=2)], FULL)
+    site.crawl_at(T2, [card("a", title="Retitled"), card("c", position=2)], FULL)
+    site.crawl_at(T3, [card("a", title="Retitled"), page("a", "Second body."),
+                       card("c", position=2)], FULL)  # fmt: skip
+    assert site.changes(since=T2) == [
+        ("edited", "a", ["body"], T3),
+        ("gone", "b", [], "2026-02-01T00:00:30Z"),
+        ("new", "c", [], T2),
+        ("edited", "a", ["title"], T2),
+    ]
+    with ArchiveReader.open(site.path) as reader:
+        body, title = reader.iter_changes(ChangeQuery(kinds=("edited",)))
+    assert (title["before"], title["after"]) == ({"title": "About a"}, {"title": "Retitled"})
+    assert (body["before"], body["after"]) == ({"body": "First body."}, {"body": "Second body."})
+
+
+def test_changes_of_one_partner_and_of_one_kind(site):
+    site.crawl_at(T1, [card("a"), card("shared", partner="omega")], FULL)
+    site.crawl_at(T2, [card("a"), card("v", position=2), card("o", partner="omega")], FULL)
+    new = {r[1] for r in site.changes(since=T2, partners=("omega",))}
+    assert new == {"o"}
+    assert {r[1] for r in site.changes(since=T2, kinds=("new",))} == {"v", "o"}
+
+
+def test_history_lists_every_version_with_when_it_stood(site):
+    site.crawl_at(T1, [card("a", title="One"), page("a", "Body one.")], FULL)
+    site.crawl_at(T2, [card("a", title="Two")], FULL)
+    site.crawl_at(T3, [card("a", title="Three")], FULL)
+    with ArchiveReader.open(site.path) as reader:
+        history = reader.history(NEWS + "a")
+        assert reader.history(NEWS + "nothing") is None
+    assert history is not None
+    assert [(v.values["title"], v.since, v.until) for v in history.versions] == [
+        ("One", T1, T2), ("Two", T2, T3), ("Three", T3, None)]  # fmt: skip
+    assert history.versions[0].values["body"] == "Body one."
+
+
+def test_an_upgraded_archive_starts_from_its_last_complete_walk(tmp_path):
+    """Version 6 kept only the last walk: version 7 records it as `before`, which bounds the
+    first full walk's gone links (a link last seen before it went before the upgrade)."""
+    path = archives.build(tmp_path / "v6.db", "6")
+    conn = sqlite3.connect(path)
+    conn.execute("UPDATE partners SET walk_started = '2026-01-01T00:00:00Z',"
+                 " walk_completed = '2026-01-01T00:00:10Z' WHERE slug = 'visa'")  # fmt: skip
+    conn.commit()
+    conn.close()
+    with ArchiveWriter.open(path, record_crawl=False) as writer:
+        writer.store([])  # the first write migrates
+        walks = writer.conn.execute("SELECT partner, started, kind FROM walks").fetchall()
+    assert walks == [("visa", "2026-01-01T00:00:00Z", "before")]
+
+
+@pytest.mark.parametrize("version", ["0-first", "3", "6"])
+def test_an_older_archive_read_as_it_is_lists_its_new_articles_and_no_gone(tmp_path, version):
+    path = archives.build(tmp_path / "old.db", version)
+    before = path.read_bytes()
+    with ArchiveReader.open(path) as reader:
+        kinds = {row["kind"] for row in reader.iter_changes(ChangeQuery())}
+    assert kinds <= {"new", "edited"} and "new" in kinds
+    assert path.read_bytes() == before
