@@ -111,8 +111,8 @@ def test_new_edited_and_gone_newest_first_with_the_fields_an_edit_replaced(site)
     assert site.changes(since=T2) == [
         ("edited", "a", ["body"], T3),
         ("gone", "b", [], "2026-02-01T00:00:30Z"),
+        ("edited", "a", ["title"], T2),  # the same second: by kind, then URL
         ("new", "c", [], T2),
-        ("edited", "a", ["title"], T2),
     ]
     with ArchiveReader.open(site.path) as reader:
         body, title = reader.iter_changes(ChangeQuery(kinds=("edited",)))

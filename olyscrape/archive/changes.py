@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-#: The kinds of change, in the order a same-second tie is listed.
+#: The kinds of change (changes of the same second are listed by kind, then URL).
 KINDS = ("new", "edited", "gone")
 #: The article fields whose change ``article_versions`` keeps, as the history shows them.
 FIELDS = ("title", "published", "category", "body")
@@ -50,6 +50,10 @@ _FIELDS_CHANGED = " || ".join(
     f" THEN '{f}, ' ELSE '' END"
     for f in FIELDS
 )
+#: An edit's values before and after it; the other kinds have none.
+_VALUES = [f"{f}_{side}" for f in FIELDS for side in ("before", "after")]
+_EDIT_VALUES = ", ".join(f"e.{c}" for c in _VALUES)
+_NO_VALUES = ", ".join(f"NULL AS {c}" for c in _VALUES)
 
 #: The crawl that first stored an article: the last one started by its first sighting.
 _FIRST_CRAWL = "(SELECT max(c.id) FROM crawls c WHERE c.started_at <= a.first_seen)"
@@ -59,35 +63,32 @@ _FIRST_CRAWL = "(SELECT max(c.id) FROM crawls c WHERE c.started_at <= a.first_se
 #: start went before it, not at ``w``.
 _PREVIOUS_WALK = """(SELECT max(p.started) FROM walks p WHERE p.partner = w.partner
     AND p.kind IN ('full', 'before') AND p.started < w.started)"""
+#: The links a full walk ``w`` did not show that the walk before it did (or might have).
+#: Read from the walks (a few a day), each of one partner's links: CROSS JOIN keeps that
+#: order, where the planner would read every link first.
+_GONE_AT_WALK = f"""FROM walks w
+CROSS JOIN partner_links l ON l.partner = w.partner AND l.last_seen < w.started
+    AND l.last_seen >= coalesce({_PREVIOUS_WALK}, '')
+JOIN articles a ON a.id = l.article_id
+WHERE w.kind = 'full'"""
+_EDITED = f"FROM ({_EDITS}) e WHERE ({_FIELDS_CHANGED}) <> ''"
 
-#: The three kinds, one row per change and partner, with the same columns. ``{new}``,
-#: ``{edited}`` and ``{gone}`` are each kind's extra conditions (``AND ...``), so that a
-#: date bounds each kind by its own index, never a scan of every change.
-_BRANCHES = {
-    "new": f"""
+#: The ``changes`` view: every change, one row per change and partner, for Datasette's
+#: facets (``olyscrape changes`` joins an article's partners in one row instead).
+CHANGES_VIEW = f"""
 SELECT 'new' AS kind, a.first_seen AS at, l.partner, a.url, a.title, NULL AS fields,
        {_FIRST_CRAWL} AS crawl_id, NULL AS version_id
 FROM articles a LEFT JOIN partner_links l ON l.article_id = a.id
-WHERE a.first_seen IS NOT NULL {{new}}""",
-    "edited": f"""
-SELECT 'edited' AS kind, e.at, l.partner, e.url, e.current_title AS title,
-       rtrim({_FIELDS_CHANGED}, ', ') AS fields, e.crawl_id, e.version_id
+WHERE a.first_seen IS NOT NULL
+UNION ALL
+SELECT 'edited', e.at, l.partner, e.url, e.current_title, rtrim({_FIELDS_CHANGED}, ', '),
+       e.crawl_id, e.version_id
 FROM ({_EDITS}) e LEFT JOIN partner_links l ON l.article_id = e.article_id
-WHERE ({_FIELDS_CHANGED}) <> '' {{edited}}""",
-    "gone": f"""
-SELECT 'gone' AS kind, w.completed AS at, w.partner, a.url, a.title, NULL AS fields,
-       w.crawl_id, NULL AS version_id
-FROM walks w
-JOIN partner_links l ON l.partner = w.partner AND l.last_seen < w.started
-    AND l.last_seen >= coalesce({_PREVIOUS_WALK}, '')
-JOIN articles a ON a.id = l.article_id
-WHERE w.kind = 'full' {{gone}}""",
-}
-
-#: The ``changes`` view: every change, one row per partner, for Datasette's facets.
-CHANGES_VIEW = "\nUNION ALL\n".join(
-    sql.format(new="", edited="", gone="") for sql in _BRANCHES.values()
-)
+WHERE ({_FIELDS_CHANGED}) <> ''
+UNION ALL
+SELECT 'gone', w.completed, w.partner, a.url, a.title, NULL, w.crawl_id, NULL
+{_GONE_AT_WALK}
+"""
 
 #: The ``article_history`` view: every earlier version of each article, with the values it
 #: had and when it was replaced.
@@ -99,6 +100,14 @@ FROM article_versions v JOIN articles a ON a.url = v.article_url
 
 #: The start of the newest crawl: what ``--since last-crawl`` means.
 LAST_CRAWL_START = "SELECT max(started_at) AS at FROM crawls"
+
+
+def _partners_of(article_id: str) -> str:
+    """The partners whose listing shows an article, by slug, comma-separated."""
+    return (
+        "(SELECT group_concat(partner, ', ') FROM (SELECT partner FROM partner_links"
+        f" WHERE article_id = {article_id} ORDER BY partner))"
+    )
 
 
 @dataclass(frozen=True)
@@ -114,53 +123,53 @@ class ChangeQuery:
 
 def changes_sql(query: ChangeQuery) -> tuple[str, dict[str, Any]]:
     """The SQL (and its parameters) of ``query``'s changes, newest first, one row per change
-    with its partners joined (``partners``: comma-separated, by slug)."""
+    (``partners``: the article's, comma-separated; a gone link's own partner), each kind's
+    rows read in time order from its own index, so that ``--limit 20`` reads 20."""
     params: dict[str, Any] = {"since": query.since or "", "limit": query.limit or -1}
-    bound = {
-        "new": "AND a.first_seen >= :since",
-        "edited": "AND e.at >= :since",
-        "gone": "AND w.completed >= :since",
-    }
+    shown = {"new": "", "edited": "", "gone": ""}
     if query.partners:
         marks = ", ".join(f":p{i}" for i in range(len(query.partners)))
         params |= {f"p{i}": slug for i, slug in enumerate(query.partners)}
-        bound = {kind: f"{cond} AND l.partner IN ({marks})" for kind, cond in bound.items()}
-    branches = [_BRANCHES[kind].format(**{kind: bound[kind]}) for kind in KINDS
-                if kind in query.kinds]  # fmt: skip
-    order = "CASE g.kind WHEN 'new' THEN 0 WHEN 'edited' THEN 1 ELSE 2 END"
-    values = ", ".join(
-        f"v.{f} AS {f}_before, CASE WHEN n.id IS NULL THEN a.{f} ELSE n.{f} END AS {f}_after"
-        for f in FIELDS
-    )
-    sql = f"""
-SELECT g.*, {values}
-FROM (
-    SELECT kind, at, group_concat(partner, ', ') AS partners, url, title, fields, crawl_id,
-           version_id
-    FROM (SELECT * FROM ({" UNION ALL ".join(branches)}) ORDER BY partner)
-    GROUP BY kind, at, url, version_id
-) g
-LEFT JOIN article_versions v ON v.id = g.version_id
-LEFT JOIN articles a ON a.url = v.article_url
-LEFT JOIN article_versions n ON n.id = (
-    SELECT min(x.id) FROM article_versions x WHERE x.article_url = v.article_url AND x.id > v.id)
-ORDER BY g.at DESC, {order}, g.url
-LIMIT :limit"""
+        shown = {
+            kind: f"AND EXISTS (SELECT 1 FROM partner_links s WHERE s.article_id = {ref}"
+            f" AND s.partner IN ({marks}))"
+            for kind, ref in (("new", "a.id"), ("edited", "e.article_id"))
+        } | {"gone": f"AND w.partner IN ({marks})"}
+    branches = {
+        "new": f"""SELECT 'new' AS kind, a.first_seen AS at, {_partners_of("a.id")} AS partners,
+       a.url, a.title, NULL AS fields, {_FIRST_CRAWL} AS crawl_id, NULL AS version_id,
+       {_NO_VALUES}
+FROM articles a WHERE a.first_seen >= :since {shown["new"]}""",
+        "edited": f"""SELECT 'edited' AS kind, e.at, {_partners_of("e.article_id")} AS partners,
+       e.url, e.current_title AS title, rtrim({_FIELDS_CHANGED}, ', ') AS fields, e.crawl_id,
+       e.version_id, {_EDIT_VALUES}
+{_EDITED} AND e.at >= :since {shown["edited"]}""",
+        "gone": f"""SELECT 'gone' AS kind, w.completed AS at, w.partner AS partners, a.url,
+       a.title, NULL AS fields, w.crawl_id, NULL AS version_id, {_NO_VALUES}
+{_GONE_AT_WALK} AND w.completed >= :since {shown["gone"]}""",
+    }
+    chosen = [branches[kind] for kind in KINDS if kind in query.kinds]
+    sql = "\nUNION ALL\n".join(chosen) + "\nORDER BY at DESC, kind, url LIMIT :limit"
     return sql, params
 
 
 def shaped(row: dict[str, Any]) -> dict[str, Any]:
     """A row of :func:`changes_sql` as ``changes`` gives it: ``partners`` and ``fields``
-    lists; an edit's ``before`` and ``after`` values of the fields it replaced (none for
+    lists; an edit's ``before`` and ``after`` values of the fields it replaced (empty for
     the other kinds)."""
-    fields = row.pop("fields")
-    row["partners"] = row["partners"].split(", ") if row["partners"] else []
-    row["fields"] = fields.split(", ") if fields else []
-    before = {f: row.pop(f"{f}_before") for f in FIELDS}
-    after = {f: row.pop(f"{f}_after") for f in FIELDS}
-    row["before"] = {f: before[f] for f in row["fields"]}
-    row["after"] = {f: after[f] for f in row["fields"]}
-    return row
+    fields = row["fields"].split(", ") if row["fields"] else []
+    return {
+        "kind": row["kind"],
+        "at": row["at"],
+        "partners": row["partners"].split(", ") if row["partners"] else [],
+        "url": row["url"],
+        "title": row["title"],
+        "fields": fields,
+        "before": {f: row[f"{f}_before"] for f in fields},
+        "after": {f: row[f"{f}_after"] for f in fields},
+        "crawl_id": row["crawl_id"],
+        "version_id": row["version_id"],
+    }
 
 
 #: An article and every version of it, oldest first.

@@ -243,7 +243,8 @@ ORDER BY partner_count DESC, published DESC
 
 INDEXES = {
     "partner_links": [["partner"]],
-    "articles": [["published"]],
+    # first_seen: the new articles since a date, newest first (``olyscrape changes``).
+    "articles": [["published"], ["first_seen"]],
     "article_versions": [["article_url"]],
     "captures": [["canonical_url"]],
     "walks": [["partner", "started"]],
