@@ -831,6 +831,18 @@ CLOSING = "Further stories about {partner} can be found in the {label} section o
 
 CAPTION = "Representatives of {partner} with IOC officials in {city}. Photo: IOC/Greg Martin"
 
+#: An edited body (the changed copy's, :mod:`olyscrape.testing.sitegen.changes`): its third
+#: paragraph reworded, and one paragraph added at its end.
+REWORDED = (
+    "Through the TOP Programme, {partner} holds exclusive worldwide marketing rights in its "
+    "product category; in return it supplies the technology, services and staff that help "
+    "the Organising Committee of the Games in {city} deliver them."
+)
+ADDED = (
+    "This article was updated a week after it was first published, once {partner} had "
+    "confirmed which venues in {city} will be served first."
+)
+
 # --------------------------------------------------------------------------------------
 # The partners page and the manifest's fixed section.
 # --------------------------------------------------------------------------------------

@@ -40,6 +40,11 @@ class Item:
     mixed: bool = False
     entities: bool = False
     partners: list[str] = field(default_factory=list)
+    #: The title the body's first sentence quotes, when it is no longer the title (an
+    #: article retitled later keeps its body as first written: see :mod:`.changes`).
+    lead_title: str | None = None
+    #: The body as edited later (a paragraph reworded, one added: see :mod:`.changes`).
+    edited: bool = False
 
     @property
     def url(self) -> str | None:
