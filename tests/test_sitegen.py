@@ -206,14 +206,22 @@ def test_the_removed_card_was_past_its_listings_first_page():
     assert CHANGES.removed_url in dict(walk(SITE, CHANGES.removed_partner)[0])
 
 
-@pytest.mark.parametrize("slug", [CHANGES.removed_partner, CHANGES.new_partner])
-def test_load_more_answers_of_a_shifted_listing_give_each_card_once(changed, slug):
-    cards, paged, answered = walk(changed, slug)
+def test_load_more_answers_after_the_removed_card_give_each_card_once(changed):
+    cards, paged, answered = walk(changed, CHANGES.removed_partner)
     assert answered, "a load-more listing"
     assert len(set(answered)) == len(answered)  # no answer repeats another's card
-    # an answer repeats the listing page's cards only when its link's offset is 0
-    assert [u for u in answered if u in paged] in ([], paged)
-    assert paged + [u for u in answered if u not in paged] == [u for u, _ in cards]
+    assert [u for u in answered if u in paged] == []  # nor the listing page's
+    assert paged + answered == [u for u, _ in cards]
+
+
+def test_no_script_pages_after_the_new_card_give_each_card_once(changed):
+    from olyscrape.testing.sitegen import Layout
+
+    cards, paged, answered = walk(changed, CHANGES.new_partner)
+    layout = Layout.of(CHANGES.new_partner)
+    assert answered == [] and len(layout.pages) > 1, "a listing paged without script"
+    assert paged == [u for u, _ in cards]  # every card once, the new one first
+    assert paged[0] == CHANGES.new_url and len(paged) == sum(layout.pages) + 1
 
 
 def test_article_pages_change_only_by_the_retitling_and_the_edit(changed):

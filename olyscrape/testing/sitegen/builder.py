@@ -84,12 +84,12 @@ def write_site(root: Path, changed: bool = False) -> list[str]:
     else:
         items, registry = build_items()
         pages = [item for item in registry.values() if item.has_page]
-    check(items, registry)
+    check(items, registry, changed)
     writer = SiteWriter(root)
     writer.robots()
     writer.partners_page()
     for slug in items:
-        layout = Layout.of(slug)
+        layout = Layout.of(slug, changed)
         writer.listing(slug, items[slug], layout)
         writer.load_more(slug, items[slug], layout)
     for item in pages:

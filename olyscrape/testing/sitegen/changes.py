@@ -10,7 +10,9 @@ changes, for the tests of what changed between two crawls (``olyscrape changes``
    page, and not the partner's only card); the later cards move up one place, and its
    article page is still served, unchanged;
 4. **new**: a new article at the top of a partner's listing, with its own page; the
-   other cards move down one place (a load-more listing: its answers shift with them).
+   other cards move down one place, one card onto each next no-script page (a listing
+   paged in HTML: a card that crossed from a listing page into a load-more answer would
+   change its image URL's form, the JSON's thumb, and count as an updated card).
 
 Each is in a different partner, and each is an article on the canonical origin that a
 crawl of the saved site archives with its page. :data:`CHANGES` names them as data for the
@@ -46,8 +48,8 @@ REMOVE = (
 )
 #: The new article, at the top of its partner's listing (a literal as in ``data.ITEMS``).
 NEW = (
-    "visa",
-    "12 Aug 2021 | Tokyo 2020 | Team Visa athletes celebrate their Tokyo 2020 medals",
+    "omega",
+    "12 Aug 2021 | Tokyo 2020 | Omega looks back on a record-breaking Tokyo 2020 in new film",
 )
 
 
@@ -60,9 +62,9 @@ NOTES = {
         "JSON url; one card title written with numeric character references; shares one "
         "article with Visa"
     ),
-    "visa": (
-        "a new card at the top (the others move down); btn-more offset 0: first answer "
-        "repeats the 6 page cards; 3 < count ends it; shares one article with Alibaba"
+    "omega": (
+        "a new card at the top (the others move down a place, one onto each next page); "
+        "no btn-more; no-script paging over 3 pages, the last without a.next"
     ),
 }
 

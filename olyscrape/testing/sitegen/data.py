@@ -58,6 +58,10 @@ LAYOUT: dict[str, dict[str, Any]] = {
     "visa": {"pages": (6,), "more": (6, 0), "offsets": (0, 6, 12)},
 }
 
+#: The layouts the changed copy (the site a week later, ``sitegen.changes``) serves
+#: otherwise: a new card at the top of omega's listing moves a card onto each next page.
+CHANGED_LAYOUT: dict[str, dict[str, Any]] = {"omega": {"pages": (6, 6, 4)}}
+
 NOTES = {
     "airbnb": "no cards: empty ajax-content, no btn-more, no paging",
     "alibaba": (

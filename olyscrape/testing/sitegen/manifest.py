@@ -17,10 +17,9 @@ from olyscrape.testing.sitegen.news import (
 )
 
 
-def partner_row(
-    slug: str, name: str, guid: str, listed: list[Item], notes: dict[str, str] = NOTES
-) -> str:
-    layout = Layout.of(slug)
+def partner_row(slug: str, name: str, guid: str, listed: list[Item], changed: bool = False) -> str:
+    layout = Layout.of(slug, changed)
+    notes = NOTES | CHANGED_NOTES if changed else NOTES
     pages = layout.pages
     button = "`{}/{}`".format(*layout.more) if layout.more is not None else "—"
     answers = loadmore_answers(listed, layout)
@@ -39,7 +38,7 @@ def partner_row(
 
 
 def manifest_partners(
-    items: dict[str, list[Item]], registry: dict[str, Item], notes: dict[str, str] = NOTES
+    items: dict[str, list[Item]], registry: dict[str, Item], changed: bool = False
 ) -> list[str]:
     linked = list(registry.values())
     with_page = [item for item in linked if item.has_page]
@@ -56,7 +55,7 @@ def manifest_partners(
         "| total unique articles | special cases |",
         "|---|---|---|---|---|---|---|---|---|",
     ]
-    out += [partner_row(slug, name, guid, items[slug], notes) for slug, name, guid in PARTNERS]
+    out += [partner_row(slug, name, guid, items[slug], changed) for slug, name, guid in PARTNERS]
     return [
         *out,
         "",
@@ -73,7 +72,7 @@ def manifest_partners(
     ]
 
 
-def manifest_files(items: dict[str, list[Item]]) -> list[str]:
+def manifest_files(items: dict[str, list[Item]], changed: bool = False) -> list[str]:
     out = [
         "## Other files",
         "",
@@ -86,7 +85,7 @@ def manifest_files(items: dict[str, list[Item]]) -> list[str]:
         "|---|---|",
     ]
     for slug, _, guid in PARTNERS:
-        layout = Layout.of(slug)
+        layout = Layout.of(slug, changed)
         count = layout.more[0] if layout.more is not None else 0
         for offset, chunk in loadmore_answers(items[slug], layout):
             out.append(f"| `{loadmore_path(guid, count, offset)}` | {len(chunk)} |")
@@ -134,9 +133,9 @@ def manifest_changes(changes: Changes) -> list[str]:
     return [
         "## Changes from the saved site",
         "",
-        "Exactly four; everything else is byte for byte the saved site's (the listings and",
-        "load-more answers of the partners with a removed or new card aside, whose other",
-        "cards move up or down one place).",
+        "Exactly four; everything else is byte for byte the saved site's, but for the",
+        "listing pages and load-more answers the removed and the new card shift (the later",
+        "cards move up, or down, one place) and the new article's page.",
         "",
         "| change | partner | article | before | after |",
         "|---|---|---|---|---|",
@@ -165,7 +164,6 @@ def changed_manifest(
         f"`{ORIGIN}`.",
         "",
     ]
-    notes = NOTES | CHANGED_NOTES
-    lines = head + manifest_changes(CHANGES) + manifest_partners(items, registry, notes)
-    lines += [*manifest_files(items), MANIFEST_FACTS, *manifest_articles(pages)]
+    lines = head + manifest_changes(CHANGES) + manifest_partners(items, registry, changed=True)
+    lines += [*manifest_files(items, changed=True), MANIFEST_FACTS, *manifest_articles(pages)]
     return "\n".join(lines) + "\n"
