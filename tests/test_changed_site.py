@@ -106,7 +106,7 @@ def test_the_first_crawl_archived_the_three_old_articles_with_their_pages(first)
     c = CHANGES
     for url in (c.retitled_url, c.edited_url, c.removed_url):
         assert held[url][1], url  # a body: its page was archived
-    assert held[c.retitled_url][0] == c.old_title
+    assert held[c.retitled_url][0] == c.retitled_old_title
     assert c.new_url not in held
     assert (c.removed_url, c.removed_partner) in links(first[1])
     assert query(first[1], "SELECT count(*) FROM article_versions") == [(0,)]
@@ -118,10 +118,13 @@ def test_full_crawl_keeps_exactly_the_old_title_and_the_old_body(first, full):
     title, body, _ = before[c.retitled_url]
     edited_title, edited_body, _ = before[c.edited_url]
     assert sorted(query(full, VERSIONS)) == sorted(
-        [(c.retitled_url, 2, c.old_title, body), (c.edited_url, 2, edited_title, edited_body)]
+        [
+            (c.retitled_url, 2, c.retitled_old_title, body),
+            (c.edited_url, 2, edited_title, edited_body),
+        ]
     )
-    assert title == c.old_title
-    assert after[c.retitled_url][:2] == (c.new_title, body)  # retitled, body as it was
+    assert title == c.retitled_old_title
+    assert after[c.retitled_url][:2] == (c.retitled_new_title, body)  # retitled, body as it was
     assert after[c.edited_url][0] == edited_title
     assert after[c.edited_url][1] != edited_body
     assert ADDED.split("{")[0] in after[c.edited_url][1]
@@ -132,7 +135,7 @@ def test_full_crawl_finds_the_new_article_after_the_first_crawl(first, full):
     _, ended = crawl_times(first[1], 1)
     started, _ = crawl_times(full, 2)
     title, body, first_seen = articles(full)[c.new_url]
-    assert (title, first_seen > ended, first_seen >= started) == (c.new_title_of_new, True, True)
+    assert (title, first_seen > ended, first_seen >= started) == (c.new_title, True, True)
     assert body
     new_first_seen, _ = links(full)[(c.new_url, c.new_partner)]
     assert new_first_seen >= started
@@ -153,9 +156,11 @@ def test_full_crawl_leaves_only_the_removed_cards_link_behind(first, full):
 def test_incremental_crawl_sees_the_new_and_the_retitled_card(first, incremental):
     c = CHANGES
     held = articles(incremental)
-    assert held[c.new_url][0] == c.new_title_of_new and held[c.new_url][1]
-    assert held[c.retitled_url][0] == c.new_title  # its card is on a first listing page
-    assert [row[:3] for row in query(incremental, VERSIONS)] == [(c.retitled_url, 2, c.old_title)]
+    assert held[c.new_url][0] == c.new_title and held[c.new_url][1]
+    assert held[c.retitled_url][0] == c.retitled_new_title  # its card is on a first listing page
+    assert [row[:3] for row in query(incremental, VERSIONS)] == [
+        (c.retitled_url, 2, c.retitled_old_title)
+    ]
 
 
 def test_incremental_crawl_does_not_see_the_edited_body(first, incremental):

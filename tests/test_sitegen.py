@@ -174,7 +174,7 @@ def test_the_four_changes_are_articles_of_four_partners_with_pages_here():
     for url in (c.retitled_url, c.edited_url, c.removed_url):
         assert url in saved  # an article of the saved site with its page here
     assert c.new_url not in saved
-    assert saved[c.retitled_url][0] == c.old_title != c.new_title
+    assert saved[c.retitled_url][0] == c.retitled_old_title != c.retitled_new_title
 
 
 @pytest.mark.parametrize("slug", PARTNER_SLUGS)
@@ -183,13 +183,13 @@ def test_each_listing_changes_only_by_its_change(changed, slug):
     expected = list(before)
     c = CHANGES
     if slug == c.retitled_partner:
-        expected = [(u, c.new_title if u == c.retitled_url else t) for u, t in before]
+        expected = [(u, c.retitled_new_title if u == c.retitled_url else t) for u, t in before]
         assert expected != before
     if slug == c.removed_partner:
         expected = [(u, t) for u, t in before if u != c.removed_url]
         assert len(expected) == len(before) - 1 and len(expected) > 1
     if slug == c.new_partner:
-        expected = [(c.new_url, c.new_title_of_new), *before]
+        expected = [(c.new_url, c.new_title), *before]
     assert after == expected
 
 
@@ -230,14 +230,14 @@ def test_article_pages_change_only_by_the_retitling_and_the_edit(changed):
     assert set(after) == set(before) | {c.new_url}  # the removed card's page still served
     differing = sorted(url for url in before if before[url] != after[url])
     assert differing == sorted([c.retitled_url, c.edited_url])
-    assert before[c.retitled_url] == (c.old_title, before[c.retitled_url][1])
-    assert after[c.retitled_url] == (c.new_title, before[c.retitled_url][1])  # body kept
+    assert before[c.retitled_url] == (c.retitled_old_title, before[c.retitled_url][1])
+    assert after[c.retitled_url] == (c.retitled_new_title, before[c.retitled_url][1])  # body kept
     assert after[c.edited_url][0] == before[c.edited_url][0]
     old, new = before[c.edited_url][1].split("\n\n"), after[c.edited_url][1].split("\n\n")
     assert len(new) == len(old) + 1  # a paragraph added
     assert new[-1] not in old
     assert len([block for block, now in zip(old, new, strict=False) if block != now]) == 1
-    assert after[c.new_url][0] == c.new_title_of_new
+    assert after[c.new_url][0] == c.new_title
 
 
 def test_the_changed_manifest_names_the_four_changes(changed):
@@ -253,8 +253,8 @@ def test_the_changed_manifest_names_the_four_changes(changed):
         strict=True,
     ):
         assert f"| {partner} | `{url}` |" in row
-    assert c.old_title in rows[0] and c.new_title in rows[0]
-    assert c.removed_title in rows[2] and c.new_title_of_new in rows[3]
+    assert c.retitled_old_title in rows[0] and c.retitled_new_title in rows[0]
+    assert c.removed_title in rows[2] and c.new_title in rows[3]
 
 
 def test_the_changed_copy_and_the_saved_site_replace_each_other(changed, tmp_path):

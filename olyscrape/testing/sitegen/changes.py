@@ -76,8 +76,8 @@ class Changes:
 
     retitled_partner: str
     retitled_url: str
-    old_title: str
-    new_title: str
+    retitled_old_title: str
+    retitled_new_title: str
     edited_partner: str
     edited_url: str
     edited_title: str
@@ -86,7 +86,7 @@ class Changes:
     removed_title: str
     new_partner: str
     new_url: str
-    new_title_of_new: str
+    new_title: str
 
     @property
     def urls(self) -> tuple[str, str, str, str]:
@@ -102,8 +102,8 @@ def _url(title: str) -> str:
 CHANGES = Changes(
     retitled_partner=RETITLE[0],
     retitled_url=_url(RETITLE[1]),
-    old_title=RETITLE[1],
-    new_title=RETITLE[2],
+    retitled_old_title=RETITLE[1],
+    retitled_new_title=RETITLE[2],
     edited_partner=EDIT[0],
     edited_url=_url(EDIT[1]),
     edited_title=EDIT[1],
@@ -112,7 +112,7 @@ CHANGES = Changes(
     removed_title=REMOVE[1],
     new_partner=NEW[0],
     new_url=_url(parse_entry(NEW[1])[2]),
-    new_title_of_new=parse_entry(NEW[1])[2],
+    new_title=parse_entry(NEW[1])[2],
 )
 
 

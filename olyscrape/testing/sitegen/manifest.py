@@ -140,13 +140,13 @@ def manifest_changes(changes: Changes) -> list[str]:
         "| change | partner | article | before | after |",
         "|---|---|---|---|---|",
         f"| retitled (card and article page; URL and body unchanged) | {c.retitled_partner} "
-        f"| `{c.retitled_url}` | {c.old_title} | {c.new_title} |",
+        f"| `{c.retitled_url}` | {c.retitled_old_title} | {c.retitled_new_title} |",
         f"| body edited (a paragraph reworded, one added; card unchanged) | {c.edited_partner} "
         f"| `{c.edited_url}` | {c.edited_title} | (same title) |",
         f"| card removed (from the first load-more answer; article page still served) "
         f"| {c.removed_partner} | `{c.removed_url}` | {c.removed_title} | — |",
         f"| new card (top of the listing, with its article page) | {c.new_partner} "
-        f"| `{c.new_url}` | — | {c.new_title_of_new} |",
+        f"| `{c.new_url}` | — | {c.new_title} |",
         "",
     ]
 
