@@ -443,3 +443,17 @@ def cli_runner() -> CliRunner:
         return CliRunner(mix_stderr=False)  # type: ignore[call-arg]  # click < 8.2
     except TypeError:
         return CliRunner()
+
+
+# --- the saved site a week later (its changed copy) ----------------------------------------
+
+
+def changed_site(target: Path) -> Path:
+    """The saved site a week later written at ``target`` (a new or empty folder) by the
+    site's own generator (``python -m olyscrape.testing.site --changed``): one article
+    retitled, one body edited, one card removed, one new card, as
+    ``olyscrape.testing.sitegen.CHANGES`` names them."""
+    from olyscrape.testing import sitegen
+
+    sitegen.generate(target, changed=True)
+    return target

@@ -4,8 +4,9 @@
 Its parts: :mod:`.data` (the literals: partners, layouts, invented news items, menus,
 body sentences), :mod:`.news` (the items as objects), :mod:`.chrome` (the frame every page
 wears), :mod:`.markup` (listing, load-more and article pages as text), :mod:`.manifest`
-(``MANIFEST.md``) and :mod:`.builder` (writing them). What other code uses is exported
-here; the command is ``python -m olyscrape.testing.site``.
+(``MANIFEST.md``) and :mod:`.builder` (writing them); :mod:`.changes` makes the site a
+week later (its changed copy: :data:`CHANGES` names its four changes). What other code
+uses is exported here; the command is ``python -m olyscrape.testing.site [--changed]``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from olyscrape.testing.sitegen.builder import (
     owned_files,
     write_site,
 )
+from olyscrape.testing.sitegen.changes import CHANGES, Changes, changed_items
 from olyscrape.testing.sitegen.data import MONTHS, PARTNERS
 from olyscrape.testing.sitegen.markup import listing_pages
 from olyscrape.testing.sitegen.news import (
@@ -30,15 +32,18 @@ from olyscrape.testing.sitegen.news import (
 )
 
 __all__ = [
+    "CHANGES",
     "MARKER",
     "MONTHS",
     "PARTNERS",
+    "Changes",
     "Item",
     "Layout",
     "NotASiteError",
     "Partner",
     "SiteWriter",
     "build_items",
+    "changed_items",
     "generate",
     "listing_pages",
     "owned_files",

@@ -1,6 +1,7 @@
 """Writing the saved site: :class:`SiteWriter` puts pages into a folder (and counts them),
-:func:`write_site` writes the whole saved site, and :func:`generate` does so safely into a
-folder that is empty, new, or an earlier generated site (the command's job).
+:func:`write_site` writes the whole saved site (or its changed copy), and :func:`generate`
+does so safely into a folder that is empty, new, or an earlier generated site (the
+command's job).
 
 A generated site carries a marker file, :data:`MARKER`, naming every file the generator
 wrote there. Regenerating replaces exactly those files; anything else in the folder is
@@ -12,7 +13,8 @@ from __future__ import annotations
 from pathlib import Path, PurePosixPath
 
 from olyscrape.testing.sitegen import markup
-from olyscrape.testing.sitegen.manifest import manifest
+from olyscrape.testing.sitegen.changes import changed_items
+from olyscrape.testing.sitegen.manifest import changed_manifest, manifest
 from olyscrape.testing.sitegen.news import Item, Layout, build_items, check
 
 #: The marker file of a generated site: a comment line, then one owned file a line.
@@ -73,22 +75,27 @@ class SiteWriter:
         self.write(*markup.article_page(item))
 
 
-def write_site(root: Path) -> list[str]:
-    """Write the whole saved site (``tests/fixtures/site``) under ``root``, overwriting what
+def write_site(root: Path, changed: bool = False) -> list[str]:
+    """Write the whole saved site (``tests/fixtures/site``), or its changed copy (the site a
+    week later, :mod:`olyscrape.testing.sitegen.changes`), under ``root``, overwriting what
     is there and removing nothing; the files written back, in order (``MANIFEST.md`` last)."""
-    items, registry = build_items()
-    check(items, registry)
+    if changed:
+        items, registry, pages = changed_items()
+    else:
+        items, registry = build_items()
+        pages = [item for item in registry.values() if item.has_page]
+    check(items, registry, changed)
     writer = SiteWriter(root)
     writer.robots()
     writer.partners_page()
     for slug in items:
-        layout = Layout.of(slug)
+        layout = Layout.of(slug, changed)
         writer.listing(slug, items[slug], layout)
         writer.load_more(slug, items[slug], layout)
-    for item in registry.values():
-        if item.has_page:
-            writer.article(item)
-    writer.write("MANIFEST.md", manifest(items, registry))
+    for item in pages:
+        writer.article(item)
+    text = changed_manifest(items, registry, pages) if changed else manifest(items, registry)
+    writer.write("MANIFEST.md", text)
     return writer.files
 
 
@@ -119,8 +126,9 @@ def _remove(folder: Path, owned: list[str]) -> None:
             parent = parent.parent
 
 
-def generate(folder: Path) -> list[str]:
-    """Write the saved site into ``folder``: a new or empty folder, or a generated site
+def generate(folder: Path, changed: bool = False) -> list[str]:
+    """Write the saved site (or its changed copy, when ``changed``) into ``folder``: a new
+    or empty folder, or a generated site
     (whose generated files are replaced, and nothing else). Raises :class:`NotASiteError`,
     having touched nothing, for anything else."""
     folder = Path(folder)
@@ -134,7 +142,7 @@ def generate(folder: Path) -> list[str]:
         )
     if owned:
         _remove(folder, owned)
-    files = write_site(folder)
+    files = write_site(folder, changed)
     lines = [MARKER_HEADER, *sorted(files)]
     (folder / MARKER).write_text("\n".join(lines) + "\n", encoding="utf-8")
     return files

@@ -58,6 +58,10 @@ LAYOUT: dict[str, dict[str, Any]] = {
     "visa": {"pages": (6,), "more": (6, 0), "offsets": (0, 6, 12)},
 }
 
+#: The layouts the changed copy (the site a week later, ``sitegen.changes``) serves
+#: otherwise: a new card at the top of omega's listing moves a card onto each next page.
+CHANGED_LAYOUT: dict[str, dict[str, Any]] = {"omega": {"pages": (6, 6, 4)}}
+
 NOTES = {
     "airbnb": "no cards: empty ajax-content, no btn-more, no paging",
     "alibaba": (
@@ -830,6 +834,18 @@ REVENUE = (
 CLOSING = "Further stories about {partner} can be found in the {label} section of IOC News."
 
 CAPTION = "Representatives of {partner} with IOC officials in {city}. Photo: IOC/Greg Martin"
+
+#: An edited body (the changed copy's, :mod:`olyscrape.testing.sitegen.changes`): its third
+#: paragraph reworded, and one paragraph added at its end.
+REWORDED = (
+    "Through the TOP Programme, {partner} holds exclusive worldwide marketing rights in its "
+    "product category; in return it supplies the technology, services and staff that help "
+    "the Organising Committee of the Games in {city} deliver them."
+)
+ADDED = (
+    "This article was updated a week after it was first published, once {partner} had "
+    "confirmed which venues in {city} will be served first."
+)
 
 # --------------------------------------------------------------------------------------
 # The partners page and the manifest's fixed section.

@@ -13,6 +13,7 @@ import json
 
 from olyscrape.testing.sitegen.chrome import attr, esc, numeric_refs, render_page
 from olyscrape.testing.sitegen.data import (
+    ADDED,
     CAPTION,
     CITIES,
     CLOSING,
@@ -24,6 +25,7 @@ from olyscrape.testing.sitegen.data import (
     PARTNERS_MAIN,
     QUOTE,
     REVENUE,
+    REWORDED,
     STILLMED,
     WORD_PARAGRAPHS,
 )
@@ -234,7 +236,8 @@ def body_blocks(item: Item) -> list[str]:
     partner = partner_phrase(item)
     city = CITIES.get(item.label, "Lausanne")
     when = long_date(item.date)
-    title = item.title if item.title[-1] in ".!?" else item.title + "."
+    quoted = item.lead_title or item.title
+    title = quoted if quoted[-1] in ".!?" else quoted + "."
     fields = {
         "partner": partner,
         "city": city,
@@ -250,6 +253,9 @@ def body_blocks(item: Item) -> list[str]:
         REVENUE,
         CLOSING.format(**fields),
     ][: 3 + (seed >> 9) % 3]
+    if item.edited:
+        paragraphs[2] = REWORDED.format(**fields)
+        paragraphs.append(ADDED.format(**fields))
     blocks = [f"\t\t<p>{esc(text)}</p>" for text in paragraphs]
     extras_at = 2
     if (seed >> 12) % 2:

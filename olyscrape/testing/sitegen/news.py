@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from olyscrape.testing.sitegen.data import (
+    CHANGED_LAYOUT,
     CHRIS_TUNG,
     ITEMS,
     LAYOUT,
@@ -40,6 +41,11 @@ class Item:
     mixed: bool = False
     entities: bool = False
     partners: list[str] = field(default_factory=list)
+    #: The title the body's first sentence quotes, when it is no longer the title (an
+    #: article retitled later keeps its body as first written: see :mod:`.changes`).
+    lead_title: str | None = None
+    #: The body as edited later (a paragraph reworded, one added: see :mod:`.changes`).
+    edited: bool = False
 
     @property
     def url(self) -> str | None:
@@ -68,9 +74,10 @@ class Layout:
     dead_paging: bool = False
 
     @classmethod
-    def of(cls, slug: str) -> Layout:
-        """The saved site's layout of partner ``slug`` (:data:`data.LAYOUT`)."""
-        spec: dict[str, Any] = LAYOUT[slug]
+    def of(cls, slug: str, changed: bool = False) -> Layout:
+        """The saved site's layout of partner ``slug`` (:data:`data.LAYOUT`), or its changed
+        copy's (:data:`data.CHANGED_LAYOUT` where it differs)."""
+        spec: dict[str, Any] = LAYOUT[slug] | (CHANGED_LAYOUT.get(slug, {}) if changed else {})
         return cls(**spec)
 
 
@@ -195,10 +202,10 @@ def loadmore_answers(items: list[Item], layout: Layout) -> list[tuple[int, list[
     return answers
 
 
-def check(items: dict[str, list[Item]], registry: dict[str, Item]) -> None:
+def check(items: dict[str, list[Item]], registry: dict[str, Item], changed: bool = False) -> None:
     """Fail when the literals do not add up to the layouts they are served with."""
     for slug, _, _ in PARTNERS:
-        layout, listed = Layout.of(slug), items[slug]
+        layout, listed = Layout.of(slug, changed), items[slug]
         shown = sum(layout.pages)
         answered = [item for _, chunk in loadmore_answers(listed, layout) for item in chunk]
         covered = {id(item) for item in listed[:shown] + answered}
