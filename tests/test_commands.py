@@ -163,6 +163,18 @@ def test_schema(archive_db):
     assert out == stored + ";\n"
 
 
+def test_changes(archive_db):
+    rows = json.loads(invoke("changes", "--db", str(archive_db), "--format", "json").output)
+    assert {row["kind"] for row in rows} == {"new"}  # one crawl: every article is new
+    assert len(rows) == query(archive_db, "SELECT count(*) FROM articles")[0][0]
+
+
+def test_history(archive_db):
+    (url,) = query(archive_db, "SELECT url FROM articles ORDER BY id LIMIT 1")[0]
+    report = json.loads(invoke("history", "--db", str(archive_db), url, "--format", "json").output)
+    assert report["url"] == url and len(report["versions"]) == 1
+
+
 def test_verify(archive_db):
     result = invoke("verify", "--db", str(archive_db))
     assert result.exit_code == 0, result.output

@@ -38,6 +38,8 @@ GUIDES = {
     "backup": "archive.md",
     "recover": "archive.md",
     "mirror": "replay.md",
+    "changes": "changes.md",
+    "history": "changes.md",
 }
 #: Options every archive command shares, explained once, with the crawl (docs/crawling.md).
 #: The Scrapy options of crawl, check and reparse too (docs/crawling.md, "Scrapy's options").

@@ -3,7 +3,8 @@ library and print its report.
 
 Where a command goes: the crawl side (``crawl``, ``check``, ``reparse``) in
 :mod:`~olyscrape.cli.crawling`, the queries (``articles``, ``search``, ``sql``, ``stats``,
-``runs``) in :mod:`~olyscrape.cli.research`, what the archive holds (``tables``,
+``runs``) in :mod:`~olyscrape.cli.research`, what changed (``changes``, ``history``) in
+:mod:`~olyscrape.cli.changes` and :mod:`~olyscrape.cli.history`, what the archive holds (``tables``,
 ``schema``) in :mod:`~olyscrape.cli.introspect`, the archive's upkeep (``verify``, ``backup``,
 ``recover``) in :mod:`~olyscrape.cli.keeping`, the servers (``browse``, ``mirror``) in
 :mod:`~olyscrape.cli.serving`. Option types are in :mod:`~olyscrape.cli.types`, shared
@@ -25,7 +26,7 @@ from typing import Any
 import click
 
 from olyscrape.archive.errors import ArchiveError, SQLiteError, is_corruption
-from olyscrape.cli import crawling, introspect, keeping, research, serving
+from olyscrape.cli import changes, crawling, history, introspect, keeping, research, serving
 from olyscrape.cli.exits import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_PORT_BUSY, EXIT_USAGE
 from olyscrape.cli.interrupts import EXIT_INTERRUPTED
 from olyscrape.cli.options import DEFAULT_DB, LIMIT_MAX
@@ -111,6 +112,7 @@ def cli() -> None:
 COMMANDS = (
     crawling.crawl, crawling.check, crawling.reparse,
     research.articles, research.search, research.sql, research.stats, research.runs,
+    changes.changes, history.history,
     introspect.tables, introspect.schema,
     keeping.verify, keeping.backup, keeping.recover,
     serving.browse, serving.mirror,

@@ -36,7 +36,7 @@ CHART_FORMATS = (".png", ".svg", ".pdf")
 NO_MATPLOTLIB = "--chart needs matplotlib: pip install 'olyscrape[chart]'"
 
 
-def _resolve_partner(archive: ArchiveReader, given: str) -> str:
+def resolve_partner(archive: ArchiveReader, given: str) -> str:
     """A partner's slug from its slug or name, in any case; a usage error names the known."""
     known = archive.partners()
     for slug, name in known:
@@ -77,7 +77,7 @@ def articles(
     check_output(output, db)
     columns = ["published", "title", "category", "partners", "url"]
     with open_reader(db) as archive, open_sink(output) as sink:
-        slug = guarded(lambda: _resolve_partner(archive, partner)) if partner else None
+        slug = guarded(lambda: resolve_partner(archive, partner)) if partner else None
         query = ArticleQuery(slug, category, since, until, search, limit)
         rows = guarded(lambda: primed(archive.iter_articles(query)))  # streamed
         emit_rows(sink, as_sequences(rows, columns), fmt, columns)
