@@ -1,0 +1,317 @@
+"""``olyscrape changes`` and ``olyscrape history`` on a real archive: the saved site crawled,
+then a changed copy of it (tests/changedcopy.py: a card retitled, a body edited, a card
+removed, a card added) crawled with ``--full --refresh-articles``, as the docs tell a
+user to run it weekly."""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import pytest_twisted
+from twisted.internet import defer
+
+from olyscrape.archive import changes as archive_changes
+from olyscrape.cli import cli
+from tests import changedcopy as changed
+from tests.helpers import REPO, cli_runner, crawl_in_process, one_error_line, query, sha256
+
+NEWS = changed.NEWS
+#: The four changes of the changed copy: kind, article (path under /ioc/news/), fields.
+FOUR = {
+    ("new", changed.ADDED, ()),
+    ("edited", changed.RETITLED, ("title",)),
+    ("edited", changed.EDITED, ("body",)),
+    ("gone", changed.REMOVED, ()),
+}
+ENDLESS = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT max(x) FROM c"
+
+
+@pytest.fixture(scope="session")
+def changed_db(archive_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The session's archive of the saved site, then a crawl of the changed copy that
+    walks every listing to its end and fetches every page again (started in a later second
+    than the first crawl ended: the archive's times are to the second). Tests read it
+    only."""
+    folder = tmp_path_factory.mktemp("changed")
+    db = folder / "archive.db"
+    shutil.copyfile(archive_db, db)
+    site = changed.changed_site(folder / "site")
+    (first,) = query(db, "SELECT max(coalesce(finished_at, started_at)) FROM crawls")[0]
+    while datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") <= first:
+        time.sleep(0.1)
+    stats = pytest_twisted.blockon(defer.ensureDeferred(crawl_in_process(
+        db, OLYSCRAPE_REPLAY_DIR=str(site), OLYSCRAPE_FULL=True,
+        OLYSCRAPE_REFRESH_ARTICLES=True)))  # fmt: skip
+    assert stats.get("finish_reason") == "finished", stats
+    return db
+
+
+def run(*args: str) -> tuple[int, str, str]:
+    result = cli_runner().invoke(cli, list(args))
+    return result.exit_code, result.stdout, result.stderr
+
+
+def changes_json(db: Path, *args: str) -> list[dict]:
+    code, out, err = run("changes", "--db", str(db), "--format", "json", *args)
+    assert code == 0, err
+    return json.loads(out)
+
+
+def four(rows: list[dict]) -> set[tuple]:
+    return {(r["kind"], r["url"].removeprefix(NEWS), tuple(r["fields"])) for r in rows}
+
+
+def second_crawl(db: Path) -> str:
+    return query(db, "SELECT max(started_at) FROM crawls")[0][0]
+
+
+# --- changes ------------------------------------------------------------------------
+
+
+def test_since_last_crawl_lists_exactly_the_four_changes(changed_db):
+    rows = changes_json(changed_db, "--since", "last-crawl")
+    assert four(rows) == FOUR
+    assert all(r["partners"] == [changed.PARTNER] for r in rows)
+    assert [r["at"] for r in rows] == sorted((r["at"] for r in rows), reverse=True)
+    title = next(r for r in rows if r["fields"] == ["title"])
+    assert (title["before"], title["after"]) == (
+        {"title": changed.OLD_TITLE}, {"title": changed.NEW_TITLE})  # fmt: skip
+    body = next(r for r in rows if r["fields"] == ["body"])
+    assert body["after"]["body"].endswith(changed.ADDED_PARAGRAPH)
+    assert changed.ADDED_PARAGRAPH not in body["before"]["body"]
+
+
+def test_without_since_every_article_of_the_first_crawl_is_new_too(changed_db):
+    rows = changes_json(changed_db)
+    articles = query(changed_db, "SELECT count(*) FROM articles")[0][0]
+    assert sum(r["kind"] == "new" for r in rows) == articles
+    assert four([r for r in rows if r["at"] >= second_crawl(changed_db)]) == FOUR
+    assert rows[: len(FOUR)] == changes_json(changed_db, "--since", "last-crawl")
+
+
+@pytest.mark.parametrize("zone", ["Z", "+00:00", "+02:00", ""])
+def test_since_a_date_time_in_any_zone_is_the_same_moment(changed_db, zone):
+    start = datetime.datetime.strptime(second_crawl(changed_db), "%Y-%m-%dT%H:%M:%SZ")
+    shift = datetime.timedelta(hours=2) if zone == "+02:00" else datetime.timedelta()
+    given = (start + shift).strftime("%Y-%m-%dT%H:%M:%S") + zone
+    assert four(changes_json(changed_db, "--since", given)) == FOUR
+
+
+def test_since_a_date_a_duration_and_the_future(changed_db):
+    today = second_crawl(changed_db)[:10]
+    everything = changes_json(changed_db)
+    assert changes_json(changed_db, "--since", today) == everything
+    assert changes_json(changed_db, "--since", "7d") == everything
+    assert changes_json(changed_db, "--since", "2w") == everything
+    tomorrow = (datetime.date.fromisoformat(today) + datetime.timedelta(days=1)).isoformat()
+    assert changes_json(changed_db, "--since", tomorrow) == []
+
+
+def test_partner_by_slug_name_or_list_and_kind(changed_db):
+    by_slug = changes_json(changed_db, "--since", "last-crawl", "--partner", "coca-cola")
+    assert four(by_slug) == FOUR
+    assert changes_json(changed_db, "--since", "last-crawl", "--partner", "Coca-Cola") == by_slug
+    assert changes_json(changed_db, "--since", "last-crawl", "--partner", "visa") == []
+    both = changes_json(changed_db, "--since", "last-crawl", "--partner", "visa,coca-cola")
+    assert both == by_slug
+    edited = changes_json(changed_db, "--since", "last-crawl", "--kind", "edited")
+    assert {r["url"].removeprefix(NEWS) for r in edited} == {changed.RETITLED, changed.EDITED}
+    other = changes_json(changed_db, "--since", "last-crawl", "--kind", "gone", "--kind", "new")
+    assert four(other) == {c for c in FOUR if c[0] != "edited"}
+    assert len(changes_json(changed_db, "--limit", "2")) == 2
+
+
+def test_the_table_says_what_each_edit_changed(changed_db):
+    code, out, err = run("changes", "--db", str(changed_db), "--since", "last-crawl")
+    assert code == 0, err
+    head, _, *lines = out.splitlines()
+    assert head.split() == ["when", "kind", "partners", "title", "changed", "url"]
+    assert len(lines) == 4
+    assert f'title: "{changed.OLD_TITLE}" → "{changed.NEW_TITLE}"' in out
+    assert "body: +1/−0 lines" in out
+    assert [line.split()[1] for line in lines] == ["new", "edited", "edited", "gone"]
+
+
+def test_csv_and_an_output_file_hold_the_same_rows(changed_db, tmp_path):
+    target = tmp_path / "changes.csv"
+    code, out, _ = run("changes", "--db", str(changed_db), "--since", "last-crawl", "--csv")
+    assert code == 0
+    assert out.splitlines()[0] == "at,kind,partners,title,fields,changed,url,crawl_id"
+    code, written, _ = run("changes", "--db", str(changed_db), "--since", "last-crawl",
+                           "--format", "csv", "-o", str(target))  # fmt: skip
+    assert code == 0 and written == ""
+    assert target.read_text(encoding="utf-8") == out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--since", "last week"], "'last week' is no date"),
+        (["--since", "2026-13-01"], "'2026-13-01' is no date"),
+        (["--kind", "edited,deleted"], "unknown 'deleted'; choose from new, edited, gone"),
+        (["--limit", "-1"], "-1 is not in the range 1<=x<=1000000"),
+        (["--partner", "nobody"], "unknown partner 'nobody'; the archive knows: airbnb,"),
+        (["--partner", ","], "names no partner"),
+        (["--format", "rss"], "'rss' is not one of"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(changed_db, args, message):
+    before = sha256(changed_db)
+    code, out, err = run("changes", "--db", str(changed_db), *args)
+    assert code == 2, err
+    assert message in one_error_line(err)
+    assert len(err.splitlines()) == 1 and "Traceback" not in err and out == ""
+    assert sha256(changed_db) == before
+
+
+def test_output_into_a_missing_folder_is_one_line_and_leaves_nothing(changed_db, tmp_path):
+    target = tmp_path / "missing" / "feed.atom"
+    code, _, err = run("changes", "--db", str(changed_db), "--format", "atom", "-o", str(target))
+    assert code == 2
+    assert "cannot create a file in" in one_error_line(err) and "Traceback" not in err
+    assert not target.parent.exists()
+
+
+@pytest.mark.parametrize("fmt", ["json", "atom"])
+def test_ctrl_c_is_one_line_exit_130_and_no_output_file(changed_db, tmp_path, monkeypatch, fmt):
+    monkeypatch.setattr(archive_changes, "changes_sql", lambda query: (ENDLESS, {}))
+    target = tmp_path / "out"
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        code, _, err = run("changes", "--db", str(changed_db), "--format", fmt, "-o", str(target))
+    finally:
+        timer.cancel()
+    assert code == 130
+    assert err.strip() == "Interrupted: the query was stopped; the archive is unchanged"
+    assert list(tmp_path.iterdir()) == []
+
+
+def _command(*args: str, stdout: object) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "olyscrape", *args], stdout=stdout, stderr=subprocess.PIPE,
+        stdin=subprocess.DEVNULL, cwd=REPO, env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        text=True, timeout=120, check=False,
+    )  # fmt: skip
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("fmt", ["table", "atom"])
+def test_a_closed_pipe_is_quiet_141_and_a_full_disk_one_line(changed_db, fmt):
+    read, write = os.pipe()
+    os.close(read)
+    with os.fdopen(write, "w") as closed:
+        result = _command("changes", "--db", str(changed_db), "--format", fmt, stdout=closed)
+    assert (result.returncode, result.stderr) == (141, "")
+    with open("/dev/full", "w") as full:
+        result = _command("changes", "--db", str(changed_db), "--format", fmt, stdout=full)
+    assert result.returncode == 1
+    assert result.stderr.splitlines() == [
+        "Error: cannot write to standard output (No space left on device): the output is incomplete"
+    ]
+
+
+# --- history ------------------------------------------------------------------------
+
+
+def history(db: Path, *args: str) -> tuple[int, str, str]:
+    return run("history", "--db", str(db), *args)
+
+
+def test_history_shows_the_retitling_as_a_diff(changed_db):
+    code, out, err = history(changed_db, NEWS + changed.RETITLED)
+    assert code == 0, err
+    assert f"  - title: {changed.OLD_TITLE}\n  + title: {changed.NEW_TITLE}\n" in out
+    assert "2 versions, oldest first" in out
+    (crawl,) = query(changed_db, "SELECT max(id) FROM crawls")[0]
+    (first_seen, changed_at) = query(
+        changed_db, "SELECT a.first_seen, v.changed_at FROM articles a JOIN article_versions v"
+        " ON v.article_url = a.url WHERE a.url = ?", NEWS + changed.RETITLED)[0]  # fmt: skip
+    assert f"version 1: {first_seen} until {changed_at} (replaced by crawl {crawl})\n" in out
+    assert f"version 2: since {changed_at} (current)\n" in out
+
+
+def test_history_shows_a_body_edit_as_a_unified_diff(changed_db):
+    code, out, err = history(changed_db, NEWS + changed.EDITED, "--format", "json")
+    assert code == 0, err
+    report = json.loads(out)
+    first, current = report["versions"]
+    assert first["diff"] == [] and first["until"] == current["since"]
+    assert current["diff"][:2] == ["--- version 1", "+++ version 2"]
+    assert "+" + changed.ADDED_PARAGRAPH in current["diff"]
+    assert current["values"]["body"].endswith(changed.ADDED_PARAGRAPH)
+    captures = query(changed_db, "SELECT id FROM captures WHERE canonical_url = ? ORDER BY id",
+                     NEWS + changed.EDITED)  # fmt: skip
+    assert [c["id"] for v in report["versions"] for c in v["captures"]] == [c[0] for c in captures]
+    assert len(first["captures"]) == len(current["captures"]) == 1
+
+
+@pytest.mark.parametrize(
+    "spelling",
+    [
+        "http://www.olympics.com/ioc/news/{}/",
+        "https://olympics.com/ioc/news/{}?utm_source=feed",
+        "http://127.0.0.1:8000/ioc/news/{}",
+        "/ioc/news/{}",
+        "olympics.com/ioc/news/{}",
+    ],
+)
+def test_history_takes_the_url_as_a_user_writes_it(changed_db, spelling):
+    code, out, err = history(changed_db, spelling.format(changed.RETITLED), "--format", "json")
+    assert code == 0, err
+    assert json.loads(out)["url"] == NEWS + changed.RETITLED
+
+
+def test_history_by_article_number(changed_db):
+    (number,) = query(changed_db, "SELECT id FROM articles WHERE url = ?", NEWS + changed.RETITLED)[
+        0
+    ]
+    code, out, _ = history(changed_db, str(number))
+    assert code == 0 and out.startswith(NEWS + changed.RETITLED + "\n")
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        (
+            "https://olympics.com/ioc/news/nothing-here",
+            "https://olympics.com/ioc/news/nothing-here",
+        ),
+        (
+            "http://www.olympics.com/ioc/news/nothing-here/",
+            "https://olympics.com/ioc/news/nothing-here",
+        ),
+        ("999999", "number 999999"),
+    ],
+)
+def test_an_article_the_archive_does_not_hold_is_one_line_exit_1(changed_db, given, said):
+    code, out, err = history(changed_db, given)
+    assert code == 1 and out == ""
+    assert err.splitlines() == [f"Error: the archive holds no article {said}"]
+
+
+def test_history_of_an_empty_argument_is_a_usage_error(changed_db):
+    code, _, err = history(changed_db, " ")
+    assert code == 2 and "an empty article filters nothing" in one_error_line(err)
+
+
+def test_ctrl_c_during_history_is_one_line_exit_130(changed_db, monkeypatch):
+    monkeypatch.setitem(archive_changes.HISTORY, "versions", ENDLESS)
+    timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        code, out, err = history(changed_db, NEWS + changed.RETITLED)
+    finally:
+        timer.cancel()
+    assert (code, out) == (130, "")
+    assert err.strip() == "Interrupted: the query was stopped; the archive is unchanged"
