@@ -8,11 +8,16 @@ makes such a copy too; once it lands, :func:`changed_site` can call it instead.
 
 from __future__ import annotations
 
+import datetime
 import re
 import shutil
+import time
 from pathlib import Path
 
-from tests.helpers import SITE
+import pytest_twisted
+from twisted.internet import defer
+
+from tests.helpers import SITE, crawl_in_process, query
 
 PARTNER = "coca-cola"
 NEWS = "https://olympics.com/ioc/news/"
@@ -57,3 +62,21 @@ def changed_site(target: Path) -> Path:
     end = text.index("\t</section>\n</main>")  # the article's text ends there
     edited.write_text(f"{text[:end]}\t\t<p>{ADDED_PARAGRAPH}</p>\n{text[end:]}", encoding="utf-8")
     return target
+
+
+def crawled(archive: Path, folder: Path) -> Path:
+    """A copy of ``archive`` (the saved site crawled) in ``folder``, then a crawl of the
+    changed copy that walks every listing to its end and fetches every page again, as
+    ``crawl --full --refresh-articles`` does; started in a later second than the first
+    crawl ended (the archive's times are to the second)."""
+    db = folder / "archive.db"
+    shutil.copyfile(archive, db)
+    site = changed_site(folder / "site")
+    (first,) = query(db, "SELECT max(coalesce(finished_at, started_at)) FROM crawls")[0]
+    while datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ") <= first:
+        time.sleep(0.1)
+    stats = pytest_twisted.blockon(defer.ensureDeferred(crawl_in_process(
+        db, OLYSCRAPE_REPLAY_DIR=str(site), OLYSCRAPE_FULL=True,
+        OLYSCRAPE_REFRESH_ARTICLES=True)))  # fmt: skip
+    assert stats.get("finish_reason") == "finished", stats
+    return db
