@@ -120,9 +120,10 @@ def test_the_table_says_what_each_edit_changed(changed_db):
     assert len(lines) == 4
     assert f'title: "{changed.OLD_TITLE}" → "{changed.NEW_TITLE}"' in out
     assert "body: +1/−0 lines" in out
-    assert sorted(line.split()[1] for line in lines) == ["edited", "edited", "gone", "new"]
-    assert [line.split()[0] for line in lines] == sorted(
-        (line.split()[0] for line in lines), reverse=True)  # fmt: skip
+    assert sorted(line.split()[2] for line in lines) == ["edited", "edited", "gone", "new"]
+    when = [line[:16] for line in lines]  # to the minute, so that it is never cut
+    assert when == sorted(when, reverse=True)
+    assert all(w.replace(" ", "T") >= second_crawl(changed_db)[:16] for w in when)
 
 
 def test_csv_and_an_output_file_hold_the_same_rows(changed_db, tmp_path):

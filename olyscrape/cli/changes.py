@@ -41,8 +41,9 @@ _UNITS = {"h": "hours", "d": "days", "w": "weeks"}
 #: The archive's form of a time.
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%SZ"
 
-#: The columns of each format: a table's for reading, the flat formats' (CSV, TSV) for a
-#: spreadsheet, JSON's with an edit's values before and after.
+#: The columns of each format: a table's for reading (its time to the minute, UTC, so that
+#: it is never cut), the flat formats' (CSV, TSV) for a spreadsheet, JSON's with an edit's
+#: values before and after.
 TABLE_COLUMNS = ["when", "kind", "partners", "title", "changed", "url"]
 FLAT_COLUMNS = ["at", "kind", "partners", "title", "fields", "changed", "url", "crawl_id"]
 JSON_COLUMNS = ["kind", "at", "partners", "url", "title", "fields", "crawl_id", "version_id",
@@ -205,7 +206,8 @@ def _shown(rows: Iterator[dict[str, Any]], fmt: str) -> Iterator[dict[str, Any]]
         if fmt in ("json", "jsonl"):
             yield row
             continue
-        yield row | {"when": row["at"], "changed": described(row)}
+        when = row["at"] if fmt != "table" else row["at"][:16].replace("T", " ")
+        yield row | {"when": when, "changed": described(row)}
 
 
 def _write_feed(archive: ArchiveReader, query: Any, output: Path | None) -> None:

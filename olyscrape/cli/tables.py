@@ -37,7 +37,7 @@ FLOOR = 12
 LEAST = 3
 GAP = 2
 #: Columns read as prose: they keep the most room when a table is cut.
-PROSE = frozenset({"title", "snippet", "body", "evidence", "reasons", "name", "text"})
+PROSE = frozenset({"title", "snippet", "body", "evidence", "reasons", "name", "text", "changed"})
 #: Columns of URLs (by name; a column of nothing but http(s) URLs is one too).
 URLS = frozenset({"url", "article_url", "canonical_url", "image_url"})
 WEIGHTS = {"prose": 3, "url": 2, "text": 1}
