@@ -299,3 +299,39 @@ def test_ctrl_c_during_history_is_one_line_exit_130(changed_db, monkeypatch):
         timer.cancel()
     assert (code, out) == (130, "")
     assert err.strip() == "Interrupted: the query was stopped; the archive is unchanged"
+
+
+# --- the pieces: what an edit changed, and --since -----------------------------------
+
+
+def test_the_line_of_an_edit_names_each_field_it_replaced():
+    from olyscrape.cli.diffs import summary
+
+    before = {"title": "Old", "published": "2021-07-01", "category": None,
+              "body": "One.\n\nTwo.\n\nThree."}  # fmt: skip
+    after = {"title": "New", "published": "2021-07-02", "category": "Tokyo 2020",
+             "body": "One.\n\nTwo, rewritten.\n\nThree.\n\nFour."}  # fmt: skip
+    assert summary(["title", "published", "category", "body"], before, after) == (
+        'title: "Old" → "New"; published: 2021-07-01 → 2021-07-02;'
+        " category: (none) → Tokyo 2020; body: +2/−1 lines"
+    )
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("2026-12-01", "2026-12-01T00:00:00Z"),
+        ("2026-12-01T09:30", "2026-12-01T09:30:00Z"),
+        ("2026-12-01T10:30:15+01:00", "2026-12-01T09:30:15Z"),
+        ("2026-12-01T09:30:15z", "2026-12-01T09:30:15Z"),
+        ("24h", "2026-12-04T12:00:00Z"),
+        ("7d", "2026-11-28T12:00:00Z"),
+        ("2W", "2026-11-21T12:00:00Z"),
+        ("last-crawl", "last-crawl"),
+    ],
+)
+def test_since_becomes_an_archive_time(given, expected):
+    from olyscrape.cli.changes import Since
+
+    now = datetime.datetime(2026, 12, 5, 12, 0, tzinfo=datetime.timezone.utc)
+    assert Since(now=lambda: now).convert(given, None, None) == expected
