@@ -89,7 +89,7 @@ def test_since_a_date_time_in_any_zone_is_the_same_moment(changed_db, zone):
 
 
 def test_since_a_date_a_duration_and_the_future(changed_db):
-    today = second_crawl(changed_db)[:10]
+    today = query(changed_db, "SELECT min(started_at) FROM crawls")[0][0][:10]
     everything = changes_json(changed_db)
     assert changes_json(changed_db, "--since", today) == everything
     assert changes_json(changed_db, "--since", "7d") == everything
@@ -282,6 +282,15 @@ def test_an_article_the_archive_does_not_hold_is_one_line_exit_1(changed_db, giv
     code, out, err = history(changed_db, given)
     assert code == 1 and out == ""
     assert err.splitlines() == [f"Error: the archive holds no article {said}"]
+
+
+def test_history_into_a_file_is_what_it_prints(changed_db, tmp_path):
+    target = tmp_path / "history.json"
+    code, printed, _ = history(changed_db, NEWS + changed.EDITED, "--format", "json")
+    assert code == 0
+    code, out, _ = history(changed_db, NEWS + changed.EDITED, "--format", "json", "-o", str(target))
+    assert (code, out) == (0, "")
+    assert target.read_text(encoding="utf-8") == printed
 
 
 def test_history_of_an_empty_argument_is_a_usage_error(changed_db):
