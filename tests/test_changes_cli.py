@@ -94,7 +94,8 @@ def test_since_a_date_a_duration_and_the_future(changed_db):
     assert changes_json(changed_db, "--since", today) == everything
     assert changes_json(changed_db, "--since", "7d") == everything
     assert changes_json(changed_db, "--since", "2w") == everything
-    tomorrow = (datetime.date.fromisoformat(today) + datetime.timedelta(days=1)).isoformat()
+    last = datetime.date.fromisoformat(second_crawl(changed_db)[:10])
+    tomorrow = (last + datetime.timedelta(days=1)).isoformat()
     assert changes_json(changed_db, "--since", tomorrow) == []
 
 
