@@ -14,18 +14,19 @@ import feedparser
 import pytest
 
 from olyscrape.cli import cli
-from tests import changedcopy as changed
+from olyscrape.cli.diffs import paragraphs
+from tests.changedcopy import CHANGES as C
+from tests.changedcopy import crawled
 from tests.helpers import cli_runner, query
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 #: RFC 3339's date-time (RFC 4287 §3.3): a T, seconds, and a zone (Z or ±hh:mm).
 RFC3339 = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)\Z")
-NEWS = changed.NEWS
 
 
 @pytest.fixture(scope="session")
 def changed_db(archive_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return changed.crawled(archive_db, tmp_path_factory.mktemp("changed-atom"))
+    return crawled(archive_db, tmp_path_factory.mktemp("changed-atom"))
 
 
 def feed(db: Path, *args: str) -> str:
@@ -83,29 +84,37 @@ def test_the_changes_feed_is_valid_atom_with_the_four_entries(changed_db):
     assert rfc4287_problems(text) == []
     parsed = feedparser.parse(text)
     assert parsed.bozo == 0 and parsed.version == "atom10"
-    entries = {entry.link.removeprefix(NEWS): entry for entry in parsed.entries}
+    entries = {entry.link: entry for entry in parsed.entries}
+    names = dict(query(changed_db, "SELECT slug, name FROM partners"))
     assert {link: entry.title for link, entry in entries.items()} == {
-        changed.ADDED: f"New: {changed.ADDED_TITLE}",
-        changed.RETITLED: f"Edited (title): {changed.NEW_TITLE}",
-        changed.EDITED: "Edited (body): The Coca-Cola Company and IOC celebrate 92 years of"
-        " partnership",
-        changed.REMOVED: "Gone from Coca-Cola's listing: Coca-Cola Olympic Torch Relay brings"
-        " the flame to communities across Korea",
+        C.new_url: f"New: {C.new_title}",
+        C.retitled_url: f"Edited (title): {C.retitled_new_title}",
+        C.edited_url: f"Edited (body): {C.edited_title}",
+        C.removed_url: f"Gone from {names[C.removed_partner]}'s listing: {C.removed_title}",
     }
     times = [entry.updated for entry in parsed.entries]
     assert times == sorted(times, reverse=True)  # newest first
-    assert {entry.author for entry in parsed.entries} == {"Coca-Cola"}
     assert parsed.feed.updated == times[0]
+    assert {link: entry.author for link, entry in entries.items()} == {
+        C.new_url: names[C.new_partner], C.retitled_url: names[C.retitled_partner],
+        C.edited_url: names[C.edited_partner], C.removed_url: names[C.removed_partner],
+    }  # fmt: skip
+
+    retitle = entries[C.retitled_url]
     (at,) = query(changed_db, "SELECT changed_at FROM article_versions WHERE article_url = ?",
-                  NEWS + changed.RETITLED)[0]  # fmt: skip
-    retitle = entries[changed.RETITLED]
-    assert retitle.id == f"{NEWS}{changed.RETITLED}#edited-{at}"
+                  C.retitled_url)[0]  # fmt: skip
+    assert retitle.id == f"{C.retitled_url}#edited-{at}"
     assert retitle.updated == at.replace("Z", "+00:00")
-    assert retitle.content[0].value == f"- title: {changed.OLD_TITLE}\n+ title: {changed.NEW_TITLE}"
-    assert "+" + changed.ADDED_PARAGRAPH in entries[changed.EDITED].content[0].value
-    assert entries[changed.ADDED].id == NEWS + changed.ADDED
-    assert entries[changed.ADDED].content[0].value.startswith(changed.ADDED_TITLE)
-    assert entries[changed.REMOVED].id.startswith(f"{NEWS}{changed.REMOVED}#gone-coca-cola-")
+    assert retitle.content[0].value == (
+        f"- title: {C.retitled_old_title}\n+ title: {C.retitled_new_title}")  # fmt: skip
+    edit = entries[C.edited_url].content[0].value.splitlines()
+    (body,) = query(changed_db, "SELECT body FROM articles WHERE url = ?", C.edited_url)[0]
+    assert edit[:2] == ["--- before", "+++ after"]
+    assert "+" + paragraphs(body)[-1] in edit
+    assert entries[C.new_url].id == C.new_url
+    (body,) = query(changed_db, "SELECT body FROM articles WHERE url = ?", C.new_url)[0]
+    assert entries[C.new_url].content[0].value.startswith(paragraphs(body)[0])
+    assert entries[C.removed_url].id.startswith(f"{C.removed_url}#gone-{C.removed_partner}-")
 
 
 def test_a_feed_written_again_is_byte_identical(changed_db, tmp_path):
@@ -119,7 +128,7 @@ def test_a_feed_written_again_is_byte_identical(changed_db, tmp_path):
 def test_the_same_change_has_the_same_id_in_every_feed(changed_db):
     everything = feedparser.parse(feed(changed_db))
     new = feedparser.parse(feed(changed_db, "--kind", "new"))
-    coca = feedparser.parse(feed(changed_db, "--partner", "Coca-Cola", "--since", "last-crawl"))
+    coca = feedparser.parse(feed(changed_db, "--partner", "Coca-Cola"))
     ids = {entry.id: entry.title for entry in everything.entries}
     assert len(ids) == len(everything.entries)  # unique
     assert {e.id: e.title for e in new.entries}.items() <= ids.items()

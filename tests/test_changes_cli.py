@@ -1,7 +1,7 @@
 """``olyscrape changes`` and ``olyscrape history`` on a real archive: the saved site crawled,
-then a changed copy of it (tests/changedcopy.py: a card retitled, a body edited, a card
-removed, a card added) crawled with ``--full --refresh-articles``, as the docs tell a
-user to run it weekly."""
+then its changed copy (a card retitled, a body edited, a card removed, a card added, each
+of another partner) crawled with ``--full --refresh-articles``, as the docs tell a user
+to run it weekly (tests/changedcopy.py)."""
 
 from __future__ import annotations
 
@@ -13,28 +13,37 @@ import subprocess
 import sys
 import threading
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 
 from olyscrape.archive import changes as archive_changes
 from olyscrape.cli import cli
-from tests import changedcopy as changed
+from olyscrape.cli.diffs import paragraphs
+from tests.changedcopy import CHANGES as C
+from tests.changedcopy import crawled
 from tests.helpers import REPO, cli_runner, one_error_line, query, sha256
 
-NEWS = changed.NEWS
-#: The four changes of the changed copy: kind, article (path under /ioc/news/), fields.
+#: The four changes of the changed copy: kind, article URL, fields.
 FOUR = {
-    ("new", changed.ADDED, ()),
-    ("edited", changed.RETITLED, ("title",)),
-    ("edited", changed.EDITED, ("body",)),
-    ("gone", changed.REMOVED, ()),
+    ("new", C.new_url, ()),
+    ("edited", C.retitled_url, ("title",)),
+    ("edited", C.edited_url, ("body",)),
+    ("gone", C.removed_url, ()),
+}
+#: Each change's partner, by article URL.
+PARTNER = {
+    C.new_url: C.new_partner,
+    C.retitled_url: C.retitled_partner,
+    C.edited_url: C.edited_partner,
+    C.removed_url: C.removed_partner,
 }
 ENDLESS = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT max(x) FROM c"
 
 
 @pytest.fixture(scope="session")
 def changed_db(archive_db: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return changed.crawled(archive_db, tmp_path_factory.mktemp("changed"))
+    return crawled(archive_db, tmp_path_factory.mktemp("changed"))
 
 
 def run(*args: str) -> tuple[int, str, str]:
@@ -49,11 +58,17 @@ def changes_json(db: Path, *args: str) -> list[dict]:
 
 
 def four(rows: list[dict]) -> set[tuple]:
-    return {(r["kind"], r["url"].removeprefix(NEWS), tuple(r["fields"])) for r in rows}
+    return {(r["kind"], r["url"], tuple(r["fields"])) for r in rows}
 
 
 def second_crawl(db: Path) -> str:
     return query(db, "SELECT max(started_at) FROM crawls")[0][0]
+
+
+def bodies(db: Path, url: str) -> tuple[str, str]:
+    """The body an article had before its edit, and the body it has now."""
+    before = query(db, "SELECT body FROM article_versions WHERE article_url = ?", url)
+    return before[0][0], query(db, "SELECT body FROM articles WHERE url = ?", url)[0][0]
 
 
 # --- changes ------------------------------------------------------------------------
@@ -62,14 +77,15 @@ def second_crawl(db: Path) -> str:
 def test_since_last_crawl_lists_exactly_the_four_changes(changed_db):
     rows = changes_json(changed_db, "--since", "last-crawl")
     assert four(rows) == FOUR
-    assert all(r["partners"] == [changed.PARTNER] for r in rows)
+    assert all(r["partners"] == [PARTNER[r["url"]]] for r in rows)
     assert [r["at"] for r in rows] == sorted((r["at"] for r in rows), reverse=True)
     title = next(r for r in rows if r["fields"] == ["title"])
     assert (title["before"], title["after"]) == (
-        {"title": changed.OLD_TITLE}, {"title": changed.NEW_TITLE})  # fmt: skip
+        {"title": C.retitled_old_title}, {"title": C.retitled_new_title})  # fmt: skip
     body = next(r for r in rows if r["fields"] == ["body"])
-    assert body["after"]["body"].endswith(changed.ADDED_PARAGRAPH)
-    assert changed.ADDED_PARAGRAPH not in body["before"]["body"]
+    before, after = bodies(changed_db, C.edited_url)
+    assert (body["before"], body["after"]) == ({"body": before}, {"body": after})
+    assert before != after
 
 
 def test_without_since_every_article_of_the_first_crawl_is_new_too(changed_db):
@@ -100,14 +116,18 @@ def test_since_a_date_a_duration_and_the_future(changed_db):
 
 
 def test_partner_by_slug_name_or_list_and_kind(changed_db):
-    by_slug = changes_json(changed_db, "--since", "last-crawl", "--partner", "coca-cola")
-    assert four(by_slug) == FOUR
-    assert changes_json(changed_db, "--since", "last-crawl", "--partner", "Coca-Cola") == by_slug
-    assert changes_json(changed_db, "--since", "last-crawl", "--partner", "visa") == []
-    both = changes_json(changed_db, "--since", "last-crawl", "--partner", "visa,coca-cola")
-    assert both == by_slug
+    def of(*partners: str) -> set[tuple]:
+        found = changes_json(changed_db, "--since", "last-crawl", *partners)
+        return four(found)
+
+    assert of("--partner", "coca-cola") == {("edited", C.retitled_url, ("title",))}
+    assert of("--partner", "Coca-Cola") == of("--partner", "COCA-COLA", "--partner", "visa")
+    assert of("--partner", "omega") == {("new", C.new_url, ())}
+    assert of("--partner", f"{C.removed_partner},{C.edited_partner}") == {
+        ("gone", C.removed_url, ()), ("edited", C.edited_url, ("body",))}  # fmt: skip
+    assert of("--partner", "visa") == set()
     edited = changes_json(changed_db, "--since", "last-crawl", "--kind", "edited")
-    assert {r["url"].removeprefix(NEWS) for r in edited} == {changed.RETITLED, changed.EDITED}
+    assert {r["url"] for r in edited} == {C.retitled_url, C.edited_url}
     other = changes_json(changed_db, "--since", "last-crawl", "--kind", "gone", "--kind", "new")
     assert four(other) == {c for c in FOUR if c[0] != "edited"}
     assert len(changes_json(changed_db, "--limit", "2")) == 2
@@ -119,8 +139,8 @@ def test_the_table_says_what_each_edit_changed(changed_db):
     head, _, *lines = out.splitlines()
     assert head.split() == ["when", "kind", "partners", "title", "changed", "url"]
     assert len(lines) == 4
-    assert f'title: "{changed.OLD_TITLE}" → "{changed.NEW_TITLE}"' in out
-    assert "body: +1/−0 lines" in out
+    assert f'title: "{C.retitled_old_title}" → "{C.retitled_new_title}"' in out
+    assert "body: +2/−1 lines" in out  # one paragraph reworded, one added
     assert sorted(line.split()[2] for line in lines) == ["edited", "edited", "gone", "new"]
     when = [line[:16] for line in lines]  # to the minute, so that it is never cut
     assert when == sorted(when, reverse=True)
@@ -214,29 +234,33 @@ def history(db: Path, *args: str) -> tuple[int, str, str]:
 
 
 def test_history_shows_the_retitling_as_a_diff(changed_db):
-    code, out, err = history(changed_db, NEWS + changed.RETITLED)
+    code, out, err = history(changed_db, C.retitled_url)
     assert code == 0, err
-    assert f"  - title: {changed.OLD_TITLE}\n  + title: {changed.NEW_TITLE}\n" in out
+    assert f"  - title: {C.retitled_old_title}\n  + title: {C.retitled_new_title}\n" in out
     assert "2 versions, oldest first" in out
     (crawl,) = query(changed_db, "SELECT max(id) FROM crawls")[0]
     (first_seen, changed_at) = query(
         changed_db, "SELECT a.first_seen, v.changed_at FROM articles a JOIN article_versions v"
-        " ON v.article_url = a.url WHERE a.url = ?", NEWS + changed.RETITLED)[0]  # fmt: skip
+        " ON v.article_url = a.url WHERE a.url = ?", C.retitled_url)[0]  # fmt: skip
     assert f"version 1: {first_seen} until {changed_at} (replaced by crawl {crawl})\n" in out
     assert f"version 2: since {changed_at} (current)\n" in out
 
 
 def test_history_shows_a_body_edit_as_a_unified_diff(changed_db):
-    code, out, err = history(changed_db, NEWS + changed.EDITED, "--format", "json")
+    code, out, err = history(changed_db, C.edited_url, "--format", "json")
     assert code == 0, err
     report = json.loads(out)
     first, current = report["versions"]
     assert first["diff"] == [] and first["until"] == current["since"]
     assert current["diff"][:2] == ["--- version 1", "+++ version 2"]
-    assert "+" + changed.ADDED_PARAGRAPH in current["diff"]
-    assert current["values"]["body"].endswith(changed.ADDED_PARAGRAPH)
+    before, after = bodies(changed_db, C.edited_url)
+    assert (first["values"]["body"], current["values"]["body"]) == (before, after)
+    added = [p for p in paragraphs(after) if p not in paragraphs(before)]
+    removed = [p for p in paragraphs(before) if p not in paragraphs(after)]
+    assert (len(added), len(removed)) == (2, 1)  # one paragraph reworded, one added
+    assert {"+" + p for p in added} | {"-" + p for p in removed} <= set(current["diff"])
     captures = query(changed_db, "SELECT id FROM captures WHERE canonical_url = ? ORDER BY id",
-                     NEWS + changed.EDITED)  # fmt: skip
+                     C.edited_url)  # fmt: skip
     assert [c["id"] for v in report["versions"] for c in v["captures"]] == [c[0] for c in captures]
     assert len(first["captures"]) == len(current["captures"]) == 1
 
@@ -244,25 +268,25 @@ def test_history_shows_a_body_edit_as_a_unified_diff(changed_db):
 @pytest.mark.parametrize(
     "spelling",
     [
-        "http://www.olympics.com/ioc/news/{}/",
-        "https://olympics.com/ioc/news/{}?utm_source=feed",
-        "http://127.0.0.1:8000/ioc/news/{}",
-        "/ioc/news/{}",
-        "olympics.com/ioc/news/{}",
+        "http://www.olympics.com{}/",
+        "https://olympics.com{}?utm_source=feed",
+        "http://127.0.0.1:8000{}",
+        "{}",
+        "olympics.com{}",
     ],
 )
 def test_history_takes_the_url_as_a_user_writes_it(changed_db, spelling):
-    code, out, err = history(changed_db, spelling.format(changed.RETITLED), "--format", "json")
+    code, out, err = history(
+        changed_db, spelling.format(urlsplit(C.retitled_url).path), "--format", "json"
+    )
     assert code == 0, err
-    assert json.loads(out)["url"] == NEWS + changed.RETITLED
+    assert json.loads(out)["url"] == C.retitled_url
 
 
 def test_history_by_article_number(changed_db):
-    (number,) = query(changed_db, "SELECT id FROM articles WHERE url = ?", NEWS + changed.RETITLED)[
-        0
-    ]
+    (number,) = query(changed_db, "SELECT id FROM articles WHERE url = ?", C.retitled_url)[0]
     code, out, _ = history(changed_db, str(number))
-    assert code == 0 and out.startswith(NEWS + changed.RETITLED + "\n")
+    assert code == 0 and out.startswith(C.retitled_url + "\n")
 
 
 @pytest.mark.parametrize(
@@ -287,9 +311,9 @@ def test_an_article_the_archive_does_not_hold_is_one_line_exit_1(changed_db, giv
 
 def test_history_into_a_file_is_what_it_prints(changed_db, tmp_path):
     target = tmp_path / "history.json"
-    code, printed, _ = history(changed_db, NEWS + changed.EDITED, "--format", "json")
+    code, printed, _ = history(changed_db, C.edited_url, "--format", "json")
     assert code == 0
-    code, out, _ = history(changed_db, NEWS + changed.EDITED, "--format", "json", "-o", str(target))
+    code, out, _ = history(changed_db, C.edited_url, "--format", "json", "-o", str(target))
     assert (code, out) == (0, "")
     assert target.read_text(encoding="utf-8") == printed
 
@@ -304,7 +328,7 @@ def test_ctrl_c_during_history_is_one_line_exit_130(changed_db, monkeypatch):
     timer = threading.Timer(0.3, os.kill, (os.getpid(), signal.SIGINT))
     timer.start()
     try:
-        code, out, err = history(changed_db, NEWS + changed.RETITLED)
+        code, out, err = history(changed_db, C.retitled_url)
     finally:
         timer.cancel()
     assert (code, out) == (130, "")
