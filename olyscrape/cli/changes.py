@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from olyscrape.archive.changes import KINDS, ChangeQuery
 from olyscrape.cli.diffs import summary
 from olyscrape.cli.interrupts import interruptible
 from olyscrape.cli.options import db_option, format_shortcuts, guarded, limit_option, open_reader
@@ -30,9 +31,6 @@ from olyscrape.cli.writers import as_sequences
 if TYPE_CHECKING:
     from olyscrape.archive.reader import ArchiveReader
 
-#: The kinds of change (the archive's :data:`olyscrape.archive.changes.KINDS`, which this
-#: module does not import at start-up: it holds the SQL).
-KINDS = ("new", "edited", "gone")
 #: ``--since last-crawl``: what the newest crawl found.
 LAST_CRAWL = "last-crawl"
 #: A duration back from now: ``24h``, ``7d``, ``2w``.
@@ -164,8 +162,6 @@ def changes(
     showed it; a body is compared only when its page is fetched again (crawl
     --refresh-articles). --format atom writes an Atom feed of the same changes.
     """
-    from olyscrape.archive.changes import ChangeQuery
-
     chosen = tuple(kind for kind in KINDS if any(kind in group for group in kinds)) or KINDS
     given = [name.strip() for value in partners for name in value.split(",")]
     if partners and not any(given):
@@ -210,7 +206,7 @@ def _shown(rows: Iterator[dict[str, Any]], fmt: str) -> Iterator[dict[str, Any]]
         yield row | {"when": when, "changed": described(row)}
 
 
-def _write_feed(archive: ArchiveReader, query: Any, output: Path | None) -> None:
+def _write_feed(archive: ArchiveReader, query: ChangeQuery, output: Path | None) -> None:
     """The changes of ``query`` as one Atom document, written whole to the sink."""
     from olyscrape.cli.atom import changes_feed
 
