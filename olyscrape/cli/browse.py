@@ -44,12 +44,23 @@ def require_datasette() -> None:
         )
 
 
+def schema_version(db: Path) -> int:
+    """The schema version of the archive at ``db`` (the current one for a file not there
+    yet or empty, which the first crawl makes current)."""
+    from olyscrape.archive.schema import SCHEMA_VERSION, identify
+
+    identity = identify(db)
+    return SCHEMA_VERSION if identity.empty else identity.version
+
+
 @contextmanager
 def metadata_file(db: Path) -> Iterator[Path]:
-    """A temporary JSON file holding the metadata for ``db``, removed afterwards."""
+    """A temporary JSON file holding the metadata for ``db`` (as its schema version has
+    it), removed afterwards."""
     with tempfile.TemporaryDirectory(prefix="olyscrape-browse-") as folder:
         path = Path(folder) / "metadata.json"
-        path.write_text(json.dumps(metadata(Path(db).stem), indent=2), encoding="utf-8")
+        meta = metadata(Path(db).stem, schema_version(db))
+        path.write_text(json.dumps(meta, indent=2), encoding="utf-8")
         yield path
 
 
@@ -189,7 +200,8 @@ def serve(
     with metadata_file(db) as path:
         served = served_path(db, path.parent)
         if served.stem != Path(db).stem:  # Datasette names the database by the link's stem
-            path.write_text(json.dumps(metadata(served.stem), indent=2), encoding="utf-8")
+            meta = metadata(served.stem, schema_version(db))
+            path.write_text(json.dumps(meta, indent=2), encoding="utf-8")
         argv = command(served, host, port, metadata_path=path, open_browser=open_browser,
                        extra=extra)  # fmt: skip
         url = f"http://{url_host(host)}:{port}/"
