@@ -12,6 +12,7 @@ with the archive's own tables read by plain sqlite3. Chromium loads the changes 
 from __future__ import annotations
 
 import shutil
+import socket
 import sqlite3
 import subprocess
 from collections import Counter
@@ -30,7 +31,7 @@ from olyscrape.archive.feeds import EMPTY_ID, FEED_QUERIES, FEED_SIZE, FEEDS_SIN
 from olyscrape.cli import browse
 from olyscrape.items import ArticleCard, ArticlePageItem, Partner, WalkDone
 from olyscrape.testing import archives
-from tests.helpers import free_port, query
+from tests.helpers import cli_runner, free_port, query, sha256
 from tests.test_browse import (
     _LOCAL,
     NO_DATASETTE,
@@ -244,6 +245,33 @@ def test_changes_feed_rows_of_a_partner(changed):
     assert kinds == {"new": len(_visa_articles(changed.db)), "edited": 2, "gone": 1}
 
 
+def test_browse_says_when_the_feeds_cannot_be_rendered(changed, monkeypatch):
+    """Datasette without datasette-atom serves all but the feeds: browse says so in one
+    line and goes on (here to the port check, which a listener holds: exit 4)."""
+    if not browse.datasette_available():
+        pytest.skip(NO_DATASETTE)
+    from olyscrape.cli import cli
+
+    monkeypatch.setattr(browse, "atom_available", lambda: False)
+    before = sha256(changed.db)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = cli_runner().invoke(
+            cli, ["browse", "--db", str(changed.db), "--port", str(port)], prog_name="olyscrape"
+        )
+    assert result.exit_code == 4
+    assert result.stderr.splitlines() == [
+        browse.NO_ATOM, f"Error: 127.0.0.1:{port} is in use; choose another with --port"]  # fmt: skip
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    assert sha256(changed.db) == before
+
+
+def test_the_browse_extra_brings_datasette_atom():
+    assert browse.atom_available()
+
+
 # --- the real Datasette: the changes view ---------------------------------------------
 
 
@@ -418,8 +446,10 @@ def test_an_old_archive_feed_says_what_to_do(old_server, name):
     (entry,) = feed.entries
     assert entry.id == "urn:olyscrape:feed:needs-version-7"
     assert "schema version 6" in entry.title and "next olyscrape crawl" in entry.title
-    status, _, body = _fetch(f"{old_server}/{name}")
-    assert status == 200 and b"schema version 6" in body
+    status, _, _ = _fetch(f"{old_server}/{name}?partner=visa")  # the page, not an error
+    assert status == 200
+    (row,) = get_json(f"{old_server}/{name}.json?_shape=array")
+    assert row["atom_title"] == entry.title
 
 
 @pytest.mark.slow

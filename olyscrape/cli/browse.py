@@ -35,6 +35,20 @@ def datasette_available() -> bool:
     return importlib.util.find_spec("datasette") is not None
 
 
+def atom_available() -> bool:
+    """Whether Datasette can render the feeds: its plugin ``datasette-atom`` (in the
+    ``browse`` extra) is installed."""
+    return importlib.util.find_spec("datasette_atom") is not None
+
+
+#: What ``browse`` says when Datasette runs without ``datasette-atom``: it serves, but a
+#: feed reader subscribed to a ``.atom`` URL would get Datasette's 404.
+NO_ATOM = (
+    "note: datasette-atom is not installed, so the feeds' .atom URLs answer 404 (their"
+    " canned queries still show the rows): pip install 'olyscrape[browse]'"
+)
+
+
 def require_datasette() -> None:
     """Raise :class:`BrowseUnavailable` unless Datasette is importable."""
     if not datasette_available():
