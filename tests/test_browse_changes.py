@@ -413,6 +413,8 @@ def test_the_feed_pages_show_the_entries_as_a_table(server):
     page = Selector(text=body.decode())
     assert page.css("td.col-kind ::text").getall()[:2] == ["gone", "new"]
     assert page.css('a[href$="changes_feed.atom?partner=visa"]')  # the plugin's link
+    assert page.css(".show-hide-sql a::text").get() == "show"  # the SQL behind a link
+    assert not page.css("pre#sql-query")
 
 
 @pytest.mark.slow  # starts olyscrape browse

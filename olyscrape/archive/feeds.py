@@ -64,8 +64,9 @@ def _first_paragraph(expr: str) -> str:
     return f"substr({expr}, 1, instr({expr} || {blank}, {blank}) - 1)"
 
 
-#: The columns of the one entry a feed with nothing in it gives (after ``entries``).
 def _empty_entry(what: str) -> str:
+    """SQL for the one entry a feed with nothing in it gives (after its ``entries``):
+    nothing ``what`` yet, of the partner asked for if one was."""
     return f"""
 SELECT '{EMPTY_ID}' AS atom_id, 'Nothing {what} in this archive yet' AS atom_title,
        {_LAST_CRAWL} AS atom_updated,
@@ -77,26 +78,38 @@ SELECT '{EMPTY_ID}' AS atom_id, 'Nothing {what} in this archive yet' AS atom_tit
 WHERE NOT EXISTS (SELECT 1 FROM entries)"""
 
 
-_NEW_ARTICLES = f"""
-WITH entries AS (
-  SELECT a.url AS atom_id, coalesce(a.title, a.url) AS atom_title, a.first_seen AS atom_updated,
-         {_para("Partners", "names.partners")} || {_para("Category", "a.category")} ||
-         {_para("Published", "a.published")} || {_para("Text", _first_paragraph("a.body"))}
-           AS atom_content_html,
-         a.url AS atom_link, coalesce(names.partners, 'olyscrape') AS atom_author_name,
-         'new' AS kind, names.partners, a.url, NULL AS fields
-  FROM articles a
-  LEFT JOIN (
-    SELECT article_id, group_concat(name, ', ') AS partners FROM (
-      SELECT l.article_id, coalesce(p.name, l.partner) AS name
+#: The partners' names of article ``{0}.id``, comma-separated, by slug.
+_NAMES = """(SELECT group_concat(name, ', ') FROM (
+      SELECT coalesce(p.name, l.partner) AS name
       FROM partner_links l LEFT JOIN partners p ON p.slug = l.partner
-      ORDER BY l.article_id, l.partner)
-    GROUP BY article_id
-  ) names ON names.article_id = a.id
+      WHERE l.article_id = {0}.id ORDER BY l.partner))"""
+
+#: The newest articles first, then what each entry says of them: the names and the first
+#: paragraph are read for those few only (reading every article's would take seconds on a
+#: large archive, past Datasette's time limit).
+_NEW_ARTICLES = f"""
+WITH newest AS (
+  SELECT a.id, a.url, a.title, a.first_seen, a.category, a.published
+  FROM articles a
   WHERE a.first_seen IS NOT NULL
     AND (:partner = '' OR a.id IN (SELECT article_id FROM partner_links WHERE partner = :partner))
   ORDER BY a.first_seen DESC, a.url
   LIMIT {FEED_SIZE}
+),
+named AS (
+  SELECT n.*, {_NAMES.format("n")} AS partners,
+         (SELECT body FROM articles b WHERE b.id = n.id) AS body
+  FROM newest n
+),
+entries AS (
+  SELECT url AS atom_id, coalesce(title, url) AS atom_title, first_seen AS atom_updated,
+         {_para("Partners", "partners")} || {_para("Category", "category")} ||
+         {_para("Published", "published")} || {_para("Text", _first_paragraph("body"))}
+           AS atom_content_html,
+         url AS atom_link, coalesce(partners, 'olyscrape') AS atom_author_name,
+         'new' AS kind, partners, url, NULL AS fields
+  FROM named
+  ORDER BY first_seen DESC, url
 )
 SELECT * FROM entries
 UNION ALL {_empty_entry("new")}

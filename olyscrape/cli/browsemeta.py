@@ -256,7 +256,9 @@ def metadata(db_name: str = DEFAULT_DB_NAME, version: int = SCHEMA_VERSION) -> d
     }
     queries = {
         name: {"title": title, "description": description,
-               "sql": _canned_sql(name, sql, version)}
+               "sql": _canned_sql(name, sql, version),
+               # a feed's page shows its entries first; its long SQL behind "Show SQL"
+               **({"hide_sql": True} if name in FEED_QUERIES else {})}
         for name, (title, description, sql) in CANNED_QUERIES.items()
     }  # fmt: skip
     return {
