@@ -200,6 +200,9 @@ def test_an_archive_before_version_7_gets_a_message_in_place_of_each_feed():
     assert "schema version 6" in old["description"]
     for name in FEED_QUERIES:
         assert "urn:olyscrape:feed:needs-version-7" in old["queries"][name]["sql"]
+    unversioned = browse.metadata("olyscrape", version=0)["databases"]["olyscrape"]
+    assert "made before schema versions" in unversioned["description"]
+    assert "made before schema versions" in unversioned["queries"]["changes_feed"]["sql"]
     current = browse.metadata("olyscrape")["databases"]["olyscrape"]
     assert "description" not in current
     assert FEEDS_SINCE_VERSION == 7
@@ -430,36 +433,41 @@ def test_the_command_serves_the_feed_at_the_documented_url(changed):
         running.close()
 
 
-# --- an archive of version 6, served as it is --------------------------------------------
+# --- archives of earlier versions, served as they are ------------------------------------
+
+#: An archive of version 6 (the last before the changes), and one made before versioning.
+OLD = {"6": "of schema version 6", "0-first": "made before schema versions"}
 
 
-@pytest.fixture(scope="module")
-def old_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    folder = tmp_path_factory.mktemp("v6")
-    db = archives.build(folder / "old.db", "6")
+@pytest.fixture(scope="module", params=sorted(OLD))
+def old_server(request, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    folder = tmp_path_factory.mktemp("old")
+    db = archives.build(folder / "old.db", request.param)
     with _datasette(db, folder) as base:
-        yield f"{base}/old"
+        yield f"{base}/old", OLD[request.param]
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(FEED_QUERIES))
 def test_an_old_archive_feed_says_what_to_do(old_server, name):
-    feed = _feed(f"{old_server}/{name}.atom?partner=visa")
+    base, says = old_server
+    feed = _feed(f"{base}/{name}.atom?partner=visa")
     (entry,) = feed.entries
     assert entry.id == "urn:olyscrape:feed:needs-version-7"
-    assert "schema version 6" in entry.title and "next olyscrape crawl" in entry.title
-    status, _, _ = _fetch(f"{old_server}/{name}?partner=visa")  # the page, not an error
+    assert f"This archive is {says}" in entry.title and "next olyscrape crawl" in entry.title
+    status, _, _ = _fetch(f"{base}/{name}?partner=visa")  # the page, not an error
     assert status == 200
-    (row,) = get_json(f"{old_server}/{name}.json?_shape=array")
+    (row,) = get_json(f"{base}/{name}.json?_shape=array")
     assert row["atom_title"] == entry.title
 
 
 @pytest.mark.slow
 def test_an_old_archive_still_browses(old_server):
-    status, _, body = _fetch(old_server)
+    base, says = old_server
+    status, _, body = _fetch(base)
     assert status == 200
-    assert b"served as it is" in body  # the database page says what it lacks
-    assert get_json(f"{old_server}/partner_articles.json?_size=0")["filtered_table_rows_count"]
+    assert f"An archive {says}, served as it is".encode() in body  # says what it lacks
+    assert get_json(f"{base}/articles.json?_size=0")["filtered_table_rows_count"]
 
 
 # --- the changes page in headless Chromium ---------------------------------------------

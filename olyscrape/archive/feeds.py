@@ -188,13 +188,18 @@ FEED_QUERIES: dict[str, tuple[str, str, str]] = {
 }
 
 
+def of_version(version: int) -> str:
+    """How an archive of schema ``version`` is named to its reader."""
+    return f"of schema version {version}" if version else "made before schema versions"
+
+
 def needs_upgrade_sql(version: int) -> str:
     """What a feed query is over an archive of schema ``version`` (before
     :data:`FEEDS_SINCE_VERSION`): one row, one feed entry, that says why there is nothing
     and what to do. It reads no table (a file made before versioning may lack the columns
     the real query reads); ``:partner`` stays a parameter, as in the real query."""
     message = (
-        f"This archive is of schema version {version}: the changes and these feeds need"
+        f"This archive is {of_version(version)}: the changes and these feeds need"
         f" version {FEEDS_SINCE_VERSION}. The next olyscrape crawl of it upgrades it."
     )
     return f"""

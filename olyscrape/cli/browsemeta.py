@@ -8,7 +8,12 @@ from __future__ import annotations
 from typing import Any
 
 from olyscrape.archive import CANNED_QUERIES
-from olyscrape.archive.feeds import FEED_QUERIES, FEEDS_SINCE_VERSION, needs_upgrade_sql
+from olyscrape.archive.feeds import (
+    FEED_QUERIES,
+    FEEDS_SINCE_VERSION,
+    needs_upgrade_sql,
+    of_version,
+)
 from olyscrape.archive.schema import SCHEMA_VERSION
 
 #: The database name Datasette gives ``data/olyscrape.db`` (it names a file by its stem).
@@ -241,7 +246,7 @@ def _note(version: int) -> dict[str, str]:
     if version >= FEEDS_SINCE_VERSION:
         return {}
     return {
-        "description": f"An archive of schema version {version}, served as it is: the changes"
+        "description": f"An archive {of_version(version)}, served as it is: the changes"
         f" and article_history views and the feeds come with version {FEEDS_SINCE_VERSION},"
         " which the next olyscrape crawl of it upgrades it to."
     }
