@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from olyscrape.archive import changes, paths, traces
+from olyscrape.archive import changes, feeds, paths, traces
 from olyscrape.archive.errors import (
     ArchiveDamaged,
     ArchiveRefused,
@@ -239,6 +239,8 @@ HAVING count(*) > 1
 ORDER BY partner_count DESC, published DESC
 """,
     ),
+    #: The Atom feeds (``datasette-atom`` renders them at ``.atom``): new articles, changes.
+    **feeds.FEED_QUERIES,
 }
 
 INDEXES = {

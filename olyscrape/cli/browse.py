@@ -35,6 +35,20 @@ def datasette_available() -> bool:
     return importlib.util.find_spec("datasette") is not None
 
 
+def atom_available() -> bool:
+    """Whether Datasette can render the feeds: its plugin ``datasette-atom`` (in the
+    ``browse`` extra) is installed."""
+    return importlib.util.find_spec("datasette_atom") is not None
+
+
+#: What ``browse`` says when Datasette runs without ``datasette-atom``: it serves, but a
+#: feed reader subscribed to a ``.atom`` URL would get Datasette's 404.
+NO_ATOM = (
+    "note: datasette-atom is not installed, so the feeds' .atom URLs answer 404 (their"
+    " canned queries still show the rows): pip install 'olyscrape[browse]'"
+)
+
+
 def require_datasette() -> None:
     """Raise :class:`BrowseUnavailable` unless Datasette is importable."""
     if not datasette_available():
@@ -44,12 +58,23 @@ def require_datasette() -> None:
         )
 
 
+def schema_version(db: Path) -> int:
+    """The schema version of the archive at ``db`` (the current one for a file not there
+    yet or empty, which the first crawl makes current)."""
+    from olyscrape.archive.schema import SCHEMA_VERSION, identify
+
+    identity = identify(db)
+    return SCHEMA_VERSION if identity.empty else identity.version
+
+
 @contextmanager
 def metadata_file(db: Path) -> Iterator[Path]:
-    """A temporary JSON file holding the metadata for ``db``, removed afterwards."""
+    """A temporary JSON file holding the metadata for ``db`` (as its schema version has
+    it), removed afterwards."""
     with tempfile.TemporaryDirectory(prefix="olyscrape-browse-") as folder:
         path = Path(folder) / "metadata.json"
-        path.write_text(json.dumps(metadata(Path(db).stem), indent=2), encoding="utf-8")
+        meta = metadata(Path(db).stem, schema_version(db))
+        path.write_text(json.dumps(meta, indent=2), encoding="utf-8")
         yield path
 
 
@@ -189,7 +214,8 @@ def serve(
     with metadata_file(db) as path:
         served = served_path(db, path.parent)
         if served.stem != Path(db).stem:  # Datasette names the database by the link's stem
-            path.write_text(json.dumps(metadata(served.stem), indent=2), encoding="utf-8")
+            meta = metadata(served.stem, schema_version(db))
+            path.write_text(json.dumps(meta, indent=2), encoding="utf-8")
         argv = command(served, host, port, metadata_path=path, open_browser=open_browser,
                        extra=extra)  # fmt: skip
         url = f"http://{url_host(host)}:{port}/"

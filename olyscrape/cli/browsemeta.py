@@ -8,6 +8,13 @@ from __future__ import annotations
 from typing import Any
 
 from olyscrape.archive import CANNED_QUERIES
+from olyscrape.archive.feeds import (
+    FEED_QUERIES,
+    FEEDS_SINCE_VERSION,
+    needs_upgrade_sql,
+    of_version,
+)
+from olyscrape.archive.schema import SCHEMA_VERSION
 
 #: The database name Datasette gives ``data/olyscrape.db`` (it names a file by its stem).
 DEFAULT_DB_NAME = "olyscrape"
@@ -226,16 +233,39 @@ TABLES: dict[str, tuple[str, dict[str, str], dict[str, Any]]] = {
 }
 
 
-def metadata(db_name: str = DEFAULT_DB_NAME) -> dict[str, Any]:
-    """Datasette 0.65 metadata for an archive that Datasette names ``db_name``."""
+def _canned_sql(name: str, sql: str, version: int) -> str:
+    """The SQL of canned query ``name`` over an archive of schema ``version``: a feed over
+    an archive older than the feeds' views says so (Datasette reads the file as it is)."""
+    if name in FEED_QUERIES and version < FEEDS_SINCE_VERSION:
+        return needs_upgrade_sql(version).strip()
+    return sql.strip()
+
+
+def _note(version: int) -> dict[str, str]:
+    """The database's description for an archive older than the changes: what it lacks."""
+    if version >= FEEDS_SINCE_VERSION:
+        return {}
+    return {
+        "description": f"An archive {of_version(version)}, served as it is: the changes"
+        f" and article_history views and the feeds come with version {FEEDS_SINCE_VERSION},"
+        " which the next olyscrape crawl of it upgrades it to."
+    }
+
+
+def metadata(db_name: str = DEFAULT_DB_NAME, version: int = SCHEMA_VERSION) -> dict[str, Any]:
+    """Datasette 0.65 metadata for an archive of schema ``version`` that Datasette names
+    ``db_name``."""
     tables = {
         name: {"description": description, "columns": columns, **settings}
         for name, (description, columns, settings) in TABLES.items()
     }
     queries = {
-        name: {"title": title, "description": description, "sql": sql.strip()}
+        name: {"title": title, "description": description,
+               "sql": _canned_sql(name, sql, version),
+               # a feed's page shows its entries first; its long SQL behind "Show SQL"
+               **({"hide_sql": True} if name in FEED_QUERIES else {})}
         for name, (title, description, sql) in CANNED_QUERIES.items()
-    }
+    }  # fmt: skip
     return {
         "title": "olyscrape: IOC TOP partner news",
         "description": (
@@ -245,5 +275,5 @@ def metadata(db_name: str = DEFAULT_DB_NAME) -> dict[str, Any]:
         ),
         "source": "International Olympic Committee, olympics.com",
         "source_url": "https://olympics.com/ioc/partners",
-        "databases": {db_name: {"tables": tables, "queries": queries}},
+        "databases": {db_name: {"tables": tables, "queries": queries, **_note(version)}},
     }

@@ -95,7 +95,8 @@ def browse(
     cors: bool, plugins_dir: Path | None, template_dir: Path | None,
     datasette_args: tuple[str, ...],
 ) -> None:  # fmt: skip
-    """Explore the archive in Datasette: facets, full-text search, canned queries.
+    """Explore the archive in Datasette: facets, full-text search, canned queries, the
+    changes and Atom feeds of them.
 
     Serves the archive read-only on HOST:PORT and prints its URL, until Ctrl-C (needs the
     olyscrape[browse] extra). Options after -- go to `datasette serve` as they are (e.g.
@@ -103,8 +104,10 @@ def browse(
     130 (Ctrl-C, SIGINT) or 143 (SIGTERM) once stopped.
     """
     from olyscrape.cli.browse import (
+        NO_ATOM,
         BadOption,
         BrowseUnavailable,
+        atom_available,
         datasette_options,
         require_datasette,
         serve,
@@ -124,6 +127,8 @@ def browse(
         raise click.UsageError(str(exc)) from None
     open_reader(db).close()  # refuse a missing, empty or foreign file before Datasette starts
     _quick_check(db)  # and a damaged one: Datasette would show tracebacks page by page
+    if not atom_available():  # it serves all the same: only the feeds are missing
+        click.echo(NO_ATOM, err=True)
     try:
         port = check_listen(host, port)
     except PortBusy:
