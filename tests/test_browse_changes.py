@@ -172,14 +172,15 @@ def _visa_articles(db: Path) -> list[str]:
 
 def _expected_visa_ids(changed: Changed) -> list[str]:
     """The changes feed of Visa, by the id rule: gone last (its walk completed last) is
-    first; then, at the second crawl, the new card, the two edits by URL; then the rest of
-    Visa's articles as new at the first crawl."""
+    first; then, at the second crawl, by kind (as `olyscrape changes` lists them): the two
+    edits by URL, then the new card; then the rest of Visa's articles as new at the first
+    crawl."""
     edits = sorted([changed.retitled[0], changed.rewritten])
     first_crawl = [url for url in _visa_articles(changed.db) if url != NEW_URL]
     return [
         f"{changed.gone}#gone-visa-{changed.walked}",
-        NEW_URL,
         *(f"{url}#edited-{changed.at}" for url in edits),
+        NEW_URL,
         *first_crawl,
     ]
 
@@ -378,8 +379,8 @@ def test_changes_feed_of_visa(server, changed):
     feed = _feed(f"{server}/changes_feed.atom?partner=visa")
     assert feed.feed.title == "Changes: new, edited, gone"
     assert [e.id for e in feed.entries] == _expected_visa_ids(changed)
-    gone, new, *edits = feed.entries[:4]
-    assert gone.title.startswith("Gone from Visa: ")
+    gone, *edits, new = feed.entries[:4]
+    assert gone.title.startswith("Gone from Visa's listing: ")
     assert gone.updated == changed.walked.replace("Z", "+00:00")
     assert new.title == f"New: {NEW_TITLE}"
     by_url = {e.link: e for e in edits}
@@ -414,7 +415,7 @@ def test_the_feed_pages_show_the_entries_as_a_table(server):
     status, content_type, body = _fetch(f"{server}/changes_feed?partner=visa")
     assert status == 200 and content_type.startswith("text/html")
     page = Selector(text=body.decode())
-    assert page.css("td.col-kind ::text").getall()[:2] == ["gone", "new"]
+    assert page.css("td.col-kind ::text").getall()[:2] == ["gone", "edited"]
     assert page.css('a[href$="changes_feed.atom?partner=visa"]')  # the plugin's link
     assert page.css(".show-hide-sql a::text").get() == "show"  # the SQL behind a link
     assert not page.css("pre#sql-query")

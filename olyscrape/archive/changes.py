@@ -110,6 +110,18 @@ def _partners_of(article_id: str) -> str:
     )
 
 
+def _names_of(article_id: str) -> str:
+    """Their names, in the same order (a partner the archive has no row of by its slug)."""
+    return (
+        "(SELECT group_concat(name, ', ') FROM (SELECT coalesce(p.name, l.partner) AS name"
+        " FROM partner_links l LEFT JOIN partners p ON p.slug = l.partner"
+        f" WHERE l.article_id = {article_id} ORDER BY l.partner))"
+    )
+
+
+_GONE_NAME = "coalesce((SELECT name FROM partners WHERE slug = w.partner), w.partner)"
+
+
 @dataclass(frozen=True)
 class ChangeQuery:
     """What ``olyscrape changes`` asks: changes at or after ``since`` (an archive time, or
@@ -121,36 +133,57 @@ class ChangeQuery:
     limit: int | None = None
 
 
+def _select(kinds: tuple[str, ...], shown: dict[str, str], since: str, limit: str) -> str:
+    """Every change of ``kinds`` at or after ``since`` (SQL), newest first, at most
+    ``limit`` (SQL), one row per change (``partners``: the article's slugs, comma-separated,
+    ``names`` theirs; a gone link's own partner). ``shown``: each kind's condition on its
+    partners (``AND ...``). Each kind's rows are read in time order from its own index and
+    merged, so that a limit of 20 reads 20 rows."""
+    branches = {
+        "new": f"""SELECT 'new' AS kind, a.first_seen AS at, {_partners_of("a.id")} AS partners,
+       {_names_of("a.id")} AS names, a.url, a.title, NULL AS fields, {_FIRST_CRAWL} AS crawl_id,
+       NULL AS version_id, {_NO_VALUES}
+FROM articles a WHERE a.first_seen >= {since} {shown["new"]}""",
+        "edited": f"""SELECT 'edited' AS kind, e.at, {_partners_of("e.article_id")} AS partners,
+       {_names_of("e.article_id")} AS names, e.url, e.current_title AS title,
+       rtrim({_FIELDS_CHANGED}, ', ') AS fields, e.crawl_id, e.version_id, {_EDIT_VALUES}
+{_EDITED} AND e.at >= {since} {shown["edited"]}""",
+        "gone": f"""SELECT 'gone' AS kind, w.completed AS at, w.partner AS partners,
+       {_GONE_NAME} AS names, a.url, a.title, NULL AS fields, w.crawl_id, NULL AS version_id,
+       {_NO_VALUES}
+{_GONE_AT_WALK} AND w.completed >= {since} {shown["gone"]}""",
+    }
+    chosen = [branches[kind] for kind in KINDS if kind in kinds]
+    return "\nUNION ALL\n".join(chosen) + f"\nORDER BY at DESC, kind, url LIMIT {limit}"
+
+
+def _shown_by(partners: str) -> dict[str, str]:
+    """Each kind's condition that one of ``partners`` (SQL: a list, or one value) shows
+    (or showed) the change."""
+    return {
+        kind: f"AND EXISTS (SELECT 1 FROM partner_links s WHERE s.article_id = {ref}"
+        f" AND s.partner IN ({partners}))"
+        for kind, ref in (("new", "a.id"), ("edited", "e.article_id"))
+    } | {"gone": f"AND w.partner IN ({partners})"}
+
+
 def changes_sql(query: ChangeQuery) -> tuple[str, dict[str, Any]]:
-    """The SQL (and its parameters) of ``query``'s changes, newest first, one row per change
-    (``partners``: the article's, comma-separated; a gone link's own partner), each kind's
-    rows read in time order from its own index, so that ``--limit 20`` reads 20."""
+    """The SQL (and its parameters) of ``query``'s changes (see :func:`_select`)."""
     params: dict[str, Any] = {"since": query.since or "", "limit": query.limit or -1}
     shown = {"new": "", "edited": "", "gone": ""}
     if query.partners:
         marks = ", ".join(f":p{i}" for i in range(len(query.partners)))
         params |= {f"p{i}": slug for i, slug in enumerate(query.partners)}
-        shown = {
-            kind: f"AND EXISTS (SELECT 1 FROM partner_links s WHERE s.article_id = {ref}"
-            f" AND s.partner IN ({marks}))"
-            for kind, ref in (("new", "a.id"), ("edited", "e.article_id"))
-        } | {"gone": f"AND w.partner IN ({marks})"}
-    branches = {
-        "new": f"""SELECT 'new' AS kind, a.first_seen AS at, {_partners_of("a.id")} AS partners,
-       a.url, a.title, NULL AS fields, {_FIRST_CRAWL} AS crawl_id, NULL AS version_id,
-       {_NO_VALUES}
-FROM articles a WHERE a.first_seen >= :since {shown["new"]}""",
-        "edited": f"""SELECT 'edited' AS kind, e.at, {_partners_of("e.article_id")} AS partners,
-       e.url, e.current_title AS title, rtrim({_FIELDS_CHANGED}, ', ') AS fields, e.crawl_id,
-       e.version_id, {_EDIT_VALUES}
-{_EDITED} AND e.at >= :since {shown["edited"]}""",
-        "gone": f"""SELECT 'gone' AS kind, w.completed AS at, w.partner AS partners, a.url,
-       a.title, NULL AS fields, w.crawl_id, NULL AS version_id, {_NO_VALUES}
-{_GONE_AT_WALK} AND w.completed >= :since {shown["gone"]}""",
-    }
-    chosen = [branches[kind] for kind in KINDS if kind in query.kinds]
-    sql = "\nUNION ALL\n".join(chosen) + "\nORDER BY at DESC, kind, url LIMIT :limit"
-    return sql, params
+        shown = _shown_by(marks)
+    return _select(query.kinds, shown, ":since", ":limit"), params
+
+
+def feed_sql(kinds: tuple[str, ...], limit: int) -> str:
+    """The ``limit`` newest changes of ``kinds`` as a canned query reads them: of the
+    partner ``:partner`` (a slug), or of every partner where it is ``''``."""
+    shown = {kind: f"AND (:partner = '' OR {cond.removeprefix('AND ')})"
+             for kind, cond in _shown_by(":partner").items()}  # fmt: skip
+    return _select(kinds, shown, "''", str(int(limit)))
 
 
 def shaped(row: dict[str, Any]) -> dict[str, Any]:

@@ -28,6 +28,8 @@ entry and one row saying what to do, rather than an SQL error.
 
 from __future__ import annotations
 
+from olyscrape.archive import changes
+
 #: How many entries a feed gives: the newest.
 FEED_SIZE = 100
 #: The schema version the feeds read (the ``changes`` view).
@@ -78,27 +80,15 @@ SELECT '{EMPTY_ID}' AS atom_id, 'Nothing {what} in this archive yet' AS atom_tit
 WHERE NOT EXISTS (SELECT 1 FROM entries)"""
 
 
-#: The partners' names of article ``{0}.id``, comma-separated, by slug.
-_NAMES = """(SELECT group_concat(name, ', ') FROM (
-      SELECT coalesce(p.name, l.partner) AS name
-      FROM partner_links l LEFT JOIN partners p ON p.slug = l.partner
-      WHERE l.article_id = {0}.id ORDER BY l.partner))"""
-
-#: The newest articles first, then what each entry says of them: the names and the first
-#: paragraph are read for those few only (reading every article's would take seconds on a
-#: large archive, past Datasette's time limit).
+#: The newest articles first (the same query as ``changes --kind new``), then what each
+#: entry says of them: the first paragraph is read for those few only.
 _NEW_ARTICLES = f"""
-WITH newest AS (
-  SELECT a.id, a.url, a.title, a.first_seen, a.category, a.published
-  FROM articles a
-  WHERE a.first_seen IS NOT NULL
-    AND (:partner = '' OR a.id IN (SELECT article_id FROM partner_links WHERE partner = :partner))
-  ORDER BY a.first_seen DESC, a.url
-  LIMIT {FEED_SIZE}
-),
+WITH newest AS ({changes.feed_sql(("new",), FEED_SIZE)}),
 named AS (
-  SELECT n.*, {_NAMES.format("n")} AS partners,
-         (SELECT body FROM articles b WHERE b.id = n.id) AS body
+  SELECT n.url, n.title, n.at AS first_seen, n.names AS partners,
+         (SELECT category FROM articles b WHERE b.url = n.url) AS category,
+         (SELECT published FROM articles b WHERE b.url = n.url) AS published,
+         (SELECT body FROM articles b WHERE b.url = n.url) AS body
   FROM newest n
 ),
 entries AS (
@@ -115,38 +105,25 @@ SELECT * FROM entries
 UNION ALL {_empty_entry("new")}
 """
 
-#: An edit's values after it: the next version's, or the article's own for the newest.
-_AFTER = "CASE WHEN n.id IS NULL THEN a.{0} ELSE n.{0} END"
-
 
 def _edit(field: str) -> str:
     """SQL for ``<p>Field: before → after</p>`` where an edit replaced ``field``."""
-    after = _AFTER.format(field)
     return (
         f"CASE WHEN ', ' || c.fields || ', ' LIKE '%, {field}, %' THEN"
-        f" '<p>{field.capitalize()}: ' || {_html('v.' + field)} || ' → ' || {_html(after)}"
-        " || '</p>' ELSE '' END"
+        f" '<p>{field.capitalize()}: ' || {_html(f'c.{field}_before')} || ' → '"
+        f" || {_html(f'c.{field}_after')} || '</p>' ELSE '' END"
     )
 
 
+#: The newest changes (the same query as ``olyscrape changes``), then what each entry says.
 _CHANGES = f"""
-WITH grouped AS (
-  SELECT kind, at, url, title, fields, version_id, group_concat(partner, ', ') AS partners,
-         group_concat(name, ', ') AS names
-  FROM (
-    SELECT c.*, coalesce(p.name, c.partner) AS name
-    FROM changes c LEFT JOIN partners p ON p.slug = c.partner
-    WHERE :partner = '' OR c.partner = :partner
-    ORDER BY c.partner)
-  GROUP BY kind, url, at, CASE WHEN kind = 'gone' THEN partner END
-  ORDER BY at DESC, CASE kind WHEN 'new' THEN 0 WHEN 'edited' THEN 1 ELSE 2 END, url
-  LIMIT {FEED_SIZE}
-),
+WITH newest AS ({changes.feed_sql(changes.KINDS, FEED_SIZE)}),
 entries AS (
   SELECT CASE c.kind WHEN 'new' THEN c.url WHEN 'edited' THEN c.url || '#edited-' || c.at
            ELSE c.url || '#gone-' || c.partners || '-' || c.at END AS atom_id,
          CASE c.kind WHEN 'new' THEN 'New: ' WHEN 'edited' THEN 'Edited (' || c.fields || '): '
-           ELSE 'Gone from ' || c.names || ': ' END || coalesce(c.title, c.url) AS atom_title,
+           ELSE 'Gone from ' || c.names || '''s listing: ' END || coalesce(c.title, c.url)
+           AS atom_title,
          c.at AS atom_updated,
          CASE c.kind
            WHEN 'new' THEN CASE WHEN c.names IS NULL THEN '<p>New to the archive.</p>' ELSE
@@ -160,11 +137,7 @@ entries AS (
            || {_html("c.url")} || '</a></p>' AS atom_content_html,
          c.url AS atom_link, coalesce(c.names, 'olyscrape') AS atom_author_name,
          c.kind, c.partners, c.url, c.fields
-  FROM grouped c
-  LEFT JOIN article_versions v ON v.id = c.version_id
-  LEFT JOIN articles a ON a.url = v.article_url
-  LEFT JOIN article_versions n ON n.id = (
-    SELECT min(x.id) FROM article_versions x WHERE x.article_url = v.article_url AND x.id > v.id)
+  FROM newest c
 )
 SELECT * FROM entries
 UNION ALL {_empty_entry("changed")}
