@@ -38,6 +38,7 @@ GUIDES = {
     "backup": "archive.md",
     "recover": "archive.md",
     "mirror": "replay.md",
+    "export-wacz": "replay.md",
 }
 #: Options every archive command shares, explained once, with the crawl (docs/crawling.md).
 #: The Scrapy options of crawl, check and reparse too (docs/crawling.md, "Scrapy's options").

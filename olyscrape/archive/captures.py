@@ -8,10 +8,11 @@ body's sha256, the crawl). The store is also a replay source (``lookup``), which
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import sqlite3
 import zlib
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass
 
 _BODY_STORED = "SELECT 1 FROM capture_bodies WHERE sha256 = ?"
@@ -123,7 +124,7 @@ def has_captures(conn: sqlite3.Connection, crawl_id: int | None = None) -> bool:
 
 def iter_captures(
     conn: sqlite3.Connection, crawl_id: int | None = None, *, batch: int = 64
-) -> Iterator[tuple[Capture, str | None]]:
+) -> Generator[tuple[Capture, str | None], None, None]:
     """Every capture (of crawl ``crawl_id``, or all), oldest first, body included, with
     the title of the page it is (the archived article's, or the partner's name for its
     listing; None for anything else). One statement read ``batch`` rows at a time, so an
@@ -138,4 +139,5 @@ def iter_captures(
                                   fetched_at=fetched_at, id=id_)  # fmt: skip
                 yield capture, title
     finally:
-        cursor.close()
+        with contextlib.suppress(sqlite3.ProgrammingError):  # its connection closed first
+            cursor.close()

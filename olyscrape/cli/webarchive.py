@@ -4,6 +4,7 @@ checks the inputs before it starts and says what was written."""
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -82,7 +83,8 @@ def export_wacz(db: Path, file: Path, crawl: int | str | None) -> None:
             f" as the archive {db.name} kept them" + (f" (crawl {crawl_id})." if crawl_id else ".")
         )
         try:
-            done = export(iter_captures(conn, crawl_id), file, title=title, description=description)
+            with contextlib.closing(iter_captures(conn, crawl_id)) as rows:  # before the reader
+                done = export(rows, file, title=title, description=description)
         except ImportError:
             raise click.ClickException(NO_WACZ) from None
         except ExportFailed as exc:
