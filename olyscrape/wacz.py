@@ -138,8 +138,13 @@ def export_wacz(
             title=title, desc=description, signing_url=None, signing_token=None,
         )  # fmt: skip
         said = io.StringIO()
-        with _temporary_files_in(work), contextlib.redirect_stdout(said):
-            code = create_wacz(options)  # what `wacz create` runs
+        try:
+            with _temporary_files_in(work), contextlib.redirect_stdout(said):
+                code = create_wacz(options)  # what `wacz create` runs
+        except OSError:
+            raise
+        except Exception as exc:  # the library's own failure, whatever its kind: one line
+            raise ExportFailed(f"the wacz library failed ({type(exc).__name__}: {exc})") from exc
         if code:
             lines = [line for line in said.getvalue().splitlines() if line.strip()]
             raise ExportFailed(lines[-1] if lines else f"wacz create said {code}")

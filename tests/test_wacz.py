@@ -390,6 +390,25 @@ def test_without_the_wacz_library_one_line_names_the_extra(archive_db, tmp_path,
     assert_refused(result, 1, NO_WACZ, tmp_path, before)
 
 
+def test_a_failure_inside_the_wacz_library_is_one_line_and_leaves_nothing(
+    archive_db, tmp_path, monkeypatch
+):
+    import wacz.main
+
+    def broken(options):  # as cdxj-indexer failed on a warcio too old for it
+        raise TypeError("Indexer.__init__() got an unexpected keyword argument 'verify_http'")
+
+    monkeypatch.setattr(wacz.main, "create_wacz", broken)
+    before = left_in(tmp_path)
+    result = invoke("--db", str(archive_db), str(tmp_path / "a.wacz"))
+    assert_refused(
+        result, 1,
+        "Error: no WACZ written: the wacz library failed (TypeError: Indexer.__init__() got an"
+        " unexpected keyword argument 'verify_http')",
+        tmp_path, before,
+    )  # fmt: skip
+
+
 # --- faults while it writes --------------------------------------------------------------
 
 
