@@ -130,6 +130,8 @@ def export_wacz(
             done = write_records(rows, warc_out, pages_out, warc.name)
             warc_out.flush()
             os.fsync(warc_out.fileno())
+        if not done.captures:  # a WARC of its warcinfo alone would pass for an export
+            raise ExportFailed(f"none of its {done.undated:,} captures has a date")
         made = work / "out.wacz"
         options = SimpleNamespace(
             inputs=[str(warc)], output=str(made), pages=str(pages), copy_pages=True,

@@ -22,6 +22,7 @@ import os
 import shutil
 import signal
 import sqlite3
+import stat
 import subprocess
 import sys
 import time
@@ -376,6 +377,37 @@ def test_a_bad_file_is_a_usage_error_and_the_archive_keeps_its_bytes(archive_cop
         folder, before,
     )  # fmt: skip
     assert sha256(archive_copy) == digest
+
+
+def test_a_fifo_is_refused_and_left_a_fifo(archive_db, tmp_path):
+    fifo = tmp_path / "pipe.wacz"
+    os.mkfifo(fifo)
+    before = left_in(tmp_path)
+    result = invoke("--db", str(archive_db), str(fifo))
+    assert_refused(
+        result, 2,
+        f"Error: Invalid value for 'FILE': {fifo} is no regular file; name a file"
+        " (see: olyscrape export-wacz --help)",
+        tmp_path, before,
+    )  # fmt: skip
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+
+
+def test_captures_without_a_date_write_no_file(archive_copy, tmp_path):
+    with sqlite3.connect(archive_copy) as conn:
+        conn.execute("UPDATE captures SET fetched_at = NULL")
+    conn.close()
+    folder = tmp_path / "out"
+    folder.mkdir()
+    (total,) = query(archive_copy, "SELECT count(*) FROM captures")[0]
+    result = invoke("--db", str(archive_copy), str(folder / "a.wacz"))
+    assert_refused(
+        result,
+        1,
+        f"Error: no WACZ written: none of its {total:,} captures has a date",
+        folder,
+        set(),
+    )
 
 
 def test_without_the_wacz_library_one_line_names_the_extra(archive_db, tmp_path, monkeypatch):

@@ -14,6 +14,7 @@ import click
 from olyscrape.cli.inputs import check_creatable
 from olyscrape.cli.interrupts import interrupted_with
 from olyscrape.cli.options import db_option, open_reader
+from olyscrape.cli.sinks import is_special
 from olyscrape.cli.types import FilePath
 
 if TYPE_CHECKING:
@@ -56,6 +57,9 @@ def export_wacz(db: Path, file: Path, crawl: int | str | None) -> None:
 
     FILE ends in .wacz; it is replaced only once complete (written beside it first).
     """
+    # Before anything opens it: proving a FIFO writable would wait for its reader.
+    if is_special(file):  # a FIFO or a device would be replaced by a regular file
+        raise click.BadParameter(f"{file} is no regular file; name a file", param_hint="'FILE'")
     check_creatable(file, "'FILE'", archive=db)
     if Path(file).suffix.lower() != SUFFIX:
         raise click.BadParameter(
