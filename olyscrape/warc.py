@@ -22,6 +22,7 @@ from olyscrape.saved import SavedResponse
 from olyscrape.site import urls
 
 CANONICAL_HEADER = "WARC-Olyscrape-Canonical-URI"
+_INFO = {"software": f"olyscrape/{__version__} (warcio)", "format": "WARC File Format 1.1"}
 # Headers describing the bytes on the wire, which no longer hold for the decoded body kept.
 _WIRE_HEADERS = {"content-length", "content-encoding", "transfer-encoding"}
 
@@ -34,8 +35,7 @@ class WarcWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self._file: BinaryIO = open(self.path, "ab")  # noqa: SIM115 - closed in close()
         self._writer = WARCWriter(self._file, gzip=True)
-        info = {"software": f"olyscrape/{__version__} (warcio)", "format": "WARC File Format 1.1"}
-        self._writer.write_record(self._writer.create_warcinfo_record(self.path.name, info))
+        self._writer.write_record(self._writer.create_warcinfo_record(self.path.name, _INFO))
 
     def write_exchange(
         self,
@@ -80,6 +80,39 @@ class WarcWriter:
 
     def close(self) -> None:
         self._file.close()
+
+
+class ResponseWriter:
+    """Response records only, to an open binary file (gzipped, one member a record): the
+    archive's captures as a replay tool reads them, under the canonical URL they stand for.
+
+    A capture keeps no request, so none is written: ``WARC-Target-URI`` is the canonical
+    URL (a replay asks for ``https://olympics.com/...``, never the mirror a crawl may have
+    fetched it from), ``WARC-Date`` when it was received, and the HTTP headers are the ones
+    the archive kept: the status line, the content type, and the length of the body as
+    stored (decoded, byte for byte as the crawl received it)."""
+
+    def __init__(self, out: BinaryIO, name: str) -> None:
+        self._writer = WARCWriter(out, gzip=True)
+        self._writer.write_record(self._writer.create_warcinfo_record(name, _INFO))
+
+    def write_response(
+        self, *, url: str, date: str, status: int, content_type: str | None, body: bytes
+    ) -> None:
+        """One response record: ``url`` canonical, ``date`` a WARC date (``...Z``)."""
+        headers = [("Content-Type", content_type)] if content_type else []
+        headers.append(("Content-Length", str(len(body))))
+        record = self._writer.create_warc_record(
+            url,
+            "response",
+            payload=BytesIO(body),
+            length=len(body),
+            warc_headers_dict={"WARC-Date": date, CANONICAL_HEADER: url},
+            http_headers=StatusAndHeaders(
+                f"{status} {_reason(status)}", headers, protocol="HTTP/1.1"
+            ),
+        )
+        self._writer.write_record(record)
 
 
 def _reason(status: int) -> str:

@@ -56,7 +56,7 @@ def test_entry_points_resolve():
     assert isinstance(cli, click.Group)
     assert set(cli.commands) == {
         "crawl", "check", "reparse", "articles", "search", "sql", "stats", "runs", "tables", "schema",
-        "verify", "backup", "recover", "browse", "mirror", "changes", "history",
+        "verify", "backup", "recover", "browse", "mirror", "changes", "history", "export-wacz",
     }  # fmt: skip
 
 

@@ -40,6 +40,7 @@ GUIDES = {
     "mirror": "replay.md",
     "changes": "changes.md",
     "history": "changes.md",
+    "export-wacz": "replay.md",
 }
 #: Options every archive command shares, explained once, with the crawl (docs/crawling.md).
 #: The Scrapy options of crawl, check and reparse too (docs/crawling.md, "Scrapy's options").

@@ -8,9 +8,11 @@ body's sha256, the crawl). The store is also a replay source (``lookup``), which
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import sqlite3
 import zlib
+from collections.abc import Generator
 from dataclasses import dataclass
 
 _BODY_STORED = "SELECT 1 FROM capture_bodies WHERE sha256 = ?"
@@ -24,6 +26,18 @@ SELECT c.id, c.url, c.canonical_url, c.fetched_at, c.status, c.content_type, b.b
 FROM captures c JOIN capture_bodies b ON b.sha256 = c.sha256
 WHERE c.canonical_url = ? ORDER BY c.id DESC LIMIT 1
 """
+#: Every capture (of one crawl, or all), in id order, with the title of what it stands
+#: for: the archived article's, else the partner's name for its listing page.
+_EVERY = """
+SELECT c.id, c.url, c.canonical_url, c.fetched_at, c.status, c.content_type, b.body,
+       coalesce(a.title, p.name) AS title
+FROM captures c JOIN capture_bodies b ON b.sha256 = c.sha256
+LEFT JOIN articles a ON a.url = c.canonical_url
+LEFT JOIN partners p ON p.url = c.canonical_url
+WHERE :crawl IS NULL OR c.crawl_id = :crawl
+ORDER BY c.id
+"""
+_ANY = "SELECT 1 FROM captures WHERE :crawl IS NULL OR crawl_id = :crawl LIMIT 1"
 
 
 @dataclass
@@ -98,3 +112,32 @@ class CaptureStore:
 
     def close(self) -> None:
         """Nothing: the connection belongs to the archive writer."""
+
+
+# --- every capture, for an export ------------------------------------------------------
+
+
+def has_captures(conn: sqlite3.Connection, crawl_id: int | None = None) -> bool:
+    """Whether the archive (or crawl ``crawl_id``) kept any response."""
+    return conn.execute(_ANY, {"crawl": crawl_id}).fetchone() is not None
+
+
+def iter_captures(
+    conn: sqlite3.Connection, crawl_id: int | None = None, *, batch: int = 64
+) -> Generator[tuple[Capture, str | None], None, None]:
+    """Every capture (of crawl ``crawl_id``, or all), oldest first, body included, with
+    the title of the page it is (the archived article's, or the partner's name for its
+    listing; None for anything else). One statement read ``batch`` rows at a time, so an
+    archive of a million captures is never in memory, and what it yields is one snapshot
+    of the archive however long the caller takes. The cursor is closed however it ends."""
+    cursor = conn.execute(_EVERY, {"crawl": crawl_id})
+    try:
+        while rows := cursor.fetchmany(batch):
+            for id_, url, canonical, fetched_at, status, content_type, body, title in rows:
+                capture = Capture(url=url, canonical_url=canonical, status=status,
+                                  content_type=content_type, body=zlib.decompress(body),
+                                  fetched_at=fetched_at, id=id_)  # fmt: skip
+                yield capture, title
+    finally:
+        with contextlib.suppress(sqlite3.ProgrammingError):  # its connection closed first
+            cursor.close()

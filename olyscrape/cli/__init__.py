@@ -7,7 +7,8 @@ Where a command goes: the crawl side (``crawl``, ``check``, ``reparse``) in
 :mod:`~olyscrape.cli.changes` and :mod:`~olyscrape.cli.history`, what the archive holds (``tables``,
 ``schema``) in :mod:`~olyscrape.cli.introspect`, the archive's upkeep (``verify``, ``backup``,
 ``recover``) in :mod:`~olyscrape.cli.keeping`, the servers (``browse``, ``mirror``) in
-:mod:`~olyscrape.cli.serving`. Option types are in :mod:`~olyscrape.cli.types`, shared
+:mod:`~olyscrape.cli.serving`, the web archivists' format (``export-wacz``) in
+:mod:`~olyscrape.cli.webarchive`. Option types are in :mod:`~olyscrape.cli.types`, shared
 options in :mod:`~olyscrape.cli.options`, the reports in :mod:`~olyscrape.cli.reports`,
 and every table or JSON form is printed by :mod:`~olyscrape.cli.output`.
 
@@ -26,7 +27,16 @@ from typing import Any
 import click
 
 from olyscrape.archive.errors import ArchiveError, SQLiteError, is_corruption
-from olyscrape.cli import changes, crawling, history, introspect, keeping, research, serving
+from olyscrape.cli import (
+    changes,
+    crawling,
+    history,
+    introspect,
+    keeping,
+    research,
+    serving,
+    webarchive,
+)
 from olyscrape.cli.exits import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_PORT_BUSY, EXIT_USAGE
 from olyscrape.cli.interrupts import EXIT_INTERRUPTED
 from olyscrape.cli.options import DEFAULT_DB, LIMIT_MAX
@@ -116,6 +126,7 @@ COMMANDS = (
     introspect.tables, introspect.schema,
     keeping.verify, keeping.backup, keeping.recover,
     serving.browse, serving.mirror,
+    webarchive.export_wacz,
 )  # fmt: skip
 for command in COMMANDS:  # --help lists them by name
     cli.add_command(command)
