@@ -30,6 +30,7 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import IO, BinaryIO
 
+from olyscrape.archive import paths
 from olyscrape.archive.captures import Capture
 from olyscrape.warc import ResponseWriter
 
@@ -151,7 +152,7 @@ def export_wacz(
             lines = [line for line in said.getvalue().splitlines() if line.strip()]
             raise ExportFailed(lines[-1] if lines else f"wacz create said {code}")
         _sync(made)
-        os.chmod(made, _mode_for(target))
+        os.chmod(made, paths.kept_mode(target))
         os.replace(made, target)
     done.path = path
     done.bytes = target.stat().st_size
@@ -184,13 +185,3 @@ def _temporary_files_in(folder: Path) -> Iterator[None]:
 def _sync(path: Path) -> None:
     with open(path, "rb") as fh:
         os.fsync(fh.fileno())
-
-
-def _mode_for(path: Path) -> int:
-    """A replaced file keeps its permissions; a new one gets the usual (umask) ones."""
-    try:
-        return path.stat().st_mode & 0o7777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask

@@ -101,6 +101,17 @@ class UnusablePath(ArchiveError):
     command says so for its option, exit 2), before anything is opened."""
 
 
+def kept_mode(path: str | Path) -> int:
+    """The permissions of a file written beside ``path`` and renamed over it: a replaced
+    file keeps its own; a new one gets the usual (umask) ones."""
+    try:
+        return Path(path).stat().st_mode & 0o7777
+    except OSError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
 def nearest_folder(path: str | Path) -> Path:
     """The nearest existing ancestor of ``path`` (where creating it would start)."""
     folder = Path(path).absolute().parent

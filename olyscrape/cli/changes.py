@@ -22,7 +22,7 @@ import click
 from olyscrape.archive.changes import KINDS, ChangeQuery
 from olyscrape.cli.diffs import summary
 from olyscrape.cli.interrupts import interruptible
-from olyscrape.cli.options import db_option, format_shortcuts, guarded, limit_option, open_reader
+from olyscrape.cli.options import db_option, format_choice, guarded, limit_option, open_reader
 from olyscrape.cli.output import FORMATS, emit_rows, primed
 from olyscrape.cli.research import resolve_partner
 from olyscrape.cli.sinks import check_output, open_sink, output_option
@@ -109,19 +109,6 @@ class Choices(click.ParamType):
         return given
 
 
-def changes_format_option(func: Any) -> Any:
-    """``--format`` of the query commands, and ``atom``, with their shortcuts."""
-    return click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(CHANGE_FORMATS),
-        default="table",
-        show_default=True,
-        help="Output: aligned table, CSV or TSV with a header row, a JSON array, JSON lines,"
-        " or an Atom 1.0 feed.",
-    )(format_shortcuts(func))
-
-
 @click.command()
 @db_option
 @click.option(
@@ -148,7 +135,7 @@ def changes_format_option(func: Any) -> Any:
     help="Only these kinds, comma-separated: new, edited, gone (default: all).",
 )
 @limit_option()
-@changes_format_option
+@format_choice(CHANGE_FORMATS, "an Atom 1.0 feed")
 @output_option
 @interruptible
 def changes(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import functools
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -63,16 +63,24 @@ def verbose_option(func: Any) -> Any:
     )
 
 
-def format_option(func: Any) -> Any:
-    """``--format table|csv|tsv|json|jsonl``, and sqlite-utils' shortcuts for it."""
-    return click.option(
-        "--format",
-        "fmt",
-        type=click.Choice(FORMATS),
-        default="table",
-        show_default=True,
-        help="Output: aligned table, CSV or TSV with a header row, a JSON array, or JSON lines.",
-    )(format_shortcuts(func))
+def format_choice(formats: Sequence[str], more: str = "") -> Callable[[Any], Any]:
+    """``--format`` of ``formats`` (the query commands' and ``more`` of them, described),
+    and sqlite-utils' shortcuts for it."""
+    described = "aligned table, CSV or TSV with a header row, a JSON array, " + (
+        f"JSON lines, or {more}" if more else "or JSON lines"
+    )
+
+    def decorate(func: Any) -> Any:
+        return click.option(
+            "--format", "fmt", type=click.Choice(formats), default="table", show_default=True,
+            help=f"Output: {described}.",
+        )(format_shortcuts(func))  # fmt: skip
+
+    return decorate
+
+
+#: ``--format table|csv|tsv|json|jsonl``, and sqlite-utils' shortcuts for it.
+format_option = format_choice(FORMATS)
 
 
 #: sqlite-utils' flags for a format: ``--csv``, ``--tsv``, ``--json``, ``--nl``.

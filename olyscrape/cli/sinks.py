@@ -33,6 +33,7 @@ from typing import IO, Any
 
 import click
 
+from olyscrape.archive import paths
 from olyscrape.cli.inputs import refuse_archive_target
 
 FLUSH_BYTES = 64 * 1024
@@ -204,7 +205,7 @@ class FileSink(Sink):
         try:
             os.fsync(self.stream.fileno())
             self.stream.close()
-            os.chmod(self.temp, _mode_for(self.target))
+            os.chmod(self.temp, paths.kept_mode(self.target))
             os.replace(self.temp, self.target)
         except OSError as exc:
             raise self.failed(exc) from None
@@ -263,16 +264,6 @@ def is_special(path: Path) -> bool:
     except OSError:
         return False
     return not stat.S_ISREG(mode) and not stat.S_ISDIR(mode)
-
-
-def _mode_for(path: Path) -> int:
-    """A replaced file keeps its permissions; a new one gets the usual (umask) ones."""
-    try:
-        return path.stat().st_mode & 0o7777
-    except OSError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
 
 
 #: The files SQLite and olyscrape keep beside an archive: ``-o`` never names one of them.
