@@ -55,8 +55,11 @@ _VALUES = [f"{f}_{side}" for f in FIELDS for side in ("before", "after")]
 _EDIT_VALUES = ", ".join(f"e.{c}" for c in _VALUES)
 _NO_VALUES = ", ".join(f"NULL AS {c}" for c in _VALUES)
 
-#: The crawl that first stored an article: the last one started by its first sighting.
-_FIRST_CRAWL = "(SELECT max(c.id) FROM crawls c WHERE c.started_at <= a.first_seen)"
+
+def _first_crawl(first_seen: str) -> str:
+    """The crawl that first stored an article: the last one started by its first sighting."""
+    return f"(SELECT max(c.id) FROM crawls c WHERE c.started_at <= {first_seen})"
+
 
 #: The full walk (or the walk the archive recorded when it was upgraded to version 7: kind
 #: ``before``) that came before walk ``w`` of the same partner: a link last seen before its
@@ -77,7 +80,7 @@ _EDITED = f"FROM ({_EDITS}) e WHERE ({_FIELDS_CHANGED}) <> ''"
 #: facets (``olyscrape changes`` joins an article's partners in one row instead).
 CHANGES_VIEW = f"""
 SELECT 'new' AS kind, a.first_seen AS at, l.partner, a.url, a.title, NULL AS fields,
-       {_FIRST_CRAWL} AS crawl_id, NULL AS version_id
+       {_first_crawl("a.first_seen")} AS crawl_id, NULL AS version_id
 FROM articles a LEFT JOIN partner_links l ON l.article_id = a.id
 WHERE a.first_seen IS NOT NULL
 UNION ALL
@@ -140,10 +143,14 @@ def _select(kinds: tuple[str, ...], shown: dict[str, str], since: str, limit: st
     partners (``AND ...``). Each kind's rows are read in time order from its own index and
     merged, so that a limit of 20 reads 20 rows."""
     branches = {
-        "new": f"""SELECT 'new' AS kind, a.first_seen AS at, {_partners_of("a.id")} AS partners,
-       {_names_of("a.id")} AS names, a.url, a.title, NULL AS fields, {_FIRST_CRAWL} AS crawl_id,
-       NULL AS version_id, {_NO_VALUES}
-FROM articles a WHERE a.first_seen >= {since} {shown["new"]}""",
+        # The newest articles first, by their index; their partners and crawl for those
+        # only (many articles may share a second: a first crawl's batch, or an import).
+        "new": f"""SELECT 'new' AS kind, a.at, {_partners_of("a.id")} AS partners,
+       {_names_of("a.id")} AS names, a.url, a.title, NULL AS fields,
+       {_first_crawl("a.at")} AS crawl_id, NULL AS version_id, {_NO_VALUES}
+FROM (SELECT a.id, a.first_seen AS at, a.url, a.title FROM articles a
+      WHERE a.first_seen >= {since} {shown["new"]}
+      ORDER BY a.first_seen DESC, a.url LIMIT {limit}) a""",
         "edited": f"""SELECT 'edited' AS kind, e.at, {_partners_of("e.article_id")} AS partners,
        {_names_of("e.article_id")} AS names, e.url, e.current_title AS title,
        rtrim({_FIELDS_CHANGED}, ', ') AS fields, e.crawl_id, e.version_id, {_EDIT_VALUES}
