@@ -189,8 +189,20 @@ class StopReason(str, Enum):
         """True when the walk saw the partner's whole list (or all of it that is new)."""
         return self is not StopReason.PAGE_CAP
 
+    @property
+    def whole(self) -> bool:
+        """True when the walk ended at the listing's own end, not at a fault it stepped
+        around (see :class:`olyscrape.items.WalkDone`)."""
+        return self in _LISTING_ENDS
+
     def __str__(self) -> str:
         return self.value
+
+
+#: How a listing itself ends: no next page, an empty or short load-more answer.
+_LISTING_ENDS = frozenset(
+    {StopReason.NO_MORE_PAGES, StopReason.EMPTY_ANSWER, StopReason.SHORT_ANSWER, StopReason.DONE}
+)
 
 
 def unreachable(stats: Mapping[str, Any]) -> bool:

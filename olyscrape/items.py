@@ -105,7 +105,14 @@ class WalkDone:
     ``incremental``: the walk stopped at cards archived before, so the partner's older
     links were not seen; the archive moves their positions down by as far as the known
     cards it saw moved (new cards were added above them), keeping ``position`` the card's
-    place on the listing as a full walk would number it."""
+    place on the listing as a full walk would number it.
+
+    ``whole``: the walk reached the listing's own end (no next page, an empty or short
+    load-more answer). A walk that ended complete for another reason (a paging cycle, a
+    next page on another host or another partner's listing, pages repeating the same
+    cards) read every page it could, but a server fault may have hidden the rest: only a
+    whole walk can tell a card gone from the listing."""
 
     partner: str
     incremental: bool = False
+    whole: bool = True

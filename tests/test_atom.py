@@ -173,3 +173,46 @@ def test_the_checker_finds_what_breaks_the_rules():
         "entry 1: neither content nor an alternate link",
         "entry ids repeat",
     ]
+
+
+def test_control_characters_in_the_archive_never_break_a_feed(changed_db, tmp_path):
+    """A title or body holding a character XML cannot hold (an archive written before the
+    crawl removed them, or edited by hand): the CLI's feed and browse's feeds leave it
+    out, and stay valid Atom."""
+    import shutil
+    import sqlite3
+
+    from olyscrape.archive.feeds import FEED_QUERIES
+
+    db = tmp_path / "controls.db"
+    shutil.copy(changed_db, db)
+    with sqlite3.connect(db) as conn:
+        conn.execute(
+            "UPDATE articles SET title = 'Bell' || char(7) || ' and ' || char(1) ||"
+            " 'start', body = body || char(27) || '[0m' WHERE url = ?",
+            [C.new_url],
+        )
+    text = feed(str(db))
+    assert rfc4287_problems(text) == [] and not feedparser.parse(text).bozo
+    assert "Bell and start" in text
+    with sqlite3.connect(db) as conn:
+        for _, _, sql in FEED_QUERIES.values():
+            rows = conn.execute(sql, {"partner": ""}).fetchall()
+            titles = [row[1] for row in rows]
+            assert any("Bell and start" in t for t in titles)
+            assert not any(chr(c) in str(v) for row in rows for v in row for c in (1, 7, 27))
+
+
+def test_the_crawl_stores_no_control_character():
+    """What the site writes is cleaned before it is stored (titles, labels, bodies)."""
+    from olyscrape.items import ArticleCard, ArticlePageItem
+    from olyscrape.pipelines.normalize import NormalizePipeline
+
+    pipeline = NormalizePipeline()
+    card = ArticleCard(url="https://olympics.com/ioc/news/a", partner="visa",
+                       title="A\x01 title\x0b here", category="IOC\x1f News")  # fmt: skip
+    pipeline.process_item(card)
+    page = ArticlePageItem(url="https://olympics.com/ioc/news/a", body="One\x07.\n\nTwo\x00.")
+    pipeline.process_item(page)
+    assert (card.title, card.category) == ("A title here", "IOC News")
+    assert page.body == "One.\n\nTwo."

@@ -36,16 +36,17 @@ class Site:
     def __init__(self, path):
         self.path = path
         self.writer = ArchiveWriter.open(path, record_crawl=False)
+        self.writer.store([])  # the file made, the connection open
         self.crawl = 0
 
     def crawl_at(self, at: str, items: list, done: WalkDone | None = None) -> None:
         self.crawl += 1
         self.writer.crawl_id = self.crawl
-        self.writer.store([walk(), *items], seen_at=at)
-        with self.writer.conn:
+        with self.writer.conn:  # as the writer opens its crawl's row: before its first batch
             self.writer.conn.execute(
                 "INSERT INTO crawls (id, started_at, status) VALUES (?, ?, 'ok')", [self.crawl, at]
             )
+        self.writer.store([walk(), *items], seen_at=at)
         if done is not None:
             self.writer.store([done], seen_at=at.replace(":00Z", ":30Z"))
 
@@ -164,3 +165,47 @@ def test_an_older_archive_read_as_it_is_lists_its_new_articles_and_no_gone(tmp_p
         kinds = {row["kind"] for row in reader.iter_changes(ChangeQuery())}
     assert kinds <= {"new", "edited"} and "new" in kinds
     assert path.read_bytes() == before
+
+
+def test_a_card_and_its_page_changed_in_one_crawl_are_one_edit(site):
+    """The card's new title in one batch, the page's new body in a later one of the same
+    crawl: one version (the values before the crawl), one edit of both fields."""
+    site.crawl_at(T1, [card("a"), page("a", "First body.")], FULL)
+    site.crawl_at(T2, [card("a", title="Retitled")])
+    site.writer.store([page("a", "Second body.")], seen_at=T2)  # a later batch of crawl 2
+    versions = site.writer.conn.execute("SELECT title, body FROM article_versions").fetchall()
+    assert versions == [("About a", "First body.")]
+    assert site.changes(kinds=("edited",)) == [("edited", "a", ["title", "body"], T2)]
+
+
+def test_a_date_where_the_card_had_none_is_an_edit_of_an_article_stored_before(site):
+    site.crawl_at(T1, [card("a", published=None, published_raw="TBC")], FULL)
+    site.crawl_at(T2, [card("a")], FULL)
+    assert site.changes(kinds=("edited",)) == [("edited", "a", ["published"], T2)]
+    with ArchiveReader.open(site.path) as reader:
+        (edit,) = reader.iter_changes(ChangeQuery(kinds=("edited",)))
+        history = reader.history(NEWS + "a")
+    assert (edit["before"], edit["after"]) == ({"published": None}, {"published": "2021-07-22"})
+    assert history is not None and history.versions[0].values["published"] is None
+
+
+def test_a_first_crawl_that_fills_a_date_from_a_second_card_makes_no_edit(site):
+    """Within the crawl that first stored it, an article's second card filling its date is
+    the archive learning it, not the site changing it."""
+    site.crawl_at(T1, [card("a", published=None, published_raw="TBC"),
+                       card("a", partner="omega")], FULL)  # fmt: skip
+    assert site.changes(kinds=("edited",)) == []
+
+
+def test_a_walk_ended_at_a_paging_cycle_or_in_a_failed_crawl_makes_nothing_gone(site):
+    site.crawl_at(T1, [card("a", position=1), card("b", position=2)], FULL)
+    site.crawl_at(T2, [card("a", position=1)], WalkDone("visa", whole=False))
+    assert site.writer.conn.execute("SELECT kind FROM walks WHERE crawl_id = 2").fetchall() == [
+        ("cut",)
+    ]
+    site.crawl_at(T3, [card("a", position=1)], FULL)
+    with site.writer.conn:
+        site.writer.conn.execute("UPDATE crawls SET status = 'failed' WHERE id = 3")
+    assert site.changes(kinds=("gone",)) == []
+    site.crawl_at(T4, [card("a", position=1)], FULL)  # a full walk of a crawl that ended OK
+    assert site.changes(kinds=("gone",)) == [("gone", "b", [], "2026-04-01T00:00:30Z")]

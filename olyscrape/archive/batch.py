@@ -26,6 +26,10 @@ from olyscrape.items import ArticleCard, ArticlePageItem
 _TRACKED = ("title", "category", "published", "published_raw", "image_url")
 # Fields whose change keeps the previous values in article_versions.
 _VERSIONED = ("title", "category", "published", "body")
+# The card's versioned fields: a value where there was none (a date for "TBC") is a change
+# on the site, for an article an earlier crawl stored (a body where there was none is only
+# its page read at last).
+_CARD_VERSIONED = ("title", "category", "published")
 
 #: A card that changes an archived article. ``:touch`` is false for a re-parse, which must
 #: not move last_seen.
@@ -100,10 +104,16 @@ _TOUCH_LINKS = (
 )
 #: What change detection and history compare, of the cards a batch holds: the archived
 #: tracked fields and each partner link, in one pass (bodies are read only for article pages).
-_EXISTING_CARDS = """SELECT a.url, a.id, l.partner, l.position, a.title, a.category,
-    a.published, a.published_raw, a.image_url
+_EXISTING_CARDS = """SELECT a.url, a.id, l.partner, l.position, a.first_seen, a.title,
+    a.category, a.published, a.published_raw, a.image_url
     FROM articles a LEFT JOIN partner_links l ON l.article_id = a.id
     WHERE a.url IN ({marks})"""
+#: The articles this crawl already kept a version of (in an earlier batch): one version per
+#: crawl, the values before the crawl changed them (a card's title and its page's body are
+#: one edit of the article, whichever batch each came in).
+_VERSIONED_IN_CRAWL = """SELECT DISTINCT article_url FROM article_versions
+    WHERE crawl_id = ? AND article_url IN ({marks})"""
+_CRAWL_STARTED = "SELECT started_at FROM crawls WHERE id = ?"
 _BODY = "SELECT body FROM articles WHERE url = ?"
 _EXISTING_BODIES = """SELECT url, title, category, published, image_url, body
     FROM articles WHERE url IN ({marks})"""
@@ -170,6 +180,11 @@ def _replaced(new: dict[str, Any], old: dict[str, Any], fields: Iterable[str]) -
     return any(old.get(f) is not None and new.get(f) not in (None, old.get(f)) for f in fields)
 
 
+def _filled(new: dict[str, Any], old: dict[str, Any], fields: Iterable[str]) -> bool:
+    """True when a field gets a value where the archive had none."""
+    return any(new.get(f) is not None and old.get(f) is None for f in fields)
+
+
 def many(conn: sqlite3.Connection, sql: str, rows: Collection[Any]) -> None:
     """``executemany``, skipped for no rows (a batch of cards has no bodies, most often)."""
     if rows:
@@ -189,8 +204,12 @@ class Batch:
         seen: str,
         touch_seen: bool,
         walks: dict[str, WalkLinks] | None = None,
+        crawl_id: int | None = None,
     ) -> None:
         self.conn, self.seen, self.touch_seen = conn, seen, touch_seen
+        self.crawl_id = crawl_id
+        self.versioned: set[str] = set()  # articles this crawl kept a version of
+        self.earlier: set[str] = set()  # articles an earlier crawl stored
         # The crawl's links met per partner (the writer keeps them across batches).
         self.walks = walks if walks is not None else {}
         self.result = StoreResult()
@@ -219,12 +238,22 @@ class Batch:
         """Read, in the batch's transaction, what the archive holds of its cards and pages,
         and the number the next new article gets."""
         conn = self.conn
+        started = None
+        if self.crawl_id is not None:
+            row = conn.execute(_CRAWL_STARTED, [self.crawl_id]).fetchone()
+            started = row[0] if row else None
+            urls = sorted({c.url for c in cards if c.url} | {b.url for b in bodies})
+            for chunk in chunks(urls):
+                sql = _VERSIONED_IN_CRAWL.format(marks=",".join("?" * len(chunk)))
+                self.versioned.update(r[0] for r in conn.execute(sql, [self.crawl_id, *chunk]))
         for chunk in chunks(sorted({card.url for card in cards if card.url})):
             marks = ",".join("?" * len(chunk))
             for row in conn.execute(_EXISTING_CARDS.format(marks=marks), chunk):
                 url, partner = row[0], row[2]
-                self.tracked[url] = row[4:]  # the _TRACKED fields
+                self.tracked[url] = row[5:]  # the _TRACKED fields
                 self.ids[url] = row[1]
+                if started is not None and row[4] is not None and row[4] < started:
+                    self.earlier.add(url)
                 if partner is not None:
                     self.links[(url, partner)] = (True, row[3])
         for chunk in chunks(sorted({body.url for body in bodies})):
@@ -251,11 +280,17 @@ class Batch:
         return values
 
     def keep_version(self, url: str, new: dict[str, Any], partner: str | None) -> None:
+        """Keep the values ``url``'s article had before ``new`` changes them, once a crawl
+        (its first change in the crawl: the next version, or the article, holds the rest)."""
         old = self.state(url)
         if old is None:
             self.result.new_articles += 1
             self.result.count("new_articles_by", partner)
-        elif _replaced(new, old, _VERSIONED):
+        elif url not in self.versioned and (
+            _replaced(new, old, _VERSIONED)
+            or (url in self.earlier and _filled(new, old, _CARD_VERSIONED))
+        ):
+            self.versioned.add(url)
             self.versions.append({f: old.get(f) for f in _VERSIONED} | {"url": url})
         self.current[url] = (old or {}) | {k: v for k, v in new.items() if v is not None}
 

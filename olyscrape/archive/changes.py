@@ -7,10 +7,12 @@ Three kinds of change, each read from what the crawls already keep:
   ``article_versions`` row holds the values an article had *before* a change; the values
   after it are the next version's, or the article's own for the newest.
 - ``gone``: a link no longer shown on its partner's listing. Only a **full** walk of that
-  listing, recorded in ``walks`` once it completed, can say so: the link was seen before
-  the walk started and not during it. The first such walk is when it went. An incremental
-  walk (it stops at cards archived before), an interrupted one or a failed one records no
-  walk, so it never makes a link gone. A link seen again later is no longer gone.
+  listing to its own end, recorded in ``walks`` once it completed, in a crawl that
+  finished OK, can say so: the link was seen before the walk started and not during it.
+  The first such walk is when it went. An incremental walk (it stops at cards archived
+  before), an interrupted or failed one (none is recorded), one cut at a paging cycle or
+  a next page elsewhere (``cut``) and any walk of a crawl whose closing checks failed
+  never make a link gone. A link seen again later is no longer gone.
 
 Times are the archive's: UTC, ISO 8601 to the second with a ``Z`` (``2026-12-04T07:00:00Z``),
 so they compare as text. The same SQL fragments make the ``changes`` view that Datasette
@@ -44,10 +46,12 @@ LEFT JOIN article_versions n ON n.id = (
     SELECT min(x.id) FROM article_versions x WHERE x.article_url = v.article_url AND x.id > v.id)
 """
 
-#: The fields an edit replaced (a value that was there and is no longer), comma-separated.
+#: The fields an edit changed, comma-separated: a card's title, date or section that is
+#: no longer what it was (a date where the card said "TBC" included); a body that replaced
+#: another (a first body is the page read at last, not an edit).
 _FIELDS_CHANGED = " || ".join(
-    f"CASE WHEN e.{f}_before IS NOT NULL AND e.{f}_before IS NOT e.{f}_after"
-    f" THEN '{f}, ' ELSE '' END"
+    f"CASE WHEN {'' if f != 'body' else f'e.{f}_before IS NOT NULL AND '}"
+    f"e.{f}_before IS NOT e.{f}_after THEN '{f}, ' ELSE '' END"
     for f in FIELDS
 )
 #: An edit's values before and after it; the other kinds have none.
@@ -61,19 +65,25 @@ def _first_crawl(first_seen: str) -> str:
     return f"(SELECT max(c.id) FROM crawls c WHERE c.started_at <= {first_seen})"
 
 
-#: The full walk (or the walk the archive recorded when it was upgraded to version 7: kind
-#: ``before``) that came before walk ``w`` of the same partner: a link last seen before its
-#: start went before it, not at ``w``.
-_PREVIOUS_WALK = """(SELECT max(p.started) FROM walks p WHERE p.partner = w.partner
-    AND p.kind IN ('full', 'before') AND p.started < w.started)"""
-#: The links a full walk ``w`` did not show that the walk before it did (or might have).
+#: A walk whose word a card's absence is taken on: a full walk to the listing's own end
+#: (``walks.kind = 'full'``) in a crawl that finished OK (``crawls.status``: its closing
+#: checks passed; a listing that parsed no card, or far fewer than before, fails them).
+_TRUSTED = """{w}.kind = 'full' AND EXISTS (
+    SELECT 1 FROM crawls c WHERE c.id = {w}.crawl_id AND c.status = 'ok')"""
+
+#: The trusted walk (or the walk the archive recorded when it was upgraded to version 7:
+#: kind ``before``) that came before walk ``w`` of the same partner: a link last seen before
+#: its start went before it, not at ``w``.
+_PREVIOUS_WALK = f"""(SELECT max(p.started) FROM walks p WHERE p.partner = w.partner
+    AND p.started < w.started AND (p.kind = 'before' OR ({_TRUSTED.format(w="p")})))"""
+#: The links a trusted walk ``w`` did not show that the walk before it did (or might have).
 #: Read from the walks (a few a day), each of one partner's links: CROSS JOIN keeps that
 #: order, where the planner would read every link first.
 _GONE_AT_WALK = f"""FROM walks w
 CROSS JOIN partner_links l ON l.partner = w.partner AND l.last_seen < w.started
     AND l.last_seen >= coalesce({_PREVIOUS_WALK}, '')
 JOIN articles a ON a.id = l.article_id
-WHERE w.kind = 'full'"""
+WHERE {_TRUSTED.format(w="w")}"""
 _EDITED = f"FROM ({_EDITS}) e WHERE ({_FIELDS_CHANGED}) <> ''"
 
 #: The ``changes`` view: every change, one row per change and partner, for Datasette's

@@ -45,6 +45,34 @@ _ALL_PARTNERS = "https://olympics.com/ioc/partners"
 _PARTNER_PAGE = f"coalesce((SELECT url FROM partners WHERE slug = :partner), '{_ALL_PARTNERS}')"
 
 
+#: The control characters XML 1.0 forbids (all below a space but tab, newline and return):
+#: a title the site wrote with one would make the plugin's XML writer fail the whole feed.
+#: (The crawl removes them from what it stores; an archive written before may hold them.)
+_NOT_XML = [n for n in range(1, 32) if n not in (9, 10, 13)]
+#: A feed's columns, in order: what datasette-atom reads, then what the table page shows.
+_COLUMNS = ("atom_id", "atom_title", "atom_updated", "atom_content_html", "atom_link",
+            "atom_author_name", "kind", "partners", "url", "fields")  # fmt: skip
+_TEXT_COLUMNS = ("atom_id", "atom_title", "atom_content_html", "atom_link", "atom_author_name")
+
+
+def _stripped(column: str, codes: list[int]) -> str:
+    text = column
+    for code in codes:
+        text = f"replace({text}, char({code}), '')"
+    return f"{text} AS {column}"
+
+
+def xml_safe(source: str) -> str:
+    """The rows of ``source`` (a feed's entries) with the characters XML cannot hold
+    removed from their text, in two steps (one ``replace`` per character, nested: SQLite's
+    parser takes about thirty at once)."""
+    select = source
+    for codes in ([n for n in _NOT_XML if n < 16], [n for n in _NOT_XML if n >= 16]):
+        shown = [_stripped(c, codes) if c in _TEXT_COLUMNS else c for c in _COLUMNS]
+        select = f"SELECT {', '.join(shown)} FROM ({select})"
+    return select
+
+
 def _html(expr: str) -> str:
     """SQL for the text ``expr`` escaped as HTML (``&``, ``<``, ``>``; NULL as empty)."""
     return (
@@ -101,29 +129,31 @@ entries AS (
   FROM named
   ORDER BY first_seen DESC, url
 )
-SELECT * FROM entries
+SELECT * FROM ({xml_safe("entries")})
 UNION ALL {_empty_entry("new")}
 """
 
 
 def _edit(field: str) -> str:
     """SQL for ``<p>Field: before → after</p>`` where an edit replaced ``field``."""
+    before, after = (_html(f"coalesce(c.{field}_{side}, '(none)')") for side in ("before", "after"))
     return (
         f"CASE WHEN ', ' || c.fields || ', ' LIKE '%, {field}, %' THEN"
-        f" '<p>{field.capitalize()}: ' || {_html(f'c.{field}_before')} || ' → '"
-        f" || {_html(f'c.{field}_after')} || '</p>' ELSE '' END"
+        f" '<p>{field.capitalize()}: ' || {before} || ' → ' || {after} || '</p>' ELSE '' END"
     )
 
+
+#: An entry's id and title, by the rules ``olyscrape changes --format atom`` follows.
+_ENTRY_ID = """CASE c.kind WHEN 'new' THEN c.url WHEN 'edited' THEN c.url || '#edited-' || c.at
+    ELSE c.url || '#gone-' || c.partners || '-' || c.at END"""
+_ENTRY_TITLE = """CASE c.kind WHEN 'new' THEN 'New: ' WHEN 'edited' THEN 'Edited (' || c.fields
+    || '): ' ELSE 'Gone from ' || c.names || '''s listing: ' END || coalesce(c.title, c.url)"""
 
 #: The newest changes (the same query as ``olyscrape changes``), then what each entry says.
 _CHANGES = f"""
 WITH newest AS ({changes.feed_sql(changes.KINDS, FEED_SIZE)}),
 entries AS (
-  SELECT CASE c.kind WHEN 'new' THEN c.url WHEN 'edited' THEN c.url || '#edited-' || c.at
-           ELSE c.url || '#gone-' || c.partners || '-' || c.at END AS atom_id,
-         CASE c.kind WHEN 'new' THEN 'New: ' WHEN 'edited' THEN 'Edited (' || c.fields || '): '
-           ELSE 'Gone from ' || c.names || '''s listing: ' END || coalesce(c.title, c.url)
-           AS atom_title,
+  SELECT {_ENTRY_ID} AS atom_id, {_ENTRY_TITLE} AS atom_title,
          c.at AS atom_updated,
          CASE c.kind
            WHEN 'new' THEN CASE WHEN c.names IS NULL THEN '<p>New to the archive.</p>' ELSE
@@ -139,7 +169,7 @@ entries AS (
          c.kind, c.partners, c.url, c.fields
   FROM newest c
 )
-SELECT * FROM entries
+SELECT * FROM ({xml_safe("entries")})
 UNION ALL {_empty_entry("changed")}
 """
 

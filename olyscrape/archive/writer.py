@@ -66,6 +66,15 @@ _RECORD_WALK = """INSERT INTO walks (crawl_id, partner, started, completed, kind
 Item = ArticleCard | ArticlePageItem | ArticlePageFailed | Partner | WalkDone
 
 
+def walk_kind(walk: WalkDone) -> str:
+    """A complete walk's kind in ``walks``: ``incremental`` (stopped at cards archived
+    before), ``full`` (to the listing's own end) or ``cut`` (ended complete at a paging
+    cycle, a next page elsewhere or repeated cards: see :class:`WalkDone`)."""
+    if walk.incremental:
+        return "incremental"
+    return "full" if walk.whole else "cut"
+
+
 def utcnow() -> str:
     """Now, as the archive writes times: UTC ISO-8601 to the second, with a ``Z``."""
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -298,8 +307,7 @@ class ArchiveWriter:
         bodies = [i for i in items if isinstance(i, ArticlePageItem)]
         # A re-parse walks nothing on the site.
         done = [i for i in items if isinstance(i, WalkDone)] if touch_seen else []
-        walks = [{"partner": i.partner, "seen": seen,
-                  "kind": "incremental" if i.incremental else "full"} for i in done]  # fmt: skip
+        walks = [{"partner": i.partner, "seen": seen, "kind": walk_kind(i)} for i in done]
         # A re-parse asks the site for nothing: no page of it failed to come.
         failed = {
             i.url: {"url": i.url, "reason": i.reason, "seen": seen}
@@ -334,7 +342,7 @@ class ArchiveWriter:
         what did not, a statement per page; index the new articles for full-text search
         at once."""
         indexed_up_to = conn.execute(schema.INDEXED_UP_TO).fetchone()[0]
-        batch = Batch(conn, seen, touch_seen, self._walks if touch_seen else None)
+        batch = Batch(conn, seen, touch_seen, self._walks if touch_seen else None, self.crawl_id)
         # A cell that is not UTF-8 costs its bytes only (read again, decoded leniently).
         on_bad_text_leniently(conn, lambda: batch.read_archived(cards, bodies))
         for card in cards:

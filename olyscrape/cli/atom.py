@@ -24,6 +24,7 @@ gives the same bytes; a crawl that changed nothing gives the same bytes again.
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -38,6 +39,17 @@ SITE = "https://olympics.com/ioc/"
 #: How many paragraphs of a new article's body its entry shows.
 FIRST_PARAGRAPHS = 3
 TITLES = {"new": "New articles", "edited": "edited articles", "gone": "links gone"}
+
+
+#: What XML 1.0 cannot hold: control characters but tab, newline and return, the two
+#: non-characters U+FFFE and U+FFFF, and lone surrogates (a title the site wrote with one
+#: would make feedgen refuse the whole feed).
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
+def xml_text(text: str) -> str:
+    """``text`` without the characters an XML document cannot hold."""
+    return _NOT_XML.sub("", text)
 
 
 def _moment(at: str) -> datetime.datetime:
@@ -112,7 +124,7 @@ def changes_feed(
     rows = list(rows)
     feed = FeedGenerator()
     feed.id(feed_id(kinds, partners))
-    feed.title(feed_title(kinds, partners, names))
+    feed.title(xml_text(feed_title(kinds, partners, names)))
     feed.updated(_moment(max((row["at"] for row in rows), default=EPOCH)))
     feed.author(name="olyscrape")
     only = sorted(partners)[0] if len(partners) == 1 else "partners"
@@ -120,11 +132,11 @@ def changes_feed(
     feed.generator("olyscrape")
     for row in rows:
         entry = feed.add_entry(order="append")
-        entry.id(entry_id(row))
-        entry.title(entry_title(row, names))
+        entry.id(xml_text(entry_id(row)))
+        entry.title(xml_text(entry_title(row, names)))
         entry.updated(_moment(row["at"]))
-        entry.link(href=row["url"], rel="alternate")
+        entry.link(href=xml_text(row["url"]), rel="alternate")
         for name in _names(row, names) or ["olyscrape"]:
-            entry.author(name=name)
-        entry.content(entry_content(row, names, bodies.get(row["url"])), type="text")
+            entry.author(name=xml_text(name))
+        entry.content(xml_text(entry_content(row, names, bodies.get(row["url"]))), type="text")
     return str(feed.atom_str(pretty=True).decode("utf-8")) + "\n"

@@ -7,16 +7,17 @@ from typing import TYPE_CHECKING, Any
 from olyscrape.addon import setting
 from olyscrape.items import ArticleCard, ArticlePageItem, PageCards, Partner
 from olyscrape.site import urls
-from olyscrape.site.dates import clean_text, parse_date
+from olyscrape.site.dates import clean_text, parse_date, without_controls
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 
 class NormalizePipeline:
-    """Decode entities and collapse white space (typographic quotes kept), resolve every
-    link against the canonical origin whatever origin the page came from, and parse the
-    raw date into ``published`` (``YYYY-MM-DD``, or None when it is no date)."""
+    """Decode entities, drop control characters and collapse white space (typographic
+    quotes kept) in every text, the body included; resolve every link against the
+    canonical origin whatever origin the page came from, and parse the raw date into
+    ``published`` (``YYYY-MM-DD``, or None when it is no date)."""
 
     def __init__(self, base_url: str | None = None) -> None:
         self.base_url = base_url
@@ -56,6 +57,7 @@ class NormalizePipeline:
         article.url = (
             urls.canonical_url(article.url, urls.CANONICAL_ORIGIN, self.base_url) or article.url
         )
+        article.body = without_controls(article.body)
         article.title = clean_text(article.title)
         article.category = clean_text(article.category)
         article.published_raw = clean_text(article.published_raw)

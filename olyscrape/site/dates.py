@@ -23,8 +23,19 @@ _DEFAULT_A = datetime(1901, 1, 1)
 _DEFAULT_B = datetime(1902, 2, 2)
 
 
+#: Control characters no text on a page means (all below a space but tab, newline and
+#: return): XML cannot hold them, so an Atom feed of a title with one would fail.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def without_controls(value: str) -> str:
+    """``value`` without control characters (tab, newline and return kept)."""
+    return _CONTROL.sub("", value)
+
+
 def clean_text(value: str | None) -> str | None:
-    """Decode HTML entities and collapse runs of white space; empty becomes None.
+    """Decode HTML entities, drop control characters and collapse runs of white space;
+    empty becomes None.
 
     Typographic quotes and other non-ASCII characters are kept as they are.
     """
@@ -32,7 +43,7 @@ def clean_text(value: str | None) -> str | None:
         return None
     if "&" in value:
         value = html.unescape(value)
-    text = " ".join(value.split())
+    text = " ".join(without_controls(value).split())
     return text or None
 
 

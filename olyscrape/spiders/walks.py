@@ -186,7 +186,8 @@ class PartnerWalksSpider(ArticlePagesSpider):
             return
         # Stopped at archived cards: the archive shifts the older links this walk never
         # reached (their place on the listing moved by as many cards as were added).
-        walk = WalkDone(partner, incremental=stop_reason is StopReason.INCREMENTAL)
+        walk = WalkDone(partner, incremental=stop_reason is StopReason.INCREMENTAL,
+                        whole=stop_reason.whole)  # fmt: skip
         if self.awaited_pages.get(partner):
             self.deferred_walks[partner] = walk
         else:
