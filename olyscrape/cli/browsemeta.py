@@ -174,7 +174,8 @@ TABLES: dict[str, tuple[str, dict[str, str], dict[str, Any]]] = {
             "partner": "The partner (partners.slug)",
             "started": "When the walk started (UTC, ISO-8601)",
             "completed": "When its last card and page were stored (UTC, ISO-8601)",
-            "kind": "full (the whole listing), incremental (stopped at cards archived before)"
+            "kind": "full (to the listing's own end), incremental (stopped at cards archived"
+            " before), cut (ended at a paging cycle, a next page elsewhere or repeated cards)"
             " or before (the last complete walk known when the archive was upgraded)",
         },
         {"facets": ["partner", "kind"], "sort_desc": "id"},
