@@ -18,6 +18,7 @@ The ``wacz`` library (and its ``frictionless``) is imported only here, when a fi
 from __future__ import annotations
 
 import contextlib
+import glob
 import io
 import json
 import os
@@ -162,12 +163,35 @@ def export_wacz(
 @contextlib.contextmanager
 def _work_folder(target: Path) -> Iterator[Path]:
     """A private folder beside ``target`` (same disk: the rename is atomic), removed with
-    everything in it however the block ends."""
-    folder = Path(tempfile.mkdtemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent))
+    everything in it however the block ends. Its name holds this process's id
+    (``.FILE.PID.XXXX.tmp``): the folder of an export that was killed outright (SIGKILL,
+    a power cut) is removed by the next export of the same file, once its process is gone."""
+    _remove_abandoned(target)
+    prefix = f".{target.name}.{os.getpid()}."
+    folder = Path(tempfile.mkdtemp(prefix=prefix, suffix=".tmp", dir=target.parent))
     try:
         yield folder
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+def _remove_abandoned(target: Path) -> None:
+    """Remove the work folders beside ``target`` of exports whose process no longer runs."""
+    for folder in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
+        pid = folder.name[len(target.name) + 2 :].split(".", 1)[0]
+        if pid.isdigit() and folder.is_dir() and not _running(int(pid)):
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _running(pid: int) -> bool:
+    """True when a process ``pid`` exists (even one this user may not signal)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True
+    return True
 
 
 @contextlib.contextmanager

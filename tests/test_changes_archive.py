@@ -209,3 +209,19 @@ def test_a_walk_ended_at_a_paging_cycle_or_in_a_failed_crawl_makes_nothing_gone(
     assert site.changes(kinds=("gone",)) == []
     site.crawl_at(T4, [card("a", position=1)], FULL)  # a full walk of a crawl that ended OK
     assert site.changes(kinds=("gone",)) == [("gone", "b", [], "2026-04-01T00:00:30Z")]
+
+
+@pytest.mark.parametrize("batches", [1, 2], ids=["one-batch", "two-batches"])
+def test_an_article_two_partners_title_differently_is_never_edited(site, batches):
+    """Visa's card and Omega's give one article two titles: each crawl reads both, in turn,
+    and the article ends as it began. No version, no edit, crawl after crawl."""
+    cards = [card("shared", title="Visa's title"), card("shared", partner="omega", title="Omega's")]
+    site.crawl_at(T1, cards, FULL)
+    for at in (T2, T3):
+        if batches == 1:
+            site.crawl_at(at, cards, FULL)
+        else:
+            site.crawl_at(at, cards[:1])
+            site.writer.store(cards[1:], seen_at=at)
+    assert site.writer.conn.execute("SELECT count(*) FROM article_versions").fetchone() == (0,)
+    assert site.changes(kinds=("edited",)) == []

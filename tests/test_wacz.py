@@ -512,3 +512,29 @@ def test_an_interrupted_export_leaves_nothing(archive_db, tmp_path, signum):
     assert stderr.decode().strip() == "Interrupted: no WACZ file written; the archive is unchanged"
     assert left_in(folder) == set()
     assert not any(p.name.endswith(("-wal", "-shm")) for p in tmp_path.iterdir())
+
+
+@pytest.mark.slow
+def test_an_export_killed_outright_leaves_its_folder_to_the_next_export(archive_db, tmp_path):
+    """SIGKILL gives an export no chance to clean up: its work folder stays, until the next
+    export of the same file removes it (its process is gone). Another export's folder,
+    whose process still runs, is left alone."""
+    db = larger_archive(archive_db, tmp_path / "large.db", copies=40)
+    folder = tmp_path / "out"
+    folder.mkdir()
+    target = folder / "large.wacz"
+    process = start_olyscrape("export-wacz", "--db", str(db), str(target))
+    deadline = time.monotonic() + 60
+    while not any(p.name.endswith(".tmp") for p in folder.iterdir()):  # at work
+        assert process.poll() is None and time.monotonic() < deadline
+        time.sleep(0.01)
+    time.sleep(0.3)
+    process.kill()
+    process.communicate(timeout=60)
+    (abandoned,) = [p for p in folder.iterdir() if p.name.endswith(".tmp")]
+    running = folder / f".large.wacz.{os.getpid()}.abcd1234.tmp"  # this test's: alive
+    running.mkdir()
+    result = export(archive_db, target)
+    assert result.returncode == 0, result.stderr
+    assert not abandoned.exists() and running.is_dir()
+    assert left_in(folder) == {"large.wacz", running.name}

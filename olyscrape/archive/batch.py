@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from olyscrape.archive import versions
 from olyscrape.archive.schema import chunks
 from olyscrape.archive.text import on_bad_text_leniently
 from olyscrape.archive.walks import WalkLinks
@@ -24,12 +25,6 @@ from olyscrape.items import ArticleCard, ArticlePageItem
 
 # Fields compared to tell an updated article from an unchanged one.
 _TRACKED = ("title", "category", "published", "published_raw", "image_url")
-# Fields whose change keeps the previous values in article_versions.
-_VERSIONED = ("title", "category", "published", "body")
-# The card's versioned fields: a value where there was none (a date for "TBC") is a change
-# on the site, for an article an earlier crawl stored (a body where there was none is only
-# its page read at last).
-_CARD_VERSIONED = ("title", "category", "published")
 
 #: A card that changes an archived article. ``:touch`` is false for a re-parse, which must
 #: not move last_seen.
@@ -91,10 +86,6 @@ _INSERT_TAG = """
 INSERT INTO article_tags (article_url, tag) VALUES (?, ?) ON CONFLICT DO NOTHING
 """
 
-_INSERT_VERSION = """
-INSERT INTO article_versions (article_url, changed_at, crawl_id, title, category, published, body)
-VALUES (:url, :changed_at, :crawl_id, :title, :category, :published, :body)
-"""
 
 #: Articles a batch saw again unchanged: a statement per page, not an upsert per card.
 _TOUCH_ARTICLES = """UPDATE articles SET last_seen = coalesce(?, last_seen),
@@ -108,14 +99,8 @@ _EXISTING_CARDS = """SELECT a.url, a.id, l.partner, l.position, a.first_seen, a.
     a.category, a.published, a.published_raw, a.image_url
     FROM articles a LEFT JOIN partner_links l ON l.article_id = a.id
     WHERE a.url IN ({marks})"""
-#: The articles this crawl already kept a version of (in an earlier batch): one version per
-#: crawl, the values before the crawl changed them (a card's title and its page's body are
-#: one edit of the article, whichever batch each came in).
-_VERSIONED_IN_CRAWL = """SELECT DISTINCT article_url FROM article_versions
-    WHERE crawl_id = ? AND article_url IN ({marks})"""
-_CRAWL_STARTED = "SELECT started_at FROM crawls WHERE id = ?"
 _BODY = "SELECT body FROM articles WHERE url = ?"
-_EXISTING_BODIES = """SELECT url, title, category, published, image_url, body
+_EXISTING_BODIES = """SELECT url, title, category, published, image_url, body, first_seen
     FROM articles WHERE url IN ({marks})"""
 
 #: A partner link a batch met: (already in the archive, its position).
@@ -175,16 +160,6 @@ def _field_sources(old: dict[str, Any], page: ArticlePageItem) -> dict[str, str]
     return sources
 
 
-def _replaced(new: dict[str, Any], old: dict[str, Any], fields: Iterable[str]) -> bool:
-    """True when a field replaces an archived value (not merely fills an empty one)."""
-    return any(old.get(f) is not None and new.get(f) not in (None, old.get(f)) for f in fields)
-
-
-def _filled(new: dict[str, Any], old: dict[str, Any], fields: Iterable[str]) -> bool:
-    """True when a field gets a value where the archive had none."""
-    return any(new.get(f) is not None and old.get(f) is None for f in fields)
-
-
 def many(conn: sqlite3.Connection, sql: str, rows: Collection[Any]) -> None:
     """``executemany``, skipped for no rows (a batch of cards has no bodies, most often)."""
     if rows:
@@ -209,12 +184,13 @@ class Batch:
         self.conn, self.seen, self.touch_seen = conn, seen, touch_seen
         self.crawl_id = crawl_id
         self.versioned: set[str] = set()  # articles this crawl kept a version of
+        self.versioned_before: set[str] = set()  # ... in an earlier batch
         self.earlier: set[str] = set()  # articles an earlier crawl stored
         # The crawl's links met per partner (the writer keeps them across batches).
         self.walks = walks if walks is not None else {}
         self.result = StoreResult()
         # What the archive holds: each card's article as a tuple of its _TRACKED fields
-        # and its number, each article page's article as a dict of its _VERSIONED fields,
+        # and its number, each article page's article as a dict of its versioned fields,
         # and the cards' partner links.
         self.tracked: dict[str, tuple] = {}
         self.ids: dict[str, int] = {}
@@ -240,19 +216,20 @@ class Batch:
         conn = self.conn
         started = None
         if self.crawl_id is not None:
-            row = conn.execute(_CRAWL_STARTED, [self.crawl_id]).fetchone()
+            row = conn.execute(versions.CRAWL_STARTED, [self.crawl_id]).fetchone()
             started = row[0] if row else None
             urls = sorted({c.url for c in cards if c.url} | {b.url for b in bodies})
             for chunk in chunks(urls):
-                sql = _VERSIONED_IN_CRAWL.format(marks=",".join("?" * len(chunk)))
+                sql = versions.VERSIONED_IN_CRAWL.format(marks=",".join("?" * len(chunk)))
                 self.versioned.update(r[0] for r in conn.execute(sql, [self.crawl_id, *chunk]))
+            self.versioned_before = set(self.versioned)
         for chunk in chunks(sorted({card.url for card in cards if card.url})):
             marks = ",".join("?" * len(chunk))
             for row in conn.execute(_EXISTING_CARDS.format(marks=marks), chunk):
                 url, partner = row[0], row[2]
                 self.tracked[url] = row[5:]  # the _TRACKED fields
                 self.ids[url] = row[1]
-                if started is not None and row[4] is not None and row[4] < started:
+                if self._before_crawl(row[4], started):
                     self.earlier.add(url)
                 if partner is not None:
                     self.links[(url, partner)] = (True, row[3])
@@ -261,8 +238,18 @@ class Batch:
             cursor = conn.execute(_EXISTING_BODIES.format(marks=marks), chunk)
             names = [d[0] for d in cursor.description]
             for values in cursor:
-                self.pages[values[0]] = dict(zip(names, values, strict=True))
+                page = self.pages[values[0]] = dict(zip(names, values, strict=True))
+                if self._before_crawl(page["first_seen"], started):
+                    self.earlier.add(values[0])
         self.next_id = conn.execute(_NEXT_ARTICLE_ID).fetchone()[0]
+
+    def _before_crawl(self, first_seen: str | None, started: str | None) -> bool:
+        """Whether an article first seen at ``first_seen`` was stored before this crawl
+        (started at ``started``; a crawl with no row: every archived article was; no crawl,
+        a re-parse: none, so only a value replaced is a change)."""
+        if self.crawl_id is None:
+            return False
+        return started is None or (first_seen is not None and first_seen < started)
 
     def state(self, url: str) -> dict[str, Any] | None:
         """An article as it stands in this batch: what the history keeps of it."""
@@ -286,12 +273,16 @@ class Batch:
         if old is None:
             self.result.new_articles += 1
             self.result.count("new_articles_by", partner)
-        elif url not in self.versioned and (
-            _replaced(new, old, _VERSIONED)
-            or (url in self.earlier and _filled(new, old, _CARD_VERSIONED))
+        elif (
+            url not in self.versioned
+            and (self.crawl_id is None or url in self.earlier)
+            and (
+                versions.replaced(new, old, versions.VERSIONED)
+                or (url in self.earlier and versions.filled(new, old, versions.CARD_VERSIONED))
+            )
         ):
             self.versioned.add(url)
-            self.versions.append({f: old.get(f) for f in _VERSIONED} | {"url": url})
+            self.versions.append({f: old.get(f) for f in versions.VERSIONED} | {"url": url})
         self.current[url] = (old or {}) | {k: v for k, v in new.items() if v is not None}
 
     def add_card(self, card: ArticleCard) -> None:
@@ -370,10 +361,13 @@ class Batch:
 
     def write(self, crawl_id: int | None) -> None:
         conn, seen = self.conn, self.seen
+        # A change this batch undid (an article two partners' cards title differently,
+        # each card read in turn) keeps no version: the article is as it was.
+        self.versions = [v for v in self.versions if versions.differs(v, self.current[v["url"]])]
         for version in self.versions:
             version |= {"changed_at": seen, "crawl_id": crawl_id}
         self.result.versions = len(self.versions)
-        many(conn, _INSERT_VERSION, self.versions)
+        many(conn, versions.INSERT_VERSION, self.versions)
         many(conn, _INSERT_ARTICLE, self.new_articles)
         many(conn, _UPSERT_ARTICLE, self.card_rows)
         last_seen = seen if self.touch_seen else None
@@ -389,3 +383,9 @@ class Batch:
                 conn.execute(_TOUCH_LINKS.format(marks=marks), [seen, partner, *chunk])
         many(conn, _UPSERT_BODY, self.body_rows)
         many(conn, _INSERT_TAG, [(row["url"], t) for row in self.body_rows for t in row["tags"]])
+        # ... and one an earlier batch of the crawl kept, that this batch undid, goes.
+        undone = sorted(self.versioned_before & self.current.keys())
+        for chunk in chunks(undone):
+            marks = ",".join("?" * len(chunk))
+            cursor = conn.execute(versions.UNDONE_VERSIONS.format(marks=marks), [crawl_id, *chunk])
+            self.result.versions -= max(cursor.rowcount, 0)
