@@ -188,7 +188,7 @@ def test_control_characters_in_the_archive_never_break_a_feed(changed_db, tmp_pa
     shutil.copy(changed_db, db)
     with sqlite3.connect(db) as conn:
         conn.execute(
-            "UPDATE articles SET title = 'Bell' || char(7) || ' and ' || char(1) ||"
+            "UPDATE articles SET title = 'Bell' || char(7) || ' and ' || char(1) || char(65534) ||"
             " 'start', body = body || char(27) || '[0m' WHERE url = ?",
             [C.new_url],
         )
@@ -200,7 +200,7 @@ def test_control_characters_in_the_archive_never_break_a_feed(changed_db, tmp_pa
             rows = conn.execute(sql, {"partner": ""}).fetchall()
             titles = [row[1] for row in rows]
             assert any("Bell and start" in t for t in titles)
-            assert not any(chr(c) in str(v) for row in rows for v in row for c in (1, 7, 27))
+            assert not any(chr(c) in str(v) for row in rows for v in row for c in (1, 7, 27, 65534))
 
 
 def test_the_crawl_stores_no_control_character():
@@ -210,7 +210,7 @@ def test_the_crawl_stores_no_control_character():
 
     pipeline = NormalizePipeline()
     card = ArticleCard(url="https://olympics.com/ioc/news/a", partner="visa",
-                       title="A\x01 title\x0b here", category="IOC\x1f News")  # fmt: skip
+                       title="A\x01 title\x0b here\ufffe", category="IOC\x1f News")  # fmt: skip
     pipeline.process_item(card)
     page = ArticlePageItem(url="https://olympics.com/ioc/news/a", body="One\x07.\n\nTwo\x00.")
     pipeline.process_item(page)

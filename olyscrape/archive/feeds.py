@@ -45,10 +45,11 @@ _ALL_PARTNERS = "https://olympics.com/ioc/partners"
 _PARTNER_PAGE = f"coalesce((SELECT url FROM partners WHERE slug = :partner), '{_ALL_PARTNERS}')"
 
 
-#: The control characters XML 1.0 forbids (all below a space but tab, newline and return):
+#: The characters XML 1.0 forbids (controls below a space but tab, newline and return, and
+#: the non-characters U+FFFE and U+FFFF):
 #: a title the site wrote with one would make the plugin's XML writer fail the whole feed.
 #: (The crawl removes them from what it stores; an archive written before may hold them.)
-_NOT_XML = [n for n in range(1, 32) if n not in (9, 10, 13)]
+_NOT_XML = [n for n in range(1, 32) if n not in (9, 10, 13)] + [0xFFFE, 0xFFFF]
 #: A feed's columns, in order: what datasette-atom reads, then what the table page shows.
 _COLUMNS = ("atom_id", "atom_title", "atom_updated", "atom_content_html", "atom_link",
             "atom_author_name", "kind", "partners", "url", "fields")  # fmt: skip

@@ -24,12 +24,14 @@ _DEFAULT_B = datetime(1902, 2, 2)
 
 
 #: Control characters no text on a page means (all below a space but tab, newline and
-#: return): XML cannot hold them, so an Atom feed of a title with one would fail.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+#: return) and the non-characters U+FFFE and U+FFFF: XML cannot hold them, so an Atom
+#: feed of a title with one would fail.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def without_controls(value: str) -> str:
-    """``value`` without control characters (tab, newline and return kept)."""
+    """``value`` without control characters (tab, newline and return kept) and U+FFFE,
+    U+FFFF."""
     return _CONTROL.sub("", value)
 
 
