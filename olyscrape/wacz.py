@@ -18,10 +18,10 @@ The ``wacz`` library (and its ``frictionless``) is imported only here, when a fi
 from __future__ import annotations
 
 import contextlib
-import glob
 import io
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -165,7 +165,8 @@ def _work_folder(target: Path) -> Iterator[Path]:
     """A private folder beside ``target`` (same disk: the rename is atomic), removed with
     everything in it however the block ends. Its name holds this process's id
     (``.FILE.PID.XXXX.tmp``): the folder of an export that was killed outright (SIGKILL,
-    a power cut) is removed by the next export of the same file, once its process is gone."""
+    a power cut) is removed by the next export into the same folder, once its process is
+    gone."""
     _remove_abandoned(target)
     prefix = f".{target.name}.{os.getpid()}."
     folder = Path(tempfile.mkdtemp(prefix=prefix, suffix=".tmp", dir=target.parent))
@@ -175,11 +176,15 @@ def _work_folder(target: Path) -> Iterator[Path]:
         shutil.rmtree(folder, ignore_errors=True)
 
 
+#: An export's work folder: ``.NAME.wacz.PID.XXXX.tmp``.
+_WORK_FOLDER = re.compile(r"\..+\.wacz\.(\d+)\.[^.]+\.tmp")
+
+
 def _remove_abandoned(target: Path) -> None:
     """Remove the work folders beside ``target`` of exports whose process no longer runs."""
-    for folder in target.parent.glob(f".{glob.escape(target.name)}.*.tmp"):
-        pid = folder.name[len(target.name) + 2 :].split(".", 1)[0]
-        if pid.isdigit() and folder.is_dir() and not _running(int(pid)):
+    for folder in target.parent.glob(".*.wacz.*.tmp"):
+        found = _WORK_FOLDER.fullmatch(folder.name)
+        if found and folder.is_dir() and not _running(int(found[1])):
             shutil.rmtree(folder, ignore_errors=True)
 
 

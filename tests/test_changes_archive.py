@@ -225,3 +225,16 @@ def test_an_article_two_partners_title_differently_is_never_edited(site, batches
             site.writer.store(cards[1:], seen_at=at)
     assert site.writer.conn.execute("SELECT count(*) FROM article_versions").fetchone() == (0,)
     assert site.changes(kinds=("edited",)) == []
+
+
+def test_an_edit_by_a_crawl_in_the_same_second_as_the_last_is_kept(tmp_path):
+    """Which articles an earlier crawl stored is told by their numbers, not the clock: a
+    crawl that starts in the second the last one did (a scheduler, a clock set back)
+    still keeps the version its retitling replaced."""
+    path = tmp_path / "a.db"
+    with ArchiveWriter.open(path) as writer:
+        writer.store([walk(), card("a", title="Before")], seen_at=T1)
+    with ArchiveWriter.open(path) as writer:
+        writer.store([walk(), card("a", title="After")], seen_at=T1)
+        rows = writer.conn.execute("SELECT title, crawl_id FROM article_versions").fetchall()
+    assert rows == [("Before", 2)]

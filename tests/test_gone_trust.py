@@ -98,3 +98,24 @@ def test_a_trusted_full_walk_still_finds_the_card_removed(first, tmp_path):
     db, result = crawl_again(first, tmp_path, site)
     assert result.returncode == 0, result.stdout + result.stderr
     assert gone(db) == [(CHANGES.removed_partner, CHANGES.removed_url)]
+
+
+def test_half_a_character_in_a_title_is_left_out_and_nothing_is_lost(first, tmp_path):
+    """A load-more answer whose title holds a lone surrogate (`\\ud83c`: half an emoji, as
+    a server cutting titles sends it). SQLite cannot store one: the batch holding it used
+    to fail, the crawl still said OK, and its cards were reported gone. The crawl leaves
+    the half character out, stores every card, and nothing is gone."""
+    site = tmp_path / "site"
+    shutil.copytree(SITE, site)
+    (answer,) = (site / "ioc" / "ajaxscript").rglob("*/10/10/index.json")
+    text = answer.read_text()
+    start = text.index('"title": "') + len('"title": "')
+    answer.write_text(text[:start] + "\\ud83c" + text[start:])
+    db, result = crawl_again(first, tmp_path, site)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert gone(db) == []
+    titles = [t for (t,) in query(db, "SELECT title FROM articles")]
+    assert not any("\ud83c" in t for t in titles if t)
+    assert query(db, "SELECT count(*) FROM articles") == query(
+        first, "SELECT count(*) FROM articles"
+    )

@@ -517,7 +517,7 @@ def test_an_interrupted_export_leaves_nothing(archive_db, tmp_path, signum):
 @pytest.mark.slow
 def test_an_export_killed_outright_leaves_its_folder_to_the_next_export(archive_db, tmp_path):
     """SIGKILL gives an export no chance to clean up: its work folder stays, until the next
-    export of the same file removes it (its process is gone). Another export's folder,
+    export into the same folder removes it (its process is gone). Another export's folder,
     whose process still runs, is left alone."""
     db = larger_archive(archive_db, tmp_path / "large.db", copies=40)
     folder = tmp_path / "out"
@@ -534,7 +534,7 @@ def test_an_export_killed_outright_leaves_its_folder_to_the_next_export(archive_
     (abandoned,) = [p for p in folder.iterdir() if p.name.endswith(".tmp")]
     running = folder / f".large.wacz.{os.getpid()}.abcd1234.tmp"  # this test's: alive
     running.mkdir()
-    result = export(archive_db, target)
+    result = export(archive_db, folder / "other.wacz")  # another file, the same folder
     assert result.returncode == 0, result.stderr
     assert not abandoned.exists() and running.is_dir()
-    assert left_in(folder) == {"large.wacz", running.name}
+    assert left_in(folder) == {"other.wacz", running.name}

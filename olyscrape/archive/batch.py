@@ -95,12 +95,12 @@ _TOUCH_LINKS = (
 )
 #: What change detection and history compare, of the cards a batch holds: the archived
 #: tracked fields and each partner link, in one pass (bodies are read only for article pages).
-_EXISTING_CARDS = """SELECT a.url, a.id, l.partner, l.position, a.first_seen, a.title,
+_EXISTING_CARDS = """SELECT a.url, a.id, l.partner, l.position, NULL, a.title,
     a.category, a.published, a.published_raw, a.image_url
     FROM articles a LEFT JOIN partner_links l ON l.article_id = a.id
     WHERE a.url IN ({marks})"""
 _BODY = "SELECT body FROM articles WHERE url = ?"
-_EXISTING_BODIES = """SELECT url, title, category, published, image_url, body, first_seen
+_EXISTING_BODIES = """SELECT url, title, category, published, image_url, body, id
     FROM articles WHERE url IN ({marks})"""
 
 #: A partner link a batch met: (already in the archive, its position).
@@ -180,9 +180,10 @@ class Batch:
         touch_seen: bool,
         walks: dict[str, WalkLinks] | None = None,
         crawl_id: int | None = None,
+        crawl_first_id: int | None = None,
     ) -> None:
         self.conn, self.seen, self.touch_seen = conn, seen, touch_seen
-        self.crawl_id = crawl_id
+        self.crawl_id, self.crawl_first_id = crawl_id, crawl_first_id
         self.versioned: set[str] = set()  # articles this crawl kept a version of
         self.versioned_before: set[str] = set()  # ... in an earlier batch
         self.earlier: set[str] = set()  # articles an earlier crawl stored
@@ -214,10 +215,7 @@ class Batch:
         """Read, in the batch's transaction, what the archive holds of its cards and pages,
         and the number the next new article gets."""
         conn = self.conn
-        started = None
         if self.crawl_id is not None:
-            row = conn.execute(versions.CRAWL_STARTED, [self.crawl_id]).fetchone()
-            started = row[0] if row else None
             urls = sorted({c.url for c in cards if c.url} | {b.url for b in bodies})
             for chunk in chunks(urls):
                 sql = versions.VERSIONED_IN_CRAWL.format(marks=",".join("?" * len(chunk)))
@@ -229,7 +227,7 @@ class Batch:
                 url, partner = row[0], row[2]
                 self.tracked[url] = row[5:]  # the _TRACKED fields
                 self.ids[url] = row[1]
-                if self._before_crawl(row[4], started):
+                if self._before_crawl(row[1]):
                     self.earlier.add(url)
                 if partner is not None:
                     self.links[(url, partner)] = (True, row[3])
@@ -239,17 +237,18 @@ class Batch:
             names = [d[0] for d in cursor.description]
             for values in cursor:
                 page = self.pages[values[0]] = dict(zip(names, values, strict=True))
-                if self._before_crawl(page["first_seen"], started):
+                if self._before_crawl(page["id"]):
                     self.earlier.add(values[0])
         self.next_id = conn.execute(_NEXT_ARTICLE_ID).fetchone()[0]
 
-    def _before_crawl(self, first_seen: str | None, started: str | None) -> bool:
-        """Whether an article first seen at ``first_seen`` was stored before this crawl
-        (started at ``started``; a crawl with no row: every archived article was; no crawl,
-        a re-parse: none, so only a value replaced is a change)."""
+    def _before_crawl(self, article_id: int) -> bool:
+        """Whether the article numbered ``article_id`` was stored before this crawl: its
+        number is below the first this crawl gave (numbers only grow, whatever the clock
+        says; a crawl the writer did not open: every archived article was; no crawl, a
+        re-parse: none, so only a value replaced is a change)."""
         if self.crawl_id is None:
             return False
-        return started is None or (first_seen is not None and first_seen < started)
+        return self.crawl_first_id is None or article_id < self.crawl_first_id
 
     def state(self, url: str) -> dict[str, Any] | None:
         """An article as it stands in this batch: what the history keeps of it."""

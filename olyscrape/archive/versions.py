@@ -30,8 +30,6 @@ VALUES (:url, :changed_at, :crawl_id, :title, :category, :published, :body)
 #: one edit of the article, whichever batch each came in).
 VERSIONED_IN_CRAWL = """SELECT DISTINCT article_url FROM article_versions
     WHERE crawl_id = ? AND article_url IN ({marks})"""
-#: When the crawl started: an article it did not store first was stored by an earlier one.
-CRAWL_STARTED = "SELECT started_at FROM crawls WHERE id = ?"
 #: This crawl's versions of these articles that hold what the article holds again.
 UNDONE_VERSIONS = """DELETE FROM article_versions WHERE crawl_id = ? AND article_url IN ({marks})
     AND EXISTS (SELECT 1 FROM articles a WHERE a.url = article_versions.article_url

@@ -99,6 +99,7 @@ class ArchiveWriter:
         #: What a crawl asks of the archive, read on this connection (see lookups).
         self.lookups = ArchiveLookups(lambda: self.conn, self._failed)
         self.crawl_id: int | None = None
+        self.crawl_first_id: int | None = None
         self.failure: ArchiveWriteError | None = None
         self._queued: list[Capture] = []
         self._queued_bytes = 0
@@ -268,6 +269,10 @@ class ArchiveWriter:
             "INSERT INTO crawls (started_at, status) VALUES (?, 'running')", [utcnow()]
         )
         self.crawl_id = int(cursor.lastrowid or 0)
+        # The first number this crawl gives an article: those below it an earlier one stored.
+        self.crawl_first_id = conn.execute(
+            "SELECT coalesce(max(id), 0) + 1 FROM articles"
+        ).fetchone()[0]
 
     def finish_crawl(
         self, status: str, stats: dict[str, Any], reasons: Sequence[str] = (), retry: bool = False
@@ -342,7 +347,8 @@ class ArchiveWriter:
         what did not, a statement per page; index the new articles for full-text search
         at once."""
         indexed_up_to = conn.execute(schema.INDEXED_UP_TO).fetchone()[0]
-        batch = Batch(conn, seen, touch_seen, self._walks if touch_seen else None, self.crawl_id)
+        walks = self._walks if touch_seen else None
+        batch = Batch(conn, seen, touch_seen, walks, self.crawl_id, self.crawl_first_id)
         # A cell that is not UTF-8 costs its bytes only (read again, decoded leniently).
         on_bad_text_leniently(conn, lambda: batch.read_archived(cards, bodies))
         for card in cards:

@@ -238,6 +238,9 @@ class ArchiveKeeper:
         except ArchiveError as exc:
             self.fail(exc)
             return None
+        except Exception as exc:  # any batch not stored stops the crawl, never passes by
+            self.fail(ArchiveError(f"a batch could not be stored ({type(exc).__name__}: {exc})"))
+            return None
         if self._writer.crawl_id is not None:
             self.crawler.stats.set_value(crawlstats.CRAWL_ID, self._writer.crawl_id)
         return result

@@ -24,14 +24,15 @@ _DEFAULT_B = datetime(1902, 2, 2)
 
 
 #: Control characters no text on a page means (all below a space but tab, newline and
-#: return) and the non-characters U+FFFE and U+FFFF: XML cannot hold them, so an Atom
-#: feed of a title with one would fail.
-_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+#: return), the non-characters U+FFFE and U+FFFF, and lone surrogates (half a character,
+#: as a JSON answer cut in the middle of an emoji gives): XML cannot hold them, so an Atom
+#: feed of a title with one would fail, and SQLite cannot store a lone surrogate at all.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
 
 
 def without_controls(value: str) -> str:
-    """``value`` without control characters (tab, newline and return kept) and U+FFFE,
-    U+FFFF."""
+    """``value`` without control characters (tab, newline and return kept), U+FFFE,
+    U+FFFF and lone surrogates."""
     return _CONTROL.sub("", value)
 
 
