@@ -238,3 +238,12 @@ def test_an_edit_by_a_crawl_in_the_same_second_as_the_last_is_kept(tmp_path):
         writer.store([walk(), card("a", title="After")], seen_at=T1)
         rows = writer.conn.execute("SELECT title, crawl_id FROM article_versions").fetchall()
     assert rows == [("Before", 2)]
+
+
+@pytest.mark.parametrize("second", [T2, T1], ids=["same-second", "clock-set-back"])
+def test_gone_follows_the_crawls_not_the_clock(site, second):
+    """A full walk by a crawl that started in the same second as the last one, or after
+    the clock was set back: the card it did not show is gone, the ones it showed are not."""
+    site.crawl_at(T2, [card("a", position=1), card("b", position=2)], FULL)
+    site.crawl_at(second, [card("a", position=1)], FULL)
+    assert [(kind, slug) for kind, slug, *_ in site.changes(kinds=("gone",))] == [("gone", "b")]

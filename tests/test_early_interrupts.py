@@ -61,6 +61,8 @@ def test_ctrl_c_at_any_moment_is_the_interrupted_outcome(archive_copy, slow_mirr
     args = ["crawl", "--base-url", slow_mirror, "--full"] if command == "crawl" else ["reparse"]
     result = _interrupted(archive_copy, args, delay)
     assert "Traceback" not in result.stderr and "CRITICAL" not in result.stderr, result.stderr
+    if result.returncode == 0 and command == "reparse" and "reparse:" in result.stdout:
+        pytest.skip("the reparse ended before the signal came")  # a race the machine decides
     if result.returncode == 130:  # before the run started its work: nothing touched
         lines = [line for line in result.stderr.splitlines() if line.strip()]
         assert len(lines) == 1 and lines[0].startswith("Interrupted: "), result.stderr

@@ -51,14 +51,17 @@ VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)
 """
 _NEXT_ARTICLE_ID = "SELECT coalesce(max(id), 0) + 1 FROM articles"
 
+#: A link: when it was first and last seen, and by which crawl last (``last_crawl``: what
+#: tells a link a walk did not show, whatever the clock did between crawls).
 _INSERT_LINK = """
-INSERT INTO partner_links (article_id, partner, position, first_seen, last_seen)
-VALUES (?1, ?2, ?3, ?4, ?4)
+INSERT INTO partner_links (article_id, partner, position, first_seen, last_seen, last_crawl)
+VALUES (?1, ?2, ?3, ?4, ?4, ?5)
 """
 #: A link seen again at another place on its listing.
 _MOVE_LINK = """
 UPDATE partner_links SET position = :position,
-    last_seen = CASE WHEN :touch THEN :seen ELSE last_seen END
+    last_seen = CASE WHEN :touch THEN :seen ELSE last_seen END,
+    last_crawl = CASE WHEN :touch THEN coalesce(:crawl, last_crawl) ELSE last_crawl END
 WHERE article_id = :article_id AND partner = :partner
 """
 
@@ -90,9 +93,8 @@ INSERT INTO article_tags (article_url, tag) VALUES (?, ?) ON CONFLICT DO NOTHING
 #: Articles a batch saw again unchanged: a statement per page, not an upsert per card.
 _TOUCH_ARTICLES = """UPDATE articles SET last_seen = coalesce(?, last_seen),
     capture_id = coalesce(?, capture_id) WHERE id IN ({marks})"""
-_TOUCH_LINKS = (
-    "UPDATE partner_links SET last_seen = ? WHERE partner = ? AND article_id IN ({marks})"
-)
+_TOUCH_LINKS = """UPDATE partner_links SET last_seen = ?, last_crawl = coalesce(?, last_crawl)
+    WHERE partner = ? AND article_id IN ({marks})"""
 #: What change detection and history compare, of the cards a batch holds: the archived
 #: tracked fields and each partner link, in one pass (bodies are read only for article pages).
 _EXISTING_CARDS = """SELECT a.url, a.id, l.partner, l.position, NULL, a.title,
@@ -184,6 +186,7 @@ class Batch:
     ) -> None:
         self.conn, self.seen, self.touch_seen = conn, seen, touch_seen
         self.crawl_id, self.crawl_first_id = crawl_id, crawl_first_id
+        self.touching = crawl_id if touch_seen else None  # the crawl a link is seen by
         self.versioned: set[str] = set()  # articles this crawl kept a version of
         self.versioned_before: set[str] = set()  # ... in an earlier batch
         self.earlier: set[str] = set()  # articles an earlier crawl stored
@@ -328,7 +331,8 @@ class Batch:
         walk.meet(article_id, card.position, link[1] if link and link[0] else None)
         if link is None:
             result.count("new", partner)
-            self.new_links[(article_id, partner)] = [article_id, partner, card.position, seen]
+            self.new_links[(article_id, partner)] = [article_id, partner, card.position, seen,
+                                                     self.touching]  # fmt: skip
             self.links[(url, partner)] = (False, card.position)
             return
         if changed:
@@ -343,7 +347,7 @@ class Batch:
             self.links[(url, partner)] = (True, card.position)
             self.moved_links.append({"article_id": article_id, "partner": partner,
                                      "position": card.position, "seen": seen,
-                                     "touch": self.touch_seen})  # fmt: skip
+                                     "touch": self.touch_seen, "crawl": self.touching})  # fmt: skip
 
     def add_body(self, item: ArticlePageItem) -> None:
         before = self.state(item.url) or {}
@@ -379,7 +383,9 @@ class Batch:
         for partner, article_ids in self.touched_links.items():
             for chunk in chunks(article_ids):
                 marks = ",".join("?" * len(chunk))
-                conn.execute(_TOUCH_LINKS.format(marks=marks), [seen, partner, *chunk])
+                conn.execute(
+                    _TOUCH_LINKS.format(marks=marks), [seen, self.touching, partner, *chunk]
+                )
         many(conn, _UPSERT_BODY, self.body_rows)
         many(conn, _INSERT_TAG, [(row["url"], t) for row in self.body_rows for t in row["tags"]])
         # ... and one an earlier batch of the crawl kept, that this batch undid, goes.

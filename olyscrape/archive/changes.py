@@ -71,17 +71,24 @@ def _first_crawl(first_seen: str) -> str:
 _TRUSTED = """{w}.kind = 'full' AND EXISTS (
     SELECT 1 FROM crawls c WHERE c.id = {w}.crawl_id AND c.status = 'ok')"""
 
-#: The trusted walk (or the walk the archive recorded when it was upgraded to version 7:
-#: kind ``before``) that came before walk ``w`` of the same partner: a link last seen before
-#: its start went before it, not at ``w``.
-_PREVIOUS_WALK = f"""(SELECT max(p.started) FROM walks p WHERE p.partner = w.partner
+#: The trusted walk before walk ``w`` of the same partner, by crawl: a link the crawls
+#: saw (``last_crawl``) went at ``w`` if the last crawl that saw it was that walk's or later.
+_PREVIOUS_CRAWL = f"""(SELECT max(p.crawl_id) FROM walks p WHERE p.partner = w.partner
+    AND p.crawl_id < w.crawl_id AND {_TRUSTED.format(w="p")})"""
+#: For a link no crawl of version 7 saw (``last_crawl`` NULL: last seen before the archive
+#: was upgraded), by time: the trusted walk, or the walk recorded at the upgrade (kind
+#: ``before``), that started before ``w``; a link last seen before it went before it.
+_PREVIOUS_START = f"""(SELECT max(p.started) FROM walks p WHERE p.partner = w.partner
     AND p.started < w.started AND (p.kind = 'before' OR ({_TRUSTED.format(w="p")})))"""
-#: The links a trusted walk ``w`` did not show that the walk before it did (or might have).
+#: The links a trusted walk ``w`` did not show that the crawls before it did: last seen
+#: by an earlier crawl than ``w``'s, and by the previous trusted walk's or a later one.
 #: Read from the walks (a few a day), each of one partner's links: CROSS JOIN keeps that
 #: order, where the planner would read every link first.
 _GONE_AT_WALK = f"""FROM walks w
-CROSS JOIN partner_links l ON l.partner = w.partner AND l.last_seen < w.started
-    AND l.last_seen >= coalesce({_PREVIOUS_WALK}, '')
+CROSS JOIN partner_links l ON l.partner = w.partner AND CASE
+    WHEN l.last_crawl IS NOT NULL THEN l.last_crawl < w.crawl_id
+        AND l.last_crawl >= coalesce({_PREVIOUS_CRAWL}, 0)
+    ELSE l.last_seen < w.started AND l.last_seen >= coalesce({_PREVIOUS_START}, '') END
 JOIN articles a ON a.id = l.article_id
 WHERE {_TRUSTED.format(w="w")}"""
 _EDITED = f"FROM ({_EDITS}) e WHERE ({_FIELDS_CHANGED}) <> ''"

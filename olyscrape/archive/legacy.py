@@ -71,7 +71,7 @@ def _links_by_url(conn: sqlite3.Connection) -> str:
     kept = ", ".join(f"l.{_q(c)}" if c in present else f"NULL AS {_q(c)}"
                      for c in ("partner", "position", "first_seen", "last_seen"))  # fmt: skip
     return (
-        f"SELECT a.rowid AS article_id, {kept} FROM main.article_partners l"
+        f"SELECT a.rowid AS article_id, {kept}, NULL AS last_crawl FROM main.article_partners l"
         " JOIN main.articles a ON a.url = l.article_url"
     )
 

@@ -113,7 +113,14 @@ SCHEMA: dict[str, tuple[dict[str, type], str | tuple[str, ...]]] = {
     ),
     "capture_bodies": ({"sha256": str, "size": int, "body": bytes}, "sha256"),
     "partner_links": (
-        {"article_id": int, "partner": str, "position": int, "first_seen": str, "last_seen": str},
+        {
+            "article_id": int,
+            "partner": str,
+            "position": int,
+            "first_seen": str,
+            "last_seen": str,
+            "last_crawl": int,
+        },
         ("article_id", "partner"),
     ),
     "crawls": (
@@ -127,11 +134,9 @@ SCHEMA: dict[str, tuple[dict[str, type], str | tuple[str, ...]]] = {
         },
         "id",
     ),
-    # One row per walk of a partner's listing that completed, written with its last cards
-    # (an interrupted or failed walk writes none): its crawl, when it started (the
-    # partner's ``walk_started``) and completed, and its kind: ``full`` (the whole
-    # listing), ``incremental`` (stopped at cards archived before) or ``before`` (the last
-    # complete walk an archive had recorded when it was upgraded to version 7).
+    # One row per walk of a listing that completed (none for an interrupted or failed one):
+    # its crawl, start, end and kind (see olyscrape.archive.writer.walk_kind; ``before``:
+    # the last complete walk an archive had recorded when it was upgraded to version 7).
     "walks": (
         {"id": int, "crawl_id": int, "partner": str, "started": str, "completed": str, "kind": str},
         "id",

@@ -98,6 +98,8 @@ TABLES: dict[str, tuple[str, dict[str, str], dict[str, Any]]] = {
             "partner": "The partner (partners.slug)",
             "position": "Position on the partner's listing (1 = newest)",
             **_SEEN,
+            "last_crawl": "The crawl that last saw it (crawls.id): what tells a card a full"
+            " walk did not show, whatever the clock did",
         },
         {"facets": ["partner"]},
     ),
