@@ -38,7 +38,8 @@ def counted(before: str | None, after: str | None) -> tuple[int, int]:
     return added, removed
 
 
-def _shown(value: Any) -> str:
+def shown(value: Any) -> str:
+    """A field's value as the diffs write it: ``(none)`` for no value."""
     return "(none)" if value is None else str(value)
 
 
@@ -52,15 +53,15 @@ def summary(fields: Iterable[str], before: Mapping[str, Any], after: Mapping[str
             added, removed = counted(old, new)
             parts.append(f"body: +{added}/−{removed} lines")
         elif name == "title":
-            parts.append(f'title: "{_shown(old)}" → "{_shown(new)}"')
+            parts.append(f'title: "{shown(old)}" → "{shown(new)}"')
         else:
-            parts.append(f"{name}: {_shown(old)} → {_shown(new)}")
+            parts.append(f"{name}: {shown(old)} → {shown(new)}")
     return "; ".join(parts)
 
 
 def field_lines(name: str, before: Any, after: Any) -> list[str]:
     """A value field's change as two lines, ``- name: old`` and ``+ name: new``."""
-    return [f"- {name}: {_shown(before)}", f"+ {name}: {_shown(after)}"]
+    return [f"- {name}: {shown(before)}", f"+ {name}: {shown(after)}"]
 
 
 def body_diff(before: str | None, after: str | None, old: str, new: str) -> list[str]:

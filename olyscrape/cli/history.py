@@ -18,7 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import click
 
-from olyscrape.cli.diffs import VALUE_FIELDS, diff_lines, paragraphs
+from olyscrape.cli.diffs import VALUE_FIELDS, diff_lines, paragraphs, shown
 from olyscrape.cli.interrupts import interruptible
 from olyscrape.cli.options import db_option, guarded, open_reader, report_format_option
 from olyscrape.cli.output import echo_report
@@ -113,7 +113,7 @@ class HistoryReport:
             for capture in version["captures"]:
                 lines.append(_capture(capture))
             if version["number"] == 1:
-                lines += [f"  {name}: {version['values'][name]}" for name in VALUE_FIELDS]
+                lines += [f"  {name}: {shown(version['values'][name])}" for name in VALUE_FIELDS]
                 count = len(paragraphs(version["values"]["body"]))
                 lines.append(f"  body: {count} paragraphs (--format json gives the text)")
             elif version["diff"]:
