@@ -199,10 +199,13 @@ class StopReason(str, Enum):
         return self.value
 
 
-#: How a listing itself ends: no next page, an empty or short load-more answer.
-_LISTING_ENDS = frozenset(
-    {StopReason.NO_MORE_PAGES, StopReason.EMPTY_ANSWER, StopReason.SHORT_ANSWER, StopReason.DONE}
-)
+#: How a listing itself ends: no next page, an empty or short load-more answer, or pages
+#: that give no card the walk had not read (a server that ignores the page asked for shows
+#: every card it has on the first).
+_LISTING_ENDS = frozenset({
+    StopReason.NO_MORE_PAGES, StopReason.EMPTY_ANSWER, StopReason.SHORT_ANSWER,
+    StopReason.NOTHING_NEW, StopReason.DONE,
+})  # fmt: skip
 
 
 def unreachable(stats: Mapping[str, Any]) -> bool:

@@ -108,10 +108,10 @@ class WalkDone:
     place on the listing as a full walk would number it.
 
     ``whole``: the walk reached the listing's own end (no next page, an empty or short
-    load-more answer). A walk that ended complete for another reason (a paging cycle, a
-    next page on another host or another partner's listing, pages repeating the same
-    cards) read every page it could, but a server fault may have hidden the rest: only a
-    whole walk can tell a card gone from the listing."""
+    load-more answer, pages giving no card it had not read). A walk that ended complete
+    for another reason (a paging cycle, a next page on another host or another partner's
+    listing) read every page it could, but a server fault may have hidden the rest: only
+    a whole walk can tell a card gone from the listing."""
 
     partner: str
     incremental: bool = False

@@ -247,3 +247,14 @@ def test_gone_follows_the_crawls_not_the_clock(site, second):
     site.crawl_at(T2, [card("a", position=1), card("b", position=2)], FULL)
     site.crawl_at(second, [card("a", position=1)], FULL)
     assert [(kind, slug) for kind, slug, *_ in site.changes(kinds=("gone",))] == [("gone", "b")]
+
+
+def test_which_ends_of_a_walk_are_the_listings_own():
+    """A listing ends where it gives no next page, an empty or short answer, or nothing the
+    walk had not read (a server ignoring the page asked for); a walk ended by a paging
+    cycle or a next page elsewhere did not reach it. (The page cap's walk is no walk.)"""
+    from olyscrape.crawlstats import StopReason
+
+    whole = {reason for reason in StopReason if reason.whole}
+    assert whole == {StopReason.NO_MORE_PAGES, StopReason.EMPTY_ANSWER, StopReason.SHORT_ANSWER,
+                     StopReason.NOTHING_NEW, StopReason.DONE}  # fmt: skip

@@ -69,7 +69,7 @@ Item = ArticleCard | ArticlePageItem | ArticlePageFailed | Partner | WalkDone
 def walk_kind(walk: WalkDone) -> str:
     """A complete walk's kind in ``walks``: ``incremental`` (stopped at cards archived
     before), ``full`` (to the listing's own end) or ``cut`` (ended complete at a paging
-    cycle, a next page elsewhere or repeated cards: see :class:`WalkDone`)."""
+    cycle or a next page elsewhere: see :class:`WalkDone`)."""
     if walk.incremental:
         return "incremental"
     return "full" if walk.whole else "cut"

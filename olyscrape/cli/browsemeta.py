@@ -177,7 +177,7 @@ TABLES: dict[str, tuple[str, dict[str, str], dict[str, Any]]] = {
             "started": "When the walk started (UTC, ISO-8601)",
             "completed": "When its last card and page were stored (UTC, ISO-8601)",
             "kind": "full (to the listing's own end), incremental (stopped at cards archived"
-            " before), cut (ended at a paging cycle, a next page elsewhere or repeated cards)"
+            " before), cut (ended at a paging cycle or a next page elsewhere)"
             " or before (the last complete walk known when the archive was upgraded)",
         },
         {"facets": ["partner", "kind"], "sort_desc": "id"},
