@@ -492,19 +492,25 @@ def larger_archive(source: Path, target: Path, copies: int) -> Path:
     return target
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "kill"])
-def test_an_interrupted_export_leaves_nothing(archive_db, tmp_path, signum):
+def export_at_work(archive_db: Path, tmp_path: Path, folder: Path) -> subprocess.Popen:
+    """An export of a larger archive into ``folder`` (made here) as ``large.wacz``, started
+    and seen at work (its folder beside the file), a moment in."""
     db = larger_archive(archive_db, tmp_path / "large.db", copies=40)
-    folder = tmp_path / "out"
     folder.mkdir()
-    target = folder / "large.wacz"
-    process = start_olyscrape("export-wacz", "--db", str(db), str(target))
+    process = start_olyscrape("export-wacz", "--db", str(db), str(folder / "large.wacz"))
     deadline = time.monotonic() + 60
     while not any(p.name.endswith(".tmp") for p in folder.iterdir()):  # at work
         assert process.poll() is None and time.monotonic() < deadline, process.stderr.read()  # type: ignore[union-attr]
         time.sleep(0.01)
     time.sleep(0.3)
+    return process
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("signum", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "kill"])
+def test_an_interrupted_export_leaves_nothing(archive_db, tmp_path, signum):
+    folder = tmp_path / "out"
+    process = export_at_work(archive_db, tmp_path, folder)
     process.send_signal(signum)
     _, stderr = process.communicate(timeout=60)
     assert process.returncode == 128 + signum, stderr
@@ -519,16 +525,8 @@ def test_an_export_killed_outright_leaves_its_folder_to_the_next_export(archive_
     """SIGKILL gives an export no chance to clean up: its work folder stays, until the next
     export into the same folder removes it (its process is gone). Another export's folder,
     whose process still runs, is left alone."""
-    db = larger_archive(archive_db, tmp_path / "large.db", copies=40)
     folder = tmp_path / "out"
-    folder.mkdir()
-    target = folder / "large.wacz"
-    process = start_olyscrape("export-wacz", "--db", str(db), str(target))
-    deadline = time.monotonic() + 60
-    while not any(p.name.endswith(".tmp") for p in folder.iterdir()):  # at work
-        assert process.poll() is None and time.monotonic() < deadline
-        time.sleep(0.01)
-    time.sleep(0.3)
+    process = export_at_work(archive_db, tmp_path, folder)
     process.kill()
     process.communicate(timeout=60)
     (abandoned,) = [p for p in folder.iterdir() if p.name.endswith(".tmp")]
