@@ -8,15 +8,17 @@ Three kinds of change, each read from what the crawls already keep:
   after it are the next version's, or the article's own for the newest.
 - ``gone``: a link no longer shown on its partner's listing. Only a **full** walk of that
   listing to its own end, recorded in ``walks`` once it completed, in a crawl that
-  finished OK, can say so: the link was seen before the walk started and not during it.
-  The first such walk is when it went. An incremental walk (it stops at cards archived
-  before), an interrupted or failed one (none is recorded), one cut at a paging cycle or
-  a next page elsewhere (``cut``) and any walk of a crawl whose closing checks failed
-  never make a link gone. A link seen again later is no longer gone.
+  finished OK, can say so: the link was last seen by an earlier crawl than the walk's
+  (``partner_links.last_crawl``: crawls, not the clock), and by the previous such walk's
+  crawl or a later one. The first such walk is when it went. An incremental walk (it
+  stops at cards archived before), an interrupted or failed one (none is recorded), one
+  cut at a paging cycle or a next page elsewhere (``cut``) and any walk of a crawl whose
+  closing checks failed never make a link gone. A link seen again later is no longer gone.
 
 Times are the archive's: UTC, ISO 8601 to the second with a ``Z`` (``2026-12-04T07:00:00Z``),
-so they compare as text. The same SQL fragments make the ``changes`` view that Datasette
-facets (:data:`CHANGES_VIEW`), one row per change and partner.
+so they compare as text; ``--since`` bounds them, but what a crawl saw is told by crawls.
+The same SQL fragments make the ``changes`` view that Datasette facets
+(:data:`CHANGES_VIEW`), one row per change and partner.
 """
 
 from __future__ import annotations
