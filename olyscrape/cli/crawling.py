@@ -8,6 +8,7 @@ report, exiting with the code of the run's outcome.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -32,9 +33,27 @@ from olyscrape.cli.options import (
 from olyscrape.cli.output import echo_report
 from olyscrape.cli.scrapyoptions import scrapy_options
 from olyscrape.cli.types import FilePath, PartnerList
+from olyscrape.stopsignals import give_back, take_stops
 
 if TYPE_CHECKING:
     from olyscrape.crawl import CrawlOutcome
+
+
+def _runner() -> Any:
+    """The crawl runner (:mod:`olyscrape.crawl`), imported with Ctrl-C and SIGTERM held,
+    then sent again at once: its imports (Scrapy, Twisted) take half a second, and a
+    ``KeyboardInterrupt`` raised inside one of their callbacks was printed by Python as
+    "Exception ignored" and lost, the run going on. Sent again here, it stops the command
+    before its work, as a Ctrl-C a moment later would."""
+    held: list[int] = []
+    replaced = take_stops(lambda signum, _frame: held.append(signum))
+    try:
+        import olyscrape.crawl as runner
+    finally:
+        give_back(replaced)
+    for signum in held[:1]:
+        os.kill(os.getpid(), signum)
+    return runner
 
 
 def _not_started(outcome: CrawlOutcome) -> None:
@@ -128,7 +147,8 @@ def crawl(
     another crawl holds the archive, 5 when the site never answered (unreachable).
     """
     from olyscrape.cli.reports.crawl import CrawlSummary
-    from olyscrape.crawl import run_crawl
+
+    run_crawl = _runner().run_crawl
 
     base_url = _one_source(base_url, replay, replay_warc)
     if no_articles and refresh_articles:
@@ -277,7 +297,7 @@ def check(
     0 when every point holds, 1 when one is broken, 2 for bad usage, 5 when the site
     never answered (unreachable: nothing was checked).
     """
-    from olyscrape.crawl import run_check
+    run_check = _runner().run_check
 
     base_url = _one_source(base_url, replay)
     settings: dict[str, Any] = dict(scrapy_settings)
@@ -321,7 +341,8 @@ def reparse_captures(
     """Re-parse the captures of ``db`` under its lock, print what changed, exit 1 if the
     listings could not all be re-read."""
     from olyscrape.cli.reports.reparse import ReparseReport
-    from olyscrape.crawl import run_reparse
+
+    run_reparse = _runner().run_reparse
 
     run = run_reparse(str(db), verbose=verbose, settings=scrapy_settings)
     _not_started(run)
