@@ -115,16 +115,18 @@ def file_response(path: Path, url: str) -> HtmlResponse | TextResponse:
 
 
 def run_olyscrape(
-    *args: str, timeout: float = 240, cwd: Path | None = None
+    *args: str, timeout: float = 240, cwd: Path | None = None, stdout: object = subprocess.PIPE
 ) -> subprocess.CompletedProcess:
     """Run the ``olyscrape`` command in a fresh interpreter (Twisted's reactor runs once a
     process), in ``cwd`` or else an empty folder of its own: a command's default paths
-    (``data/olyscrape.db``) never reach the repository's own ``data/``."""
+    (``data/olyscrape.db``) never reach the repository's own ``data/``. Its stdout goes to
+    ``stdout`` (captured unless told otherwise: a file, ``/dev/full``, a closed pipe)."""
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
     with tempfile.TemporaryDirectory(prefix="olyscrape-cwd-") as scratch:
         return subprocess.run(
             [sys.executable, "-m", "olyscrape", *args],
-            capture_output=True,
+            stdout=stdout,
+            stderr=subprocess.PIPE,
             text=True,
             timeout=timeout,
             cwd=cwd or scratch,

@@ -7,27 +7,12 @@ from __future__ import annotations
 
 import os
 import subprocess
-import sys
 
 import pytest
 
-from tests.helpers import REPO, one_error_line, sha256
+from tests.helpers import one_error_line, run_olyscrape, sha256
 
 FULL = "Error: cannot write to standard output (No space left on device): the output is incomplete"
-
-
-def _run(*args: str, stdout: object) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-m", "olyscrape", *args],
-        stdout=stdout,
-        stderr=subprocess.PIPE,
-        stdin=subprocess.DEVNULL,
-        cwd=REPO,
-        env={**os.environ, "PYTHONWARNINGS": "ignore"},
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 @pytest.mark.parametrize(
@@ -40,7 +25,7 @@ def test_dev_full_is_one_line_exit_1_for_every_printer(archive_copy, command):
     files = sorted(p.name for p in archive_copy.parent.iterdir())
     db = ["--db", str(archive_copy)] if command[0] in ("schema", "verify") else []
     with open("/dev/full", "w") as full:
-        result = _run(*command, *db, stdout=full)
+        result = run_olyscrape(*command, *db, stdout=full)
     assert result.returncode == 1, result.stderr
     assert one_error_line(result.stderr) == FULL
     assert result.stderr.splitlines() == [FULL]
@@ -50,9 +35,9 @@ def test_dev_full_is_one_line_exit_1_for_every_printer(archive_copy, command):
 
 def test_the_same_commands_print_normally(archive_copy):
     """The check above is of the failure only: with a writable stdout they print."""
-    schema = _run("schema", "--db", str(archive_copy), stdout=subprocess.PIPE)
+    schema = run_olyscrape("schema", "--db", str(archive_copy), stdout=subprocess.PIPE)
     assert schema.returncode == 0 and "CREATE TABLE" in schema.stdout
-    version = _run("--version", stdout=subprocess.PIPE)
+    version = run_olyscrape("--version", stdout=subprocess.PIPE)
     assert version.returncode == 0 and "version" in version.stdout
 
 
@@ -60,6 +45,6 @@ def test_a_closed_pipe_during_help_is_quiet_exit_141():
     read, write = os.pipe()
     os.close(read)  # the reader went away before anything was written
     with os.fdopen(write, "w") as closed:
-        result = _run("--help", stdout=closed)
+        result = run_olyscrape("--help", stdout=closed)
     assert result.returncode == 141
     assert result.stderr == ""
