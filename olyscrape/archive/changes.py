@@ -93,7 +93,9 @@ CROSS JOIN partner_links l ON l.partner = w.partner AND CASE
     ELSE l.last_seen < w.started AND l.last_seen >= coalesce({_PREVIOUS_START}, '') END
 JOIN articles a ON a.id = l.article_id
 WHERE {_TRUSTED.format(w="w")}"""
-_EDITED = f"FROM ({_EDITS}) e WHERE ({_FIELDS_CHANGED}) <> ''"
+#: Each version with the fields its edit changed (``fields``, comma-separated), worked out
+#: once; an edit that changed none (undone within the crawl, a first body) has ``''``.
+_EDITED = f"(SELECT e.*, rtrim({_FIELDS_CHANGED}, ', ') AS fields FROM ({_EDITS}) e)"
 
 #: The ``changes`` view: every change, one row per change and partner, for Datasette's
 #: facets (``olyscrape changes`` joins an article's partners in one row instead).
@@ -103,10 +105,9 @@ SELECT 'new' AS kind, a.first_seen AS at, l.partner, a.url, a.title, NULL AS fie
 FROM articles a LEFT JOIN partner_links l ON l.article_id = a.id
 WHERE a.first_seen IS NOT NULL
 UNION ALL
-SELECT 'edited', e.at, l.partner, e.url, e.current_title, rtrim({_FIELDS_CHANGED}, ', '),
-       e.crawl_id, e.version_id
-FROM ({_EDITS}) e LEFT JOIN partner_links l ON l.article_id = e.article_id
-WHERE ({_FIELDS_CHANGED}) <> ''
+SELECT 'edited', e.at, l.partner, e.url, e.current_title, e.fields, e.crawl_id, e.version_id
+FROM {_EDITED} e LEFT JOIN partner_links l ON l.article_id = e.article_id
+WHERE e.fields <> ''
 UNION ALL
 SELECT 'gone', w.completed, w.partner, a.url, a.title, NULL, w.crawl_id, NULL
 {_GONE_AT_WALK}
@@ -172,8 +173,8 @@ FROM (SELECT a.id, a.first_seen AS at, a.url, a.title FROM articles a
       ORDER BY a.first_seen DESC, a.url LIMIT {limit}) a""",
         "edited": f"""SELECT 'edited' AS kind, e.at, {_partners_of("e.article_id")} AS partners,
        {_names_of("e.article_id")} AS names, e.url, e.current_title AS title,
-       rtrim({_FIELDS_CHANGED}, ', ') AS fields, e.crawl_id, e.version_id, {_EDIT_VALUES}
-{_EDITED} AND e.at >= {since} {shown["edited"]}""",
+       e.fields, e.crawl_id, e.version_id, {_EDIT_VALUES}
+FROM {_EDITED} e WHERE e.fields <> '' AND e.at >= {since} {shown["edited"]}""",
         "gone": f"""SELECT 'gone' AS kind, w.completed AS at, w.partner AS partners,
        {_GONE_NAME} AS names, a.url, a.title, NULL AS fields, w.crawl_id, NULL AS version_id,
        {_NO_VALUES}
