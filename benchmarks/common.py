@@ -634,6 +634,7 @@ class Options:
     search_queries: int = 50
     search_sample: int = 50_000
     query_rows: int = 1_000_000
+    startup_runs: int = 20
 
     @classmethod
     def quick_sizes(cls) -> dict[str, int]:
@@ -648,6 +649,7 @@ class Options:
             "search_articles": 20_000,
             "search_sample": 5_000,
             "query_rows": 20_000,
+            "startup_runs": 5,
         }
 
     @property

@@ -13,7 +13,7 @@ import click
 import pytest
 
 from olyscrape import crawlstats
-from olyscrape.cli import cli
+from olyscrape.cli import all_commands, cli
 from olyscrape.cli.exits import EXIT_FAILED, EXIT_OK, EXIT_USAGE
 from olyscrape.cli.output import aligned
 from olyscrape.cli.reports.figures import RunsReport, StatsReport
@@ -54,7 +54,7 @@ def test_entry_points_resolve():
     module, _, name = script[1].partition(":")
     assert callable(getattr(importlib.import_module(module), name))
     assert isinstance(cli, click.Group)
-    assert set(cli.commands) == {
+    assert set(all_commands()) == {
         "crawl", "check", "reparse", "articles", "search", "sql", "stats", "runs", "tables", "schema",
         "verify", "backup", "recover", "browse", "mirror", "changes", "history", "export-wacz",
     }  # fmt: skip
@@ -276,3 +276,56 @@ def test_a_query_command_starts_without_the_crawl_side():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+#: What a query command must not load when it does not use it (``docs/performance.md``):
+#: each costs tens of milliseconds of every run's start-up.
+HEAVY_FOR_QUERIES = ("numpy", "sqlite_utils", "scrapy", "twisted", "lxml", "parsel",
+                     "datasette", "feedgen", "olyscrape.archive.writer", "olyscrape.crawl")  # fmt: skip
+
+_LOADED_BY = """
+import runpy, sys
+sys.argv = ["olyscrape", *sys.argv[1:]]
+try:
+    runpy.run_module("olyscrape", run_name="__main__")
+except SystemExit as exit:
+    code = exit.code
+else:
+    code = 0
+heavy = sorted(m for m in sys.modules if m.split(".")[0] in {heavy_tops!r}
+               or m in {heavy!r})
+print("LOADED", code, heavy, file=sys.stderr)
+"""
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["runs"],
+        ["articles", "--partner", "visa", "--since", "2020", "--limit", "3"],
+        ["search", "Olympic", "--limit", "3"],
+        ["sql", "SELECT count(*) FROM articles"],
+        ["stats"],
+        ["tables"],
+        ["changes", "--limit", "3"],
+    ],
+    ids=lambda args: args[0],
+)
+def test_a_query_command_runs_without_heavy_libraries(archive_db, args):
+    """Each query command, run for real on the saved site's archive, answers without
+    loading numpy, sqlite-utils, Scrapy, Twisted, lxml or the crawl's write path: its
+    start-up is the interpreter's, click's and its own query's (benchmarks/bench_startup.py
+    measures it)."""
+    import subprocess
+    import sys
+
+    tops = sorted({name.split(".")[0] for name in HEAVY_FOR_QUERIES if "." not in name})
+    code = _LOADED_BY.format(heavy_tops=tops, heavy=list(HEAVY_FOR_QUERIES))
+    result = subprocess.run(
+        [sys.executable, "-c", code, args[0], "--db", str(archive_db), *args[1:]],
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert "Traceback" not in result.stderr
+    loaded = result.stderr.strip().splitlines()[-1]
+    assert loaded == "LOADED 0 []", loaded
+    assert result.stdout.strip(), "the command printed its answer"

@@ -23,7 +23,7 @@ from typing import Any
 import pytest
 from click.testing import Result
 
-from olyscrape.cli import cli
+from olyscrape.cli import all_commands, cli
 from tests.forked import start_forked
 from tests.helpers import SITE, archive_fields, cli_runner, free_port, query
 
@@ -44,7 +44,7 @@ def a_busy_port() -> Iterator[int]:
 
 
 def test_every_command_has_a_test_here():
-    listed = {name.replace("-", "_") for name in cli.commands}  # as ``olyscrape --help``
+    listed = {name.replace("-", "_") for name in all_commands()}  # as ``olyscrape --help``
     tests = [name.removeprefix("test_") for name in globals() if name.startswith("test_")]
     untested = {c for c in listed if not any(t == c or t.startswith(c + "_") for t in tests)}
     assert not untested, f"no test of {sorted(untested)} in tests/test_commands.py"

@@ -147,7 +147,7 @@ def test_a_reader_open_across_the_first_crawls_migration_keeps_answering(
     process, as a crawl would), and the reader answers the same before and after."""
     db = build(tmp_path / "old.db", version)
     reader = ArchiveReader.open(db)
-    assert not reader.db.conn.in_transaction
+    assert not reader.conn.in_transaction
 
     def read() -> tuple[object, ...]:
         return (reader.articles(ArticleQuery()), reader.partner_stats(),

@@ -30,20 +30,35 @@ Times are UTC ISO-8601 strings. Nothing here imports Scrapy, nor any of olyscrap
 from __future__ import annotations
 
 from importlib import import_module
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from olyscrape.archive.captures import Capture, CaptureStore
-from olyscrape.archive.errors import ArchiveError, ArchiveRefused, ArchiveWriteError, QueryError
-from olyscrape.archive.schema import CANNED_QUERIES, SCHEMA
-from olyscrape.archive.writer import ArchiveWriter, StoreResult, utcnow
+if TYPE_CHECKING:
+    from olyscrape.archive.captures import Capture, CaptureStore
+    from olyscrape.archive.errors import (
+        ArchiveError,
+        ArchiveRefused,
+        ArchiveWriteError,
+        QueryError,
+    )
+    from olyscrape.archive.reader import ArchiveReader, ArticleQuery
+    from olyscrape.archive.schema import CANNED_QUERIES, SCHEMA
+    from olyscrape.archive.writer import ArchiveWriter, StoreResult, utcnow
 
-#: The read API loads sqlite-utils, which a crawl never needs: imported when first asked.
-_LAZY = {"ArchiveReader": "olyscrape.archive.reader", "ArticleQuery": "olyscrape.archive.reader"}
+#: Every name below, from the module that defines it, imported when first asked: a query
+#: command that reads the archive never loads the crawl's write path (nor the other way).
+_LAZY = {
+    "ArchiveReader": "reader", "ArticleQuery": "reader",
+    "Capture": "captures", "CaptureStore": "captures",
+    "ArchiveError": "errors", "ArchiveRefused": "errors", "ArchiveWriteError": "errors",
+    "QueryError": "errors",
+    "CANNED_QUERIES": "schema", "SCHEMA": "schema",
+    "ArchiveWriter": "writer", "StoreResult": "writer", "utcnow": "writer",
+}  # fmt: skip
 
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        return getattr(import_module(_LAZY[name]), name)
+        return getattr(import_module(f"olyscrape.archive.{_LAZY[name]}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

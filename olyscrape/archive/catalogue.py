@@ -48,6 +48,6 @@ def create_statements(archive: ArchiveReader, name: str | None = None) -> list[s
 
 def _read(archive: ArchiveReader, sql: str, params: list[Any] | None = None) -> list[Any]:
     try:
-        return archive.db.conn.execute(sql, params or []).fetchall()
+        return archive.conn.execute(sql, params or []).fetchall()
     except sqlite3.DatabaseError as exc:  # damaged: one line, as every read says it
         raise archive._unreadable(exc) from None

@@ -7,7 +7,6 @@ import json
 from typing import Any
 
 from olyscrape.archive import schema
-from olyscrape.crawlstats import CrawlStats
 
 #: How ``runs`` and ``stats`` show a crawl whose stored stats or reasons cannot be read.
 UNREADABLE_STATS = "(unreadable stats)"
@@ -31,6 +30,8 @@ def crawl_summary(row: dict[str, Any]) -> dict[str, Any]:
     try:
         if stored is None:
             raise ValueError("not a JSON object")
+        from olyscrape.crawlstats import CrawlStats  # only ``runs`` and ``stats`` read them
+
         crawl = CrawlStats(stored)
         return row | {
             "new": crawl.count("new"),

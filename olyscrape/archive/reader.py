@@ -19,8 +19,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-import sqlite_utils
-
 from olyscrape.archive import changes, legacy, paths, running, schema, walowner
 from olyscrape.archive.crawlrows import crawl_summary
 from olyscrape.archive.errors import ArchiveError, QueryError, damaged, is_corruption
@@ -102,6 +100,12 @@ def _writing_pragma(name: str | None, argument: str | None) -> bool:
     return name == "wal_checkpoint" or (name == "journal_mode" and argument is not None)
 
 
+def _has_table(conn: sqlite3.Connection, name: str) -> bool:
+    """Whether the archive (or, for an older one, its current shape) has table ``name``."""
+    sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+    return conn.execute(sql, [name]).fetchone() is not None
+
+
 def _split_partners(rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     return (row | {"partners": (row["partners"] or "").split(",") if row["partners"] else []}
             for row in rows)  # fmt: skip
@@ -142,11 +146,11 @@ class ArchiveReader:
 
     def __init__(self, conn: sqlite3.Connection, path: str | Path = "") -> None:
         self.path = path
-        self.db = sqlite_utils.Database(conn)
+        self.conn = conn
         self.watch = watch_of(conn)  # Ctrl-C and the time limit reach SQLite
         self._open_rows: weakref.WeakSet[Iterator[Any]] = weakref.WeakSet()
         try:
-            self.links = _BY_NUMBER if self.db.table("partner_links").exists() else _BY_URL
+            self.links = _BY_NUMBER if _has_table(conn, "partner_links") else _BY_URL
         except sqlite3.DatabaseError as exc:
             raise self._unreadable(exc) from None
 
@@ -208,7 +212,7 @@ class ArchiveReader:
         for rows in list(self._open_rows):
             with contextlib.suppress(Exception):
                 rows.close()  # type: ignore[attr-defined]  # a generator
-        self.db.close()
+        self.conn.close()
 
     def __enter__(self) -> ArchiveReader:
         return self
@@ -241,7 +245,7 @@ class ArchiveReader:
         time limit stop it (see :mod:`~olyscrape.archive.running`)."""
         self.watch.start()
         try:
-            cursor = self.db.conn.execute(sql, params)
+            cursor = self.conn.execute(sql, params)
         except (sqlite3.DatabaseError, sqlite3.Warning, ValueError) as exc:
             raise statement_error(exc, self.watch, self.path) from None
         columns = distinct_names([d[0] for d in cursor.description or []])
@@ -308,7 +312,7 @@ class ArchiveReader:
         self.watch.start()
         cursor = None
         try:
-            cursor = self.db.conn.execute(sql, params)
+            cursor = self.conn.execute(sql, params)
             keys = [d[0] for d in cursor.description or []]
             while batch := cursor.fetchmany(256):
                 yield from (dict(zip(keys, row, strict=True)) for row in batch)
@@ -388,7 +392,7 @@ class ArchiveReader:
 
     def count(self, table: str) -> int:
         try:
-            return self.db.table(table).count
+            return int(self.conn.execute(f"SELECT count(*) FROM [{table}]").fetchone()[0])
         except sqlite3.DatabaseError as exc:
             raise self._unreadable(exc) from None
 

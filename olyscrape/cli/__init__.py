@@ -22,21 +22,12 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterator
+from importlib import import_module
 from typing import Any
 
 import click
 
 from olyscrape.archive.errors import ArchiveError, SQLiteError, is_corruption
-from olyscrape.cli import (
-    changes,
-    crawling,
-    history,
-    introspect,
-    keeping,
-    research,
-    serving,
-    webarchive,
-)
 from olyscrape.cli.exits import EXIT_FAILED, EXIT_LOCKED, EXIT_OK, EXIT_PORT_BUSY, EXIT_USAGE
 from olyscrape.cli.interrupts import EXIT_INTERRUPTED
 from olyscrape.cli.options import DEFAULT_DB, LIMIT_MAX
@@ -113,23 +104,49 @@ class _Group(click.Group):
         sys.exit(code if isinstance(code, int) else 0)
 
 
-@click.group(cls=_Group)
+#: Every command, by name → its module in ``olyscrape.cli`` and its function there. A
+#: command's module is imported when that command runs (or ``--help`` lists them all), so
+#: ``olyscrape runs`` never loads what ``crawl`` or ``browse`` need: start-up follows the
+#: command (``benchmarks/bench_startup.py`` measures it).
+COMMANDS = {
+    "crawl": "crawling:crawl", "check": "crawling:check", "reparse": "crawling:reparse",
+    "articles": "research:articles", "search": "research:search", "sql": "research:sql",
+    "stats": "research:stats", "runs": "research:runs",
+    "changes": "changes:changes", "history": "history:history",
+    "tables": "introspect:tables", "schema": "introspect:schema",
+    "verify": "keeping:verify", "backup": "keeping:backup", "recover": "keeping:recover",
+    "browse": "serving:browse", "mirror": "serving:mirror",
+    "export-wacz": "webarchive:export_wacz",
+}  # fmt: skip
+
+
+def load_command(name: str) -> click.Command:
+    """The command called ``name`` (a key of :data:`COMMANDS`), its module imported."""
+    module, attribute = COMMANDS[name].split(":")
+    command: click.Command = getattr(import_module(f"olyscrape.cli.{module}"), attribute)
+    return command
+
+
+def all_commands() -> dict[str, click.Command]:
+    """Every command by name, each module imported (``--help``, the docs, the tests)."""
+    return {name: load_command(name) for name in sorted(COMMANDS)}
+
+
+class _Commands(_Group):
+    """The group whose commands are loaded when named (click's "lazily loading
+    subcommands" recipe): ``--help`` lists them all, by name, as a group of loaded ones."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        return load_command(cmd_name) if cmd_name in COMMANDS else None
+
+
+@click.group(cls=_Commands)
 @click.version_option(package_name="olyscrape")
 def cli() -> None:
     """Archive the IOC's news about its worldwide TOP partners, and query the archive."""
-
-
-COMMANDS = (
-    crawling.crawl, crawling.check, crawling.reparse,
-    research.articles, research.search, research.sql, research.stats, research.runs,
-    changes.changes, history.history,
-    introspect.tables, introspect.schema,
-    keeping.verify, keeping.backup, keeping.recover,
-    serving.browse, serving.mirror,
-    webarchive.export_wacz,
-)  # fmt: skip
-for command in COMMANDS:  # --help lists them by name
-    cli.add_command(command)
 
 
 @contextlib.contextmanager

@@ -77,7 +77,7 @@ def export_wacz(db: Path, file: Path, crawl: int | str | None) -> None:
 
     with open_reader(db) as archive:
         crawl_id = _crawl_id(archive, crawl)
-        conn = archive.db.conn
+        conn = archive.conn
         if not has_captures(conn, crawl_id):
             which = f"crawl {crawl_id} kept" if crawl_id else "the archive holds"
             raise click.ClickException(f"no WACZ written: {which} no captures")
