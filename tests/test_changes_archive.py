@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 from olyscrape.archive import ArchiveWriter
-from olyscrape.archive.changes import ChangeQuery
+from olyscrape.archive.changes import ChangeQuery, changes_sql
 from olyscrape.archive.reader import ArchiveReader
 from olyscrape.items import ArticleCard, ArticlePageItem, Partner, WalkDone
 from olyscrape.testing import archives
@@ -127,6 +127,20 @@ def test_changes_of_one_partner_and_of_one_kind(site):
     new = {r[1] for r in site.changes(since=T2, partners=("omega",))}
     assert new == {"o"}
     assert {r[1] for r in site.changes(since=T2, kinds=("new",))} == {"v", "o"}
+
+
+def test_a_limit_among_articles_of_one_second_takes_the_last_stored_by_the_index(site):
+    """A first crawl stores hundreds of articles in one second: ``--limit 3`` shows the
+    three stored last (by article number, which the first-seen index holds, so no sort of
+    the whole second), listed by URL; the plan reads the index, not a temporary sort."""
+    slugs = [f"n{i:03d}-{'zyx'[i % 3]}" for i in range(40)]
+    site.crawl_at(T1, [card(slug, position=i + 1) for i, slug in enumerate(slugs)])
+    shown = site.changes(limit=3, kinds=("new",))
+    assert [row[1] for row in shown] == sorted(slugs[-3:])
+    sql, params = changes_sql(ChangeQuery(limit=3, kinds=("new",)))
+    with sqlite3.connect(site.path) as conn:
+        plan = " | ".join(row[-1] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}", params))
+    assert "idx_articles_first_seen" in plan and "TEMP B-TREE FOR RIGHT PART" not in plan, plan
 
 
 def test_history_lists_every_version_with_when_it_stood(site):

@@ -164,13 +164,15 @@ def _select(kinds: tuple[str, ...], shown: dict[str, str], since: str, limit: st
     merged, so that a limit of 20 reads 20 rows."""
     branches = {
         # The newest articles first, by their index; their partners and crawl for those
-        # only (many articles may share a second: a first crawl's batch, or an import).
+        # only. Many articles may share a second (a first crawl's batch, an import): of
+        # those, the last stored (by number, which the index holds), so that no sort of
+        # every article of that second is needed.
         "new": f"""SELECT 'new' AS kind, a.at, {_partners_of("a.id")} AS partners,
        {_names_of("a.id")} AS names, a.url, a.title, NULL AS fields,
        {_first_crawl("a.at")} AS crawl_id, NULL AS version_id, {_NO_VALUES}
 FROM (SELECT a.id, a.first_seen AS at, a.url, a.title FROM articles a
       WHERE a.first_seen >= {since} {shown["new"]}
-      ORDER BY a.first_seen DESC, a.url LIMIT {limit}) a""",
+      ORDER BY a.first_seen DESC, a.id DESC LIMIT {limit}) a""",
         "edited": f"""SELECT 'edited' AS kind, e.at, {_partners_of("e.article_id")} AS partners,
        {_names_of("e.article_id")} AS names, e.url, e.current_title AS title,
        e.fields, e.crawl_id, e.version_id, {_EDIT_VALUES}
