@@ -170,9 +170,13 @@ class ArchiveKeeper:
 
     # --- what earlier crawls archived (read on the writer's own connection) -------------
 
-    def known_links(self) -> dict[str, set[str]]:
-        """Per partner, the article URLs its listing showed in earlier crawls."""
-        return self._open_writer().lookups.known_links()
+    def linked(self, partner: str, urls: Sequence[str]) -> set[str]:
+        """Of ``urls``, those ``partner``'s listing showed in earlier crawls."""
+        return self._open_writer().lookups.linked(partner, urls)
+
+    def link_counts(self, partners: Collection[str]) -> dict[str, int]:
+        """How many articles the archive links to each of ``partners`` (none: left out)."""
+        return self._open_writer().lookups.link_counts(partners)
 
     def completed_walks(self) -> set[str]:
         """Partners whose last walk of their listing ended (none interrupted since)."""
