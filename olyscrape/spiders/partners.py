@@ -136,8 +136,8 @@ class PartnersSpider(PartnerWalksSpider):
         self.crawler.stats.set_value(crawlstats.PARTNERS, [p.slug for p in chosen])
         # What each partner's listing showed before (the monitors compare it with what it
         # shows now), counted before anything of this crawl is stored.
-        for slug, count in self.keeper.link_counts([p.slug for p in chosen]).items():
-            self.crawler.stats.set_value(crawlstats.partner_key(slug, "known"), count)
+        for name, count in self.keeper.link_counts([p.slug for p in chosen]).items():
+            self.crawler.stats.set_value(crawlstats.partner_key(name, "known"), count)
         logger.info("discovered %d partners, crawling %d", len(found), len(chosen))
         # Read before the first listing answer can store anything: what earlier crawls left.
         missing = self._missing_pages([p.slug for p in chosen])
