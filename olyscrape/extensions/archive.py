@@ -104,11 +104,13 @@ class ArchiveKeeper:
                            " keeper takes the archive's lock itself")  # fmt: skip
         try:
             # Another process's lock raises ArchiveLocked: the crawl does not start at all.
-            self._lock = self._reserved.pop(_lock_key(self.path), None) or take_lock(self.path)
+            lock = self._reserved.pop(_lock_key(self.path), None) or take_lock(self.path)
+            self._lock = lock
             self._writer = ArchiveWriter.open(
                 self.path,
                 create=not reparse,
                 check=setting(settings, "OLYSCRAPE_ARCHIVE_CHECK"),
+                checked=_checked_fingerprint(lock),
                 record_crawl=not reparse and setting(settings, "OLYSCRAPE_RECORD_CRAWL"),
                 max_page_count=setting(settings, "OLYSCRAPE_MAX_PAGE_COUNT"),
             )
@@ -336,6 +338,8 @@ class ArchiveKeeper:
         try:
             if writer is not None:
                 writer.close()
+                if writer.checked_fingerprint and self._lock is not None:
+                    self._lock.note(f"{_CHECKED} {writer.checked_fingerprint}")
         finally:
             self._release()
         if writer is None:
@@ -358,6 +362,18 @@ class ArchiveKeeper:
         if self._lock is not None:
             lock, self._lock = self._lock, None
             lock.release(discard=self._refused)
+
+
+#: How the lock file names the archive's fingerprint after a clean, checked write session.
+_CHECKED = "checked"
+
+
+def _checked_fingerprint(lock: ArchiveLock) -> str | None:
+    """The archive's fingerprint the previous writer left in the lock (see
+    :mod:`olyscrape.archive.health`): the file as a full check found it sound."""
+    note = lock.previous_note or ""
+    kind, _, value = note.partition(" ")
+    return value if kind == _CHECKED and value else None
 
 
 def _lock_key(path: str) -> Path:
