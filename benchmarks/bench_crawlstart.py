@@ -73,10 +73,8 @@ def prepared_archive(count: int, options: Options, small: Path) -> tuple[Path, d
         for slug in _partners_linked(building) - shown:
             conn.execute("DELETE FROM partner_links WHERE partner = ?", [slug])
     conn.close()
-    first = crawl(building)  # migrates the copy if it is behind, checks it in full
-    for suffix in ("-wal", "-shm", ".lock"):
-        Path(f"{building}{suffix}").unlink(missing_ok=True)
-    building.rename(path)
+    building.rename(path)  # then crawled in place: its lock keeps the file's fingerprint
+    first = crawl(path)  # migrates the copy if it is behind, checks it in full
     made = {"source": str(source), "source_build": meta, "copy_s": copy_s,
             "first_crawl_cpu_s": first.cpu, "first_crawl_wall_s": first.wall}  # fmt: skip
     meta_path.write_text(json.dumps(made, indent=1))

@@ -117,6 +117,8 @@ class ArchiveWriter:
         #: a quick check only. Then, once closed cleanly, the fingerprint to skip the next
         #: check with (``checked_fingerprint``; see :mod:`~olyscrape.archive.health`).
         self.vouched: str | None = "new"
+        #: The check run at open (``health.check_before_write``'s answer; None: a new file).
+        self.check_ran: str | None = None
         self.checked_fingerprint: str | None = None
 
     @classmethod
@@ -146,6 +148,7 @@ class ArchiveWriter:
         if not identity.empty:  # before any writable connection, which could checkpoint
             ran = health.check_before_write(path, check, checked)
         writer = cls(path, **options)
+        writer.check_ran = ran
         if ran is not None:
             writer.vouched = ran if ran != "quick_check" else None
         if not identity.empty:

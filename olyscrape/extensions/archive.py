@@ -114,6 +114,8 @@ class ArchiveKeeper:
                 record_crawl=not reparse and setting(settings, "OLYSCRAPE_RECORD_CRAWL"),
                 max_page_count=setting(settings, "OLYSCRAPE_MAX_PAGE_COUNT"),
             )
+            if self._writer.check_ran is not None:
+                crawler.stats.set_value(crawlstats.ARCHIVE_CHECK, self._writer.check_ran)
         except ArchiveError as exc:  # refused: not ours, read-only, newer... (one line)
             crawler.stats.set_value(crawlstats.STORAGE_REFUSED, True)
             crawler.stats.set_value(crawlstats.STORAGE_ERROR, str(exc))
