@@ -18,7 +18,7 @@ for start-up time, and still runs the full check when a non-empty ``-wal`` lies 
 the file.
 
 Why not at every start: the full check reads every page, 4.5 CPU s at a million articles,
-four times the rest of a nightly crawl. A writer that checked the file in full and closed
+three times the rest of a nightly crawl. A writer that checked the file in full and closed
 it cleanly (its WAL copied in) leaves the file's :func:`fingerprint` (device, inode,
 size, modification and change times); the next writer that finds the file with that very
 fingerprint and no ``-wal`` skips the check: nothing wrote to the file since it was found
