@@ -29,7 +29,8 @@ if __package__ in (None, ""):  # run as a script: make `benchmarks` and `olyscra
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 BENCHMARKS = (
-    "site", "crawl", "parser", "archive", "memory", "incremental", "search", "query", "startup",
+    "site", "crawl", "parser", "archive", "memory", "incremental", "search", "query",
+    "crawlstart", "startup",
 )  # fmt: skip
 DEFAULT_JSON = Path(__file__).resolve().parent / "results.json"
 

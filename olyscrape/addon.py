@@ -106,7 +106,7 @@ DOMAINS: dict[str, Domain] = {
     "OLYSCRAPE_MAX_PAGE_COUNT": Domain("whole", low=0, words="a whole number, 0 (no cap) or more"),
     "OLYSCRAPE_MONITOR_MAX_DROP": SHARE,
     "OLYSCRAPE_MONITOR_MIN_PUBLISHED": SHARE,
-    "OLYSCRAPE_ARCHIVE_CHECK": Domain("choice", choices=("full", "quick")),
+    "OLYSCRAPE_ARCHIVE_CHECK": Domain("choice", choices=("full", "quick", "always")),
     "RETRY_AFTER_MAX": SECONDS,
     # Scrapy's, read as floats
     "DOWNLOAD_TIMEOUT": SECONDS,

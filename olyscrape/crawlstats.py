@@ -60,6 +60,9 @@ ARCHIVE_COUNTS = "olyscrape/archive_counts"
 #: The writer's closing checkpoint (``complete``, ``busy``, ``frames_left``, ``wal_bytes``,
 #: ``error``): not complete when a reader kept commits only in the ``-wal``.
 ARCHIVE_CHECKPOINT = "olyscrape/archive_checkpoint"
+#: The check the archive passed before the first write: ``integrity_check``,
+#: ``quick_check``, or ``unchanged`` (as the last writer that checked it left it).
+ARCHIVE_CHECK = "olyscrape/archive_check"
 #: The checkpoint a writer completed when it opened (one an earlier writer left unfinished).
 ARCHIVE_CHECKPOINT_AT_OPEN = "olyscrape/archive_checkpoint_at_open"
 #: The counts also say what the archive still lacks at the end: ``articles_without_page``

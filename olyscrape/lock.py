@@ -27,6 +27,8 @@ class ArchiveLock:
         self.path = self.archive.with_name(f"{self.archive.name}.lock")
         self._file: IO[str] | None = None
         self._made = False
+        #: The note the previous holder left (:meth:`note`), read when the lock is taken.
+        self.previous_note: str | None = None
 
     def acquire(self) -> None:
         """Take the lock at once, or raise :class:`ArchiveLocked` naming its holder."""
@@ -37,14 +39,25 @@ class ArchiveLock:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.seek(0)
-            holder = handle.read().strip() or "another process"
+            holder = handle.readline().strip() or "another process"
             handle.close()
             raise ArchiveLocked(f"the archive is in use by {holder} (lock {self.path})") from None
+        handle.seek(0)
+        lines = handle.read().splitlines()
+        self.previous_note = lines[1] if len(lines) > 1 else None
         handle.seek(0)
         handle.truncate()
         handle.write(f"pid {os.getpid()}\n")
         handle.flush()
         self._file = handle
+
+    def note(self, line: str) -> None:
+        """Leave ``line`` in the lock file for the next holder (``previous_note``): the
+        archive's fingerprint after a clean, checked write session. Taking the lock
+        erases it, so a holder killed before its end leaves none."""
+        if self._file is not None:
+            self._file.write(f"{line}\n")
+            self._file.flush()
 
     def release(self, discard: bool = False) -> None:
         """Give the lock back. The lock file goes too when this lock made it and the

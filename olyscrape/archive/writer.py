@@ -112,13 +112,29 @@ class ArchiveWriter:
         #: closing one (``None`` until closed, or when nothing was ever opened).
         self.opening_checkpoint: health.Checkpoint | None = None
         self.closing_checkpoint: health.Checkpoint | None = None
+        #: What vouched for the file when it opened: a full check, or its being as a full
+        #: check left it (``health.UNCHANGED``), or nothing to check (a new file). None:
+        #: a quick check only. Then, once closed cleanly, the fingerprint to skip the next
+        #: check with (``checked_fingerprint``; see :mod:`~olyscrape.archive.health`).
+        self.vouched: str | None = "new"
+        #: The check run at open (``health.check_before_write``'s answer; None: a new file).
+        self.check_ran: str | None = None
+        self.checked_fingerprint: str | None = None
 
     @classmethod
     def open(
-        cls, path: str | Path, *, create: bool = True, check: str = "full", **options: Any
+        cls,
+        path: str | Path,
+        *,
+        create: bool = True,
+        check: str = "full",
+        checked: str | None = None,
+        **options: Any,
     ) -> ArchiveWriter:
         """Check that ``path`` can hold our archive and is sound (SQLite's ``check``, see
-        :func:`~olyscrape.archive.health.check_before_write`), and connect to it if it exists.
+        :func:`~olyscrape.archive.health.check_before_write`; not when its fingerprint is
+        ``checked``, what the last writer that checked it left), and connect to it if it
+        exists.
 
         Raises :class:`ArchiveError` for a path that cannot be written, and
         :class:`~olyscrape.archive.errors.ArchiveRefused` for a file that is not ours;
@@ -128,9 +144,13 @@ class ArchiveWriter:
         if identity.empty and not create:
             what = "no such file" if not identity.exists else "an empty file, not an archive"
             raise ArchiveError(f"archive {path}: {what}")
+        ran = None
         if not identity.empty:  # before any writable connection, which could checkpoint
-            health.check_before_write(path, check)
+            ran = health.check_before_write(path, check, checked)
         writer = cls(path, **options)
+        writer.check_ran = ran
+        if ran is not None:
+            writer.vouched = ran if ran != "quick_check" else None
         if not identity.empty:
             writer._connect(migrate=identity.needs_migration)
         return writer
@@ -227,6 +247,9 @@ class ArchiveWriter:
             finally:
                 self.conn = None
                 self.captures = CaptureStore(None)
+            clean = self.failure is None and self.closing_checkpoint.complete
+            if clean and self.vouched is not None and health.wal_state(self.path).bytes == 0:
+                self.checked_fingerprint = health.settled_fingerprint(self.path)
 
     def __enter__(self) -> ArchiveWriter:
         return self

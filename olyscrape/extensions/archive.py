@@ -104,14 +104,18 @@ class ArchiveKeeper:
                            " keeper takes the archive's lock itself")  # fmt: skip
         try:
             # Another process's lock raises ArchiveLocked: the crawl does not start at all.
-            self._lock = self._reserved.pop(_lock_key(self.path), None) or take_lock(self.path)
+            lock = self._reserved.pop(_lock_key(self.path), None) or take_lock(self.path)
+            self._lock = lock
             self._writer = ArchiveWriter.open(
                 self.path,
                 create=not reparse,
                 check=setting(settings, "OLYSCRAPE_ARCHIVE_CHECK"),
+                checked=_checked_fingerprint(lock),
                 record_crawl=not reparse and setting(settings, "OLYSCRAPE_RECORD_CRAWL"),
                 max_page_count=setting(settings, "OLYSCRAPE_MAX_PAGE_COUNT"),
             )
+            if self._writer.check_ran is not None:
+                crawler.stats.set_value(crawlstats.ARCHIVE_CHECK, self._writer.check_ran)
         except ArchiveError as exc:  # refused: not ours, read-only, newer... (one line)
             crawler.stats.set_value(crawlstats.STORAGE_REFUSED, True)
             crawler.stats.set_value(crawlstats.STORAGE_ERROR, str(exc))
@@ -170,9 +174,13 @@ class ArchiveKeeper:
 
     # --- what earlier crawls archived (read on the writer's own connection) -------------
 
-    def known_links(self) -> dict[str, set[str]]:
-        """Per partner, the article URLs its listing showed in earlier crawls."""
-        return self._open_writer().lookups.known_links()
+    def linked(self, partner: str, urls: Sequence[str]) -> set[str]:
+        """Of ``urls``, those ``partner``'s listing showed in earlier crawls."""
+        return self._open_writer().lookups.linked(partner, urls)
+
+    def link_counts(self, partners: Collection[str]) -> dict[str, int]:
+        """How many articles the archive links to each of ``partners`` (none: left out)."""
+        return self._open_writer().lookups.link_counts(partners)
 
     def completed_walks(self) -> set[str]:
         """Partners whose last walk of their listing ended (none interrupted since)."""
@@ -332,6 +340,8 @@ class ArchiveKeeper:
         try:
             if writer is not None:
                 writer.close()
+                if writer.checked_fingerprint and self._lock is not None:
+                    self._lock.note(f"{_CHECKED} {writer.checked_fingerprint}")
         finally:
             self._release()
         if writer is None:
@@ -354,6 +364,18 @@ class ArchiveKeeper:
         if self._lock is not None:
             lock, self._lock = self._lock, None
             lock.release(discard=self._refused)
+
+
+#: How the lock file names the archive's fingerprint after a clean, checked write session.
+_CHECKED = "checked"
+
+
+def _checked_fingerprint(lock: ArchiveLock) -> str | None:
+    """The archive's fingerprint the previous writer left in the lock (see
+    :mod:`olyscrape.archive.health`): the file as a full check found it sound."""
+    note = lock.previous_note or ""
+    kind, _, value = note.partition(" ")
+    return value if kind == _CHECKED and value else None
 
 
 def _lock_key(path: str) -> Path:

@@ -53,14 +53,16 @@ class PartnersSpider(PartnerWalksSpider):
 
     # Set in from_crawler, from the crawler's settings.
     max_pages: int
-    known_links: dict[str, set[str]]
+    #: Per partner, each card URL this crawl met → whether the archive linked it to the
+    #: partner before this crawl (asked of the archive when first met: see _linked_before).
+    linked_at_start: dict[str, dict[str, bool]]
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> PartnersSpider:
         spider: PartnersSpider = super().from_crawler(crawler, *args, **kwargs)
         settings = crawler.settings
         spider.max_pages = setting(settings, "OLYSCRAPE_MAX_PAGES")
-        spider.known_links = {}
+        spider.linked_at_start = {}
         return spider
 
     # --- discovery ----------------------------------------------------------------
@@ -83,16 +85,17 @@ class PartnersSpider(PartnerWalksSpider):
         )
 
     def _load_archive_state(self) -> None:
-        """What earlier crawls archived: each partner's cards, complete walks (and, to
-        refresh them, every article). Which article pages are stored is asked page by page
-        (:meth:`_admit`) and for the holes only (:meth:`_missing_page_requests`)."""
+        """What earlier crawls archived: complete walks (and, to refresh them, every
+        article: ``--refresh-articles`` reads the whole archive on purpose). Nothing else
+        is loaded whole: which cards a partner showed before and which article pages are
+        stored are asked page by page (:meth:`_admit`), the holes on their partial index
+        (:meth:`_missing_page_requests`), each chosen partner's count of links on its
+        index (:meth:`_walk_partners`): a crawl's start costs what it reads, not what the
+        archive holds."""
         archive = self.keeper
         if self.fetch_articles and self.refresh_articles:
             self.articles_to_refresh = archive.article_partners()
-        self.known_links = archive.known_links()
         self.completed_walks = archive.completed_walks()
-        for partner, urls_seen in self.known_links.items():
-            self.crawler.stats.set_value(crawlstats.partner_key(partner, "known"), len(urls_seen))
 
     def parse(self, response: Response) -> Iterator[Partner | scrapy.Request]:
         """Discovery: the partners of the menu's TOP column, then each partner's listing."""
@@ -131,6 +134,10 @@ class PartnersSpider(PartnerWalksSpider):
         if self.reparse:
             chosen = self._captured(chosen)
         self.crawler.stats.set_value(crawlstats.PARTNERS, [p.slug for p in chosen])
+        # What each partner's listing showed before (the monitors compare it with what it
+        # shows now), counted before anything of this crawl is stored.
+        for name, count in self.keeper.link_counts([p.slug for p in chosen]).items():
+            self.crawler.stats.set_value(crawlstats.partner_key(name, "known"), count)
         logger.info("discovered %d partners, crawling %d", len(found), len(chosen))
         # Read before the first listing answer can store anything: what earlier crawls left.
         missing = self._missing_pages([p.slug for p in chosen])
@@ -285,9 +292,22 @@ class PartnersSpider(PartnerWalksSpider):
         """A page's cards, labelled as the summary labels them: ``new links`` are cards the
         archive did not link to this partner before (an incremental crawl's pages of cards
         archived before show none; the old line said "9 new", meaning new to this walk)."""
-        archived = self.known_links.get(partner, set())
+        archived = self._linked_before(partner, [card.url for card in cards if card.url])
         fresh = sum(1 for card in cards if card.url and card.url not in archived)
         return f"{len(cards)} cards, {fresh} new links"
+
+    def _linked_before(self, partner: str, keys: list[str]) -> set[str]:
+        """Of the canonical card URLs ``keys``, those the archive linked to ``partner``
+        before this crawl. Each is asked of the archive's indexes the first time this crawl
+        meets it on the partner's listing (one query per page, for its new URLs), before
+        its card can be stored, and remembered: the answer stays the archive's state at
+        the crawl's start, as when every link was loaded then."""
+        met = self.linked_at_start.setdefault(partner, {})
+        asked = [key for key in dict.fromkeys(keys) if key not in met]
+        if asked:
+            found = self.keeper.linked(partner, asked)
+            met.update((key, key in found) for key in asked)
+        return {key for key in keys if met[key]}
 
     def _admit(
         self,
@@ -304,13 +324,16 @@ class PartnersSpider(PartnerWalksSpider):
         A card's URL is made canonical here, once (the normalize pipeline finds it so).
         """
         new, known = 0, False
-        archived = self.known_links.get(partner, set())
-        admitted: list[ArticleCard] = []
-        articles: dict[str, None] = {}  # in page order, once each
+        cards = list(cards)
         for card in cards:
             card.partner = partner
             card.capture_id = capture_id
-            key = card.url = urls.canonical_url(card.url, card.page_url or "", self.base_url)
+            card.url = urls.canonical_url(card.url, card.page_url or "", self.base_url)
+        archived = self._linked_before(partner, [card.url for card in cards if card.url])
+        admitted: list[ArticleCard] = []
+        articles: dict[str, None] = {}  # in page order, once each
+        for card in cards:
+            key = card.url
             if key is not None:
                 card.position = paging.admit(key)
                 if card.position is None:
