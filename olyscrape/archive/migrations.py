@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlite3
 from contextlib import suppress
 
-from olyscrape.archive import schema
+from olyscrape.archive import counts, schema
 
 
 def migrate(conn: sqlite3.Connection) -> None:
@@ -179,6 +179,8 @@ def _migrate_in_transaction(conn: sqlite3.Connection) -> None:
             conn.execute(create_table_sql(name))
             if name == "walks":
                 conn.execute(_WALKS_BEFORE)
+            if name == "partner_counts":  # version 8: filled once, then kept by its triggers
+                conn.execute(counts.FILL)
             continue
         present = set(_columns(conn, name))
         for column, kind in columns.items():
@@ -196,7 +198,7 @@ def _migrate_in_transaction(conn: sqlite3.Connection) -> None:
         conn.execute(_FTS_CREATE)
         conn.execute("INSERT INTO articles_fts (articles_fts) VALUES ('rebuild')")
     conn.execute("DROP TRIGGER IF EXISTS articles_fts_ai")  # version 1's, per row
-    for name, trigger in _FTS_TRIGGERS.items():
+    for name, trigger in (_FTS_TRIGGERS | counts.TRIGGERS).items():
         conn.execute(f"DROP TRIGGER IF EXISTS {name}")
         conn.execute(trigger)
     conn.execute(schema.INDEX_NEW_ROWS, {"after": 0})  # whatever no trigger indexed

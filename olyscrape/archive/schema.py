@@ -41,8 +41,11 @@ APPLICATION_ID = 0x4F4C5953
 #: ``-wal`` left beside the file is told to be its own or another copy's
 #: (:func:`olyscrape.archive.walowner.wal_owner`), version 7 records each complete walk of
 #: a partner's listing (``walks``), by which a link gone from a listing is told from one an
-#: incremental walk did not reach (:mod:`olyscrape.archive.changes`).
-SCHEMA_VERSION = 7
+#: incremental walk did not reach (:mod:`olyscrape.archive.changes`), version 8 keeps how
+#: many articles each partner's listing showed per date published (``partner_counts``, kept
+#: by triggers: :mod:`olyscrape.archive.counts`), so ``stats`` reads a few thousand rows
+#: rather than joining every link to its article.
+SCHEMA_VERSION = 8
 
 #: The origin every canonical URL the archive stores starts with: what "an article on
 #: the site" means in its queries (the pages a crawl still wants, ``verify``'s note). A
@@ -140,6 +143,14 @@ SCHEMA: dict[str, tuple[dict[str, type], str | tuple[str, ...]]] = {
     "walks": (
         {"id": int, "crawl_id": int, "partner": str, "started": str, "completed": str, "kind": str},
         "id",
+    ),
+    # How many articles each partner's listing showed, per date published (NULL: undated):
+    # what ``stats`` and the per-year figures read. Kept by triggers on every write to the
+    # links and the articles' dates (olyscrape.archive.counts); only links to an article
+    # that exists count, as the join of the two tables counts them.
+    "partner_counts": (
+        {"partner": str, "published": str, "articles": int},
+        ("partner", "published"),
     ),
     # One row (id 1), on a page of its own: the writer session that last opened the file
     # (a random token), its commits so far (each commit adds one, so each commit's WAL
