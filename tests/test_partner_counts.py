@@ -126,3 +126,20 @@ def test_every_past_version_migrates_to_counts_equal_to_its_links(tmp_path, name
     db = archives.build(tmp_path / "old.db", name)
     ArchiveWriter.open(db).close()
     assert kept(db) == worked_out(db)
+
+
+def test_the_canned_query_per_partner_and_year_reads_the_counts_with_the_same_figures(db):
+    from olyscrape.archive.schema import CANNED_QUERIES
+    from olyscrape.cli.browsemeta import _BEFORE_COUNTS, metadata
+
+    name = "articles_by_partner_per_year"
+    write(db, NEW.format(id=93, d="NULL"), LINK.format(id=93, p="visa"))  # an undated one
+    assert "partner_counts" in CANNED_QUERIES[name][2]
+    figures = query(db, CANNED_QUERIES[name][2])
+    assert figures == query(db, _BEFORE_COUNTS[name]) and ("visa", "undated", 1) in figures
+    # An older archive served as it is (no partner_counts) gets the query over the links.
+    queries = metadata("a", 7)["databases"]["a"]["queries"]
+    assert queries[name]["sql"] == _BEFORE_COUNTS[name].strip()
+    assert metadata("a", SCHEMA_VERSION)["databases"]["a"]["queries"][name]["sql"] != (
+        _BEFORE_COUNTS[name].strip()
+    )

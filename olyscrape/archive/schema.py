@@ -37,14 +37,10 @@ APPLICATION_ID = 0x4F4C5953
 #: articles (``articles.id``) and keys each partner link by that number (``partner_links``),
 #: version 5 records each article page's failed fetches (``page_failures``, ``page_error``,
 #: ``page_tried``) and indexes the articles still without a page (:data:`PARTIAL_INDEXES`),
-#: version 6 keeps the mark of the last writer session (``writer_session``), by which a
-#: ``-wal`` left beside the file is told to be its own or another copy's
-#: (:func:`olyscrape.archive.walowner.wal_owner`), version 7 records each complete walk of
-#: a partner's listing (``walks``), by which a link gone from a listing is told from one an
-#: incremental walk did not reach (:mod:`olyscrape.archive.changes`), version 8 keeps how
-#: many articles each partner's listing showed per date published (``partner_counts``, kept
-#: by triggers: :mod:`olyscrape.archive.counts`), so ``stats`` reads a few thousand rows
-#: rather than joining every link to its article.
+#: version 6 keeps the last writer session's mark (``writer_session``: whose ``-wal``, see
+#: :func:`olyscrape.archive.walowner.wal_owner`), version 7 records each complete walk of a
+#: listing (``walks``: a link gone told from one not reached, see :mod:`.changes`), version 8
+#: counts each partner's articles per date published (``partner_counts``: :mod:`.counts`).
 SCHEMA_VERSION = 8
 
 #: The origin every canonical URL the archive stores starts with: what "an article on
@@ -53,7 +49,6 @@ SCHEMA_VERSION = 8
 #: the site's code (which it never imports): the site's URL rules must canonicalise to the
 #: same origin, and ``tests/test_layers.py`` says so.
 CANONICAL_ORIGIN = "https://olympics.com"
-
 
 #: Table → (columns in order, primary key). Opening an older archive adds what is
 #: missing here (tables, columns); nothing is ever dropped, and the one rewrite (version 4's,
@@ -144,10 +139,7 @@ SCHEMA: dict[str, tuple[dict[str, type], str | tuple[str, ...]]] = {
         {"id": int, "crawl_id": int, "partner": str, "started": str, "completed": str, "kind": str},
         "id",
     ),
-    # How many articles each partner's listing showed, per date published (NULL: undated):
-    # what ``stats`` and the per-year figures read. Kept by triggers on every write to the
-    # links and the articles' dates (olyscrape.archive.counts); only links to an article
-    # that exists count, as the join of the two tables counts them.
+    # Each partner's articles per date published, for ``stats`` (olyscrape.archive.counts).
     "partner_counts": (
         {"partner": str, "published": str, "articles": int},
         ("partner", "published"),
@@ -221,12 +213,8 @@ CANNED_QUERIES: dict[str, tuple[str, str, str]] = {
     "articles_by_partner_per_year": (
         "Articles per partner per year",
         "How many articles each partner's listing showed, per year of publication.",
-        """
-SELECT partner, coalesce(year, 'undated') AS year, count(*) AS count
-FROM partner_articles
-GROUP BY partner, year
-ORDER BY partner, year
-""",
+        """SELECT partner, coalesce(substr(published, 1, 4), 'undated') AS year,
+    sum(articles) AS count FROM partner_counts GROUP BY 1, 2 ORDER BY 1, 2""",
     ),
     "newest_per_partner": (
         "Newest article of each partner",
