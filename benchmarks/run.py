@@ -28,7 +28,8 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: make `benchmarks` and `olyscrape` importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-BENCHMARKS = ("site", "crawl", "parser", "archive", "memory", "incremental", "search", "query")
+BENCHMARKS = ("site", "crawl", "parser", "archive", "memory", "incremental", "search", "query",
+              "migration", "stats")  # fmt: skip
 DEFAULT_JSON = Path(__file__).resolve().parent / "results.json"
 
 
