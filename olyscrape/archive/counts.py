@@ -27,40 +27,41 @@ GROUP BY l.partner, a.published"""
 FILL = f"INSERT INTO partner_counts (partner, published, articles) {COMPUTED}"
 
 
+#: The table's key: a partner and a date, NULL (undated) told apart from every date (a key
+#: of the two columns would take each undated link for a row of its own).
+KEY = "ifnull(published, x'')"
+#: The unique index that keys the table (and serves the triggers' upserts).
+INDEX = f"CREATE UNIQUE INDEX IF NOT EXISTS partner_counts_key ON partner_counts (partner, {KEY})"
+_ONE_MORE = f"ON CONFLICT (partner, {KEY}) DO UPDATE SET articles = articles + 1"
+
+
 def _add(partner: str, article: str) -> str:
-    """One more article for ``partner`` at the date of article number ``article``."""
+    """One more article for ``partner`` at the date of article number ``article`` (none
+    when no such article exists): one upsert."""
     return f"""INSERT INTO partner_counts (partner, published, articles)
-        SELECT {partner}, a.published, 0 FROM articles a WHERE a.id = {article}
-            AND NOT EXISTS (SELECT 1 FROM partner_counts c
-                            WHERE c.partner = {partner} AND c.published IS a.published);
-        UPDATE partner_counts SET articles = articles + 1 WHERE partner = {partner}
-            AND published IS (SELECT published FROM articles WHERE id = {article})
-            AND EXISTS (SELECT 1 FROM articles WHERE id = {article});"""
+        SELECT {partner}, a.published, 1 FROM articles a WHERE a.id = {article} {_ONE_MORE};"""
 
 
 def _remove(partner: str, article: str) -> str:
-    """One article less for ``partner`` at the date of article number ``article``."""
-    return f"""UPDATE partner_counts SET articles = articles - 1 WHERE partner = {partner}
-            AND published IS (SELECT published FROM articles WHERE id = {article})
-            AND EXISTS (SELECT 1 FROM articles WHERE id = {article});
-        DELETE FROM partner_counts WHERE partner = {partner} AND articles <= 0;"""
+    """One article less for ``partner`` at the date of article number ``article``; the row
+    goes when none is left."""
+    where = f"""partner = {partner} AND EXISTS (SELECT 1 FROM articles WHERE id = {article})
+            AND {KEY} = (SELECT ifnull(published, x'') FROM articles WHERE id = {article})"""
+    return f"""UPDATE partner_counts SET articles = articles - 1 WHERE {where};
+        DELETE FROM partner_counts WHERE {where} AND articles <= 0;"""
 
 
-def _move(date: str, step: str) -> str:
-    """Every link of the article (``new.id``/``old.id``: the same) one article ``step`` at
-    ``date``, for each of its partners."""
-    return f"""UPDATE partner_counts SET articles = articles {step} 1
-            WHERE published IS {date}
-            AND partner IN (SELECT partner FROM partner_links WHERE article_id = old.id);"""
-
-
-_ARTICLE_LINKS = "SELECT partner FROM partner_links WHERE article_id = old.id"
-_NEW_DATE_ROWS = """INSERT INTO partner_counts (partner, published, articles)
-        SELECT l.partner, new.published, 0 FROM partner_links l WHERE l.article_id = new.id
-            AND NOT EXISTS (SELECT 1 FROM partner_counts c
-                            WHERE c.partner = l.partner AND c.published IS new.published);"""
-_EMPTIED = f"""DELETE FROM partner_counts WHERE articles <= 0
-            AND partner IN ({_ARTICLE_LINKS});"""
+#: The partners of the article a trigger on ``articles`` fired for.
+_PARTNERS = "SELECT partner FROM partner_links WHERE article_id = {row}.id"
+#: Every link of the article (``old``) one article less at its old date.
+_OLD_DATE_LESS = f"""UPDATE partner_counts SET articles = articles - 1
+            WHERE {KEY} = ifnull(old.published, x'') AND partner IN ({_PARTNERS.format(row="old")});
+        DELETE FROM partner_counts WHERE {KEY} = ifnull(old.published, x'') AND articles <= 0
+            AND partner IN ({_PARTNERS.format(row="old")});"""
+#: Every link of the article (``new``) one article more at its new date.
+_NEW_DATE_MORE = f"""INSERT INTO partner_counts (partner, published, articles)
+        SELECT l.partner, new.published, 1 FROM partner_links l WHERE l.article_id = new.id
+        {_ONE_MORE};"""
 
 #: Trigger name → ``CREATE TRIGGER``: what keeps ``partner_counts`` exact.
 TRIGGERS = {
@@ -79,18 +80,15 @@ TRIGGERS = {
     "partner_counts_article_ai": f"""CREATE TRIGGER partner_counts_article_ai
         AFTER INSERT ON articles
         WHEN EXISTS (SELECT 1 FROM partner_links WHERE article_id = new.id)
-        BEGIN {_NEW_DATE_ROWS.replace("old.id", "new.id")}
-        UPDATE partner_counts SET articles = articles + 1 WHERE published IS new.published
-            AND partner IN (SELECT partner FROM partner_links WHERE article_id = new.id); END""",
+        BEGIN {_NEW_DATE_MORE} END""",
     "partner_counts_article_au": f"""CREATE TRIGGER partner_counts_article_au
         AFTER UPDATE OF published ON articles
         WHEN old.published IS NOT new.published AND old.id = new.id
-        BEGIN {_move("old.published", "-")} {_EMPTIED} {_NEW_DATE_ROWS}
-        {_move("new.published", "+")} END""",
+        BEGIN {_OLD_DATE_LESS} {_NEW_DATE_MORE} END""",
     # Before the row goes (its links go after it, by articles_links_ad, and count no more).
     "partner_counts_article_bd": f"""CREATE TRIGGER partner_counts_article_bd
         BEFORE DELETE ON articles
-        BEGIN {_move("old.published", "-")} {_EMPTIED} END""",
+        BEGIN {_OLD_DATE_LESS} END""",
 }
 
 #: ``stats``' figures, read from ``partner_counts``.

@@ -187,6 +187,7 @@ def _migrate_in_transaction(conn: sqlite3.Connection) -> None:
             if name == "walks":
                 conn.execute(_WALKS_BEFORE)
             if name == "partner_counts":  # version 8: filled once, then kept by its triggers
+                conn.execute(counts.INDEX)
                 conn.execute(counts.FILL)
             continue
         present = set(_columns(conn, name))

@@ -139,11 +139,8 @@ SCHEMA: dict[str, tuple[dict[str, type], str | tuple[str, ...]]] = {
         {"id": int, "crawl_id": int, "partner": str, "started": str, "completed": str, "kind": str},
         "id",
     ),
-    # Each partner's articles per date published, for ``stats`` (olyscrape.archive.counts).
-    "partner_counts": (
-        {"partner": str, "published": str, "articles": int},
-        ("partner", "published"),
-    ),
+    # Each partner's articles per date published, for ``stats``; keyed by counts.INDEX.
+    "partner_counts": ({"partner": str, "published": str, "articles": int}, ""),
     # One row (id 1), on a page of its own: the writer session that last opened the file
     # (a random token), its commits so far (each commit adds one, so each commit's WAL
     # frames carry this page), and the stamps (token, commits) earlier sessions started
