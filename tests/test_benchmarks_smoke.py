@@ -15,7 +15,8 @@ from tests.helpers import REPO
 
 pytestmark = pytest.mark.slow  # see pyproject's markers
 
-BENCHMARKS = {"site", "crawl", "parser", "archive", "memory", "incremental", "search", "query"}
+BENCHMARKS = {"site", "crawl", "parser", "archive", "memory", "incremental", "search", "query",
+              "migration", "stats"}  # fmt: skip
 
 
 def _number(value: object) -> bool:
