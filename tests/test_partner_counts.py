@@ -146,3 +146,25 @@ def test_the_canned_query_per_partner_and_year_reads_the_counts_with_the_same_fi
     assert metadata("a", SCHEMA_VERSION)["databases"]["a"]["queries"][name]["sql"] != (
         _BEFORE_COUNTS[name].strip()
     )
+
+
+def test_verify_finds_counts_that_disagree_with_the_links(db):
+    """A write with the triggers dropped (another program's, say) leaves the figures wrong:
+    ``verify`` says so, exit 1, with the statement that rebuilds them; a sound archive
+    passes the check."""
+    sound = run_olyscrape("verify", "--db", str(db))
+    assert sound.returncode == 0, sound.stdout + sound.stderr
+    write(db, "DROP TRIGGER partner_counts_link_ai", LINK.format(id=1, p="omega"))
+    result = run_olyscrape("verify", "--db", str(db))
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert "partner_counts disagrees with the links it counts (1 partner and date rows)" in (
+        result.stdout + result.stderr
+    )
+    hint = next(line for line in (result.stdout + result.stderr).splitlines()
+                if "DELETE FROM partner_counts;" in line)  # fmt: skip
+    statement = hint.split('"')[1]
+    conn = sqlite3.connect(db)
+    conn.executescript(statement)
+    conn.close()
+    assert kept(db) == worked_out(db)
+    assert run_olyscrape("verify", "--db", str(db)).returncode == 0
