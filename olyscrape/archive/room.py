@@ -16,6 +16,8 @@ file's pages hold, its free pages not counted):
 - version 3 to 8 (200,000 articles, 178 MB): the file grew by 0.56 ``U`` and its
   ``-journal`` reached 0.21 ``U``; the temporary folder 0.05 ``U``; the ``VACUUM`` after it
   a ``-journal`` of 0.90 ``U`` beside the grown file and 0.90 ``U`` in the temporary folder;
+- version 3 to 8 (1,000,000 articles, 864 MB): 1.50 times the file beside it at the peak
+  (the grown file and the ``VACUUM``'s ``-journal``), 0.93 times in the temporary folder;
 - version 6 to 8 (1,000,000 articles, 2.0 GB): the file grew by 0.015 ``U``, the
   temporary folder 0.015 ``U``; no page left free.
 
