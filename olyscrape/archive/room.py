@@ -45,8 +45,9 @@ ADDITIONS = (0.03, 0.03)
 #: which drops the links keyed by URL): in the temporary folder, and again in the
 #: ``-journal``.
 COMPACTED = 1.0
-#: Added to every estimate: SQLite's own files, rounding, a log written meanwhile.
-MARGIN = 16 * 1024 * 1024
+#: Added to every estimate: SQLite's own files (the ``-shm``, a journal's header), the
+#: lock file, rounding.
+MARGIN = 1024 * 1024
 
 
 class NotEnoughRoom(ArchiveError):
