@@ -30,7 +30,7 @@ if __package__ in (None, ""):  # run as a script: make `benchmarks` and `olyscra
 
 BENCHMARKS = (
     "site", "crawl", "parser", "archive", "memory", "incremental", "search", "query",
-    "crawlstart", "startup",
+    "crawlstart", "migration", "stats", "startup",
 )  # fmt: skip
 DEFAULT_JSON = Path(__file__).resolve().parent / "results.json"
 

@@ -16,7 +16,7 @@ from tests.helpers import REPO
 pytestmark = pytest.mark.slow  # see pyproject's markers
 
 BENCHMARKS = {"site", "crawl", "parser", "archive", "memory", "incremental", "search", "query",
-              "crawlstart", "startup"}  # fmt: skip
+              "crawlstart", "migration", "stats", "startup"}  # fmt: skip
 
 
 def _number(value: object) -> bool:

@@ -94,7 +94,7 @@ def test_a_flipped_byte_is_refused_by_crawl_and_reparse_and_named_by_verify(dama
 
 def test_a_damaged_articles_page_makes_every_read_command_one_line(damaged):
     db, before = damaged("articles")
-    for args in (["search", "olympic"], ["stats"], ["articles"],
+    for args in (["search", "olympic"], ["articles"],
                  ["sql", "SELECT count(body) FROM articles"]):  # fmt: skip
         result = run_olyscrape(*args, "--db", str(db))
         assert result.returncode == 1, (args, result.stdout, result.stderr)
@@ -105,6 +105,18 @@ def test_a_damaged_articles_page_makes_every_read_command_one_line(damaged):
     assert one_error_line(browse.stderr).startswith(f"Error: archive {db}: damaged (quick_check: ")
     runs = run_olyscrape("runs", "--db", str(db))  # the crawls' pages are intact
     assert runs.returncode == 0 and "Traceback" not in runs.stderr
+    # stats reads partner_counts and the index of dates (version 8), not the articles' rows
+    stats = run_olyscrape("stats", "--db", str(db))
+    assert stats.returncode == 0 and "Traceback" not in stats.stderr, stats.stderr
+    assert sha256(db) == before
+
+
+def test_a_damaged_page_of_the_counts_makes_stats_one_line(damaged):
+    db, before = damaged("partner_counts")
+    result = run_olyscrape("stats", "--db", str(db))
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert one_error_line(result.stderr).startswith(f"Error: archive {db}: damaged (")
+    assert result.stdout == ""  # no table before the error
     assert sha256(db) == before
 
 

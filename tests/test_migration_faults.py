@@ -18,7 +18,15 @@ from pathlib import Path
 import pytest
 
 from olyscrape.archive.schema import SCHEMA_VERSION
-from tests.helpers import REPO, make_large_v3, one_error_line, query, run_olyscrape, snapshot
+from tests.helpers import (
+    REPO,
+    make_large_v3,
+    one_error_line,
+    query,
+    run_olyscrape,
+    sha256,
+    snapshot,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -67,13 +75,23 @@ def test_a_large_migration_on_a_full_disk_changes_nothing_then_completes(
     db.write_bytes(large_v3.read_bytes())
     before = snapshot(db)
     assert before["user_version"] == 3 and before["rows"]["articles"][0] == ARTICLES + 3
+    digest = sha256(db)
     filler = fill(point, room if isinstance(room, int) else int(size * room))
 
     result = run_olyscrape("crawl", "--replay", str(REPO / "tests/fixtures/site"), "--db", str(db))
     assert result.returncode == 1, result.stdout + result.stderr
     line = one_error_line(result.stderr)  # one line, no traceback
-    assert line.startswith(f"Error: archive {db}: disk full ("), line
+    # Refused before it starts (olyscrape.archive.room), naming the room needed and free.
+    assert line.startswith(f"Error: archive {db}: not enough free space to migrate it"), line
+    assert " MB free in " in line and " MB are free; nothing was changed" in line, line
     assert "discovered" not in result.stderr  # nothing fetched
+    assert beside(db) == {} and sha256(db) == digest  # not a byte changed
+
+    # The check bypassed, the migration meets the full disk itself: rolled back whole.
+    skip_check = "from olyscrape.archive import room; room.check = lambda *a: None; "
+    run = subprocess.run([sys.executable, "-c", skip_check + _MIGRATE, str(db)], cwd=REPO,
+                         capture_output=True, text=True)  # fmt: skip
+    assert run.returncode != 0 and "disk full" in run.stderr, run.stderr
     assert not any(size > SMALL for size in beside(db).values()), beside(db)
     assert "-journal" not in beside(db)
     filler.unlink()
@@ -89,6 +107,8 @@ def test_a_large_migration_on_a_full_disk_changes_nothing_then_completes(
     ) == [(ARTICLES,)]
     assert query(db, "PRAGMA journal_mode") == [("wal",)]
     assert query(db, "PRAGMA integrity_check") == [("ok",)]
+    (free,), (pages,) = query(db, "PRAGMA freelist_count")[0], query(db, "PRAGMA page_count")[0]
+    assert free <= 0.05 * pages  # the pages version 4's rewrite freed, given back
 
 
 _MIGRATE = (

@@ -1,7 +1,7 @@
 """Every read command reads an archive of every past schema version as it is (issue 20).
 
 Each past version is built by ``olyscrape.testing.archives`` from the schema's history (four
-shapes made before versioning, then versions 1 to 6, and the sparsest file the migrations
+shapes made before versioning, then versions 1 to 7, and the sparsest file the migrations
 accept). Every read command must exit 0 on each, answer with the rows the file holds,
 and leave the file and its folder byte for byte as they were; and what they answer must be
 what they answer once a crawl has migrated the file.

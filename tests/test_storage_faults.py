@@ -136,8 +136,8 @@ def test_an_older_archive_on_a_full_disk_is_not_migrated_half_way(disk, room):
     cannot even make its WAL index (``-shm``, 32 KiB); with 32 KiB the WAL index or the
     migration finds the disk full (it runs in rollback-journal mode, so 48 KiB is enough
     for it; tests/test_migration_faults.py fills a large archive's disk at set levels).
-    Either way the crawl fails before any request, says the disk is full,
-    and the file still holds version 3, row for row."""
+    Either way the crawl is refused before the migration starts, naming the room it needs
+    (olyscrape.archive.room), and the file still holds version 3, row for row."""
     point = disk("256k")
     db = point / "a.db"
     make_v3(db)
@@ -148,7 +148,8 @@ def test_an_older_archive_on_a_full_disk_is_not_migrated_half_way(disk, room):
     result = crawl(db)
     assert result.returncode == 1, result.stdout + result.stderr
     line = one_error_line(result.stderr)
-    assert line.startswith(f"Error: archive {db}: disk full ("), line  # SQLite's words vary
+    assert line.startswith(f"Error: archive {db}: not enough free space to migrate it"), line
+    assert f"MB free in {point}, 0 MB are free; nothing was changed" in line, line
     assert "discovered" not in result.stderr  # nothing fetched
     (point / "filler").unlink()
     assert query(db, "PRAGMA user_version") == [(3,)] and content(db) == before

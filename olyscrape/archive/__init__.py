@@ -3,6 +3,10 @@
 - :mod:`~olyscrape.archive.schema`: the tables, views and indexes, the SQL they share, and
   the file's identity (application id and schema version);
 - :mod:`~olyscrape.archive.migrations`: an older archive brought up to this schema;
+  :mod:`~olyscrape.archive.room`: the free space that needs, checked first, and the pages
+  it frees, given back;
+- :mod:`~olyscrape.archive.counts`: each partner's articles per date published, kept by
+  triggers, which ``stats`` reads;
 - :mod:`~olyscrape.archive.writer`: the crawl's write path, the only code that writes:
   its connection, transactions and the crawl's row;
 - :mod:`~olyscrape.archive.batch`: what one batch of cards and article pages changes, and

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import sqlite3
 
-from olyscrape.archive import schema
+from olyscrape.archive import counts, schema
 
 #: The columns of the ``article_partners`` view (``schema.VIEWS``), which a file before
 #: version 4 holds as a table, made before versioning perhaps with fewer of them.
@@ -89,6 +89,8 @@ def views_for(conn: sqlite3.Connection) -> dict[str, str]:
                 views[table] = _select(table, present, wanted)
         elif table == "partner_links" and objects.get("article_partners") == "table":
             views[table] = _links_by_url(conn)
+        elif table == "partner_counts" and table not in objects:  # before version 8
+            views[table] = counts.COMPUTED
         elif table not in objects:
             views[table] = _empty(wanted)
     if objects.get("article_partners") == "table":  # before version 4: a table of links

@@ -13,7 +13,7 @@ from __future__ import annotations
 import sqlite3
 from contextlib import suppress
 
-from olyscrape.archive import schema
+from olyscrape.archive import counts, room, schema
 
 
 def migrate(conn: sqlite3.Connection) -> None:
@@ -37,6 +37,11 @@ def migrate(conn: sqlite3.Connection) -> None:
     :func:`~olyscrape.archive.paths.read_connection`). When another connection holds the
     file open in WAL mode, the mode cannot change and the migration runs in WAL mode, one
     transaction all the same; the WAL it leaves on failure is truncated.
+
+    Committed, the file's free pages go back to the disk when they are more than a few
+    percent of it (:func:`~olyscrape.archive.room.give_back`: version 4's rewrite leaves
+    44 %). :func:`~olyscrape.archive.room.check` tells beforehand whether the disk has the
+    room for all of it.
     """
     # A new file has nothing to keep: it is made in the writer's WAL mode, as before.
     has_tables = conn.execute("SELECT count(*) FROM sqlite_master").fetchone()[0]
@@ -59,6 +64,8 @@ def migrate(conn: sqlite3.Connection) -> None:
                 with suppress(sqlite3.Error):  # the WAL's frames were never committed
                     conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
             raise
+        if has_tables:  # the pages version 4's rewrite (or an older one) left free
+            room.give_back(conn)
     finally:
         with suppress(sqlite3.Error):
             conn.execute(f"PRAGMA secure_delete = {int(secure_delete)}")
@@ -179,6 +186,9 @@ def _migrate_in_transaction(conn: sqlite3.Connection) -> None:
             conn.execute(create_table_sql(name))
             if name == "walks":
                 conn.execute(_WALKS_BEFORE)
+            if name == "partner_counts":  # version 8: filled once, then kept by its triggers
+                conn.execute(counts.INDEX)
+                conn.execute(counts.FILL)
             continue
         present = set(_columns(conn, name))
         for column, kind in columns.items():
@@ -196,7 +206,7 @@ def _migrate_in_transaction(conn: sqlite3.Connection) -> None:
         conn.execute(_FTS_CREATE)
         conn.execute("INSERT INTO articles_fts (articles_fts) VALUES ('rebuild')")
     conn.execute("DROP TRIGGER IF EXISTS articles_fts_ai")  # version 1's, per row
-    for name, trigger in _FTS_TRIGGERS.items():
+    for name, trigger in (_FTS_TRIGGERS | counts.TRIGGERS).items():
         conn.execute(f"DROP TRIGGER IF EXISTS {name}")
         conn.execute(trigger)
     conn.execute(schema.INDEX_NEW_ROWS, {"after": 0})  # whatever no trigger indexed

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from olyscrape.archive import changes, legacy, paths, running, schema, walowner
+from olyscrape.archive import changes, counts, legacy, paths, running, schema, walowner
 from olyscrape.archive.crawlrows import crawl_summary
 from olyscrape.archive.errors import ArchiveError, QueryError, damaged, is_corruption
 from olyscrape.archive.running import QueryRows, rows_of, statement_error, watch_of
@@ -364,31 +364,17 @@ class ArchiveReader:
         return rows[0]["at"]
 
     def partner_stats(self) -> list[dict[str, Any]]:
-        """Per partner: articles, first and last published date."""
-        return self._query(
-            f"""
-            SELECT p.slug AS partner, p.name, count(a.url) AS articles,
-                   min(a.published) AS first_published, max(a.published) AS last_published
-            FROM {self.links.per_partner}
-            GROUP BY p.slug ORDER BY p.slug""",
-            {},
-        )
+        """Per partner: articles, first and last published date (from ``partner_counts``:
+        see :mod:`~olyscrape.archive.counts`)."""
+        return self._query(counts.PARTNER_STATS, {})
 
     def counts_per_year(self) -> list[dict[str, Any]]:
-        return self._query(
-            """
-            SELECT coalesce(substr(published, 1, 4), 'undated') AS year, count(*) AS articles
-            FROM articles GROUP BY 1 ORDER BY 1""",
-            {},
-        )
+        """Articles (each once, however many partners showed it) per year published."""
+        return self._query(counts.PER_YEAR, {})
 
     def counts_per_partner_year(self) -> list[dict[str, Any]]:
-        return self._query(
-            """
-            SELECT partner, year, count(*) AS articles FROM partner_articles
-            WHERE year IS NOT NULL GROUP BY partner, year ORDER BY partner, year""",
-            {},
-        )
+        """Per partner and year published: the articles its listing showed (dated ones)."""
+        return self._query(counts.PER_PARTNER_YEAR, {})
 
     def count(self, table: str) -> int:
         try:

@@ -37,12 +37,11 @@ APPLICATION_ID = 0x4F4C5953
 #: articles (``articles.id``) and keys each partner link by that number (``partner_links``),
 #: version 5 records each article page's failed fetches (``page_failures``, ``page_error``,
 #: ``page_tried``) and indexes the articles still without a page (:data:`PARTIAL_INDEXES`),
-#: version 6 keeps the mark of the last writer session (``writer_session``), by which a
-#: ``-wal`` left beside the file is told to be its own or another copy's
-#: (:func:`olyscrape.archive.walowner.wal_owner`), version 7 records each complete walk of
-#: a partner's listing (``walks``), by which a link gone from a listing is told from one an
-#: incremental walk did not reach (:mod:`olyscrape.archive.changes`).
-SCHEMA_VERSION = 7
+#: version 6 keeps the last writer session's mark (``writer_session``: whose ``-wal``, see
+#: :func:`olyscrape.archive.walowner.wal_owner`), version 7 records each complete walk of a
+#: listing (``walks``: a link gone told from one not reached, see :mod:`.changes`), version 8
+#: counts each partner's articles per date published (``partner_counts``: :mod:`.counts`).
+SCHEMA_VERSION = 8
 
 #: The origin every canonical URL the archive stores starts with: what "an article on
 #: the site" means in its queries (the pages a crawl still wants, ``verify``'s note). A
@@ -50,7 +49,6 @@ SCHEMA_VERSION = 7
 #: the site's code (which it never imports): the site's URL rules must canonicalise to the
 #: same origin, and ``tests/test_layers.py`` says so.
 CANONICAL_ORIGIN = "https://olympics.com"
-
 
 #: Table → (columns in order, primary key). Opening an older archive adds what is
 #: missing here (tables, columns); nothing is ever dropped, and the one rewrite (version 4's,
@@ -141,6 +139,8 @@ SCHEMA: dict[str, tuple[dict[str, type], str | tuple[str, ...]]] = {
         {"id": int, "crawl_id": int, "partner": str, "started": str, "completed": str, "kind": str},
         "id",
     ),
+    # Each partner's articles per date published, for ``stats``; keyed by counts.INDEX.
+    "partner_counts": ({"partner": str, "published": str, "articles": int}, ""),
     # One row (id 1), on a page of its own: the writer session that last opened the file
     # (a random token), its commits so far (each commit adds one, so each commit's WAL
     # frames carry this page), and the stamps (token, commits) earlier sessions started
@@ -210,12 +210,8 @@ CANNED_QUERIES: dict[str, tuple[str, str, str]] = {
     "articles_by_partner_per_year": (
         "Articles per partner per year",
         "How many articles each partner's listing showed, per year of publication.",
-        """
-SELECT partner, coalesce(year, 'undated') AS year, count(*) AS count
-FROM partner_articles
-GROUP BY partner, year
-ORDER BY partner, year
-""",
+        """SELECT partner, coalesce(substr(published, 1, 4), 'undated') AS year,
+    sum(articles) AS count FROM partner_counts GROUP BY 1, 2 ORDER BY 1, 2""",
     ),
     "newest_per_partner": (
         "Newest article of each partner",

@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from olyscrape.archive import backup, health, legacy, paths, schema, walfile, walowner
+from olyscrape.archive import backup, counts, health, legacy, paths, schema, walfile, walowner
 from olyscrape.archive.errors import (
     ArchiveDamaged,
     ArchiveError,
@@ -153,6 +153,7 @@ def verify(
         _check_version(report, conn, identity.version)
         if not quick:
             _check_text(report, conn)
+            _check_counts(report, conn)
         _check_bodies(report, conn)
         _check_articles(report, conn)
         _check_crawls(report, conn, crawl_running)
@@ -290,6 +291,28 @@ def _check_bodies(report: Report, conn: sqlite3.Connection) -> None:
         report.add("capture bodies", f"... and {bad - BODIES_LISTED} more damaged bodies")
     if dangling:
         report.add("capture bodies", f"{dangling} capture(s) have no stored body")
+
+
+def _check_counts(report: Report, conn: sqlite3.Connection) -> None:
+    """``partner_counts`` (what ``stats`` reads) against the links it counts: its triggers
+    keep it exact, unless something wrote with them dropped or disabled."""
+    report.checks.append("partner counts")
+    try:
+        kept = "SELECT partner, published, articles FROM partner_counts"
+        links = f"SELECT * FROM ({counts.COMPUTED})"
+        (wrong,) = conn.execute(
+            f"SELECT (SELECT count(*) FROM ({links} EXCEPT {kept}))"
+            f" + (SELECT count(*) FROM ({kept} EXCEPT {links}))"
+        ).fetchone()
+    except sqlite3.DatabaseError as exc:
+        _unreadable(report, "partner counts", "partner_counts", exc, report.path)
+        return
+    if wrong:
+        rebuild = counts.COMPUTED.replace("\n", " ")
+        report.add("partner counts", f"partner_counts disagrees with the links it counts"
+                   f" ({wrong} partner and date rows): `stats` shows its figures",
+                   hint=f"rebuild it: `sqlite3 {report.path} \"DELETE FROM partner_counts;"
+                   f" INSERT INTO partner_counts {rebuild}\"`")  # fmt: skip
 
 
 def _check_articles(report: Report, conn: sqlite3.Connection) -> None:

@@ -28,7 +28,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from olyscrape.archive import health, migrations, schema, walowner
+from olyscrape.archive import health, migrations, room, schema, walowner
 from olyscrape.archive.batch import Batch, StoreResult, many
 from olyscrape.archive.captures import Capture, CaptureStore
 from olyscrape.archive.errors import ArchiveError, ArchiveWriteError, write_error
@@ -136,7 +136,8 @@ class ArchiveWriter:
         ``checked``, what the last writer that checked it left), and connect to it if it
         exists.
 
-        Raises :class:`ArchiveError` for a path that cannot be written, and
+        Raises :class:`ArchiveError` for a path that cannot be written or an older archive
+        on a disk without the room its migration needs (:mod:`~olyscrape.archive.room`), and
         :class:`~olyscrape.archive.errors.ArchiveRefused` for a file that is not ours;
         either way nothing was written. ``create=False`` refuses a missing or empty file.
         """
@@ -144,6 +145,8 @@ class ArchiveWriter:
         if identity.empty and not create:
             what = "no such file" if not identity.exists else "an empty file, not an archive"
             raise ArchiveError(f"archive {path}: {what}")
+        if identity.needs_migration and not identity.empty:  # refused before it starts
+            room.check(path, identity.version)
         ran = None
         if not identity.empty:  # before any writable connection, which could checkpoint
             ran = health.check_before_write(path, check, checked)

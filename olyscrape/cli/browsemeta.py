@@ -103,6 +103,16 @@ TABLES: dict[str, tuple[str, dict[str, str], dict[str, Any]]] = {
         },
         {"facets": ["partner"]},
     ),
+    "partner_counts": (
+        "How many articles each partner's listing showed, per date published: what stats"
+        " reads (kept by triggers; schema version 8 on).",
+        {
+            "partner": "The partner (partners.slug)",
+            "published": "Date published (NULL: undated)",
+            "articles": "Articles of that partner published that day",
+        },
+        {"facets": ["partner"], "sort": "partner"},
+    ),
     "article_partners": (
         "partner_links by article URL: which partner's listing showed which article.",
         {
@@ -236,11 +246,26 @@ TABLES: dict[str, tuple[str, dict[str, str], dict[str, Any]]] = {
 }
 
 
+#: The schema version that keeps ``partner_counts``; before it, the canned queries reading it
+#: count the links themselves (the same figures, at the join's cost).
+COUNTS_SINCE_VERSION = 8
+_BEFORE_COUNTS = {
+    "articles_by_partner_per_year": """
+SELECT partner, coalesce(year, 'undated') AS year, count(*) AS count
+FROM partner_articles
+GROUP BY partner, year
+ORDER BY partner, year
+""",
+}
+
+
 def _canned_sql(name: str, sql: str, version: int) -> str:
     """The SQL of canned query ``name`` over an archive of schema ``version``: a feed over
     an archive older than the feeds' views says so (Datasette reads the file as it is)."""
     if name in FEED_QUERIES and version < FEEDS_SINCE_VERSION:
         return needs_upgrade_sql(version).strip()
+    if name in _BEFORE_COUNTS and version < COUNTS_SINCE_VERSION:
+        return _BEFORE_COUNTS[name].strip()
     return sql.strip()
 
 

@@ -183,7 +183,7 @@ def stats(db: Path, crawl_count: int, chart: Path | None, fmt: str, output: Path
     refuse_archive_target(chart, db, "--chart")
     with open_reader(db) as archive:
         width = terminal_width(sys.stdout) if output is None else None
-        report = guarded(lambda: StatsReport.read(archive, crawl_count, width))
+        report = guarded(lambda: StatsReport.read(archive, crawl_count, width, chart is not None))
     if chart and not report.per_partner_year:  # refused before any output: see _draw
         raise click.ClickException(_nothing_to_draw(report))
     echo_report(report, fmt, output=output)

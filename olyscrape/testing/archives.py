@@ -2,7 +2,7 @@
 
 :data:`PAST_VERSIONS` names every shape the archive ever had, from the git history of its
 schema (``git log -- olyscrape/archive.py olyscrape/archive/schema.py``), oldest first:
-four made before versioning (application id 0, ``user_version`` 0), then versions 1 to 6.
+four made before versioning (application id 0, ``user_version`` 0), then versions 1 to 7.
 :func:`build` writes one, with the same few partners, articles, links, a tag, an
 article's earlier version and a crawl in each (whatever columns that version had), its
 tables created as sqlite-utils created them, in WAL mode as a crawl left them.
@@ -27,7 +27,8 @@ _V5 = ("page_failures", "page_error", "page_tried")
 _LINKS = ("position", "first_seen", "last_seen")
 _TYPES = {"id": "INTEGER", "position": "INTEGER", "capture_id": "INTEGER", "status": "INTEGER",
           "crawl_id": "INTEGER", "size": "INTEGER", "page_failures": "INTEGER",
-          "commits": "INTEGER", "article_id": "INTEGER", "body": "TEXT"}  # fmt: skip
+          "commits": "INTEGER", "article_id": "INTEGER", "body": "TEXT",
+          "last_crawl": "INTEGER"}  # fmt: skip
 _CAPTURE_TABLES = {
     "article_tags": (("article_url", "tag"), ("article_url", "tag")),
     "article_versions": (
@@ -100,6 +101,12 @@ _A4 = ("id", *_ARTICLES_0, *_BODIES, *_V3)
 #: The views of versions 4 to 6 (version 7 added ``changes`` and ``article_history``).
 _V4_VIEWS = {name: schema.VIEWS[name] for name in ("partner_articles", "article_partners")}
 
+#: Version 7: each link's last crawl, and the walks (the views of version 8 already).
+_V7_TABLES = _tables(_P1, (*_A4, *_V5), _C1, by_number=True, session=True) | {
+    "partner_links": (("article_id", "partner", *_LINKS, "last_crawl"), ("article_id", "partner")),
+    "walks": (("id", "crawl_id", "partner", "started", "completed", "kind"), ("id",)),
+}
+
 #: Every shape the archive had, oldest first.
 PAST_VERSIONS: dict[str, Version] = {
     v.name: v
@@ -168,6 +175,15 @@ PAST_VERSIONS: dict[str, Version] = {
             6,
             _OLYS,
             views=_V4_VIEWS,
+            without_rowid=("partner_links",),
+        ),
+        Version(
+            "7",
+            "d36bd79",
+            _V7_TABLES,
+            7,
+            _OLYS,
+            views=dict(schema.VIEWS),
             without_rowid=("partner_links",),
         ),
         # Not a release: the sparsest file the migrations accept as one made before

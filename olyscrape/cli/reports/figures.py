@@ -66,7 +66,11 @@ class StatsReport:
     width: int | None = None
 
     @classmethod
-    def read(cls, archive: ArchiveReader, crawl_count: int, width: int | None) -> StatsReport:
+    def read(
+        cls, archive: ArchiveReader, crawl_count: int, width: int | None, dated: bool = False
+    ) -> StatsReport:
+        """The figures; with ``dated``, the archive's date too (the chart's caption: without
+        a crawl recorded it is the newest sighting, a read of every article)."""
         report = cls(
             partners=archive.partner_stats(),
             years=archive.counts_per_year(),
@@ -74,7 +78,7 @@ class StatsReport:
             crawl_count=crawl_count,
             per_partner_year=archive.counts_per_partner_year(),
             undated=archive.undated_articles(),
-            as_of=archive.archive_date(),
+            as_of=archive.archive_date() if dated else None,
             width=width,
         )
         added = report.crawls[0]["new_by_partner"] if report.crawls else {}
