@@ -237,8 +237,10 @@ def test_a_feed_gives_the_newest_hundred(changed):
     (total,) = query(changed.db, "SELECT count(*) FROM articles WHERE first_seen IS NOT NULL")[0]
     assert total > FEED_SIZE == 100
     rows = _run(changed.db, "new_articles_feed")
-    newest = query(changed.db, "SELECT url FROM articles WHERE first_seen IS NOT NULL"
-                               " ORDER BY first_seen DESC, url LIMIT 100")  # fmt: skip
+    # The hundred stored last (by number, among those of the newest second), by URL.
+    newest = query(changed.db, "SELECT url FROM (SELECT url, first_seen FROM articles"
+                               " WHERE first_seen IS NOT NULL ORDER BY first_seen DESC, id DESC"
+                               " LIMIT 100) ORDER BY first_seen DESC, url")  # fmt: skip
     assert [r["atom_id"] for r in rows] == [url for (url,) in newest]
 
 
@@ -367,8 +369,10 @@ def test_new_articles_feed_of_visa(server, changed):
 def test_new_articles_feed_of_all_partners(server, changed):
     feed = _feed(f"{server}/new_articles_feed.atom")
     assert len(feed.entries) == FEED_SIZE
-    newest = query(changed.db, "SELECT url FROM articles WHERE first_seen IS NOT NULL"
-                               " ORDER BY first_seen DESC, url LIMIT 100")  # fmt: skip
+    # The hundred stored last (by number, among those of the newest second), by URL.
+    newest = query(changed.db, "SELECT url FROM (SELECT url, first_seen FROM articles"
+                               " WHERE first_seen IS NOT NULL ORDER BY first_seen DESC, id DESC"
+                               " LIMIT 100) ORDER BY first_seen DESC, url")  # fmt: skip
     assert [e.id for e in feed.entries] == [url for (url,) in newest]
     assert feed.entries[0].id == NEW_URL
     assert len({e.author for e in feed.entries}) > 1  # every partner's, not Visa's alone
