@@ -1,0 +1,195 @@
+"""Full-text search that ranks cheaply: the only per-match work is SQLite's own bm25 sort
+of bare FTS5 rowids; only the rows shown are joined to ``articles`` and given a snippet.
+
+Why not one statement joining ``articles_fts`` to ``articles``: SQLite computes every
+result column (the partners' subquery, ``snippet()``) of every match before its
+``ORDER BY ... LIMIT`` keeps 20, so a word in 75,000 articles cost ×2.7 the bare ranking.
+Why not a second ``MATCH ... AND rowid IN (...)`` for the snippets: FTS5 runs the whole
+query again for each rowid of the list, and a prefix (``bro*``) merges the doclists of all
+its terms each time (×5 the bare ranking). The snippets are made instead by an in-memory
+FTS5 table holding only the rows shown (:class:`Snippets`): ``snippet()`` reads only the
+row it is given, so they are the same.
+
+**Bounded ranking.** bm25 scores every match: a word in most articles costs about a
+second at a million. A query with more than :data:`RANK_NEWEST` matches ranks only its
+newest :data:`RANK_NEWEST` (by rowid, the order articles were first archived), unless the
+caller asks for every match (``rank_all``, or a ``limit`` of that many rows). Finding out
+is cheap where it can be: FTS5 walks a word's doclist newest first without scoring it
+(``ORDER BY rowid DESC LIMIT 1 OFFSET n``: 1 ms at 1M matches), and a query of words and
+phrases has no more matches than its rarest word, so one rare word settles it. Anything
+else (prefixes, OR, NOT, NEAR, column filters, phrases of common words) asks FTS5 the same
+of the whole query. Wherever ranking is not bounded, its order is exactly the bare bm25
+query's.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import sqlite3
+from collections.abc import Callable, Generator, Iterator, Sequence
+from typing import Any
+
+#: More matches than this: only the newest this many are ranked (docs/querying.md).
+RANK_NEWEST = 20_000
+#: Rows decorated (looked up in ``articles``, given a snippet) at a time.
+BATCH = 200
+
+#: The ranking: exactly the bare FTS5 query, the only work done per match.
+RANK = """SELECT rowid FROM articles_fts WHERE articles_fts MATCH :query
+ORDER BY bm25(articles_fts, 5.0, 1.0) LIMIT :limit"""
+#: The ranking of the newest matches only: those after the cut (FTS5 seeks to it).
+RANK_AFTER = """SELECT rowid FROM articles_fts WHERE articles_fts MATCH :query
+AND rowid > :after ORDER BY bm25(articles_fts, 5.0, 1.0) LIMIT :limit"""
+#: The rowid of the (n+1)-th newest match, if there are more than n: no scoring.
+NEWEST_CUT = """SELECT rowid FROM articles_fts WHERE articles_fts MATCH :query
+ORDER BY rowid DESC LIMIT 1 OFFSET :newest"""
+
+#: A query of words and "phrases" only (AND-ed): every match holds each of its words.
+_WORDS_AND_PHRASES = re.compile(r'\s*(?:(?:[^\W_]+|"[^"]*")\s*)+')
+_WORD = re.compile(r"[^\W_]+")
+_OPERATORS = {"OR", "NOT", "NEAR"}
+
+
+def words_every_match_holds(query: str) -> list[str]:
+    """The words each match of the FTS5 ``query`` must contain; [] when the query is more
+    than words and phrases AND-ed (an OR, a NOT, a prefix, a column filter)."""
+    if not _WORDS_AND_PHRASES.fullmatch(query):
+        return []
+    outside = re.sub(r'"[^"]*"', " ", query).split()
+    if any(word in _OPERATORS for word in outside):
+        return []
+    words = [w for w in outside if w != "AND"] + _WORD.findall(
+        " ".join(re.findall(r'"[^"]*"', query))
+    )
+    return list(dict.fromkeys(word.lower() for word in words))
+
+
+def newest_cut(conn: sqlite3.Connection, query: str, newest: int = RANK_NEWEST) -> int | None:
+    """The rowid below the ``newest`` newest matches of ``query``; None: it has no more
+    matches than that (cheap where it can be, see the module's docstring)."""
+    words = words_every_match_holds(query)
+    cut = None
+    for word in words:
+        row = conn.execute(NEWEST_CUT, {"query": f'"{word}"', "newest": newest}).fetchone()
+        if row is None:
+            return None  # a word in no more than `newest` articles: so is the query
+        cut = row[0]
+    if len(words) == 1:
+        return int(cut) if cut is not None else None
+    row = conn.execute(NEWEST_CUT, {"query": query, "newest": newest}).fetchone()
+    return None if row is None else int(row[0])
+
+
+class SearchRows(Iterator[dict[str, Any]]):
+    """A search's rows as they come; once the first is read, :attr:`ranked_newest` says
+    whether ranking was bounded (the number of newest matches ranked) or not (None)."""
+
+    def __init__(self) -> None:
+        self.ranked_newest: int | None = None
+        self.rows: Iterator[dict[str, Any]] = iter(())
+
+    def __next__(self) -> dict[str, Any]:
+        return next(self.rows)
+
+    def close(self) -> None:
+        close = getattr(self.rows, "close", None)
+        if close is not None:
+            close()
+
+
+class Snippets:
+    """``snippet()`` of the rows shown, from an in-memory FTS5 table holding only them
+    (same columns and tokenizer as ``articles_fts``): FTS5 makes a snippet from its row
+    alone, so it is the one the archive's index would give."""
+
+    def __init__(self, tokenize: str, marks: tuple[str, str] = ("[", "]")) -> None:
+        # External content, emptied by 'delete-all' and filled by 'rebuild': a third of
+        # the cost of deleting and inserting the rows of an FTS5 table of its own.
+        self.conn = sqlite3.connect(":memory:", isolation_level=None)
+        self.conn.execute("CREATE TABLE shown (id INTEGER PRIMARY KEY, title TEXT, body TEXT)")
+        self.conn.execute(
+            "CREATE VIRTUAL TABLE articles_fts USING fts5(title, body,"
+            f" tokenize={tokenize}, content='shown', content_rowid='id')"
+        )
+        self.marks = marks
+
+    def of(self, query: str, rows: Sequence[tuple[int, str | None, str | None]]) -> dict[int, str]:
+        """Each row's snippet (id, title, body) for ``query``, by id."""
+        run = self.conn.execute
+        run("BEGIN")
+        run("INSERT INTO articles_fts (articles_fts) VALUES ('delete-all')")
+        run("DELETE FROM shown")
+        self.conn.executemany("INSERT INTO shown (id, title, body) VALUES (?, ?, ?)", rows)
+        run("INSERT INTO articles_fts (articles_fts) VALUES ('rebuild')")
+        run("COMMIT")
+        found = run(
+            "SELECT rowid, snippet(articles_fts, -1, ?, ?, '…', 16) FROM articles_fts"
+            " WHERE articles_fts MATCH ?",
+            (*self.marks, query),
+        )
+        return dict(found.fetchall())
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+_TOKENIZE = re.compile(r"""tokenize\s*=\s*('(?:[^']|'')*'|"(?:[^"]|"")*")""", re.I)
+
+
+def tokenizer_of(conn: sqlite3.Connection) -> str:
+    """The ``tokenize=`` argument of the archive's ``articles_fts`` (a TEMP one in an older
+    archive read as it is), quoted as written; ``'porter'`` if none can be read."""
+    for table in ("sqlite_temp_master", "sqlite_master"):
+        row = conn.execute(f"SELECT sql FROM {table} WHERE name = 'articles_fts'").fetchone()
+        if row and (found := _TOKENIZE.search(row[0] or "")):
+            return found.group(1)
+    return "'porter'"
+
+
+def decorated(
+    conn: sqlite3.Connection,
+    ids: Sequence[int],
+    query: str,
+    partners_of: str,
+    snippets: Snippets,
+) -> Iterator[dict[str, Any]]:
+    """The articles ``ids`` (in that order), each with its partners and snippet."""
+    marks = ",".join("?" * len(ids))
+    found = conn.execute(
+        f"SELECT a.id, a.url, a.title, a.category, a.published, {partners_of} AS partners,"
+        f" a.body FROM articles a WHERE a.id IN ({marks})",
+        list(ids),
+    ).fetchall()
+    by_id = {row[0]: row for row in found}
+    texts = [(row[0], row[2], row[6]) for row in found]
+    snippet = snippets.of(query, texts)
+    for id_ in ids:
+        if (row := by_id.get(id_)) is not None:
+            _, url, title, category, published, partners, _ = row
+            yield {"url": url, "title": title, "category": category, "published": published,
+                   "partners": partners, "snippet": snippet.get(id_)}  # fmt: skip
+
+
+def ranked(
+    conn: sqlite3.Connection, query: str, limit: int, rank_all: bool, result: SearchRows,
+    partners_of: str, snippets: Callable[[], Snippets],
+) -> Generator[dict[str, Any], None, None]:  # fmt: skip
+    """The search's rows, best first: rank the bare FTS5 rowids (the newest
+    :data:`RANK_NEWEST` only, said in ``result``, unless ``rank_all`` or a ``limit`` of
+    that many), then look up and decorate them a batch at a time."""
+    bounded = not rank_all and 0 <= limit < RANK_NEWEST
+    cut = newest_cut(conn, query) if bounded else None
+    params = {"query": query, "limit": limit}
+    if cut is None:
+        cursor = conn.execute(RANK, params)
+    else:
+        result.ranked_newest = RANK_NEWEST
+        cursor = conn.execute(RANK_AFTER, params | {"after": cut})
+    try:
+        table = snippets()
+        while batch := cursor.fetchmany(BATCH):
+            yield from decorated(conn, [rowid for (rowid,) in batch], query, partners_of, table)
+    finally:
+        with contextlib.suppress(sqlite3.ProgrammingError):  # closed first
+            cursor.close()
