@@ -65,7 +65,7 @@ def words_every_match_holds(query: str) -> list[str]:
     return list(dict.fromkeys(word.lower() for word in words))
 
 
-def newest_cut(conn: sqlite3.Connection, query: str, newest: int = RANK_NEWEST) -> int | None:
+def newest_cut(conn: sqlite3.Connection, query: str, newest: int) -> int | None:
     """The rowid below the ``newest`` newest matches of ``query``; None: it has no more
     matches than that (cheap where it can be, see the module's docstring)."""
     words = words_every_match_holds(query)
@@ -179,7 +179,7 @@ def ranked(
     :data:`RANK_NEWEST` only, said in ``result``, unless ``rank_all`` or a ``limit`` of
     that many), then look up and decorate them a batch at a time."""
     bounded = not rank_all and 0 <= limit < RANK_NEWEST
-    cut = newest_cut(conn, query) if bounded else None
+    cut = newest_cut(conn, query, RANK_NEWEST) if bounded else None
     params = {"query": query, "limit": limit}
     if cut is None:
         cursor = conn.execute(RANK, params)
