@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import re
 import sqlite3
+import weakref
 from collections.abc import Callable, Generator, Iterator, Sequence
 from typing import Any
 
@@ -44,6 +45,22 @@ AND rowid > :after ORDER BY bm25(articles_fts, 5.0, 1.0) LIMIT :limit"""
 #: The rowid of the (n+1)-th newest match, if there are more than n: no scoring.
 NEWEST_CUT = """SELECT rowid FROM articles_fts WHERE articles_fts MATCH :query
 ORDER BY rowid DESC LIMIT 1 OFFSET :newest"""
+
+#: What makes a search text FTS5 syntax on purpose: a phrase in quotes, an operator, a
+#: prefix query, a column filter, or grouping.
+_FTS_SYNTAX = re.compile(r'"|\b(?:AND|OR|NOT|NEAR)\b|\w\*|^\s*\w+\s*:|\(')
+_PLAIN_TERM = re.compile(r"\w+")
+
+
+def fts_query(text: str) -> str:
+    """What people type, as an FTS5 query: each term with punctuation (``Coca-Cola``,
+    ``P&G``, ``Alibaba's``) becomes a phrase in double quotes; text already written in
+    FTS5 syntax (``"…"``, ``AND``/``OR``/``NOT``, ``prefix*``, ``title:word``) is kept."""
+    if _FTS_SYNTAX.search(text):
+        return text
+    terms = text.split()
+    return " ".join(t if _PLAIN_TERM.fullmatch(t) else f'"{t}"' for t in terms)
+
 
 #: A query of words and "phrases" only (AND-ed): every match holds each of its words.
 _WORDS_AND_PHRASES = re.compile(r'\s*(?:(?:[^\W_]+|"[^"]*")\s*)+')
@@ -132,6 +149,16 @@ class Snippets:
 
     def close(self) -> None:
         self.conn.close()
+
+
+def snippets_of(reader: Any, marks: tuple[str, str]) -> Snippets:
+    """The ``reader``'s in-memory table making snippets, made at its first search (making
+    it costs more than the bare ranking of a rare word), closed when it is collected."""
+    if reader.snippet_table is None:
+        reader.snippet_table = Snippets(tokenizer_of(reader.db.conn))
+        weakref.finalize(reader, reader.snippet_table.close)
+    reader.snippet_table.marks = marks
+    return reader.snippet_table
 
 
 _TOKENIZE = re.compile(r"""tokenize\s*=\s*('(?:[^']|'')*'|"(?:[^"]|"")*")""", re.I)

@@ -11,7 +11,6 @@ and, closed, it leaves nothing beside the file (:mod:`~olyscrape.archive.traces`
 from __future__ import annotations
 
 import contextlib
-import re
 import sqlite3
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
@@ -24,6 +23,7 @@ import sqlite_utils
 from olyscrape.archive import changes, legacy, paths, ranking, running, schema, walowner
 from olyscrape.archive.crawlrows import crawl_summary
 from olyscrape.archive.errors import ArchiveError, QueryError, damaged, is_corruption
+from olyscrape.archive.ranking import fts_query
 from olyscrape.archive.running import QueryRows, rows_of, statement_error, watch_of
 
 T = TypeVar("T")
@@ -98,22 +98,6 @@ def _split_partners(rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
             for row in rows)  # fmt: skip
 
 
-#: What makes a search text FTS5 syntax on purpose: a phrase in quotes, an operator, a
-#: prefix query, a column filter, or grouping.
-_FTS_SYNTAX = re.compile(r'"|\b(?:AND|OR|NOT|NEAR)\b|\w\*|^\s*\w+\s*:|\(')
-_PLAIN_TERM = re.compile(r"\w+")
-
-
-def fts_query(text: str) -> str:
-    """What people type, as an FTS5 query: each term with punctuation (``Coca-Cola``,
-    ``P&G``, ``Alibaba's``) becomes a phrase in double quotes; text already written in
-    FTS5 syntax (``"…"``, ``AND``/``OR``/``NOT``, ``prefix*``, ``title:word``) is kept."""
-    if _FTS_SYNTAX.search(text):
-        return text
-    terms = text.split()
-    return " ".join(t if _PLAIN_TERM.fullmatch(t) else f'"{t}"' for t in terms)
-
-
 def distinct_names(names: list[str]) -> list[str]:
     """Column names made distinct: the second ``a`` becomes ``a_2``, and so on."""
     seen: set[str] = set()
@@ -132,7 +116,7 @@ class ArchiveReader:
     """A read-only view of an olyscrape archive."""
 
     #: Made by the first search, closed when the reader is collected (an in-memory file).
-    _snippet_table: ranking.Snippets | None = None
+    snippet_table: ranking.Snippets | None = None
 
     def __init__(self, conn: sqlite3.Connection, path: str | Path = "") -> None:
         self.path = path
@@ -274,22 +258,16 @@ class ArchiveReader:
         params["limit"] = query.limit if query.limit is not None else -1
         return _split_partners(self._iter_query(sql, params))
 
-    def search(
-        self, text: str, limit: int = 20, marks: tuple[str, str] = ("[", "]"),
-        rank_all: bool = False,
-    ) -> list[dict]:  # fmt: skip
+    def search(self, text: str, limit: int = 20, marks: tuple[str, str] = ("[", "]"),
+               rank_all: bool = False) -> list[dict]:  # fmt: skip
         """Full-text search of titles (weighted 5×) and bodies, best first, with a snippet.
         ``text`` is what a person typed (see :func:`fts_query`)."""
         return list(self.iter_search(text, limit, marks, rank_all))
 
-    def iter_search(
-        self, text: str, limit: int = 20, marks: tuple[str, str] = ("[", "]"),
-        rank_all: bool = False,
-    ) -> ranking.SearchRows:  # fmt: skip
-        """:meth:`search`, row by row (``--limit`` may be a million). More than
-        :data:`~olyscrape.archive.ranking.RANK_NEWEST` matches: only the newest that many
-        are ranked, unless ``rank_all`` or ``limit`` asks for that many rows; the rows'
-        ``ranked_newest`` says so once the first row is read (see
+    def iter_search(self, text: str, limit: int = 20, marks: tuple[str, str] = ("[", "]"),
+                    rank_all: bool = False) -> ranking.SearchRows:  # fmt: skip
+        """:meth:`search`, row by row (``--limit`` may be a million); its
+        ``ranked_newest`` says, once a row is read, whether ranking was bounded (see
         :mod:`~olyscrape.archive.ranking`)."""
         rows = ranking.SearchRows()
         rows.rows = self._search_rows(fts_query(text), limit, marks, rank_all, rows)
@@ -302,23 +280,15 @@ class ArchiveReader:
     ) -> Iterator[dict[str, Any]]:  # fmt: skip
         """:func:`.ranking.ranked`, its errors made one line; one time limit for it all."""
         self.watch.start()
+        snippets = lambda: ranking.snippets_of(self, marks)  # noqa: E731
         rows = ranking.ranked(self.db.conn, query, limit, rank_all, result,
-                              self.links.partners_of, lambda: self._snippets(marks))  # fmt: skip
+                              self.links.partners_of, snippets)  # fmt: skip
         try:
             yield from _split_partners(rows)
         except sqlite3.DatabaseError as exc:
             raise self._read_error(exc, searching=True) from None
         finally:
             rows.close()
-
-    def _snippets(self, marks: tuple[str, str]) -> ranking.Snippets:
-        """The in-memory table making snippets, made once per reader (a search's start-up
-        would otherwise cost more than the bare ranking of a rare word)."""
-        if self._snippet_table is None:
-            self._snippet_table = ranking.Snippets(ranking.tokenizer_of(self.db.conn))
-            weakref.finalize(self, self._snippet_table.close)
-        self._snippet_table.marks = marks
-        return self._snippet_table
 
     def _query(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         """Rows of a query whose only user input is its parameters, in a list."""
