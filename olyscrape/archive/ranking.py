@@ -16,10 +16,13 @@ newest :data:`RANK_NEWEST` (by rowid, the order articles were first archived), u
 caller asks for every match (``rank_all``, or a ``limit`` of that many rows). Finding out
 is cheap where it can be: FTS5 walks a word's doclist newest first without scoring it
 (``ORDER BY rowid DESC LIMIT 1 OFFSET n``: 1 ms at 1M matches), and a query of words and
-phrases has no more matches than its rarest word, so one rare word settles it. Anything
-else (prefixes, OR, NOT, NEAR, column filters, phrases of common words) asks FTS5 the same
-of the whole query. Wherever ranking is not bounded, its order is exactly the bare bm25
-query's.
+phrases has no more matches than its rarest word, so one rare word settles it. A prefix
+(``bro*``) is walked whole the same way: merging its terms' doclists is what costs, and
+the walk merges them once. Anything else (OR, NOT, NEAR, column filters, phrases of common
+words) is ranked in one pass over its first n + 1 matches, counted as they are scored:
+all of them when there are no more than n, the exact ranking in one pass; else the
+pass is thrown away and the newest n are ranked. Wherever ranking is not bounded, its
+order is exactly the bare bm25 query's.
 """
 
 from __future__ import annotations
@@ -42,6 +45,11 @@ ORDER BY bm25(articles_fts, 5.0, 1.0) LIMIT :limit"""
 #: The ranking of the newest matches only: those after the cut (FTS5 seeks to it).
 RANK_AFTER = """SELECT rowid FROM articles_fts WHERE articles_fts MATCH :query
 AND rowid > :after ORDER BY bm25(articles_fts, 5.0, 1.0) LIMIT :limit"""
+#: The ranking of every match if there are no more than :cap - 1, with their number; the
+#: same order as :data:`RANK` (bm25 ties in rowid order, as SQLite's sort keeps them).
+FIRST_PASS = """SELECT rowid, count(*) OVER () FROM (SELECT rowid,
+bm25(articles_fts, 5.0, 1.0) AS score FROM articles_fts WHERE articles_fts MATCH :query
+LIMIT :cap) ORDER BY score, rowid LIMIT :limit"""
 #: The rowid of the (n+1)-th newest match, if there are more than n: no scoring.
 NEWEST_CUT = """SELECT rowid FROM articles_fts WHERE articles_fts MATCH :query
 ORDER BY rowid DESC LIMIT 1 OFFSET :newest"""
@@ -84,18 +92,20 @@ def words_every_match_holds(query: str) -> list[str]:
 
 def newest_cut(conn: sqlite3.Connection, query: str, newest: int) -> int | None:
     """The rowid below the ``newest`` newest matches of ``query``; None: it has no more
-    matches than that (cheap where it can be, see the module's docstring)."""
-    words = words_every_match_holds(query)
-    cut = None
-    for word in words:
-        row = conn.execute(NEWEST_CUT, {"query": f'"{word}"', "newest": newest}).fetchone()
-        if row is None:
-            return None  # a word in no more than `newest` articles: so is the query
-        cut = row[0]
-    if len(words) == 1:
-        return int(cut) if cut is not None else None
+    matches than that. No scoring: FTS5 only walks the matches, newest first."""
     row = conn.execute(NEWEST_CUT, {"query": query, "newest": newest}).fetchone()
     return None if row is None else int(row[0])
+
+
+def _rare_word(conn: sqlite3.Connection, words: list[str], newest: int) -> tuple[bool, int | None]:
+    """Whether one of ``words`` is in no more than ``newest`` articles (then so is a query
+    all of whose matches hold it), and the cut of the last word asked."""
+    cut = None
+    for word in words:
+        cut = newest_cut(conn, f'"{word}"', newest)
+        if cut is None:
+            return True, None
+    return False, cut
 
 
 class SearchRows(Iterator[dict[str, Any]]):
@@ -205,18 +215,45 @@ def ranked(
     """The search's rows, best first: rank the bare FTS5 rowids (the newest
     :data:`RANK_NEWEST` only, said in ``result``, unless ``rank_all`` or a ``limit`` of
     that many), then look up and decorate them a batch at a time."""
-    bounded = not rank_all and 0 <= limit < RANK_NEWEST
-    cut = newest_cut(conn, query, RANK_NEWEST) if bounded else None
-    params = {"query": query, "limit": limit}
-    if cut is None:
-        cursor = conn.execute(RANK, params)
-    else:
-        result.ranked_newest = RANK_NEWEST
-        cursor = conn.execute(RANK_AFTER, params | {"after": cut})
+    cursor = None
     try:
+        if rank_all or not 0 <= limit < RANK_NEWEST:
+            cursor = conn.execute(RANK, {"query": query, "limit": limit})
+            ids: Iterator[list[tuple[int]]] = iter(lambda: cursor.fetchmany(BATCH), [])
+        else:
+            ids = iter([_bounded(conn, query, limit, result)])
         table = snippets()
-        while batch := cursor.fetchmany(BATCH):
-            yield from decorated(conn, [rowid for (rowid,) in batch], query, partners_of, table)
+        for batch in ids:
+            for start in range(0, len(batch), BATCH):
+                chosen = [rowid for (rowid,) in batch[start : start + BATCH]]
+                yield from decorated(conn, chosen, query, partners_of, table)
     finally:
-        with contextlib.suppress(sqlite3.ProgrammingError):  # closed first
-            cursor.close()
+        if cursor is not None:
+            with contextlib.suppress(sqlite3.ProgrammingError):  # closed first
+                cursor.close()
+
+
+def _bounded(conn: sqlite3.Connection, query: str, limit: int, result: SearchRows) -> list:
+    """The best ``limit`` rowids, of the newest :data:`RANK_NEWEST` matches only if there
+    are more (said in ``result``); the cheapest way to tell for each kind of query."""
+    newest = RANK_NEWEST
+    params = {"query": query, "limit": limit}
+    words = words_every_match_holds(query)
+    if words:  # words and phrases: a rare word settles it, else one common word is a cut
+        rare, cut = _rare_word(conn, words, newest)
+        if rare:
+            return conn.execute(RANK, params).fetchall()
+        if len(words) > 1:
+            cut = None
+    if not words or len(words) > 1:
+        if "*" in query:  # a prefix: its terms' merge is costly, the walk is not
+            cut = newest_cut(conn, query, newest)
+            if cut is None:
+                return conn.execute(RANK, params).fetchall()
+        else:  # rank the first matches, counting them: all of them if they are few
+            found = conn.execute(FIRST_PASS, params | {"cap": newest + 1}).fetchall()
+            if not found or found[0][1] <= newest:
+                return [(rowid,) for rowid, _ in found]
+            cut = newest_cut(conn, query, newest)
+    result.ranked_newest = newest
+    return conn.execute(RANK_AFTER, params | {"after": cut}).fetchall()
