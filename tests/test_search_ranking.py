@@ -175,3 +175,24 @@ def test_words_every_match_holds():
     assert holds("alph*") == []
     assert holds("title:alpha") == []
     assert holds('"Coca-Cola"') == ["coca", "cola"]
+
+
+@pytest.mark.parametrize("walk_above", [10, 10**9])
+def test_articles_search_lists_the_same_articles_either_way(generated, monkeypatch, walk_above):
+    """A common word walks the articles newest first (EXISTS per article), a rarer one
+    looks its matches up: the same articles in the same order, as SQLite's own query."""
+    from olyscrape.archive.reader import ArticleQuery
+
+    monkeypatch.setattr(ranking, "WALK_ABOVE", walk_above)
+    words = _vocabulary()
+    conn = sqlite3.connect(f"file:{generated}?mode=ro", uri=True)
+    with ArchiveReader.open(generated) as reader:
+        for word, since in ((words[0], None), (words[1], "2016-01-01"), (words[400], None)):
+            expected = [url for (url,) in conn.execute(
+                "SELECT url FROM articles WHERE id IN (SELECT rowid FROM articles_fts"
+                " WHERE articles_fts MATCH ?) AND (? IS NULL OR published >= ?)"
+                " ORDER BY published DESC NULLS LAST, url LIMIT 30", (word, since, since))]  # fmt: skip
+            found = reader.articles(ArticleQuery(search=word, since=since, limit=30))
+            assert len(expected) > 0
+            assert [a["url"] for a in found] == expected
+    conn.close()

@@ -246,10 +246,12 @@ class ArchiveReader:
             where.append("a.published <= :until")
             params["until"] = query.until
         if query.search:
-            where.append(
-                "a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :search)"
-            )
             params["search"] = fts_query(query.search)
+            try:
+                self.watch.start()
+                where.append(ranking.match_filter(self.db.conn, params["search"]))
+            except sqlite3.DatabaseError as exc:
+                raise self._read_error(exc, searching=True) from None
         sql = (
             f"SELECT a.url, a.title, a.category, a.published, {self.links.partners_of} AS partners"
             f" FROM articles a {'WHERE ' + ' AND '.join(where) if where else ''}"
