@@ -17,7 +17,7 @@ from olyscrape.archive.reader import ArchiveReader, fts_query
 from tests.helpers import cli_runner
 
 BM25 = "bm25(articles_fts, 5.0, 1.0)"
-NOTE = "ranked the newest"
+NOTE = "note: more than"
 
 
 def _bare(db: Path, match: str, where: str = "", params: tuple = ()) -> list[str]:
@@ -104,21 +104,49 @@ def _newest(db: Path, match: str, count: int) -> list[str]:
     return _bare(db, match, f"AND rowid IN ({marks})")
 
 
-@pytest.mark.parametrize("kind", ["word", "phrase", "prefix", "or"])
+@pytest.mark.parametrize("kind", ["word", "phrase", "or", "not"])
 def test_above_the_bound_only_the_newest_matches_are_ranked(generated, monkeypatch, kind):
     monkeypatch.setattr(ranking, "RANK_NEWEST", 100)
     words = _vocabulary()
     query = {"word": words[0], "phrase": f'"{words[0]} {words[1]}"',
-             "prefix": words[2][:2] + "*", "or": f"{words[0]} OR {words[3]}"}[kind]  # fmt: skip
+             "or": f"{words[0]} OR {words[3]}", "not": f"{words[0]} NOT {words[9]}"}[kind]  # fmt: skip
     assert len(_bare(generated, query)) > 100
     with ArchiveReader.open(generated) as reader:
         found = reader.iter_search(query, limit=20)
         urls = [r["url"] for r in found]
-        assert found.ranked_newest == 100
+        assert found.ranked_newest == 100 and not found.newest_first
         assert urls == _newest(generated, query, 100)[:20]
         every = reader.iter_search(query, limit=20, rank_all=True)
         assert [r["url"] for r in every] == _bare(generated, query)[:20]
         assert every.ranked_newest is None
+
+
+def test_a_prefix_above_the_bound_lists_its_last_archived_matches_first(generated, monkeypatch):
+    monkeypatch.setattr(ranking, "RANK_NEWEST", 100)
+    query = _vocabulary()[2][:2] + "*"
+    conn = sqlite3.connect(f"file:{generated}?mode=ro", uri=True)
+    last = [url for (url,) in conn.execute(
+        "SELECT a.url FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid"
+        " WHERE articles_fts MATCH ? ORDER BY a.id DESC LIMIT 20", (query,))]  # fmt: skip
+    conn.close()
+    assert len(_bare(generated, query)) > 100
+    with ArchiveReader.open(generated) as reader:
+        found = reader.iter_search(query, limit=20)
+        assert [r["url"] for r in found] == last
+        assert found.newest_first and found.ranked_newest is None
+        every = reader.iter_search(query, limit=20, rank_all=True)
+        assert [r["url"] for r in every] == _bare(generated, query)[:20]
+        assert not every.newest_first
+
+
+def test_a_narrow_prefix_is_ranked_whole(generated, monkeypatch):
+    monkeypatch.setattr(ranking, "RANK_NEWEST", 100)
+    narrow = (w[:5] + "*" for w in _vocabulary()[100:400])
+    query = next(q for q in narrow if 20 < len(_bare(generated, q)) <= 100)
+    with ArchiveReader.open(generated) as reader:
+        found = reader.iter_search(query, limit=20)
+        assert [r["url"] for r in found] == _bare(generated, query)[:20]
+        assert not found.newest_first and found.ranked_newest is None
 
 
 def test_a_rare_word_of_a_query_keeps_it_unbounded(generated, monkeypatch):
@@ -142,7 +170,11 @@ def test_the_command_says_on_stderr_when_ranking_was_bounded(generated, monkeypa
     bounded = runner.invoke(cli, ["search", word, "--db", str(generated), fmt])
     assert bounded.exit_code == 0, bounded.output
     assert bounded.stderr.count(NOTE) == 1
-    assert "more than 100 matches" in bounded.stderr
+    assert "more than 100 matches; ranked the 100 archived last" in bounded.stderr
+    prefix = runner.invoke(cli, ["search", word[:2] + "*", "--db", str(generated), fmt])
+    assert prefix.exit_code == 0, prefix.output
+    assert "more than 100 matches; listed the last archived first" in prefix.stderr
+    assert NOTE not in prefix.stdout
     assert NOTE not in bounded.stdout
     if fmt == "--csv":
         urls = [r["url"] for r in csv.DictReader(io.StringIO(bounded.stdout))]

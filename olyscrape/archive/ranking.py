@@ -12,17 +12,19 @@ row it is given, so they are the same.
 
 **Bounded ranking.** bm25 scores every match: a word in most articles costs about a
 second at a million. A query with more than :data:`RANK_NEWEST` matches ranks only its
-newest :data:`RANK_NEWEST` (by rowid, the order articles were first archived), unless the
-caller asks for every match (``rank_all``, or a ``limit`` of that many rows). Finding out
-is cheap where it can be: FTS5 walks a word's doclist newest first without scoring it
-(``ORDER BY rowid DESC LIMIT 1 OFFSET n``: 1 ms at 1M matches), and a query of words and
-phrases has no more matches than its rarest word, so one rare word settles it. A prefix
-(``bro*``) is walked whole the same way: merging its terms' doclists is what costs, and
-the walk merges them once. Anything else (OR, NOT, NEAR, column filters, phrases of common
-words) is ranked in one pass over its first n + 1 matches, counted as they are scored:
-all of them when there are no more than n, the exact ranking in one pass; else the
-pass is thrown away and the newest n are ranked. Wherever ranking is not bounded, its
-order is exactly the bare bm25 query's.
+newest :data:`RANK_NEWEST` (by rowid, the order articles were first archived), unless
+the caller asks for every match (``rank_all``, or a ``limit`` of that many rows).
+Finding out is cheap where it can be: FTS5 walks a word's doclist newest first without
+scoring it (``ORDER BY rowid DESC LIMIT 1 OFFSET n``: 1 ms at 1M matches), and a query
+of words and phrases has no more matches than its rarest word, so one rare word settles
+it. A prefix (``bro*``) with more matches is not ranked: its newest matches come first,
+as Lucene scores prefix queries (constant score): FTS5 merges all its terms' doclists
+for the matches and again for bm25's document frequency, 70 ms each for a 3-letter
+prefix at 1M, and the one walk that counts its matches gives its newest too. Anything
+else (OR, NOT, NEAR, column filters, phrases of common words) is ranked in one pass over
+its first n + 1 matches, counted as they are scored: all of them when there are no more
+than n, the exact ranking in one pass; else the pass is thrown away and the newest n are
+ranked. Wherever ranking is not bounded, its order is exactly the bare bm25 query's.
 """
 
 from __future__ import annotations
@@ -50,6 +52,9 @@ AND rowid > :after ORDER BY bm25(articles_fts, 5.0, 1.0) LIMIT :limit"""
 FIRST_PASS = """SELECT rowid, count(*) OVER () FROM (SELECT rowid,
 bm25(articles_fts, 5.0, 1.0) AS score FROM articles_fts WHERE articles_fts MATCH :query
 LIMIT :cap) ORDER BY score, rowid LIMIT :limit"""
+#: The newest matches, no scoring: a broad prefix's matches when bounded.
+NEWEST = """SELECT rowid FROM articles_fts WHERE articles_fts MATCH :query
+ORDER BY rowid DESC LIMIT :cap"""
 #: The rowid of the (n+1)-th newest match, if there are more than n: no scoring.
 NEWEST_CUT = """SELECT rowid FROM articles_fts WHERE articles_fts MATCH :query
 ORDER BY rowid DESC LIMIT 1 OFFSET :newest"""
@@ -129,10 +134,12 @@ def match_filter(conn: sqlite3.Connection, query: str) -> str:
 
 class SearchRows(Iterator[dict[str, Any]]):
     """A search's rows as they come; once the first is read, :attr:`ranked_newest` says
-    whether ranking was bounded (the number of newest matches ranked) or not (None)."""
+    whether ranking was bounded (the number of newest matches ranked) or not (None), and
+    :attr:`newest_first` whether a prefix's matches came newest first, unranked."""
 
     def __init__(self) -> None:
         self.ranked_newest: int | None = None
+        self.newest_first = False
         self.rows: Iterator[dict[str, Any]] = iter(())
 
     def __next__(self) -> dict[str, Any]:
@@ -252,6 +259,17 @@ def ranked(
                 cursor.close()
 
 
+def _newest_walk(conn: sqlite3.Connection, query: str, limit: int, cap: int) -> tuple[list, int]:
+    """The newest ``limit`` matches, and how many matches there are up to ``cap``: one
+    walk, one merge of a prefix's doclists, no scoring."""
+    cursor = conn.execute(NEWEST, {"query": query, "cap": cap})
+    try:
+        shown = cursor.fetchmany(limit) if limit else []
+        return shown, len(shown) + sum(len(b) for b in iter(lambda: cursor.fetchmany(4096), []))
+    finally:
+        cursor.close()
+
+
 def _bounded(conn: sqlite3.Connection, query: str, limit: int, result: SearchRows) -> list:
     """The best ``limit`` rowids, of the newest :data:`RANK_NEWEST` matches only if there
     are more (said in ``result``); the cheapest way to tell for each kind of query."""
@@ -265,10 +283,12 @@ def _bounded(conn: sqlite3.Connection, query: str, limit: int, result: SearchRow
         if len(words) > 1:
             cut = None
     if not words or len(words) > 1:
-        if "*" in query:  # a prefix: its terms' merge is costly, the walk is not
-            cut = newest_cut(conn, query, newest)
-            if cut is None:
+        if "*" in query:  # a prefix: merging its terms' doclists is what costs
+            shown, seen = _newest_walk(conn, query, limit, newest + 1)
+            if seen <= newest:
                 return conn.execute(RANK, params).fetchall()
+            result.newest_first = True
+            return shown
         else:  # rank the first matches, counting them: all of them if they are few
             found = conn.execute(FIRST_PASS, params | {"cap": newest + 1}).fetchall()
             if not found or found[0][1] <= newest:
