@@ -237,7 +237,7 @@ def run(options: Options) -> Result:
     chosen = queries(path, options.search_queries)
     archive = ArchiveReader.open(path)
     raw = sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True)
-    names = ("raw", "search", "rank_all", "articles")
+    names = ("raw", "search", "rank_all", "raw_for_articles", "articles")
     latencies: dict[str, list[float]] = {name: [] for name in names}
     per_query = []
     try:
@@ -247,24 +247,35 @@ def run(options: Options) -> Result:
             ).fetchone()[0]
             bounded = archive.iter_search(text, limit=20)
             list(bounded)
-            runs = common.alternate(  # raw, search, rank_all, articles, raw, search, ...
+
+            def ms(fn: Any) -> Any:
+                return lambda: common.timed(fn)[0] * 1000
+
+            runs = common.alternate(  # raw, search, rank_all, raw, search, ...
                 {
-                    "raw": lambda t=text: common.timed(
-                        lambda: raw.execute(_RAW_SEARCH, [t]).fetchall())[0] * 1000,
-                    "search": lambda t=text: common.timed(
-                        lambda: archive.search(t, limit=20))[0] * 1000,
-                    "rank_all": lambda t=text: common.timed(
-                        lambda: archive.search(t, limit=20, rank_all=True))[0] * 1000,
-                    "articles": lambda t=text: common.timed(
-                        lambda: archive.articles(ArticleQuery(search=t, limit=20)))[0] * 1000,
+                    "raw": ms(lambda t=text: raw.execute(_RAW_SEARCH, [t]).fetchall()),
+                    "search": ms(lambda t=text: archive.search(t, limit=20)),
+                    "rank_all": ms(lambda t=text: archive.search(t, limit=20, rank_all=True)),
                 },
                 options.repeats,
-            )  # fmt: skip
+            )
+            # apart: a listing run between two searches of one reader slows the second
+            listing = common.alternate(
+                {
+                    "raw_for_articles": ms(lambda t=text: raw.execute(_RAW_SEARCH, [t]).fetchall()),
+                    "articles": ms(
+                        lambda t=text: archive.articles(ArticleQuery(search=t, limit=20))
+                    ),
+                },
+                options.repeats,
+            )
+            runs |= listing
             figures = {name: common.median(times) for name, times in runs.items()}
             for name, value in figures.items():
                 latencies[name].append(value)
             per_query.append({"kind": kind, "query": text, "matches": hits, "ms": figures,
-                              "ranked_newest": bounded.ranked_newest})  # fmt: skip
+                              "ranked_newest": bounded.ranked_newest,
+                              "newest_first": bounded.newest_first})  # fmt: skip
     finally:
         archive.close()
         raw.close()
@@ -298,12 +309,12 @@ def run(options: Options) -> Result:
     bare = "baseline: bare FTS5 query for the top-20 rowids"
     n = len(chosen)
     raw_all = latencies["raw"]
-    for name, label, target in (
-        ("search", "search(q, 20)", "median < 20 ms, ratio ≤ 1.2"),
-        ("rank_all", "search(q, 20, rank_all=True)", "ratio ≤ 1.2"),
-        ("articles", "articles(search=q, 20)", ""),
+    for name, label, target, base_name in (
+        ("search", "search(q, 20)", "median < 20 ms, ratio ≤ 1.2", "raw"),
+        ("rank_all", "search(q, 20, rank_all=True)", "ratio ≤ 1.2", "raw"),
+        ("articles", "articles(search=q, 20)", "", "raw_for_articles"),
     ):
-        values = latencies[name]
+        values, raw_all = latencies[name], latencies[base_name]
         for share, what in ((0.5, f"median of {n}"), (0.95, "p95"), (1.0, "max")):
             figure = common.percentile(values, share) if share < 1 else max(values)
             base = common.percentile(raw_all, share) if share < 1 else max(raw_all)
@@ -316,8 +327,10 @@ def run(options: Options) -> Result:
             result.add(Row(NAME, f"{label}, {what}", figure, "ms", baseline=base,
                            baseline_unit="ms", ratio=ratio, target=target if share < 1 else "",
                            passed=passed, note=bare))  # fmt: skip
+    raw_all = latencies["raw"]
     # Where ranking is not bounded, per query: the cost olyscrape adds to the same ranking.
-    exact = [i for i, q in enumerate(per_query) if q["ranked_newest"] is None]
+    exact = [i for i, q in enumerate(per_query)
+             if q["ranked_newest"] is None and not q["newest_first"]]  # fmt: skip
     if exact:
         ours = [latencies["search"][i] for i in exact]
         theirs = [raw_all[i] for i in exact]
@@ -328,7 +341,7 @@ def run(options: Options) -> Result:
                            ratio=common.ratio(figure, base), target="ratio ≤ 1.2",
                            passed=(common.ratio(figure, base) or 0) <= 1.2,
                            note=f"{bare}; same ranking, every match scored"))  # fmt: skip
-    capped = [i for i, q in enumerate(per_query) if q["ranked_newest"] is not None]
+    capped = [i for i, q in enumerate(per_query) if i not in exact]
     if capped:
         ours = [latencies["search"][i] for i in capped]
         theirs = [raw_all[i] for i in capped]
@@ -338,7 +351,8 @@ def run(options: Options) -> Result:
                        baseline=common.percentile(theirs, 0.95), baseline_unit="ms",
                        ratio=common.ratio(p95, common.percentile(theirs, 0.95)),
                        target="p95 near 100 ms", passed=p95 <= 150,
-                       note=f"{min(matches):,}-{max(matches):,} matches, newest "
-                       f"{ranking.RANK_NEWEST:,} ranked; ours {_spread(ours)};"
+                       note=f"{min(matches):,}-{max(matches):,} matches, the "
+                       f"{ranking.RANK_NEWEST:,} archived last ranked (a prefix: listed"
+                       f" last archived first); ours {_spread(ours)};"
                        f" bare {_spread(theirs)}"))  # fmt: skip
     return result
