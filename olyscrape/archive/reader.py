@@ -11,7 +11,6 @@ and, closed, it leaves nothing beside the file (:mod:`~olyscrape.archive.traces`
 from __future__ import annotations
 
 import contextlib
-import re
 import sqlite3
 import weakref
 from collections.abc import Iterable, Iterator, Sequence
@@ -19,9 +18,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from olyscrape.archive import changes, counts, legacy, paths, running, schema, walowner
+from olyscrape.archive import changes, counts, legacy, paths, ranking, running, schema, walowner
 from olyscrape.archive.crawlrows import crawl_summary
 from olyscrape.archive.errors import ArchiveError, QueryError, damaged, is_corruption
+from olyscrape.archive.ranking import fts_query
 from olyscrape.archive.running import QueryRows, rows_of, statement_error, watch_of
 
 T = TypeVar("T")
@@ -66,15 +66,6 @@ _BY_URL = _Links(
         LEFT JOIN articles a ON a.url = ap.article_url""",
 )
 
-_SEARCH = """
-SELECT a.url, a.title, a.category, a.published, {partners_of} AS partners,
-       snippet(articles_fts, -1, :open, :close, '…', 16) AS snippet
-FROM articles_fts JOIN articles a ON a.id = articles_fts.rowid
-WHERE articles_fts MATCH :query
-ORDER BY bm25(articles_fts, 5.0, 1.0)
-LIMIT :limit
-"""
-
 _WRITE_ACTIONS = {
     getattr(sqlite3, name)
     for name in dir(sqlite3)
@@ -111,22 +102,6 @@ def _split_partners(rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
             for row in rows)  # fmt: skip
 
 
-#: What makes a search text FTS5 syntax on purpose: a phrase in quotes, an operator, a
-#: prefix query, a column filter, or grouping.
-_FTS_SYNTAX = re.compile(r'"|\b(?:AND|OR|NOT|NEAR)\b|\w\*|^\s*\w+\s*:|\(')
-_PLAIN_TERM = re.compile(r"\w+")
-
-
-def fts_query(text: str) -> str:
-    """What people type, as an FTS5 query: each term with punctuation (``Coca-Cola``,
-    ``P&G``, ``Alibaba's``) becomes a phrase in double quotes; text already written in
-    FTS5 syntax (``"…"``, ``AND``/``OR``/``NOT``, ``prefix*``, ``title:word``) is kept."""
-    if _FTS_SYNTAX.search(text):
-        return text
-    terms = text.split()
-    return " ".join(t if _PLAIN_TERM.fullmatch(t) else f'"{t}"' for t in terms)
-
-
 def distinct_names(names: list[str]) -> list[str]:
     """Column names made distinct: the second ``a`` becomes ``a_2``, and so on."""
     seen: set[str] = set()
@@ -143,6 +118,9 @@ def distinct_names(names: list[str]) -> list[str]:
 
 class ArchiveReader:
     """A read-only view of an olyscrape archive."""
+
+    #: Made by the first search, closed when the reader is collected (an in-memory file).
+    snippet_table: ranking.Snippets | None = None
 
     def __init__(self, conn: sqlite3.Connection, path: str | Path = "") -> None:
         self.path = path
@@ -272,10 +250,12 @@ class ArchiveReader:
             where.append("a.published <= :until")
             params["until"] = query.until
         if query.search:
-            where.append(
-                "a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :search)"
-            )
             params["search"] = fts_query(query.search)
+            try:
+                self.watch.start()
+                where.append(ranking.match_filter(self.conn, params["search"]))
+            except sqlite3.DatabaseError as exc:
+                raise self._read_error(exc, searching=True) from None
         sql = (
             f"SELECT a.url, a.title, a.category, a.published, {self.links.partners_of} AS partners"
             f" FROM articles a {'WHERE ' + ' AND '.join(where) if where else ''}"
@@ -284,19 +264,37 @@ class ArchiveReader:
         params["limit"] = query.limit if query.limit is not None else -1
         return _split_partners(self._iter_query(sql, params))
 
-    def search(self, text: str, limit: int = 20, marks: tuple[str, str] = ("[", "]")) -> list[dict]:
+    def search(self, text: str, limit: int = 20, marks: tuple[str, str] = ("[", "]"),
+               rank_all: bool = False) -> list[dict]:  # fmt: skip
         """Full-text search of titles (weighted 5×) and bodies, best first, with a snippet.
         ``text`` is what a person typed (see :func:`fts_query`)."""
-        return list(self.iter_search(text, limit, marks))
+        return list(self.iter_search(text, limit, marks, rank_all))
 
-    def iter_search(
-        self, text: str, limit: int = 20, marks: tuple[str, str] = ("[", "]")
-    ) -> Iterator[dict[str, Any]]:
-        """:meth:`search`, row by row as SQLite yields them (``--limit`` may be a million)."""
-        query = fts_query(text)
-        params = {"query": query, "limit": limit, "open": marks[0], "close": marks[1]}
-        sql = _SEARCH.format(partners_of=self.links.partners_of)
-        return _split_partners(self._iter_query(sql, params))
+    def iter_search(self, text: str, limit: int = 20, marks: tuple[str, str] = ("[", "]"),
+                    rank_all: bool = False) -> ranking.SearchRows:  # fmt: skip
+        """:meth:`search`, row by row (``--limit`` may be a million); its
+        ``ranked_newest`` says, once a row is read, whether ranking was bounded (see
+        :mod:`~olyscrape.archive.ranking`)."""
+        rows = ranking.SearchRows()
+        rows.rows = self._search_rows(fts_query(text), limit, marks, rank_all, rows)
+        self._tracked(rows)
+        return rows
+
+    def _search_rows(
+        self, query: str, limit: int, marks: tuple[str, str], rank_all: bool,
+        result: ranking.SearchRows,
+    ) -> Iterator[dict[str, Any]]:  # fmt: skip
+        """:func:`.ranking.ranked`, its errors made one line; one time limit for it all."""
+        self.watch.start()
+        snippets = lambda: ranking.snippets_of(self, marks)  # noqa: E731
+        rows = ranking.ranked(self.conn, query, limit, rank_all, result,
+                              self.links.partners_of, snippets)  # fmt: skip
+        try:
+            yield from _split_partners(rows)
+        except sqlite3.DatabaseError as exc:
+            raise self._read_error(exc, searching=True) from None
+        finally:
+            rows.close()
 
     def _query(self, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
         """Rows of a query whose only user input is its parameters, in a list."""
@@ -317,21 +315,26 @@ class ArchiveReader:
             while batch := cursor.fetchmany(256):
                 yield from (dict(zip(keys, row, strict=True)) for row in batch)
         except sqlite3.DatabaseError as exc:
-            stopped = self.watch.stopped(exc)
-            if stopped is not None:
-                raise stopped from None
-            if is_corruption(exc) or not isinstance(exc, sqlite3.OperationalError):
-                raise self._unreadable(exc) from None
-            if params.get("search") or params.get("query"):
-                raise QueryError(
-                    f"invalid search query ({exc}): put words with punctuation in double"
-                    ' quotes, e.g. "Coca-Cola", or use words, AND, OR, NOT, prefix*'
-                ) from None
-            raise ArchiveError(f"cannot read the archive ({exc})") from None
+            raise self._read_error(exc, searching=bool(params.get("search"))) from None
         finally:
             if cursor is not None:
                 with contextlib.suppress(sqlite3.ProgrammingError):  # closed first
                     cursor.close()
+
+    def _read_error(self, exc: sqlite3.DatabaseError, searching: bool) -> BaseException:
+        """What SQLite's error means: Ctrl-C or the time limit, a damaged or unreadable
+        archive, or (``searching``) the search text's FTS5 syntax."""
+        stopped = self.watch.stopped(exc)
+        if stopped is not None:
+            return stopped
+        if is_corruption(exc) or not isinstance(exc, sqlite3.OperationalError):
+            return self._unreadable(exc)
+        if searching:
+            return QueryError(
+                f"invalid search query ({exc}): put words with punctuation in double"
+                ' quotes, e.g. "Coca-Cola", or use words, AND, OR, NOT, prefix*'
+            )
+        return ArchiveError(f"cannot read the archive ({exc})")
 
     def iter_changes(self, query: changes.ChangeQuery) -> Iterator[dict[str, Any]]:
         """Articles new, edited and gone from a listing (:func:`.changes.shaped` rows),

@@ -87,22 +87,45 @@ def articles(
 @db_option
 @click.argument("query", type=Filter("search", words=True))
 @limit_option(default=20)
+@click.option(
+    "--rank-all",
+    is_flag=True,
+    help="Rank every match, however many (slower): by default a query with more than"
+    " 20,000 matches ranks only the 20,000 archived last.",
+)
 @format_option
 @output_option
 @interruptible
-def search(db: Path, query: str, limit: int, fmt: str, output: Path | None) -> None:
+def search(db: Path, query: str, limit: int, rank_all: bool, fmt: str, output: Path | None) -> None:
     """Full-text search of titles and bodies, best match first, with a snippet.
 
     Type words as they are (Coca-Cola, P&G, Alibaba's are searched as phrases), or SQLite
     FTS5 syntax on purpose: "exact phrases", AND, OR, NOT, prefix*, title:word. A query
-    that begins with '-' goes after '--': olyscrape search -- -hydrogen.
+    that begins with '-' goes after '--': olyscrape search -- -hydrogen. A query with more
+    than 20,000 matches ranks only the 20,000 archived last (a prefix lists them last
+    archived first, unranked; a note on stderr says so) unless --rank-all or a --limit of
+    20,000 or more.
     """
     bold = fmt == "table" and output is None and sys.stdout.isatty()
     marks = ("\x1b[1m", "\x1b[0m") if bold else ("[", "]")
     check_output(output, db)
     columns = ["published", "title", "partners", "snippet", "url"]
+    from olyscrape.archive.ranking import RANK_NEWEST
+
     with open_reader(db) as archive, open_sink(output) as sink:
-        rows = guarded(lambda: primed(archive.iter_search(query, limit=limit, marks=marks)))
+        found = archive.iter_search(query, limit=limit, marks=marks, rank_all=rank_all)
+        rows = guarded(lambda: primed(found))
+        if found.ranked_newest is not None or found.newest_first:  # stderr: data stays clean
+            done = (
+                "listed the last archived first, unranked"
+                if found.newest_first
+                else f"ranked the {RANK_NEWEST:,} archived last"
+            )
+            click.echo(
+                f"note: more than {RANK_NEWEST:,} matches; {done}"
+                " (--rank-all ranks every match, slower)",
+                err=True,
+            )
         emit_rows(sink, as_sequences(rows, columns), fmt, columns)  # streamed
 
 
