@@ -58,8 +58,10 @@ def prepared_archive(count: int, options: Options, small: Path) -> tuple[Path, d
     without the links of partners the saved site shows no card for (those ``small``, after
     its first crawl, does not link), then crawled once. How it was made comes back."""
     source, meta = bench_search.cached_archive(count, options.search_sample, options.repeats)
-    path = common.CACHE / (f"crawlstart-{count}-v{bench_search.DATA_VERSION}.{PREPARED_VERSION}"
-                           f"-s{bench_search.SCHEMA_VERSION}.db")
+    path = common.CACHE / (
+        f"crawlstart-{count}-v{bench_search.DATA_VERSION}.{PREPARED_VERSION}"
+        f"-s{bench_search.SCHEMA_VERSION}.db"
+    )
     meta_path = path.with_suffix(".json")
     if path.exists() and meta_path.exists():
         return path, json.loads(meta_path.read_text()) | {"cached": True}
