@@ -17,6 +17,7 @@ on its listing page, 71429 archived before") where the small archive's passes.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import sqlite3
@@ -40,7 +41,7 @@ def crawl(db: Path) -> common.ChildRun:
 
 
 def _partners_linked(db: Path) -> set[str]:
-    with sqlite3.connect(db) as conn:
+    with contextlib.closing(sqlite3.connect(db)) as conn:
         return {slug for (slug,) in conn.execute("SELECT DISTINCT partner FROM partner_links")}
 
 
@@ -71,11 +72,19 @@ def prepared_archive(count: int, options: Options, small: Path) -> tuple[Path, d
             Path(f"{stale}{suffix}").unlink(missing_ok=True)
     copy_s, _ = common.timed(lambda: shutil.copyfile(source, building))
     shown = _partners_linked(small)
-    conn = sqlite3.connect(building)
-    with conn:
-        for slug in _partners_linked(building) - shown:
-            conn.execute("DELETE FROM partner_links WHERE partner = ?", [slug])
-    conn.close()
+    others = _partners_linked(building) - shown
+    with contextlib.closing(sqlite3.connect(building)) as conn:
+        with conn:
+            for slug in others:
+                conn.execute("DELETE FROM partner_links WHERE partner = ?", [slug])
+        # Into the file itself before it is renamed: a -wal left under the old name
+        # would be lost with what it holds.
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    for suffix in ("-wal", "-shm"):
+        left = Path(f"{building}{suffix}")
+        if left.exists() and suffix == "-wal" and left.stat().st_size:
+            raise RuntimeError(f"{left}: not checkpointed into {building}")
+        left.unlink(missing_ok=True)
     building.rename(path)  # then crawled in place: its lock keeps the file's fingerprint
     first = crawl(path)  # migrates the copy if it is behind, checks it in full
     made = {"source": str(source), "source_build": meta, "copy_s": copy_s,
