@@ -190,3 +190,41 @@ def test_the_full_check_is_skipped_only_for_the_file_the_last_checked_writer_lef
     assert line.startswith(f"Error: archive {db}: damaged (integrity_check: ")
     assert "Traceback" not in result.stderr
     assert sha256(db) == before
+
+
+_HALF_WRITTEN = """
+import os, sqlite3, sys
+conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+conn.execute("PRAGMA journal_mode = DELETE")
+conn.execute("PRAGMA cache_size = 1")  # pages spill into the file before the commit
+conn.execute("BEGIN")
+conn.execute("UPDATE articles SET body = coalesce(body, '') || 'x'")
+conn.execute("UPDATE captures SET url = url || 'y'")
+os._exit(0)  # killed inside the transaction: its -journal is hot
+"""
+
+
+@pytest.mark.slow
+def test_a_journal_beside_the_file_is_never_skipped_over(tmp_path):
+    """The file as the last checked crawl left it, but a ``-journal`` with content beside
+    it (another file's, put there by hand): the fingerprint cannot vouch for what that
+    journal rolls back, so the crawl never skips the check on its word. SQLite rolls the
+    journal back on the first read (as the sqlite3 shell would); the full check then finds
+    what it did, and the crawl is refused in one line before its first request."""
+    db, other = tmp_path / "a.db", tmp_path / "other.db"
+    assert crawl(db).returncode == 0
+    assert crawl(db).returncode == 0 and check_of(db) == "unchanged"
+    assert crawl(other).returncode == 0
+    import subprocess
+    import sys
+
+    subprocess.run([sys.executable, "-c", _HALF_WRITTEN, str(other)], check=True)
+    note = Path(f"{db}.lock").read_text()
+    Path(f"{db}-journal").write_bytes(Path(f"{other}-journal").read_bytes())
+    result = crawl(db)
+    assert "Traceback" not in result.stderr and "Unhandled error" not in result.stderr
+    assert result.returncode == 1, result.stdout + result.stderr
+    line = one_error_line(result.stderr)
+    assert line.startswith(f"Error: archive {db}: "), line
+    assert "damaged" in line or "cannot be read" in line, line
+    assert note.splitlines()[1].startswith("checked ")  # the note did vouch for the file

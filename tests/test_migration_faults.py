@@ -145,3 +145,35 @@ def test_a_migration_killed_half_way_reads_as_before_and_the_next_open_migrates(
     assert snapshot(db)["user_version"] == SCHEMA_VERSION
     assert query(db, "SELECT count(*) FROM article_partners") == [(ARTICLES + 4,)]
     assert query(db, "PRAGMA integrity_check") == [("ok",)]
+
+
+def test_a_migration_killed_once_its_pages_reached_the_file_is_rolled_back_not_called_damaged(
+    tmp_path, large_v3
+):
+    """Killed later, once SQLite has spilled half-written pages into the file itself (a
+    journal of megabytes): the file at rest is not read with ``immutable=1``, which would
+    ignore the journal and find it "damaged"; ``verify`` rolls the journal back first, as
+    the sqlite3 shell does, finds version 3 sound, and the next crawl's check passes."""
+    db = tmp_path / "a.db"
+    db.write_bytes(large_v3.read_bytes())
+    before = snapshot(db)
+    journal = Path(f"{db}-journal")
+    process = subprocess.Popen([sys.executable, "-c", _MIGRATE, str(db)], cwd=REPO)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        if journal.exists() and journal.stat().st_size > 4 * 1024 * 1024:
+            process.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.001)
+    assert process.wait() == -signal.SIGKILL, "the migration ended before it could be killed"
+    assert journal.exists() and journal.stat().st_size > 0  # hot
+
+    verify = run_olyscrape("verify", "--db", str(db))
+    assert "Traceback" not in verify.stderr
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    assert verify.stdout.startswith(f"archive {db}: sound"), verify.stdout
+    assert not journal.exists()
+    assert snapshot(db) == before
+    subprocess.run([sys.executable, "-c", _MIGRATE, str(db)], cwd=REPO, check=True)
+    assert snapshot(db)["user_version"] == SCHEMA_VERSION
+    assert query(db, "PRAGMA integrity_check") == [("ok",)]

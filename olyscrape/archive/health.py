@@ -48,6 +48,7 @@ from olyscrape.archive.errors import (
     size_text,
     write_error,
 )
+from olyscrape.archive.traces import hot_journal
 from olyscrape.archive.walfile import wal_state
 from olyscrape.archive.walowner import refuse_foreign_wal
 
@@ -125,7 +126,10 @@ def check_before_write(path: str | Path, check: str = "full", checked: str | Non
         raise ArchiveError(f"OLYSCRAPE_ARCHIVE_CHECK: {check!r} is not one of {', '.join(CHECKS)}")
     wal = wal_state(path)
     refuse_foreign_wal(path, wal)  # before anything reads through a -wal not the file's own
-    if check == "full" and checked and wal.bytes == 0 and fingerprint(path) == checked:
+    if (
+        check == "full" and checked and wal.bytes == 0 and not hot_journal(path)
+        and fingerprint(path) == checked
+    ):  # fmt: skip
         return UNCHANGED
     full = check != "quick" or not wal.empty
     check = "integrity_check" if full else "quick_check"

@@ -128,15 +128,27 @@ def _lock(fd: int, kind: int) -> bool:
     return True
 
 
+def hot_journal(path: str | Path) -> bool:
+    """Whether a ``-journal`` with content lies beside the file: a rollback-mode write cut
+    short (a migration killed half-way) whose pages the file may hold half-written. Such a
+    file is never at rest: ``immutable=1`` would ignore the journal, and only SQLite's own
+    first read (which rolls it back) reads the file as it was."""
+    try:
+        return Path(f"{Path(path).resolve()}-journal").stat().st_size > 0
+    except OSError:
+        return False
+
+
 @contextmanager
 def at_rest(path: str | Path) -> Iterator[Rest | None]:
     """The WAL file at ``path`` held at rest for a short ``immutable=1`` read: no ``-wal``
     beside it, SQLite's shared lock on it (released on leaving), and its fingerprint
-    before the read. ``None`` when it is not at rest (a ``-wal`` is there, or a writer holds
-    the file exclusively): read it through SQLite's own locking then."""
+    before the read. ``None`` when it is not at rest (a ``-wal`` or a hot ``-journal`` is
+    there, or a writer holds the file exclusively): read it through SQLite's own locking
+    then."""
     real = Path(path).resolve()
     try:
-        fd = None if Path(f"{real}-wal").exists() else kept_fd(real)
+        fd = None if Path(f"{real}-wal").exists() or hot_journal(real) else kept_fd(real)
     except OSError:
         fd = None
     if fd is None or not _lock(fd, fcntl.F_RDLCK):
