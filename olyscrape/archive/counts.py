@@ -8,7 +8,9 @@ took 4 s; read from ``partner_counts`` (one row per partner and date: about 140,
 a million articles) they take a few hundredths of a second.
 
 The table is kept by triggers (schema version 8 on), so every write keeps it exact,
-olyscrape's own and another program's alike: a new link adds one to its partner and its
+olyscrape's own and another program's alike (but for a ``REPLACE`` over an existing row,
+whose delete fires no trigger unless ``recursive_triggers`` is on, and an article's
+``id`` changed: ``verify`` finds those): a new link adds one to its partner and its
 article's date, a link removed takes one away, an article's date changed moves its links'
 counts from the old date to the new one, an article deleted takes its links' counts with
 it. Only a link to an article that exists counts (the join of the two tables counts no
