@@ -145,7 +145,7 @@ def check(path: str | Path, version: int) -> Need:
     if not same_disk and need.temp > temp_free:
         raise NotEnoughRoom(
             f"{what}: it needs {_mb(need.temp)} free in {need.temp_dir} for SQLite's"
-            f" temporary files, {_mb(temp_free)} are free (SQLITE_TMPDIR names another"
+            f" temporary files, {_mb(temp_free)} are free (SQLITE_TMPDIR can name another"
             f" folder){end}"
         )
     return need
