@@ -116,22 +116,29 @@ _MIGRATE = (
 )
 
 
+def killed_migrating(db: Path, journal_bytes: int) -> Path:
+    """Migrate ``db`` in a process of its own, ``kill -9`` it once its ``-journal`` holds
+    more than ``journal_bytes``; the journal, hot (the kill landed inside the transaction)."""
+    journal = Path(f"{db}-journal")
+    process = subprocess.Popen([sys.executable, "-c", _MIGRATE, str(db)], cwd=REPO)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and process.poll() is None:
+        if journal.exists() and journal.stat().st_size > journal_bytes:
+            process.send_signal(signal.SIGKILL)
+            break
+        time.sleep(0.001)
+    assert process.wait() == -signal.SIGKILL, "the migration ended before it could be killed"
+    assert journal.exists() and journal.stat().st_size > 0
+    return journal
+
+
 def test_a_migration_killed_half_way_reads_as_before_and_the_next_open_migrates(tmp_path, large_v3):
     """``kill -9`` while the migration's journal grows: the hot journal is rolled back
     by the next reader, which reads version 3 as it was; the next open migrates."""
     db = tmp_path / "a.db"
     db.write_bytes(large_v3.read_bytes())
     before = snapshot(db)
-    journal = Path(f"{db}-journal")
-    process = subprocess.Popen([sys.executable, "-c", _MIGRATE, str(db)], cwd=REPO)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and process.poll() is None:
-        if journal.exists() and journal.stat().st_size > 256 * 1024:  # mid-way
-            process.send_signal(signal.SIGKILL)
-            break
-        time.sleep(0.001)
-    assert process.wait() == -signal.SIGKILL, "the migration ended before it could be killed"
-    assert journal.exists()  # hot: the kill landed inside the transaction
+    journal = killed_migrating(db, 256 * 1024)  # mid-way
 
     runs = run_olyscrape("runs", "--db", str(db), "--format", "json")  # a read command
     assert runs.returncode == 0 and "Traceback" not in runs.stderr, runs.stderr
@@ -157,16 +164,7 @@ def test_a_migration_killed_once_its_pages_reached_the_file_is_rolled_back_not_c
     db = tmp_path / "a.db"
     db.write_bytes(large_v3.read_bytes())
     before = snapshot(db)
-    journal = Path(f"{db}-journal")
-    process = subprocess.Popen([sys.executable, "-c", _MIGRATE, str(db)], cwd=REPO)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline and process.poll() is None:
-        if journal.exists() and journal.stat().st_size > 4 * 1024 * 1024:
-            process.send_signal(signal.SIGKILL)
-            break
-        time.sleep(0.001)
-    assert process.wait() == -signal.SIGKILL, "the migration ended before it could be killed"
-    assert journal.exists() and journal.stat().st_size > 0  # hot
+    journal = killed_migrating(db, 4 * 1024 * 1024)
 
     verify = run_olyscrape("verify", "--db", str(db))
     assert "Traceback" not in verify.stderr
