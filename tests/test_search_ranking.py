@@ -160,6 +160,30 @@ def test_a_rare_word_of_a_query_keeps_it_unbounded(generated, monkeypatch):
         assert found.ranked_newest is None
 
 
+@pytest.mark.parametrize("repeats", [2, 50])
+def test_a_phrase_of_one_word_repeated_is_bounded_by_its_own_matches(
+    generated, monkeypatch, repeats
+):
+    """``"Baden Baden"`` holds one distinct word, but its matches are the phrase's, not the
+    word's: it is bounded (and said to be) only when the phrase itself has more matches
+    than the bound, and then among the phrase's newest, never the word's."""
+    monkeypatch.setattr(ranking, "RANK_NEWEST", 100)
+    word = _vocabulary()[0]
+    query = '"' + " ".join([word] * repeats) + '"'
+    matches = len(_bare(generated, query))
+    assert len(_bare(generated, word)) > 100
+    with ArchiveReader.open(generated) as reader:
+        found = reader.iter_search(query, limit=20)
+        urls = [r["url"] for r in found]
+    if matches > 100:
+        assert found.ranked_newest == 100
+        assert urls == _newest(generated, query, 100)[:20]
+    else:
+        assert found.ranked_newest is None and not found.newest_first
+        assert urls == _bare(generated, query)[:20]
+    assert repeats == 2 or matches == 0  # fifty in a row: in no article, and no note
+
+
 @pytest.mark.parametrize("fmt", ["--csv", "--json", "--format=table"])
 def test_the_command_says_on_stderr_when_ranking_was_bounded(generated, monkeypatch, fmt):
     from olyscrape.cli import cli

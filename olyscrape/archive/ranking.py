@@ -270,19 +270,27 @@ def _newest_walk(conn: sqlite3.Connection, query: str, limit: int, cap: int) -> 
         cursor.close()
 
 
+def _only_word(query: str, words: list[str]) -> bool:
+    """Whether the FTS5 ``query`` is its one word alone (``word`` or ``"word"``): then its
+    matches are the word's, and the word's cut is the query's. A phrase of that word
+    repeated (``"Baden Baden"``) has fewer."""
+    return len(words) == 1 and query.strip().strip('"').strip().lower() == words[0]
+
+
 def _bounded(conn: sqlite3.Connection, query: str, limit: int, result: SearchRows) -> list:
     """The best ``limit`` rowids, of the newest :data:`RANK_NEWEST` matches only if there
     are more (said in ``result``); the cheapest way to tell for each kind of query."""
     newest = RANK_NEWEST
     params = {"query": query, "limit": limit}
     words = words_every_match_holds(query)
+    cut = None
     if words:  # words and phrases: a rare word settles it, else one common word is a cut
         rare, cut = _rare_word(conn, words, newest)
         if rare:
             return conn.execute(RANK, params).fetchall()
-        if len(words) > 1:
+        if not _only_word(query, words):  # its matches are fewer than the word's
             cut = None
-    if not words or len(words) > 1:
+    if cut is None:
         if "*" in query:  # a prefix: merging its terms' doclists is what costs
             shown, seen = _newest_walk(conn, query, limit, newest + 1)
             if seen <= newest:
