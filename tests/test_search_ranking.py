@@ -233,13 +233,19 @@ def test_words_every_match_holds():
     assert holds('"Coca-Cola"') == ["coca", "cola"]
 
 
+@pytest.mark.parametrize("per_row", [1, 50])
 @pytest.mark.parametrize("walk_above", [10, 10**9])
-def test_articles_search_lists_the_same_articles_either_way(generated, monkeypatch, walk_above):
+def test_articles_search_lists_the_same_articles_either_way(
+    generated, monkeypatch, walk_above, per_row
+):
     """A common word walks the articles newest first (EXISTS per article), a rarer one
-    looks its matches up: the same articles in the same order, as SQLite's own query."""
+    looks its matches up, and a walk that finds too few in its budget (``per_row`` 1: a
+    word common only among old articles) looks them up after all: the same articles in the
+    same order, as SQLite's own query."""
     from olyscrape.archive.reader import ArticleQuery
 
     monkeypatch.setattr(ranking, "WALK_ABOVE", walk_above)
+    monkeypatch.setattr(ranking, "WALK_PER_ROW", per_row)
     words = _vocabulary()
     conn = sqlite3.connect(f"file:{generated}?mode=ro", uri=True)
     with ArchiveReader.open(generated) as reader:

@@ -113,23 +113,45 @@ def _rare_word(conn: sqlite3.Connection, words: list[str], newest: int) -> tuple
     return False, cut
 
 
-#: A word in more articles than this: ``articles --search`` walks the articles newest
-#: first, asking FTS5 of each (it finds 20 in a few dozen), rather than looking each match
-#: up and sorting them all (3 s for a word in every article of a million).
+#: A word in more articles than this: ``articles --search`` first walks the articles
+#: newest first, asking FTS5 of each (it finds 20 in a few dozen), rather than looking each
+#: match up and sorting them all (3 s for a word in every article of a million).
 WALK_ABOVE = 50_000
+#: That walk reads at most this many articles per row asked for, and this many in all: a
+#: word common only in old articles (a past Games' city) would make it read most of the
+#: archive. Fewer rows found than asked: the matches are looked up and sorted after all.
+WALK_PER_ROW = 50
+WALK_MOST = 20_000
+
+#: ``articles --search``'s two conditions on article ``a`` for the FTS5 query ``:search``.
+LOOKUP = "a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :search)"
+WALK = (
+    "EXISTS (SELECT 1 FROM articles_fts WHERE articles_fts MATCH :search"
+    " AND articles_fts.rowid = a.id)"
+)
 
 
-def match_filter(conn: sqlite3.Connection, query: str) -> str:
-    """``articles --search``'s condition on article ``a`` for the FTS5 query ``:search``:
-    the matches' rowids as a list, or, for one word in more than :data:`WALK_ABOVE`
-    articles, FTS5 asked of each article in the order the listing walks them."""
+def walk_budget(conn: sqlite3.Connection, query: str, limit: int | None) -> int | None:
+    """How many articles ``articles --search`` may walk, in its own order, to find its
+    ``limit`` rows (see :data:`WALK_PER_ROW`); None: look the matches up (no limit, a large
+    one, or a query that is not one word in more than :data:`WALK_ABOVE` articles)."""
+    if limit is None or not 0 < limit * WALK_PER_ROW <= WALK_MOST:
+        return None
     words = words_every_match_holds(query)
     if len(words) == 1 and newest_cut(conn, f'"{words[0]}"', WALK_ABOVE) is not None:
-        return (
-            "EXISTS (SELECT 1 FROM articles_fts WHERE articles_fts MATCH :search"
-            " AND articles_fts.rowid = a.id)"
-        )
-    return "a.id IN (SELECT rowid FROM articles_fts WHERE articles_fts MATCH :search)"
+        return limit * WALK_PER_ROW
+    return None
+
+
+def walked(select: str, where: list[str], order: str) -> str:
+    """The articles of ``where``, the first ``:budget`` of them in ``order``, then those
+    :data:`WALK` finds among them (``select``: the columns, of ``a``)."""
+    inner = " AND ".join(where) or "1"
+    return (
+        f"{select} FROM (SELECT a.id, a.url, a.title, a.category, a.published FROM articles a"
+        f" WHERE {inner} ORDER BY {order} LIMIT :budget) a WHERE {WALK} ORDER BY {order}"
+        " LIMIT :limit"
+    )
 
 
 class SearchRows(Iterator[dict[str, Any]]):

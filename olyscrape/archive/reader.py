@@ -249,20 +249,26 @@ class ArchiveReader:
         if query.until:
             where.append("a.published <= :until")
             params["until"] = query.until
+        params["limit"] = query.limit if query.limit is not None else -1
+        select = (
+            f"SELECT a.url, a.title, a.category, a.published, {self.links.partners_of} AS partners"
+        )
+        order = "a.published DESC NULLS LAST, a.url"
         if query.search:
             params["search"] = fts_query(query.search)
             try:
                 self.watch.start()
-                where.append(ranking.match_filter(self.conn, params["search"]))
+                budget = ranking.walk_budget(self.conn, params["search"], query.limit)
             except sqlite3.DatabaseError as exc:
                 raise self._read_error(exc, searching=True) from None
-        sql = (
-            f"SELECT a.url, a.title, a.category, a.published, {self.links.partners_of} AS partners"
-            f" FROM articles a {'WHERE ' + ' AND '.join(where) if where else ''}"
-            " ORDER BY a.published DESC NULLS LAST, a.url LIMIT :limit"
-        )
-        params["limit"] = query.limit if query.limit is not None else -1
-        return _split_partners(self._iter_query(sql, params))
+            if budget is not None:  # the newest articles first; enough rows found: done
+                sql = ranking.walked(select, where, order)
+                rows = self._query(sql, params | {"budget": budget})
+                if len(rows) == query.limit:
+                    return _split_partners(iter(rows))
+            where.append(ranking.LOOKUP)
+        sql = f"{select} FROM articles a {'WHERE ' + ' AND '.join(where) if where else ''}"
+        return _split_partners(self._iter_query(f"{sql} ORDER BY {order} LIMIT :limit", params))
 
     def search(self, text: str, limit: int = 20, marks: tuple[str, str] = ("[", "]"),
                rank_all: bool = False) -> list[dict]:  # fmt: skip
