@@ -170,6 +170,30 @@ def test_usage_errors_are_one_line(tmp_path, args, line):
     assert not db.exists()  # refused while parsing: nothing opened, nothing created
 
 
+@pytest.mark.parametrize(("typed", "meant"), [("serch", "search"), ("stat", "stats"),
+                                             ("artcles", "articles")])  # fmt: skip
+def test_a_mistyped_command_is_one_line_with_what_was_meant(typed, meant):
+    """Commands are loaded when named, yet a name that is none still gets click's "Did you
+    mean" from every command's name (click 8.2 on; 8.1 gives no suggestion at all)."""
+    result = cli_runner().invoke(cli, [typed, "x"], prog_name="olyscrape")
+    assert result.exit_code == EXIT_USAGE
+    assert result.stdout == ""
+    assert result.stderr.startswith(f"Error: No such command '{typed}'.")
+    assert result.stderr.count("\n") == 1
+    if hasattr(click.exceptions, "NoSuchCommand"):
+        assert f"Did you mean '{meant}'?" in result.stderr or f"'{meant}', " in result.stderr
+
+
+def test_the_archive_package_gives_its_modules_as_attributes():
+    """``olyscrape.archive`` loads its modules when first named, as attributes too."""
+    import olyscrape.archive as archive
+
+    assert archive.schema.SCHEMA_VERSION >= 8
+    assert archive.ArchiveWriter is archive.writer.ArchiveWriter
+    with pytest.raises(AttributeError, match="no attribute 'nosuch'"):
+        archive.nosuch  # noqa: B018
+
+
 # -- reports --------------------------------------------------------------------------
 
 

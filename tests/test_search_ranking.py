@@ -139,6 +139,19 @@ def test_a_prefix_above_the_bound_lists_its_last_archived_matches_first(generate
         assert not every.newest_first
 
 
+def test_a_star_inside_quotes_is_no_prefix(generated, monkeypatch):
+    """``"word*"`` is the phrase of one word (FTS5 drops the star inside quotes): ranked,
+    bounded as words are, never listed newest first as a prefix is."""
+    monkeypatch.setattr(ranking, "RANK_NEWEST", 100)
+    words = _vocabulary()
+    query = f'"{words[0]}*" OR {words[3]}'
+    with ArchiveReader.open(generated) as reader:
+        found = reader.iter_search(query, limit=20)
+        urls = [r["url"] for r in found]
+    assert not found.newest_first and found.ranked_newest == 100
+    assert urls == _newest(generated, query, 100)[:20]
+
+
 def test_a_narrow_prefix_is_ranked_whole(generated, monkeypatch):
     monkeypatch.setattr(ranking, "RANK_NEWEST", 100)
     narrow = (w[:5] + "*" for w in _vocabulary()[100:400])

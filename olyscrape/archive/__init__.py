@@ -63,6 +63,11 @@ _LAZY = {
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(import_module(f"olyscrape.archive.{_LAZY[name]}"), name)
+    try:  # a module of the package (``olyscrape.archive.schema``), as when all were loaded
+        return import_module(f"{__name__}.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__name__}.{name}":
+            raise
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

@@ -313,7 +313,8 @@ def _bounded(conn: sqlite3.Connection, query: str, limit: int, result: SearchRow
         if not _only_word(query, words):  # its matches are fewer than the word's
             cut = None
     if cut is None:
-        if "*" in query:  # a prefix: merging its terms' doclists is what costs
+        if "*" in re.sub(r'"[^"]*"', "", query):  # a prefix (a * inside quotes is none):
+            # merging its terms' doclists is what costs
             shown, seen = _newest_walk(conn, query, limit, newest + 1)
             if seen <= newest:
                 return conn.execute(RANK, params).fetchall()

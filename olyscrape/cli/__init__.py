@@ -142,6 +142,18 @@ class _Commands(_Group):
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         return load_command(cmd_name) if cmd_name in COMMANDS else None
 
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """A name that is no command: click's error with its "Did you mean" (click 8.2 on
+        suggests from the commands loaded, none here: it is given every name)."""
+        name = args[0]
+        unknown: Any = getattr(click.exceptions, "NoSuchCommand", None)
+        named = name not in COMMANDS and not name.startswith("-") and not ctx.resilient_parsing
+        if unknown is not None and named:
+            raise unknown(name, possibilities=list(COMMANDS), ctx=ctx)
+        return super().resolve_command(ctx, args)
+
 
 @click.group(cls=_Commands)
 @click.version_option(package_name="olyscrape")
