@@ -271,3 +271,20 @@ def test_articles_search_lists_the_same_articles_either_way(
             assert len(expected) > 0
             assert [a["url"] for a in found] == expected
     conn.close()
+
+
+@pytest.mark.parametrize("joined_from", [2_000, 10**9])
+def test_a_large_export_ranks_and_snips_alike_in_one_pass_or_in_batches(
+    generated, monkeypatch, joined_from
+):
+    """Thousands of rows with every match ranked go through one joined pass (each snippet
+    from the archive's own index), fewer through the ranking then batches: the same rows,
+    order and snippets either way, those of SQLite's own ranking."""
+    monkeypatch.setattr(ranking, "JOINED_FROM", joined_from)
+    word = _vocabulary()[0]
+    with ArchiveReader.open(generated) as reader:
+        rows = list(reader.iter_search(word, limit=2500, rank_all=True))
+    assert len(rows) == 2500
+    assert [r["url"] for r in rows] == _bare(generated, word)[:2500]
+    own = _snippets(generated, word)
+    assert all(r["snippet"] == own[r["url"]] for r in rows)

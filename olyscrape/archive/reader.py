@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import weakref
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Generator, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
@@ -292,9 +292,13 @@ class ArchiveReader:
     ) -> Iterator[dict[str, Any]]:  # fmt: skip
         """:func:`.ranking.ranked`, its errors made one line; one time limit for it all."""
         self.watch.start()
-        snippets = lambda: ranking.snippets_of(self, marks)  # noqa: E731
-        rows = ranking.ranked(self.conn, query, limit, rank_all, result,
-                              self.links.partners_of, snippets)  # fmt: skip
+        params = {"query": query, "limit": limit, "open": marks[0], "close": marks[1]}
+        rows = (  # a large export in one pass, as SQLite ranks it
+            self._rows(ranking.JOINED.format(partners_of=self.links.partners_of), params)
+            if ranking.one_pass(limit, rank_all)
+            else ranking.ranked(self.conn, query, limit, rank_all, result,
+                                self.links.partners_of, lambda: ranking.snippets_of(self, marks))
+        )  # fmt: skip
         try:
             yield from _split_partners(rows)
         except sqlite3.DatabaseError as exc:
@@ -310,7 +314,7 @@ class ArchiveReader:
         """:meth:`_query`'s rows as SQLite yields them (closed with the reader)."""
         return self._tracked(self._rows(sql, params))
 
-    def _rows(self, sql: str, params: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    def _rows(self, sql: str, params: dict[str, Any]) -> Generator[dict[str, Any], None, None]:
         """With a search text, an error is that text's FTS5 syntax; without one, the
         archive itself (a missing table). The cursor is closed however the rows end."""
         self.watch.start()
