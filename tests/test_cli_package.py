@@ -185,13 +185,19 @@ def test_a_mistyped_command_is_one_line_with_what_was_meant(typed, meant):
 
 
 def test_the_archive_package_gives_its_modules_as_attributes():
-    """``olyscrape.archive`` loads its modules when first named, as attributes too."""
+    """``olyscrape.archive`` and ``olyscrape.cli`` load their modules when first named, as
+    attributes too."""
     import olyscrape.archive as archive
 
     assert archive.schema.SCHEMA_VERSION >= 8
     assert archive.ArchiveWriter is archive.writer.ArchiveWriter
     with pytest.raises(AttributeError, match="no attribute 'nosuch'"):
         archive.nosuch  # noqa: B018
+    import olyscrape.cli as face  # its commands' modules, loaded by name, are attributes too
+
+    assert face.research.search is face.load_command("search")
+    with pytest.raises(AttributeError, match="no attribute 'nosuch'"):
+        face.nosuch  # noqa: B018
 
 
 # -- reports --------------------------------------------------------------------------

@@ -288,3 +288,23 @@ def test_a_large_export_ranks_and_snips_alike_in_one_pass_or_in_batches(
     assert [r["url"] for r in rows] == _bare(generated, word)[:2500]
     own = _snippets(generated, word)
     assert all(r["snippet"] == own[r["url"]] for r in rows)
+
+
+def test_only_one_word_alone_walks_and_the_walk_stops_at_its_last_row(generated, monkeypatch):
+    """``articles --search`` walks the articles newest first only for a query that is one
+    common word alone (a phrase of it repeated has far fewer matches: looked up), and the
+    walk is not sorted again, so SQLite stops it at the last row asked for."""
+    monkeypatch.setattr(ranking, "WALK_ABOVE", 10)
+    word = _vocabulary()[0]
+    conn = sqlite3.connect(f"file:{generated}?mode=ro", uri=True)
+    try:
+        assert ranking.walk_budget(conn, word, 20) == 20 * ranking.WALK_PER_ROW
+        assert ranking.walk_budget(conn, f'"{word}"', 20) == 20 * ranking.WALK_PER_ROW
+        assert ranking.walk_budget(conn, f'"{word} {word}"', 20) is None
+        assert ranking.walk_budget(conn, word, None) is None  # no limit: looked up
+        sql = ranking.walked("SELECT a.url", [], "a.published DESC NULLS LAST, a.url")
+        plan = [row[-1] for row in conn.execute(f"EXPLAIN QUERY PLAN {sql}",
+                                                 {"search": word, "budget": 1000, "limit": 20})]  # fmt: skip
+    finally:
+        conn.close()
+    assert sum("TEMP B-TREE" in step for step in plan) == 1, plan  # the walk's own order only

@@ -155,7 +155,7 @@ def walk_budget(conn: sqlite3.Connection, query: str, limit: int | None) -> int 
     if limit is None or not 0 < limit * WALK_PER_ROW <= WALK_MOST:
         return None
     words = words_every_match_holds(query)
-    if len(words) == 1 and newest_cut(conn, f'"{words[0]}"', WALK_ABOVE) is not None:
+    if _only_word(query, words) and newest_cut(conn, f'"{words[0]}"', WALK_ABOVE) is not None:
         return limit * WALK_PER_ROW
     return None
 
@@ -164,10 +164,12 @@ def walked(select: str, where: list[str], order: str) -> str:
     """The articles of ``where``, the first ``:budget`` of them in ``order``, then those
     :data:`WALK` finds among them (``select``: the columns, of ``a``)."""
     inner = " AND ".join(where) or "1"
+    # No ORDER BY outside: the walk (a subquery with a LIMIT, which SQLite runs as a
+    # co-routine, never flattened under a WHERE) hands its rows over in its own order, and
+    # the LIMIT stops it at the last row needed; sorting again would check all :budget.
     return (
         f"{select} FROM (SELECT a.id, a.url, a.title, a.category, a.published FROM articles a"
-        f" WHERE {inner} ORDER BY {order} LIMIT :budget) a WHERE {WALK} ORDER BY {order}"
-        " LIMIT :limit"
+        f" WHERE {inner} ORDER BY {order} LIMIT :budget) a WHERE {WALK} LIMIT :limit"
     )
 
 

@@ -127,6 +127,17 @@ def load_command(name: str) -> click.Command:
     return command
 
 
+def __getattr__(name: str) -> Any:
+    """A module of the package (``olyscrape.cli.research``) as an attribute, as when every
+    command's module was loaded with the group."""
+    try:
+        return import_module(f"{__name__}.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__name__}.{name}":
+            raise
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def all_commands() -> dict[str, click.Command]:
     """Every command by name, each module imported (``--help``, the docs, the tests)."""
     return {name: load_command(name) for name in sorted(COMMANDS)}
