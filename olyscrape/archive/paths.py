@@ -20,6 +20,7 @@ it takes the lock, :meth:`~olyscrape.archive.ArchiveWriter.open` before it conne
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import sqlite3
 import stat
@@ -33,6 +34,8 @@ from olyscrape.archive.running import watch_of
 from olyscrape.archive.text import read_text_leniently
 from olyscrape.archive.traces import at_rest, in_wal_mode
 from olyscrape.archive.walfile import wal_state
+
+logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -270,6 +273,11 @@ def _roll_back_hot_journal(path: str | Path) -> None:
         _read_once_writable(path, timeout=30)
     except sqlite3.DatabaseError:
         raise ArchiveError(_HOT_JOURNAL.format(path=path, journal=journal)) from None
+    logger.warning(  # said, since it changed the file: a journal of another file would too
+        "archive %s: rolled back the write cut short that %s held (as SQLite does)",
+        path,
+        journal.name,
+    )
 
 
 def refuse_stale_read(path: str | Path) -> None:

@@ -26,6 +26,7 @@ file's pages hold, its free pages not counted):
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 from dataclasses import dataclass
@@ -33,6 +34,8 @@ from pathlib import Path
 
 from olyscrape.archive import paths, schema
 from olyscrape.archive.errors import ArchiveError
+
+logger = logging.getLogger(__name__)
 
 #: Free pages (a share of the file) above which a migration's end gives them back.
 FREE_LIMIT = 0.05
@@ -43,8 +46,10 @@ REWRITE = (0.85, 0.10)
 ADDITIONS = (0.03, 0.03)
 #: The full-text index, built whole for an archive made before it (the first versions):
 #: the same. A file of 136 MB of 250-word bodies needed 353 MB beside it where the
-#: rewrite alone asks 218 MB: the index took about as much as the text it indexes.
-SEARCH_INDEX = (1.1, 0.1)
+#: rewrite alone asks 218 MB, and compacted to 231 MB: the index took about as much as the
+#: text it indexes (more for bodies of words found once each: 259 MB of them needed 712 MB
+#: beside the file). Its bytes are in the ``VACUUM``'s compacted copy too.
+SEARCH_INDEX = (1.3, 0.1)
 #: A ``VACUUM``'s compacted copy, per byte held (0.90 measured after version 4's rewrite,
 #: which drops the links keyed by URL): in the temporary folder, and again in the
 #: ``-journal``.
@@ -101,14 +106,15 @@ def needed(path: str | Path, version: int) -> Need:
     held = (pages - free) * page_size
     rewrite = version < 4
     grows, sorts = REWRITE if rewrite else ADDITIONS
+    index, index_sorts = 0.0, 0.0
     if not paths.read_briefly(path, _has_search_index):  # an archive made before it
-        grows, sorts = grows + SEARCH_INDEX[0], sorts + SEARCH_INDEX[1]
-    folder, temp = grows * held, sorts * held
+        index, index_sorts = SEARCH_INDEX[0] * held, SEARCH_INDEX[1] * held
+    folder, temp = grows * held + index, sorts * held + index_sorts
     vacuum = rewrite or free > FREE_LIMIT * pages
-    if vacuum:
-        compacted = COMPACTED * held
-        folder = max(folder, (grows - 0.25 if rewrite else grows) * held + compacted)
-        temp = max(temp, compacted)
+    if vacuum:  # the compacted copy holds the new index too
+        compacted = COMPACTED * (held + index)
+        kept = (grows - 0.25 if rewrite else grows) * held + index
+        folder, temp = max(folder, kept + compacted), max(temp, compacted)
     return Need(int(folder) + MARGIN, int(temp) + MARGIN, temp_dir(), vacuum)
 
 
@@ -162,10 +168,17 @@ def give_back(conn: sqlite3.Connection) -> bool:
     :data:`FREE_LIMIT` of its pages are free; whether it did. A ``VACUUM`` that fails (a
     disk filled meanwhile, another connection holding the file) changes nothing: the
     migrated file stays as it was, its free pages reused by the next writes."""
-    if free_share(conn) <= FREE_LIMIT:
+    share = free_share(conn)
+    if share <= FREE_LIMIT:
         return False
     try:
         conn.execute("VACUUM")
-    except sqlite3.OperationalError:
+    except sqlite3.OperationalError as exc:
+        logger.warning(
+            "the migration committed, but compacting the archive did not finish (%s): %.0f %%"
+            " of its pages stay free, reused by later writes",
+            exc,
+            100 * share,
+        )
         return False
     return True
