@@ -51,3 +51,9 @@ def _read(archive: ArchiveReader, sql: str, params: list[Any] | None = None) -> 
         return archive.conn.execute(sql, params or []).fetchall()
     except sqlite3.DatabaseError as exc:  # damaged: one line, as every read says it
         raise archive._unreadable(exc) from None
+
+
+def has_table(conn: sqlite3.Connection, name: str) -> bool:
+    """Whether the file on ``conn`` has table ``name`` (a virtual one counts)."""
+    sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
+    return conn.execute(sql, [name]).fetchone() is not None

@@ -48,7 +48,7 @@ from olyscrape.archive.errors import (
     size_text,
     write_error,
 )
-from olyscrape.archive.traces import hot_journal
+from olyscrape.archive.traces import file_stamp, hot_journal
 from olyscrape.archive.walfile import wal_state
 from olyscrape.archive.walowner import refuse_foreign_wal
 
@@ -92,14 +92,12 @@ SETTLE_NS = 30_000_000
 
 
 def fingerprint(path: str | Path) -> str | None:
-    """The file's device, inode, size, modification and change times (ns), as the
-    filesystem tells them: any write, rename over it or copy in its place changes them.
-    None when the file cannot be read."""
+    """The file's :func:`~olyscrape.archive.traces.file_stamp` as the lock file keeps it
+    (``DEVICE:INODE:SIZE:MTIME:CTIME``); None when the file cannot be read."""
     try:
-        st = os.stat(path)
+        return ":".join(map(str, file_stamp(path)))
     except OSError:
         return None
-    return f"{st.st_dev}:{st.st_ino}:{st.st_size}:{st.st_mtime_ns}:{st.st_ctime_ns}"
 
 
 def settled_fingerprint(path: str | Path) -> str | None:

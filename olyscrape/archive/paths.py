@@ -32,7 +32,7 @@ from urllib.parse import urlencode
 from olyscrape.archive.errors import ArchiveError, ArchiveRefused, size_text
 from olyscrape.archive.running import watch_of
 from olyscrape.archive.text import read_text_leniently
-from olyscrape.archive.traces import at_rest, in_wal_mode
+from olyscrape.archive.traces import at_rest, hot_journal, in_wal_mode
 from olyscrape.archive.walfile import wal_state
 
 logger = logging.getLogger(__name__)
@@ -242,8 +242,8 @@ def read_connection(path: str | Path) -> sqlite3.Connection:
         if getattr(exc, "sqlite_errorcode", None) == _READONLY_ROLLBACK:
             _roll_back_hot_journal(path)
             return connect_read_only(path, mode="ro", timeout=30)
-        journal = Path(f"{Path(path).resolve()}-journal")
-        if journal.exists() and journal.stat().st_size:
+        if hot_journal(path):
+            journal = Path(f"{Path(path).resolve()}-journal")
             raise ArchiveError(_HOT_JOURNAL.format(path=path, journal=journal)) from None
         refuse_stale_read(path)  # immutable ignores the -wal
         return connect_read_only(path, immutable=1)

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from olyscrape.archive import changes, counts, legacy, paths, ranking, running, schema, walowner
+from olyscrape.archive.catalogue import has_table
 from olyscrape.archive.crawlrows import crawl_summary
 from olyscrape.archive.errors import ArchiveError, QueryError, damaged, is_corruption
 from olyscrape.archive.ranking import fts_query
@@ -91,12 +92,6 @@ def _writing_pragma(name: str | None, argument: str | None) -> bool:
     return name == "wal_checkpoint" or (name == "journal_mode" and argument is not None)
 
 
-def _has_table(conn: sqlite3.Connection, name: str) -> bool:
-    """Whether the archive (or, for an older one, its current shape) has table ``name``."""
-    sql = "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?"
-    return conn.execute(sql, [name]).fetchone() is not None
-
-
 def _split_partners(rows: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
     return (row | {"partners": (row["partners"] or "").split(",") if row["partners"] else []}
             for row in rows)  # fmt: skip
@@ -128,7 +123,7 @@ class ArchiveReader:
         self.watch = watch_of(conn)  # Ctrl-C and the time limit reach SQLite
         self._open_rows: weakref.WeakSet[Iterator[Any]] = weakref.WeakSet()
         try:
-            self.links = _BY_NUMBER if _has_table(conn, "partner_links") else _BY_URL
+            self.links = _BY_NUMBER if has_table(conn, "partner_links") else _BY_URL
         except sqlite3.DatabaseError as exc:
             raise self._unreadable(exc) from None
 

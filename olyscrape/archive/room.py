@@ -32,7 +32,7 @@ import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 
-from olyscrape.archive import paths, schema
+from olyscrape.archive import catalogue, paths, schema
 from olyscrape.archive.errors import ArchiveError
 
 logger = logging.getLogger(__name__)
@@ -82,9 +82,9 @@ def _sizes(conn: sqlite3.Connection) -> tuple[int, int, int]:
     )
 
 
-def _has_search_index(conn: sqlite3.Connection) -> bool:
-    sql = "SELECT 1 FROM sqlite_master WHERE name = 'articles_fts'"
-    return conn.execute(sql).fetchone() is not None
+def _shape(conn: sqlite3.Connection) -> tuple[int, int, int, bool]:
+    """Page size, pages, free pages, and whether the full-text index exists yet."""
+    return (*_sizes(conn), catalogue.has_table(conn, "articles_fts"))
 
 
 def temp_dir() -> Path:
@@ -102,12 +102,12 @@ def needed(path: str | Path, version: int) -> Need:
     """What migrating the archive at ``path`` (schema ``version``) needs, read without
     writing: from its pages in use, the steps its version still lacks, and whether it will
     end with free pages to give back (version 4's rewrite, or free already)."""
-    page_size, pages, free = paths.read_briefly(path, _sizes)
+    page_size, pages, free, indexed = paths.read_briefly(path, _shape)  # one look
     held = (pages - free) * page_size
     rewrite = version < 4
     grows, sorts = REWRITE if rewrite else ADDITIONS
     index, index_sorts = 0.0, 0.0
-    if not paths.read_briefly(path, _has_search_index):  # an archive made before it
+    if not indexed:  # an archive made before it
         index, index_sorts = SEARCH_INDEX[0] * held, SEARCH_INDEX[1] * held
     folder, temp = grows * held + index, sorts * held + index_sorts
     vacuum = rewrite or free > FREE_LIMIT * pages

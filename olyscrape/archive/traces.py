@@ -87,15 +87,23 @@ def in_wal_mode(path: str | Path) -> bool:
     return read_bytes(path, 2, 18) == b"\x02\x02"
 
 
+def file_stamp(path: str | Path) -> tuple[int, int, int, int, int]:
+    """The file's device, inode, size, modification and change times (ns), as the
+    filesystem tells them: any write, rename over it or copy in its place changes them
+    (the change time no program can set back). Raises ``OSError``."""
+    info = os.stat(path)
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns)
+
+
 def _fingerprint(path: Path) -> tuple[object, ...]:
     """What changes when anything writes the file or starts a ``-wal`` beside it."""
-    info = path.stat()
+    stamp = file_stamp(path)
     try:
         found = os.stat(f"{path}-wal")
         wal: tuple[int, int] | None = (found.st_size, found.st_mtime_ns)
     except OSError:
         wal = None
-    return (info.st_ino, info.st_size, info.st_mtime_ns, info.st_ctime_ns, wal)
+    return (*stamp, wal)
 
 
 @dataclass
